@@ -1,0 +1,12 @@
+/** The pipeline's subjects, leadmesh.<entity>.<event>, one per message in leadmesh.events.v1. */
+export const SUBJECTS = {
+  leadReceived: 'leadmesh.lead.received',
+  activityRecorded: 'leadmesh.activity.recorded',
+  leadScored: 'leadmesh.lead.scored',
+  leadRouted: 'leadmesh.lead.routed',
+  nurtureEnrolled: 'leadmesh.nurture.enrolled',
+  emailSent: 'leadmesh.email.sent',
+  crmSynced: 'leadmesh.crm.synced',
+  crmSyncFailed: 'leadmesh.crm.sync_failed',
+  contactErased: 'leadmesh.contact.erased',
+} as const;

@@ -1,0 +1,146 @@
+import { create, fromBinary, toBinary, type DescService, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
+import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
+import type { DescFile } from '@bufbuild/protobuf';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Logger } from 'pino';
+import type { Metrics } from '../metrics.js';
+import { InvalidArgumentError } from '../errors.js';
+import { toServiceError } from './status.js';
+import { validate } from './validation.js';
+
+export interface CallContext {
+  metadata: grpc.Metadata;
+  /** The caller's deadline, for propagating to downstream calls. */
+  deadline: grpc.Deadline;
+}
+
+/** A service implementation: one async function per RPC, taking the validated request. */
+export type ServiceImpl<S extends GenServiceMethods> = {
+  [K in keyof S]: (request: MessageShape<S[K]['input']>, call: CallContext) => Promise<MessageInitShape<S[K]['output']>>;
+};
+
+/**
+ * The gRPC server of one service: protobuf-es messages on @grpc/grpc-js, protovalidate at the edge,
+ * the standard health service and server reflection.
+ */
+export class GrpcServer {
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  private readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
+  private readonly files = new Map<string, DescFile>();
+  private readonly serviceNames: string[] = [];
+  private port?: number;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {
+    this.health.addToServer(this.server);
+  }
+
+  register<S extends GenServiceMethods>(service: GenService<S>, impl: ServiceImpl<S>): void {
+    const definition: grpc.UntypedServiceImplementation = {};
+    const handlers: Record<string, grpc.MethodDefinition<any, any>> = {};
+    for (const method of service.methods) {
+      if (method.methodKind !== 'unary') throw new Error(`${service.typeName}.${method.name}: only unary RPCs are served`);
+      const handler = (impl as Record<string, ServiceImpl<S>[keyof S]>)[method.localName];
+      if (!handler) throw new Error(`${service.typeName}.${method.name} has no implementation`);
+      handlers[method.name] = {
+        path: `/${service.typeName}/${method.name}`,
+        requestStream: false,
+        responseStream: false,
+        // Parsing happens in the handler so a malformed body is INVALID_ARGUMENT, not INTERNAL.
+        requestDeserialize: (bytes: Buffer) => bytes,
+        requestSerialize: (bytes: Buffer) => bytes,
+        responseSerialize: (msg: MessageShape<typeof method.output>) => Buffer.from(toBinary(method.output, msg)),
+        responseDeserialize: (bytes: Buffer) => fromBinary(method.output, bytes),
+        originalName: method.localName,
+      };
+      const label = `${service.name}/${method.name}`;
+      definition[method.name] = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const end = this.metrics.rpcDuration.startTimer({ method: label });
+        const run = async () => {
+          let request: MessageShape<typeof method.input>;
+          try {
+            request = fromBinary(method.input, call.request);
+          } catch (err) {
+            throw new InvalidArgumentError(
+              [{ field: method.input.typeName, description: `body is not a valid ${method.input.typeName}: ${(err as Error).message}` }],
+              method.input.typeName,
+            );
+          }
+          validate(method.input, request);
+          const response = await handler(request as never, { metadata: call.metadata, deadline: call.getDeadline() });
+          return create(method.output, response as MessageInitShape<typeof method.output>);
+        };
+        run().then(
+          (response) => {
+            end({ code: 'OK' });
+            callback(null, response);
+          },
+          (err: unknown) => {
+            const serviceError = toServiceError(err);
+            end({ code: grpc.status[serviceError.code] });
+            if (serviceError.code === grpc.status.INTERNAL || serviceError.code === grpc.status.UNKNOWN) {
+              this.logger.error({ err, method: label }, 'rpc failed');
+            }
+            callback(serviceError);
+          },
+        );
+      };
+    }
+    this.server.addService(handlers, definition);
+    this.serviceNames.push(service.typeName);
+    this.collectFiles(service.file);
+  }
+
+  /** Reports SERVING only while the service can do its job (store and broker reachable). */
+  setServing(serving: boolean): void {
+    const status = serving ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus('', status);
+    for (const name of this.serviceNames) this.health.setStatus(name, status);
+  }
+
+  async listen(host: string, port: number): Promise<number> {
+    const health = loadSync(healthProtoPath, { keepCase: true });
+    const reflection = new ReflectionService({ ...health, leadmesh: { fileDescriptorProtos: this.fileDescriptorProtos() } } as never);
+    reflection.addToServer(this.server);
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+    this.logger.info({ port: this.port, services: this.serviceNames }, 'grpc listening');
+    return this.port;
+  }
+
+  /** Lets in-flight calls finish, then closes. */
+  async close(graceMs = 5000): Promise<void> {
+    this.setServing(false);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private collectFiles(file: DescFile): void {
+    if (this.files.has(file.name)) return;
+    this.files.set(file.name, file);
+    for (const dep of file.dependencies) this.collectFiles(dep);
+  }
+
+  private fileDescriptorProtos(): Buffer[] {
+    return [...this.files.values()].map((f) => Buffer.from(toBinary(FileDescriptorProtoSchema, f.proto)));
+  }
+}
+
+export type { DescService };

@@ -1,0 +1,94 @@
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+// One registry per service, served on its own port so Prometheus scrapes each service apart.
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly rpcDuration = new Histogram({
+    name: 'leadmesh_rpc_duration_seconds',
+    help: 'gRPC server call duration by method and status code',
+    labelNames: ['method', 'code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly eventsHandled = new Counter({
+    name: 'leadmesh_events_handled_total',
+    help: 'Events handled by consumer and outcome (ack, retry, dead_letter)',
+    labelNames: ['consumer', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly eventDuration = new Histogram({
+    name: 'leadmesh_event_duration_seconds',
+    help: 'Event handling duration by consumer',
+    labelNames: ['consumer'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly redeliveries = new Counter({
+    name: 'leadmesh_event_redeliveries_total',
+    help: 'Events delivered more than once, by consumer',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly deadLetters = new Counter({
+    name: 'leadmesh_dead_letters_total',
+    help: 'Events parked in the dead-letter stream, by consumer',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly consumerLag = new Gauge({
+    name: 'leadmesh_consumer_pending_messages',
+    help: 'Messages in the stream not yet delivered to the consumer',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
+  readonly newestLeadFinished = new Gauge({
+    name: 'leadmesh_newest_lead_finished_timestamp_seconds',
+    help: 'When this service last finished its work on a lead; alert on time() minus this',
+    registers: [this.registry],
+  });
+
+  readonly outboxPending = new Gauge({
+    name: 'leadmesh_outbox_pending_events',
+    help: 'Events stored but not yet confirmed published',
+    registers: [this.registry],
+  });
+
+  private server?: Server;
+
+  constructor(service: string) {
+    this.registry.setDefaultLabels({ service });
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  leadFinished(): void {
+    this.newestLeadFinished.set(Date.now() / 1000);
+  }
+
+  async listen(host: string, port: number): Promise<void> {
+    this.server = createServer((req, res) => {
+      if (req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      this.registry
+        .metrics()
+        .then((body) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(body))
+        .catch((err: Error) => res.writeHead(500).end(err.message));
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject).listen(port, host, () => resolve());
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}

@@ -1,0 +1,104 @@
+import mongoose, { type Connection } from 'mongoose';
+import type { Logger } from 'pino';
+
+const UNAVAILABLE_ERRORS = new Set([
+  'MongoServerSelectionError',
+  'MongooseServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+]);
+
+/** True when a store error means "cannot reach the database right now" rather than a bad operation. */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  return UNAVAILABLE_ERRORS.has(err.name) || /before initial connection is complete/.test(err.message);
+}
+
+/** True for a unique-index violation: the document is already there. */
+export function isDuplicateKey(err: unknown): boolean {
+  return (err as { code?: number })?.code === 11000;
+}
+
+/**
+ * The service's own database. Connects in the background and keeps retrying, creates every
+ * model's indexes once connected, and reports reachability for the health check.
+ */
+export class MongoStore {
+  readonly connection: Connection;
+  private connected = false;
+  private closing = false;
+  private readonly listeners = new Set<(connected: boolean) => void>();
+  private readyWaiters: Array<() => void> = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly database: string,
+    private readonly logger: Logger,
+  ) {
+    // No buffering: an operation while the store is down fails at once and the caller says UNAVAILABLE.
+    this.connection = mongoose.createConnection(undefined as unknown as string, { bufferCommands: false, autoIndex: false, autoCreate: false });
+    this.connection.on('disconnected', () => this.setConnected(false));
+    this.connection.on('reconnected', () => this.setConnected(true));
+    this.connection.on('connected', () => this.setConnected(true));
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  onChange(listener: (connected: boolean) => void): void {
+    this.listeners.add(listener);
+  }
+
+  ready(): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  start(): void {
+    void this.connectLoop();
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.connection.close().catch(() => undefined);
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = 250;
+    while (!this.closing) {
+      try {
+        await this.connection.openUri(this.url, {
+          dbName: this.database,
+          serverSelectionTimeoutMS: 3000,
+          maxPoolSize: Number(process.env.MONGO_POOL_SIZE ?? 20),
+          bufferCommands: false,
+          autoIndex: false,
+        });
+        for (const model of Object.values(this.connection.models)) await model.createIndexes();
+        this.logger.info({ database: this.database }, 'store connected, indexes ensured');
+        this.setConnected(true);
+        return;
+      } catch (err) {
+        this.setConnected(false);
+        this.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'store not reachable, retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    for (const listener of this.listeners) listener(connected);
+    if (connected) {
+      const waiters = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+}

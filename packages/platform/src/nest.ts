@@ -1,0 +1,138 @@
+import 'reflect-metadata';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type INestApplicationContext,
+  type LoggerService,
+  type OnApplicationBootstrap,
+  type Type,
+} from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { Logger } from 'pino';
+import { loadConfig, type PlatformConfig, type ServiceName } from './config.js';
+import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
+import { MongoStore } from './mongo/store.js';
+import { NatsClient } from './nats/connection.js';
+import { EventConsumers } from './nats/consumer.js';
+import { EventPublisher } from './nats/publisher.js';
+import { GrpcServer } from './grpc/server.js';
+import { Outbox } from './outbox.js';
+import { stopTelemetry } from './telemetry/start.js';
+
+export const CONFIG = Symbol('leadmesh.config');
+export const LOGGER = Symbol('leadmesh.logger');
+
+/** Starts the platform once every module has registered its RPCs, consumers and models; stops it in reverse. */
+@Injectable()
+class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(
+    @Inject(CONFIG) private readonly config: PlatformConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(NatsClient) private readonly nats: NatsClient,
+    @Inject(MongoStore) private readonly store: MongoStore,
+    @Inject(GrpcServer) private readonly grpc: GrpcServer,
+    @Inject(EventConsumers) private readonly consumers: EventConsumers,
+    @Inject(Outbox) private readonly outbox: Outbox,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const report = () => this.grpc.setServing(this.nats.isConnected && this.store.isConnected);
+    this.nats.onChange(report);
+    this.store.onChange(report);
+    report();
+    await this.metrics.listen(this.config.grpcHost, this.config.metricsPort);
+    await this.grpc.listen(this.config.grpcHost, this.config.grpcPort);
+    this.nats.start();
+    this.store.start();
+    // Consumers wait for the store too: an event must not be taken before its effect can be stored.
+    void this.store.ready().then(() => this.consumers.start());
+    this.outbox.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.logger.info('shutting down: draining consumers and calls');
+    this.grpc.setServing(false);
+    this.outbox.stop();
+    await this.consumers.stop();
+    await this.grpc.close();
+    await this.nats.close();
+    await this.store.close();
+    await this.metrics.close();
+    await stopTelemetry();
+  }
+}
+
+/** Provides the platform kit to one service: config, logs, metrics, store, broker, gRPC server. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forService(service: ServiceName): DynamicModule {
+    const config = loadConfig(service);
+    const logger = createLogger(service, config.logLevel);
+    const metrics = new Metrics(service);
+    const nats = new NatsClient(config.natsUrl, service, logger);
+    const store = new MongoStore(config.mongoUrl, config.mongoDatabase, logger);
+    const publisher = new EventPublisher(nats);
+    const providers = [
+      { provide: CONFIG, useValue: config },
+      { provide: LOGGER, useValue: logger },
+      { provide: Metrics, useValue: metrics },
+      { provide: NatsClient, useValue: nats },
+      { provide: MongoStore, useValue: store },
+      { provide: EventPublisher, useValue: publisher },
+      { provide: EventConsumers, useValue: new EventConsumers(nats, metrics, logger) },
+      { provide: GrpcServer, useValue: new GrpcServer(logger, metrics) },
+      { provide: Outbox, useValue: new Outbox(publisher, nats, metrics, logger) },
+      PlatformLifecycle,
+    ];
+    return {
+      module: PlatformModule,
+      providers,
+      exports: providers.filter((p) => p !== PlatformLifecycle).map((p) => (p as { provide: unknown }).provide as never),
+    };
+  }
+}
+
+/** Nest's own log lines, as JSON through the service logger. */
+class NestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+}
+
+export interface RunOptions {
+  /** Serve HTTP controllers on this port (intake's web-form endpoint). */
+  httpPort?: number;
+}
+
+/** Boots a service's Nest application and stops it cleanly on SIGTERM/SIGINT. */
+export async function runService(service: ServiceName, appModule: Type, options: RunOptions = {}): Promise<INestApplicationContext> {
+  const logger = createLogger(service);
+  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  const nestLogger = new NestLogger(logger);
+  let app: INestApplicationContext;
+  if (options.httpPort !== undefined) {
+    const http = await NestFactory.create(appModule, { logger: nestLogger, bodyParser: false });
+    http.enableShutdownHooks();
+    await http.listen(options.httpPort, process.env.HTTP_HOST ?? '127.0.0.1');
+    app = http;
+  } else {
+    app = await NestFactory.createApplicationContext(appModule, { logger: nestLogger });
+    app.enableShutdownHooks();
+  }
+  logger.info({ service }, 'service started');
+  return app;
+}

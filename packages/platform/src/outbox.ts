@@ -1,0 +1,99 @@
+import { Schema, type Model } from 'mongoose';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.js';
+import type { NatsClient } from './nats/connection.js';
+import type { EventPublisher, OutgoingEvent } from './nats/publisher.js';
+
+/**
+ * The outbox: events are stored on the same document as the effect that caused them, in the same
+ * single-document write, then published and removed. A crash between the write and the publish
+ * leaves them on the document, where the relay finds and publishes them. No transactions needed.
+ */
+export const outboxEntrySchema = new Schema<OutgoingEvent>(
+  {
+    subject: { type: String, required: true },
+    eventId: { type: String, required: true },
+    type: { type: String, required: true },
+    payload: { type: Buffer, required: true },
+    trace: { type: Schema.Types.Mixed, default: {} },
+    createdAt: { type: Date, required: true },
+  },
+  { _id: false },
+);
+
+export interface WithOutbox {
+  outbox: OutgoingEvent[];
+}
+
+export class Outbox {
+  private timer?: NodeJS.Timeout;
+  private readonly models: Array<Model<WithOutbox>> = [];
+
+  constructor(
+    private readonly publisher: EventPublisher,
+    private readonly nats: NatsClient,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly relayAfterMs = 3000,
+  ) {}
+
+  /** Models whose documents carry an `outbox` array (schema field `outbox: [outboxEntrySchema]`). */
+  track(model: Model<any>): void {
+    model.schema.index({ 'outbox.createdAt': 1 }, { sparse: true });
+    this.models.push(model as Model<WithOutbox>);
+  }
+
+  /** Publishes the events stored on a document and clears them. If the broker is down they stay for the relay. */
+  async flush(model: Model<any>, id: unknown, events: OutgoingEvent[]): Promise<boolean> {
+    if (events.length === 0) return true;
+    try {
+      for (const event of events) await this.publisher.publish(event);
+      await model.updateOne({ _id: id }, { $pull: { outbox: { eventId: { $in: events.map((e) => e.eventId) } } } });
+      return true;
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message, events: events.map((e) => e.subject) }, 'publish deferred to the outbox relay');
+      return false;
+    }
+  }
+
+  start(intervalMs = 1000): void {
+    this.timer = setInterval(() => void this.relay(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Publishes events left behind by a crash or a broker outage. Safe on every replica: publishes are de-duplicated by event id. */
+  async relay(): Promise<number> {
+    if (!this.nats.isConnected) return 0;
+    let published = 0;
+    let pending = 0;
+    for (const model of this.models) {
+      try {
+        const cutoff = new Date(Date.now() - this.relayAfterMs);
+        const docs = await model.find({ 'outbox.createdAt': { $lt: cutoff } }, { outbox: 1 }).limit(200).lean();
+        for (const doc of docs) {
+          const due = doc.outbox.filter((e) => e.createdAt < cutoff);
+          pending += doc.outbox.length;
+          const events = due.map((e) => ({ ...e, payload: toBytes(e.payload) }));
+          if (await this.flush(model, doc._id, events)) published += events.length;
+        }
+      } catch (err) {
+        this.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed');
+      }
+    }
+    this.metrics.outboxPending.set(pending - published);
+    if (published > 0) this.logger.info({ published }, 'outbox relay published stored events');
+    return published;
+  }
+}
+
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  // A lean() read returns BSON Binary.
+  const binary = value as { buffer?: Uint8Array; value?: () => Uint8Array };
+  if (binary.buffer instanceof Uint8Array) return binary.buffer;
+  throw new Error('outbox payload is not binary');
+}
