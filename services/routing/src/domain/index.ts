@@ -1,0 +1,11 @@
+// The routing domain: pure functions other teams can reuse without the service around them.
+export * from './accounts.js';
+export * from './consistency.js';
+export * from './lead.js';
+export * from './owners.js';
+export * from './pool.js';
+export * from './regions.js';
+export * from './route.js';
+export * from './rules.js';
+export * from './sla.js';
+export { RoutingConfigError } from './validate.js';
