@@ -153,7 +153,9 @@ export function decideRoute(lead: RoutingLead, ctx: RouteContext): RouteDecision
       reason: sentence([
         accountNote,
         ruleText,
-        `${chosen.name} was picked by weighted round robin in team ${teamName}: weight ${chosen.weight} with ${load.assignedTotal} leads so far is the lowest load for their weight among ${eligible.length} eligible owner${eligible.length === 1 ? '' : 's'}.`,
+        eligible.length === 1
+          ? `${chosen.name} was picked as the only eligible owner in team ${teamName} (weight ${chosen.weight}, ${load.assignedTotal} leads so far).`
+          : `${chosen.name} was picked by weighted round robin in team ${teamName}: weight ${chosen.weight} with ${load.assignedTotal} leads so far is the lowest load for their weight among ${eligible.length} eligible owners.`,
         skipped.length ? `Skipped: ${skipped.join('; ')}.` : undefined,
       ]),
       candidates,

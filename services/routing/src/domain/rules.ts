@@ -77,7 +77,8 @@ function checkSource(sources: readonly string[], lead: RoutingLead): Check {
   const seen = [lead.formId && `form "${lead.formId}"`, lead.utmSource && `utm source "${lead.utmSource}"`].filter(Boolean);
   if (lead.formId && sources.some((s) => sameText(s, lead.formId!))) return { ok: true, why: `form "${lead.formId}" is a listed source` };
   if (lead.utmSource && sources.some((s) => sameText(s, lead.utmSource!))) return { ok: true, why: `utm source "${lead.utmSource}" is a listed source` };
-  return { ok: false, why: seen.length ? `${seen.join(' and ')} is not one of ${list(sources)}` : 'the lead has no form id or utm source' };
+  if (seen.length === 0) return { ok: false, why: 'the lead has no form id or utm source' };
+  return { ok: false, why: `${seen.join(' and ')} ${seen.length > 1 ? 'are' : 'is'} not one of ${list(sources)}` };
 }
 
 function checkSize(min: number, size: number | undefined): Check {
