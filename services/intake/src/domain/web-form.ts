@@ -1,0 +1,210 @@
+import { coerce, FORM_FIELDS, type FieldValue, type FormField } from './web-form-fields.js';
+import { findSubmissionInjection, type FieldViolation } from './violations.js';
+import { isValidVisitorId } from './visitor.js';
+
+/**
+ * A web-form submission in the shape of SubmitLeadRequest's JSON init (camelCase), so the HTTP door
+ * hands the gRPC path the same request a team's client would send. `givenAt` is a Date: convert it
+ * with timestampFromDate before building the message.
+ */
+export interface WebFormSubmission {
+  idempotencyKey?: string;
+  visitorId?: string;
+  contact: {
+    email: string;
+    firstName: string;
+    lastName: string;
+    phone: string;
+    company: string;
+    jobTitle: string;
+    country: string;
+    companySize: number;
+    industry: string;
+  };
+  source: {
+    formId: string;
+    pageUrl: string;
+    utmSource: string;
+    utmMedium: string;
+    utmCampaign: string;
+    utmTerm: string;
+    utmContent: string;
+    referrer: string;
+  };
+  interest: { product: string; message: string };
+  consent: { emailMarketing: boolean; wordingVersion: string; givenAt?: Date };
+}
+
+export interface ParsedWebForm {
+  /** Only meaningful when `violations` is empty; fields in violation are left at their defaults. */
+  request: WebFormSubmission;
+  violations: FieldViolation[];
+}
+
+/** Objects nested deeper than this are refused before any field is read. */
+export const MAX_BODY_DEPTH = 3;
+// Keys that reach Object.prototype when copied naively. Fields are only ever read from the
+// allowlist with Object.hasOwn, so these can never be read; the set keeps them out of the one
+// record built from arbitrary keys (a url-encoded body) as well.
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+type Body = Readonly<Record<string, unknown>>;
+
+function isRecord(value: unknown): value is Body {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Whether anything in `value` is nested deeper than `limit`; looks no deeper than limit + 1. */
+function deeperThan(value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  const children: unknown[] = Array.isArray(value) ? value : Object.values(value);
+  return children.some((child) => deeperThan(child, limit - 1));
+}
+
+function formRecord(text: string): Body {
+  const record: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [key, value] of new URLSearchParams(text)) {
+    if (FORBIDDEN_KEYS.has(key)) continue;
+    const seen = record[key];
+    // A repeated name becomes a list, which every field refuses: two emails are not one lead.
+    record[key] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return record;
+}
+
+type Decoded = { ok: true; body: Body } | { ok: false; violation: FieldViolation };
+
+function decodeBody(body: unknown, contentType: string): Decoded {
+  const fail = (field: string, description: string): Decoded => ({ ok: false, violation: { field, description } });
+  const mediaType = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  const json = mediaType === 'application/json';
+  if (!json && mediaType !== 'application/x-www-form-urlencoded') {
+    return fail('content_type', 'must be application/json or application/x-www-form-urlencoded');
+  }
+  let value = body;
+  if (value instanceof Uint8Array) {
+    try {
+      value = new TextDecoder('utf-8', { fatal: true }).decode(value);
+    } catch {
+      return fail('body', 'is not valid UTF-8');
+    }
+  }
+  // A string is the raw body; anything else was already parsed by the HTTP layer.
+  if (typeof value === 'string') {
+    if (!json) value = formRecord(value);
+    else {
+      try {
+        value = JSON.parse(value) as unknown;
+      } catch {
+        return fail('body', 'is not valid JSON');
+      }
+    }
+  }
+  if (!isRecord(value)) return fail('body', 'must be an object of form fields');
+  if (deeperThan(value, MAX_BODY_DEPTH)) return fail('body', `is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  return { ok: true, body: value };
+}
+
+/** Every place the body gives a value for `spec`, with the name it was given under. */
+function findValues(body: Body, spec: FormField): { name: string; value: unknown }[] {
+  const found: { name: string; value: unknown }[] = [];
+  const collect = (record: Body, names: readonly string[], prefix: string) => {
+    for (const name of names) {
+      const value = Object.hasOwn(record, name) ? record[name] : undefined;
+      // JSON null is how many clients say "not given".
+      if (value !== undefined && value !== null) found.push({ name: prefix + name, value });
+    }
+  };
+  collect(body, spec.flatNames, '');
+  const group = spec.group !== undefined && Object.hasOwn(body, spec.group) ? body[spec.group] : undefined;
+  if (group !== undefined && isRecord(group)) collect(group, spec.nestedNames, `${spec.group}.`);
+  return found;
+}
+
+/** Reads every allowlisted field; unknown fields are ignored and never copied anywhere. */
+function readFields(body: Body, violations: FieldViolation[]): Map<string, FieldValue> {
+  for (const group of ['contact', 'source', 'interest', 'consent']) {
+    const value = Object.hasOwn(body, group) ? body[group] : undefined;
+    if (value !== undefined && value !== null && !isRecord(value)) {
+      violations.push({ field: group, description: 'must be an object' });
+    }
+  }
+  const values = new Map<string, FieldValue>();
+  for (const spec of FORM_FIELDS) {
+    const found = findValues(body, spec);
+    const [first] = found;
+    if (first === undefined) continue;
+    if (found.length > 1) {
+      const names = found.map((entry) => entry.name).join(', ');
+      violations.push({ field: spec.path, description: `is given more than once (as ${names})` });
+      continue;
+    }
+    const coerced = coerce(spec, first.value);
+    if (coerced.ok) values.set(spec.path, coerced.value);
+    else violations.push(coerced.violation);
+  }
+  return values;
+}
+
+function buildSubmission(values: ReadonlyMap<string, FieldValue>): WebFormSubmission {
+  const text = (path: string) => {
+    const value = values.get(path);
+    return typeof value === 'string' ? value : '';
+  };
+  const idempotencyKey = text('idempotency_key');
+  // A malformed tracking cookie only costs the visitor's earlier activity, never the lead itself.
+  const visitorId = text('visitor_id');
+  const companySize = values.get('contact.company_size');
+  const givenAt = values.get('consent.given_at');
+  return {
+    ...(idempotencyKey !== '' ? { idempotencyKey } : {}),
+    ...(isValidVisitorId(visitorId) ? { visitorId } : {}),
+    contact: {
+      email: text('contact.email'),
+      firstName: text('contact.first_name'),
+      lastName: text('contact.last_name'),
+      phone: text('contact.phone'),
+      company: text('contact.company'),
+      jobTitle: text('contact.job_title'),
+      country: text('contact.country'),
+      companySize: typeof companySize === 'number' ? companySize : 0,
+      industry: text('contact.industry'),
+    },
+    source: {
+      formId: text('source.form_id'),
+      pageUrl: text('source.page_url'),
+      utmSource: text('source.utm_source'),
+      utmMedium: text('source.utm_medium'),
+      utmCampaign: text('source.utm_campaign'),
+      utmTerm: text('source.utm_term'),
+      utmContent: text('source.utm_content'),
+      referrer: text('source.referrer'),
+    },
+    interest: { product: text('interest.product'), message: text('interest.message') },
+    consent: {
+      emailMarketing: values.get('consent.email_marketing') === true,
+      wordingVersion: text('consent.wording_version'),
+      ...(givenAt instanceof Date ? { givenAt } : {}),
+    },
+  };
+}
+
+/**
+ * Reads a web-form POST (JSON, nested like SubmitLeadRequest or flat like an HTML form, or
+ * application/x-www-form-urlencoded) into a submission, strictly: only allowlisted fields are read,
+ * a value of the wrong kind (an object where a string belongs, such as a MongoDB operator
+ * `{"$gt": ""}`) is a violation naming the field and is never passed on, and control characters
+ * that could inject headers are refused. `body` may be the raw body (string or bytes) or what the
+ * HTTP layer already parsed. Never throws: every problem comes back as a violation.
+ */
+export function parseWebForm(body: unknown, contentType: string): ParsedWebForm {
+  const decoded = decodeBody(body, contentType);
+  if (!decoded.ok) return { request: buildSubmission(new Map()), violations: [decoded.violation] };
+  const violations: FieldViolation[] = [];
+  const request = buildSubmission(readFields(decoded.body, violations));
+  violations.push(...findSubmissionInjection(request));
+  return { request, violations };
+}
