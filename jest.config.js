@@ -1,5 +1,6 @@
 // One jest for the monorepo, on ESM. Unit specs sit beside the code (src/**/*.spec.ts); tests that
-// need the real servers sit in each package's test/ and in test/ at the root.
+// need the real servers sit in each package's test/ and in test/ at the root. The `stack` project
+// runs the five services as processes and so runs alone (--runInBand).
 const swc = ['@swc/jest', {
   jsc: {
     parser: { syntax: 'typescript', decorators: true },
@@ -10,7 +11,7 @@ const swc = ['@swc/jest', {
   sourceMaps: 'inline',
 }];
 
-export default {
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
@@ -19,7 +20,26 @@ export default {
     '^@leadmesh/platform/telemetry$': '<rootDir>/packages/platform/src/telemetry/start.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  testMatch: ['<rootDir>/{packages,services}/*/src/**/*.spec.ts', '<rootDir>/{packages,services}/*/test/**/*.test.ts', '<rootDir>/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+};
+
+export default {
   testTimeout: 30_000,
+  projects: [
+    {
+      ...common,
+      displayName: 'fast',
+      testMatch: [
+        '<rootDir>/{packages,services}/*/src/**/*.spec.ts',
+        '<rootDir>/{packages,services}/*/test/**/*.test.ts',
+        '<rootDir>/test/contracts/**/*.test.ts',
+        '<rootDir>/test/deploy/**/*.test.ts',
+      ],
+    },
+    {
+      ...common,
+      displayName: 'stack',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+    },
+  ],
 };

@@ -14,3 +14,4 @@ export * from './nats/trace-context.js';
 export * from './mongo/store.js';
 export * from './outbox.js';
 export * from './nest.js';
+export * from './mongo/apply-once.js';

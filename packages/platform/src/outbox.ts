@@ -56,6 +56,13 @@ export class Outbox {
     }
   }
 
+  /** Publishes whatever a document still holds in its outbox (after a redelivered event found its effect already stored). */
+  async flushStored(model: Model<any>, id: unknown): Promise<boolean> {
+    const doc = await (model as Model<WithOutbox>).findById(id, { outbox: 1 }).lean();
+    if (!doc?.outbox?.length) return true;
+    return this.flush(model, id, doc.outbox.map((e) => ({ ...e, payload: toBytes(e.payload) })));
+  }
+
   start(intervalMs = 1000): void {
     this.timer = setInterval(() => void this.relay(), intervalMs);
     this.timer.unref();

@@ -1,1 +1,4 @@
-export {};
+import { runService } from '@leadmesh/platform';
+import { NurtureModule } from './nurture.module.js';
+
+await runService('nurture', NurtureModule);

@@ -1,1 +1,4 @@
-export {};
+import { runService } from '@leadmesh/platform';
+import { ScoringModule } from './scoring.module.js';
+
+await runService('scoring', ScoringModule);

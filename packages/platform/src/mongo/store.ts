@@ -1,4 +1,4 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from 'pino';
 
 const UNAVAILABLE_ERRORS = new Set([
@@ -101,4 +101,9 @@ export class MongoStore {
       for (const w of waiters) w();
     }
   }
+}
+
+/** Registers a model on the service's own connection; its indexes are created when the store connects. */
+export function defineModel<T>(store: MongoStore, name: string, schema: Schema<any>, collection: string): Model<T> {
+  return store.connection.model(name, schema, collection) as unknown as Model<T>;
 }

@@ -1,0 +1,78 @@
+import type { Model } from 'mongoose';
+import type { Outbox } from '../outbox.js';
+import type { OutgoingEvent } from '../nats/publisher.js';
+import { isDuplicateKey } from './store.js';
+
+/** The bookkeeping every event-driven document carries so an event's effect lands once. */
+export interface AppliedEvents {
+  _id: string;
+  /** Optimistic-concurrency counter: two replicas handling events of one lead never overwrite each other. */
+  revision: number;
+  /** Recent events already applied; a redelivered one is recognised and skipped. */
+  processedEventIds: string[];
+  outbox: OutgoingEvent[];
+}
+
+export interface Change {
+  set: Record<string, unknown>;
+  /** Arrays to append to, each kept to its last `keep` entries. */
+  append?: Record<string, { values: unknown[]; keep: number }>;
+  events: OutgoingEvent[];
+}
+
+export type ApplyResult = 'applied' | 'duplicate' | 'unchanged';
+
+const KEEP_EVENT_IDS = 500;
+
+/**
+ * Applies one event's effect to one document exactly once: a compare-and-set on the revision, the
+ * event id recorded in the same write, and the events to publish stored beside it (outbox).
+ * Single-document atomicity only; no transactions.
+ */
+export async function applyEventOnce<D extends AppliedEvents>(
+  model: Model<D>,
+  outbox: Outbox,
+  id: string,
+  eventId: string,
+  decide: (current: D | null) => Change | null,
+): Promise<ApplyResult> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const current = (await model.findById(id).lean()) as D | null;
+    if (current?.processedEventIds?.includes(eventId)) {
+      // Applied before; finish a publish a crash may have interrupted.
+      await outbox.flushStored(model, id);
+      return 'duplicate';
+    }
+    const change = decide(current);
+    const push: Record<string, unknown> = {
+      processedEventIds: { $each: [eventId], $slice: -KEEP_EVENT_IDS },
+    };
+    for (const [field, { values, keep }] of Object.entries(change?.append ?? {})) push[field] = { $each: values, $slice: -keep };
+    if (change && change.events.length > 0) push.outbox = { $each: change.events };
+    try {
+      if (!current) {
+        const doc: Record<string, unknown> = { _id: id, revision: 1, processedEventIds: [eventId], outbox: change?.events ?? [], ...(change?.set ?? {}) };
+        for (const [field, { values }] of Object.entries(change?.append ?? {})) doc[field] = values;
+        await model.create(doc as never);
+      } else {
+        const result = await model.updateOne(
+          { _id: id, revision: current.revision } as never,
+          { $set: change?.set ?? {}, $inc: { revision: 1 }, $push: push } as never,
+        );
+        if (result.modifiedCount !== 1) continue;
+      }
+    } catch (err) {
+      if (isDuplicateKey(err)) continue;
+      throw err;
+    }
+    if (change && change.events.length > 0) await outbox.flush(model, id, change.events);
+    return change ? 'applied' : 'unchanged';
+  }
+  throw new Error(`too many concurrent updates to ${model.modelName} ${id}`);
+}
+
+/** Schema fields for AppliedEvents, to spread into a service's schema definition. */
+export const appliedEventsFields = {
+  revision: { type: Number, required: true, default: 1 },
+  processedEventIds: { type: [String], default: [] },
+};

@@ -1,0 +1,22 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { SUBJECTS, events } from '@leadmesh/contracts';
+import { EventConsumers } from '@leadmesh/platform';
+import { CrmSyncService } from './crm-sync.service.js';
+
+/** crm-sync's durable consumer: translate and delegate. */
+@Injectable()
+export class CrmSyncConsumer implements OnModuleInit {
+  constructor(
+    @Inject(EventConsumers) private readonly consumers: EventConsumers,
+    @Inject(CrmSyncService) private readonly crmSync: CrmSyncService,
+  ) {}
+
+  onModuleInit(): void {
+    this.consumers.register({
+      durable: 'crm-sync-lead-routed',
+      subject: SUBJECTS.leadRouted,
+      schema: events.LeadRoutedSchema,
+      handle: (event, ctx) => this.crmSync.onLeadRouted(event, ctx),
+    });
+  }
+}

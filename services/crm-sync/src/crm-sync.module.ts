@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import { PlatformModule } from '@leadmesh/platform';
+import { CrmGateway } from './crm.gateway.js';
+import { CrmSyncConsumer } from './crm-sync.consumer.js';
+import { CrmSyncGrpc } from './crm-sync.grpc.js';
+import { CrmSyncService } from './crm-sync.service.js';
+import { LeadSources } from './lead-sources.js';
+import { SyncStore } from './sync.store.js';
+
+@Module({
+  imports: [PlatformModule.forService('crm-sync')],
+  providers: [
+    { provide: CrmGateway, useFactory: () => CrmGateway.fromEnv(process.env) },
+    LeadSources,
+    SyncStore,
+    CrmSyncService,
+    CrmSyncGrpc,
+    CrmSyncConsumer,
+  ],
+})
+export class CrmSyncModule {}

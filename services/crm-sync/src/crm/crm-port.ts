@@ -1,0 +1,98 @@
+// The one door to a CRM. crm-sync's consumer talks to this port and decides what to do with a
+// failure by its class alone: permanent (dead letter), rate limited or unavailable (nak and wait).
+import type { CrmName } from '../domain/field-mapping.js';
+
+export type { CrmName };
+
+export interface CrmUpsertResult {
+  crmId: string;
+  created: boolean;
+}
+
+export interface CrmBatchItem {
+  leadId: string;
+  fields: Record<string, unknown>;
+}
+
+export interface CrmBatchResult {
+  leadId: string;
+  crmId?: string;
+  created?: boolean;
+  error?: CrmError;
+}
+
+export interface CrmPort {
+  readonly name: CrmName;
+  /** Creates or updates the one CRM record of this lead; the same lead never gets a second record. */
+  upsertLead(leadId: string, fields: Record<string, unknown>): Promise<CrmUpsertResult>;
+  /** For a backlog: one result per item, in order; an item's failure does not fail the others. */
+  upsertLeads(batch: CrmBatchItem[]): Promise<CrmBatchResult[]>;
+  /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
+  deleteLead(leadId: string, crmId?: string): Promise<void>;
+}
+
+export interface CrmErrorDetails {
+  /** The CRM's own error code, e.g. REQUIRED_FIELD_MISSING or VALIDATION_ERROR. */
+  code?: string;
+  status?: number;
+  /** The CRM fields the error concerns, when it says. */
+  fields?: string[];
+  cause?: unknown;
+}
+
+export abstract class CrmError extends Error {
+  /** True when waiting and trying again can succeed; false sends the lead to dead letters. */
+  abstract readonly transient: boolean;
+  readonly crm: CrmName;
+  readonly code: string | undefined;
+  readonly status: number | undefined;
+  readonly fields: string[];
+
+  constructor(crm: CrmName, message: string, details: CrmErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.crm = crm;
+    this.code = details.code;
+    this.status = details.status;
+    this.fields = details.fields ?? [];
+  }
+}
+
+/** The CRM refused the record as it is (4xx validation). Retrying the same data cannot help. */
+export class CrmValidationError extends CrmError {
+  override readonly name = 'CrmValidationError';
+  readonly transient = false;
+}
+
+/** The CRM asked us to slow down; nothing should be sent before retryAfterMs has passed. */
+export class CrmRateLimitedError extends CrmError {
+  override readonly name = 'CrmRateLimitedError';
+  readonly transient = true;
+  readonly retryAfterMs: number;
+  constructor(crm: CrmName, message: string, retryAfterMs: number, details: CrmErrorDetails = {}) {
+    super(crm, message, details);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** 5xx, timeouts, network failures, an open circuit breaker or our own credentials being refused. */
+export class CrmUnavailableError extends CrmError {
+  override readonly name = 'CrmUnavailableError';
+  readonly transient = true;
+  readonly breakerOpen: boolean;
+  constructor(crm: CrmName, message: string, details: CrmErrorDetails & { breakerOpen?: boolean } = {}) {
+    super(crm, message, details);
+    this.breakerOpen = details.breakerOpen ?? false;
+  }
+}
+
+/** The external id matched several CRM records (Salesforce 300): a human must merge them first. */
+export class CrmConflictError extends CrmError {
+  override readonly name = 'CrmConflictError';
+  readonly transient = false;
+  /** Where the CRM says the matching records are. */
+  readonly matches: string[];
+  constructor(crm: CrmName, message: string, matches: string[], details: CrmErrorDetails = {}) {
+    super(crm, message, details);
+    this.matches = matches;
+  }
+}

@@ -1,0 +1,258 @@
+// Salesforce REST API, written from Salesforce's documentation:
+//   token   POST {loginUrl}/services/oauth2/token (client credentials flow)
+//   upsert  PATCH /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value}
+//   batch   PATCH /services/data/vXX.X/composite/sobjects/Lead/{ExternalIdField} (sObject Collections)
+//   delete  DELETE /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value} (or by record id)
+import {
+  CrmConflictError,
+  CrmRateLimitedError,
+  CrmUnavailableError,
+  CrmValidationError,
+  type CrmBatchItem,
+  type CrmBatchResult,
+  type CrmError,
+  type CrmPort,
+  type CrmUpsertResult,
+} from './crm-port.js';
+import { describeBody, exchange, type FetchLike, type HttpAnswer } from './http.js';
+import { ResilientExecutor, parseRetryAfter, type CrmEventListener, type ResilienceOptions } from './resilience.js';
+
+export interface SalesforceOptions {
+  /** https://login.salesforce.com, https://test.salesforce.com or the org's My Domain URL. */
+  loginUrl: string;
+  clientId: string;
+  clientSecret: string;
+  apiVersion: string;
+  /** The Lead field marked External ID that holds our lead id. */
+  externalIdField: string;
+  /** Sent as Sforce-Auto-Assign: whether Salesforce's lead assignment rules run on our writes. */
+  autoAssign: boolean;
+  /** The client credentials flow returns no expiry; the session lives as long as the org's timeout. */
+  tokenTtlMs: number;
+  /** sObject Collections take at most 200 records per call. */
+  batchSize: number;
+  resilience: ResilienceOptions;
+  fetch?: FetchLike;
+  onEvent?: CrmEventListener;
+}
+
+interface Token {
+  accessToken: string;
+  instanceUrl: string;
+  expiresAt: number;
+}
+
+interface SalesforceError {
+  message?: string;
+  errorCode?: string;
+  statusCode?: string;
+  fields?: string[];
+}
+
+const CRM = 'salesforce';
+
+export class SalesforceAdapter implements CrmPort {
+  readonly name = CRM;
+  readonly #options: SalesforceOptions;
+  readonly #exec: ResilientExecutor;
+  readonly #fetch: FetchLike;
+  #token: Token | undefined;
+  #pendingToken: Promise<Token> | undefined;
+
+  constructor(options: SalesforceOptions) {
+    if (options.batchSize < 1 || options.batchSize > 200) throw new Error('batchSize must be between 1 and 200 (sObject Collections limit)');
+    this.#options = options;
+    this.#fetch = options.fetch ?? fetch;
+    this.#exec = new ResilientExecutor(CRM, options.resilience, options.onEvent ? { onEvent: options.onEvent } : {});
+  }
+
+  get breakerState() {
+    return this.#exec.breakerState;
+  }
+
+  async upsertLead(leadId: string, fields: Record<string, unknown>): Promise<CrmUpsertResult> {
+    const answer = await this.#call('PATCH', this.#byExternalId(leadId), this.#withoutKeys(fields));
+    const body = answer.body as { id?: string; created?: boolean } | undefined;
+    if (answer.status === 201 || answer.status === 200) {
+      if (!body?.id) throw new CrmUnavailableError(CRM, `upsert of lead ${leadId} answered ${answer.status} without an id`);
+      return { crmId: body.id, created: answer.status === 201 || body.created === true };
+    }
+    if (answer.status === 204) return { crmId: await this.#lookupId(leadId), created: false };
+    if (answer.status === 300) {
+      const matches = Array.isArray(answer.body) ? answer.body.map(String) : [];
+      throw new CrmConflictError(CRM, `lead ${leadId} matches ${matches.length} Salesforce Leads by ${this.#options.externalIdField}`, matches, { status: 300 });
+    }
+    throw this.#refusal(answer, `upsert of lead ${leadId}`);
+  }
+
+  async upsertLeads(batch: CrmBatchItem[]): Promise<CrmBatchResult[]> {
+    // One lead twice in a call is refused by Salesforce; its latest fields win, and both items share the answer.
+    const latest = new Map<string, CrmBatchItem>();
+    for (const item of batch) latest.set(item.leadId, item);
+    const unique = [...latest.values()];
+    const outcome = new Map<string, Omit<CrmBatchResult, 'leadId'>>();
+    for (let i = 0; i < unique.length; i += this.#options.batchSize) {
+      const chunk = unique.slice(i, i + this.#options.batchSize);
+      const results = await this.#upsertChunk(chunk).catch((err: CrmError) => chunk.map(() => ({ error: err })));
+      chunk.forEach((item, k) => outcome.set(item.leadId, results[k] ?? { error: this.#missingResult(item.leadId) }));
+    }
+    return batch.map((item) => ({ leadId: item.leadId, ...outcome.get(item.leadId) }));
+  }
+
+  async deleteLead(leadId: string, crmId?: string): Promise<void> {
+    const path = crmId ? `${this.#base()}/sobjects/Lead/${encodeURIComponent(crmId)}` : this.#byExternalId(leadId);
+    const answer = await this.#call('DELETE', path);
+    // Already gone is what we wanted: erasure must be repeatable.
+    if (answer.status === 204 || answer.status === 200 || answer.status === 404) return;
+    throw this.#refusal(answer, `delete of lead ${leadId}`);
+  }
+
+  async #upsertChunk(chunk: CrmBatchItem[]): Promise<Array<Omit<CrmBatchResult, 'leadId'>>> {
+    const records = chunk.map((item) => ({
+      attributes: { type: 'Lead' },
+      ...this.#withoutKeys(item.fields),
+      [this.#options.externalIdField]: item.leadId,
+    }));
+    const answer = await this.#call('PATCH', `${this.#base()}/composite/sobjects/Lead/${this.#options.externalIdField}`, { allOrNone: false, records });
+    if (answer.status !== 200 || !Array.isArray(answer.body)) throw this.#refusal(answer, `batch upsert of ${chunk.length} leads`);
+    return (answer.body as Array<{ id?: string; success?: boolean; created?: boolean; errors?: SalesforceError[] }>).map((r, k) => {
+      if (r.success && r.id) return { crmId: r.id, created: r.created === true };
+      return { error: this.#recordError(r.errors?.[0], chunk[k]?.leadId ?? '?') };
+    });
+  }
+
+  async #lookupId(leadId: string): Promise<string> {
+    const answer = await this.#call('GET', `${this.#byExternalId(leadId)}?fields=Id`);
+    const id = (answer.body as { Id?: string } | undefined)?.Id;
+    if (answer.status !== 200 || !id) throw this.#refusal(answer, `lookup of lead ${leadId} after update`);
+    return id;
+  }
+
+  /** Sends one request with a valid session; an expired session is renewed once, then it is our problem. */
+  async #call(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+    for (let attempt = 1; ; attempt++) {
+      const token = await this.#session();
+      const answer = await this.#exec.run(async (signal) => {
+        const a = await exchange(CRM, this.#fetch, `${token.instanceUrl}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${token.accessToken}`,
+            accept: 'application/json',
+            'sforce-auto-assign': this.#options.autoAssign ? 'TRUE' : 'FALSE',
+            ...(body !== undefined && { 'content-type': 'application/json' }),
+          },
+          ...(body !== undefined && { body: JSON.stringify(body) }),
+        }, signal);
+        this.#throwIfTransient(a);
+        return a;
+      });
+      if (answer.status !== 401) return answer;
+      const error = firstError(answer.body);
+      if (attempt === 1) {
+        this.#forget(token);
+        continue;
+      }
+      throw new CrmUnavailableError(CRM, `Salesforce refused a fresh session: ${error?.message ?? describeBody(answer.body)}`, {
+        status: 401,
+        ...(error?.errorCode && { code: error.errorCode }),
+      });
+    }
+  }
+
+  #session(): Promise<Token> {
+    if (this.#token && this.#token.expiresAt > Date.now()) return Promise.resolve(this.#token);
+    // One token request for all concurrent callers; a failed request is not remembered.
+    this.#pendingToken ??= this.#requestToken()
+      .then((token) => (this.#token = token))
+      .finally(() => (this.#pendingToken = undefined));
+    return this.#pendingToken;
+  }
+
+  #forget(token: Token): void {
+    if (this.#token === token) this.#token = undefined;
+  }
+
+  async #requestToken(): Promise<Token> {
+    const { loginUrl, clientId, clientSecret, tokenTtlMs } = this.#options;
+    const answer = await this.#exec.run(async (signal) => {
+      const a = await exchange(CRM, this.#fetch, `${loginUrl.replace(/\/$/, '')}/services/oauth2/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret }).toString(),
+      }, signal);
+      this.#throwIfTransient(a);
+      return a;
+    });
+    const body = answer.body as { access_token?: string; instance_url?: string; expires_in?: number; error?: string; error_description?: string } | undefined;
+    if (answer.status !== 200 || !body?.access_token || !body.instance_url) {
+      // Our credentials, not the lead, are wrong: transient for the lead, so it waits for the fix.
+      throw new CrmUnavailableError(CRM, `Salesforce token request failed (${answer.status}): ${body?.error ?? ''} ${body?.error_description ?? ''}`.trim(), {
+        status: answer.status,
+        ...(body?.error && { code: body.error }),
+      });
+    }
+    const ttl = typeof body.expires_in === 'number' ? body.expires_in * 1000 : tokenTtlMs;
+    return { accessToken: body.access_token, instanceUrl: body.instance_url.replace(/\/$/, ''), expiresAt: Date.now() + ttl };
+  }
+
+  #throwIfTransient(answer: HttpAnswer): void {
+    const error = firstError(answer.body);
+    if (answer.status === 429 || error?.errorCode === 'REQUEST_LIMIT_EXCEEDED') {
+      const pause = parseRetryAfter(answer.headers.get('retry-after'), this.#options.resilience.rateLimitDefaultPauseMs);
+      throw new CrmRateLimitedError(CRM, `Salesforce rate limit: ${error?.message ?? answer.status}`, pause, {
+        status: answer.status,
+        code: error?.errorCode ?? 'REQUEST_LIMIT_EXCEEDED',
+      });
+    }
+    if (answer.status >= 500) {
+      throw new CrmUnavailableError(CRM, `Salesforce answered ${answer.status}: ${error?.message ?? describeBody(answer.body)}`, {
+        status: answer.status,
+        ...(error?.errorCode && { code: error.errorCode }),
+      });
+    }
+  }
+
+  #refusal(answer: HttpAnswer, what: string): CrmError {
+    const error = firstError(answer.body);
+    if (answer.status >= 400 && answer.status < 500) {
+      return new CrmValidationError(CRM, `Salesforce refused ${what}: ${error?.message ?? describeBody(answer.body)}`, {
+        status: answer.status,
+        ...(error?.errorCode && { code: error.errorCode }),
+        ...(error?.fields && { fields: error.fields }),
+      });
+    }
+    return new CrmUnavailableError(CRM, `unexpected Salesforce answer ${answer.status} to ${what}: ${describeBody(answer.body)}`, { status: answer.status });
+  }
+
+  #recordError(error: SalesforceError | undefined, leadId: string): CrmError {
+    const code = error?.statusCode ?? error?.errorCode ?? 'UNKNOWN';
+    const message = `Salesforce refused lead ${leadId}: ${error?.message ?? 'no reason given'}`;
+    const details = { code, ...(error?.fields && { fields: error.fields }) };
+    if (code === 'UNABLE_TO_LOCK_ROW' || code === 'SERVER_UNAVAILABLE') return new CrmUnavailableError(CRM, message, details);
+    if (code === 'REQUEST_LIMIT_EXCEEDED') return new CrmRateLimitedError(CRM, message, this.#options.resilience.rateLimitDefaultPauseMs, details);
+    if (code === 'DUPLICATE_EXTERNAL_ID') return new CrmConflictError(CRM, message, [], details);
+    return new CrmValidationError(CRM, message, details);
+  }
+
+  #missingResult(leadId: string): CrmError {
+    return new CrmUnavailableError(CRM, `Salesforce returned no result for lead ${leadId}`);
+  }
+
+  #base(): string {
+    return `/services/data/v${this.#options.apiVersion}`;
+  }
+
+  #byExternalId(leadId: string): string {
+    return `${this.#base()}/sobjects/Lead/${this.#options.externalIdField}/${encodeURIComponent(leadId)}`;
+  }
+
+  /** The upsert URL names the record; Salesforce refuses Id or the external id field in the body. */
+  #withoutKeys(fields: Record<string, unknown>): Record<string, unknown> {
+    const { Id: _id, [this.#options.externalIdField]: _ext, ...rest } = fields;
+    return rest;
+  }
+}
+
+function firstError(body: unknown): SalesforceError | undefined {
+  return Array.isArray(body) && body[0] && typeof body[0] === 'object' ? (body[0] as SalesforceError) : undefined;
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SUBJECTS, events, intake, lead } from '@leadmesh/contracts';
+import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, encodeEvent, type Logger } from '@leadmesh/platform';
+import { findSubmissionInjection } from './domain/violations.js';
+import { contactViolations, normaliseContact } from './domain/normalise.js';
+import { LeadStore, type SubmissionDoc } from './lead.store.js';
+
+type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
+
+const OUTCOME = {
+  NEW_LEAD: intake.SubmissionOutcome.NEW_LEAD,
+  EXISTING_CONTACT: intake.SubmissionOutcome.EXISTING_CONTACT,
+} as const;
+
+/** Intake's use cases: capture a submission, record activity, answer for a lead. */
+@Injectable()
+export class IntakeService {
+  constructor(
+    @Inject(LeadStore) private readonly store: LeadStore,
+    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Stores the raw submission and the normalised contact, then publishes lead.received. The event
+   * is stored on the submission itself (outbox), so an accepted lead is never lost to a broker outage.
+   */
+  async submitLead(request: intake.SubmitLeadRequest, channel: SubmissionDoc['channel'], rawBody?: string): Promise<SubmitLeadResponse> {
+    const c = request.contact!;
+    const raw = {
+      email: c.email,
+      firstName: c.firstName,
+      lastName: c.lastName,
+      phone: c.phone,
+      company: c.company,
+      jobTitle: c.jobTitle,
+      country: c.country,
+      companySize: c.companySize || undefined,
+      industry: c.industry,
+    };
+    const violations = [...findSubmissionInjection(request), ...contactViolations(raw)];
+    if (violations.length > 0) throw new InvalidArgumentError(violations, intake.SubmitLeadRequestSchema.typeName);
+
+    if (request.idempotencyKey) {
+      const prior = await this.store.findSubmissionByIdempotencyKey(request.idempotencyKey);
+      if (prior) return replayOf(prior);
+    }
+
+    const contact = normaliseContact(raw);
+    const profile = create(lead.LeadProfileSchema, {
+      contact: {
+        email: contact.email,
+        firstName: contact.firstName,
+        lastName: contact.lastName,
+        phone: contact.phoneE164 ?? contact.phone,
+        company: contact.company,
+        jobTitle: contact.jobTitle,
+        country: contact.country ?? '',
+        companySize: contact.companySize ?? 0,
+        industry: contact.industry,
+      },
+      source: request.source,
+      interest: request.interest,
+      consent: request.consent,
+    });
+    const profileJson = toJson(lead.LeadProfileSchema, profile) as Record<string, unknown>;
+    const receivedAt = new Date();
+    const { leadId, created } = await this.store.upsertContact(contact.email, randomUUID(), profileJson, receivedAt, request.visitorId || undefined);
+
+    const submissionId = randomUUID();
+    const submission: SubmissionDoc = {
+      _id: submissionId,
+      leadId,
+      idempotencyKey: request.idempotencyKey || undefined,
+      raw: rawBody ?? JSON.stringify(toJson(intake.SubmitLeadRequestSchema, request)),
+      channel,
+      outcome: created ? 'NEW_LEAD' : 'EXISTING_CONTACT',
+      receivedAt,
+      outbox: [
+        encodeEvent(SUBJECTS.leadReceived, events.LeadReceivedSchema, {
+          eventId: `lead.received:${submissionId}`,
+          leadId,
+          occurredAt: timestampFromDate(receivedAt),
+          submissionId,
+          profile,
+          newLead: created,
+        }),
+      ],
+    };
+    if (!(await this.store.insertSubmission(submission))) {
+      // A concurrent retry with the same idempotency key won the insert.
+      const prior = await this.store.findSubmissionByIdempotencyKey(request.idempotencyKey);
+      if (prior) return replayOf(prior);
+    }
+    await this.store.publishSubmission(submission);
+    if (request.visitorId) await this.stitchVisitor(request.visitorId, leadId);
+    this.metrics.leadFinished();
+    this.logger.info({ leadId, submissionId, outcome: submission.outcome, channel }, 'lead received');
+    return { leadId, submissionId, outcome: OUTCOME[submission.outcome], receivedAt: timestampFromDate(receivedAt) };
+  }
+
+  async recordActivity(request: intake.RecordActivityRequest): Promise<{ activityId: string; leadId: string }> {
+    const activityId = request.activityId || randomUUID();
+    const existing = await this.store.findActivity(activityId);
+    if (existing) {
+      // A retried RecordActivity: make sure its event went out, change nothing.
+      await this.store.republishActivity(activityId);
+      return { activityId, leadId: existing.leadId ?? '' };
+    }
+    let leadId: string | undefined;
+    let visitorId: string | undefined;
+    if (request.subject.case === 'leadId') {
+      if (!(await this.store.findContact(request.subject.value))) throw new NotFoundError(`lead ${request.subject.value}`);
+      leadId = request.subject.value;
+    } else if (request.subject.case === 'visitorId') {
+      visitorId = request.subject.value;
+      leadId = (await this.store.findContactByVisitor(visitorId))?._id;
+    }
+    const occurredAt = request.occurredAt ? timestampDate(request.occurredAt) : new Date();
+    const type = activityTypeName(request.type);
+    const doc = {
+      _id: activityId,
+      leadId,
+      visitorId,
+      type,
+      url: request.url || undefined,
+      occurredAt,
+      receivedAt: new Date(),
+      outbox: leadId ? [activityEvent(activityId, leadId, type, occurredAt, request.url)] : [],
+    };
+    if (!(await this.store.insertActivity(doc))) return { activityId, leadId: leadId ?? '' };
+    await this.store.publishActivity(doc);
+    return { activityId, leadId: leadId ?? '' };
+  }
+
+  async getLead(leadId: string): Promise<intake.Lead> {
+    const contact = await this.store.findContact(leadId);
+    if (!contact) throw new NotFoundError(`lead ${leadId}`);
+    const submissionCount = await this.store.countSubmissions(leadId);
+    return create(intake.LeadSchema, {
+      leadId,
+      profile: fromJson(lead.LeadProfileSchema, contact.profile as JsonValue),
+      receivedAt: timestampFromDate(contact.receivedAt),
+      submissionCount,
+      lastSubmittedAt: timestampFromDate(contact.lastSubmittedAt),
+    });
+  }
+
+  /** Activity recorded while the visitor was anonymous now counts for the lead. */
+  private async stitchVisitor(visitorId: string, leadId: string): Promise<void> {
+    for (const activity of await this.store.anonymousActivities(visitorId)) {
+      const event = activityEvent(activity._id, leadId, activity.type, activity.occurredAt, activity.url);
+      if (await this.store.stitchActivity(activity._id, leadId, event)) await this.store.publishActivity({ _id: activity._id, outbox: [event] });
+    }
+  }
+}
+
+function activityTypeName(type: intake.ActivityType): string {
+  return `ACTIVITY_TYPE_${intake.ActivityType[type]}`;
+}
+
+function activityEvent(activityId: string, leadId: string, activityType: string, occurredAt: Date, url?: string) {
+  return encodeEvent(SUBJECTS.activityRecorded, events.ActivityRecordedSchema, {
+    eventId: `activity.recorded:${activityId}`,
+    leadId,
+    occurredAt: timestampFromDate(occurredAt),
+    activityId,
+    activityType,
+    url: url ?? '',
+  });
+}
+
+function replayOf(prior: Pick<SubmissionDoc, 'leadId' | '_id' | 'receivedAt'>): SubmitLeadResponse {
+  return {
+    leadId: prior.leadId,
+    submissionId: prior._id,
+    outcome: intake.SubmissionOutcome.IDEMPOTENT_REPLAY,
+    receivedAt: timestampFromDate(prior.receivedAt),
+  };
+}

@@ -1,0 +1,192 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
+import { Schema, type Model } from 'mongoose';
+
+export interface ContactDoc {
+  _id: string; // lead id
+  emailKey: string;
+  profile: Record<string, unknown>;
+  receivedAt: Date;
+  lastSubmittedAt: Date;
+  /** Anonymous web visitor ids stitched to this lead. */
+  visitorIds: string[];
+}
+
+/** The raw submission, kept untouched as the audit record; never updated after insert except to clear its outbox. */
+export interface SubmissionDoc {
+  _id: string; // submission id
+  leadId: string;
+  idempotencyKey?: string;
+  /** The submission exactly as it arrived (JSON text), before any normalisation. */
+  raw: string;
+  channel: 'grpc' | 'web-form';
+  outcome: 'NEW_LEAD' | 'EXISTING_CONTACT';
+  receivedAt: Date;
+  outbox: OutgoingEvent[];
+}
+
+export interface ActivityDoc {
+  _id: string; // activity id
+  leadId?: string;
+  visitorId?: string;
+  type: string;
+  url?: string;
+  occurredAt: Date;
+  receivedAt: Date;
+  outbox: OutgoingEvent[];
+}
+
+const contactSchema = new Schema<ContactDoc>(
+  {
+    _id: String,
+    emailKey: { type: String, required: true, unique: true },
+    profile: { type: Schema.Types.Mixed, required: true },
+    receivedAt: { type: Date, required: true },
+    lastSubmittedAt: { type: Date, required: true },
+    visitorIds: { type: [String], default: [], index: true },
+  },
+  { versionKey: false, minimize: false },
+);
+
+const submissionSchema = new Schema<SubmissionDoc>(
+  {
+    _id: String,
+    leadId: { type: String, required: true, index: true },
+    idempotencyKey: { type: String, index: { unique: true, sparse: true } },
+    raw: { type: String, required: true },
+    channel: { type: String, required: true },
+    outcome: { type: String, required: true },
+    receivedAt: { type: Date, required: true },
+    outbox: { type: [outboxEntrySchema], default: [] },
+  },
+  { versionKey: false, minimize: false },
+);
+
+const activitySchema = new Schema<ActivityDoc>(
+  {
+    _id: String,
+    leadId: { type: String, index: true },
+    visitorId: { type: String, index: true },
+    type: { type: String, required: true },
+    url: String,
+    occurredAt: { type: Date, required: true },
+    receivedAt: { type: Date, required: true },
+    outbox: { type: [outboxEntrySchema], default: [] },
+  },
+  { versionKey: false },
+);
+
+/** Intake's store: contacts (one per normalised email), raw submissions and web activity. */
+@Injectable()
+export class LeadStore {
+  readonly contacts: Model<ContactDoc>;
+  readonly submissions: Model<SubmissionDoc>;
+  readonly activities: Model<ActivityDoc>;
+
+  constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
+    this.contacts = defineModel(store, 'Contact', contactSchema, 'contacts');
+    this.submissions = defineModel(store, 'Submission', submissionSchema, 'submissions');
+    this.activities = defineModel(store, 'Activity', activitySchema, 'activities');
+    outbox.track(this.submissions);
+    outbox.track(this.activities);
+  }
+
+  findSubmissionByIdempotencyKey(key: string) {
+    return this.submissions.findOne({ idempotencyKey: { $eq: key } }).lean();
+  }
+
+  findContactByEmail(emailKey: string) {
+    return this.contacts.findOne({ emailKey: { $eq: emailKey } }).lean();
+  }
+
+  findContactByVisitor(visitorId: string) {
+    return this.contacts.findOne({ visitorIds: { $eq: visitorId } }, { _id: 1 }).lean();
+  }
+
+  findContact(leadId: string) {
+    return this.contacts.findById(leadId).lean();
+  }
+
+  countSubmissions(leadId: string) {
+    return this.submissions.countDocuments({ leadId: { $eq: leadId } });
+  }
+
+  /**
+   * The contact for this email: the existing one (profile refreshed) or a new one. Two concurrent
+   * first submissions race on the unique email index; the loser reads the winner's contact.
+   */
+  async upsertContact(
+    emailKey: string,
+    newLeadId: string,
+    profile: Record<string, unknown>,
+    at: Date,
+    visitorId?: string,
+  ): Promise<{ leadId: string; created: boolean }> {
+    const existing = await this.contacts.findOneAndUpdate(
+      { emailKey: { $eq: emailKey } },
+      { $set: { profile, lastSubmittedAt: at }, ...(visitorId ? { $addToSet: { visitorIds: visitorId } } : {}) },
+      { new: true, projection: { _id: 1 } },
+    ).lean();
+    if (existing) return { leadId: existing._id, created: false };
+    try {
+      await this.contacts.create({ _id: newLeadId, emailKey, profile, receivedAt: at, lastSubmittedAt: at, visitorIds: visitorId ? [visitorId] : [] });
+      return { leadId: newLeadId, created: true };
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const winner = await this.findContactByEmail(emailKey);
+      if (!winner) throw err;
+      return { leadId: winner._id, created: false };
+    }
+  }
+
+  /** Inserts the audit record with its lead.received event; false when the idempotency key was taken meanwhile. */
+  async insertSubmission(doc: SubmissionDoc): Promise<boolean> {
+    try {
+      await this.submissions.create(doc);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err) && doc.idempotencyKey) return false;
+      throw err;
+    }
+  }
+
+  publishSubmission(doc: SubmissionDoc) {
+    return this.outbox.flush(this.submissions, doc._id, doc.outbox);
+  }
+
+  /** Stores an activity once (its id is the idempotency key); false when it was already stored. */
+  async insertActivity(doc: ActivityDoc): Promise<boolean> {
+    try {
+      await this.activities.create(doc);
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+  }
+
+  findActivity(id: string) {
+    return this.activities.findById(id).lean();
+  }
+
+  publishActivity(doc: Pick<ActivityDoc, '_id' | 'outbox'>) {
+    return this.outbox.flush(this.activities, doc._id, doc.outbox);
+  }
+
+  republishActivity(id: string) {
+    return this.outbox.flushStored(this.activities, id);
+  }
+
+  anonymousActivities(visitorId: string) {
+    return this.activities.find({ visitorId: { $eq: visitorId }, leadId: { $exists: false } }).lean();
+  }
+
+  /** Ties an anonymous visitor's activity to the lead, with its activity.recorded event; once per activity. */
+  async stitchActivity(activityId: string, leadId: string, event: OutgoingEvent): Promise<boolean> {
+    const result = await this.activities.updateOne(
+      { _id: activityId, leadId: { $exists: false } },
+      { $set: { leadId }, $push: { outbox: event } },
+    );
+    return result.modifiedCount === 1;
+  }
+}

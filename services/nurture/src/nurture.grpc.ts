@@ -1,0 +1,20 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { nurture } from '@leadmesh/contracts';
+import { GrpcServer } from '@leadmesh/platform';
+import { NurtureService } from './nurture.service.js';
+
+/** NurtureService over gRPC: translate and delegate. */
+@Injectable()
+export class NurtureGrpc implements OnModuleInit {
+  constructor(
+    @Inject(GrpcServer) private readonly grpc: GrpcServer,
+    @Inject(NurtureService) private readonly nurture: NurtureService,
+  ) {}
+
+  onModuleInit(): void {
+    this.grpc.register(nurture.NurtureService, {
+      recommendTrack: async (request) => this.nurture.recommendTrack(request),
+      getEnrollments: async (request) => ({ enrollments: await this.nurture.getEnrollments(request.leadId) }),
+    });
+  }
+}

@@ -1,0 +1,22 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { SUBJECTS, events } from '@leadmesh/contracts';
+import { EventConsumers } from '@leadmesh/platform';
+import { RoutingService } from './routing.service.js';
+
+/** Routing's durable consumer: translate and delegate. */
+@Injectable()
+export class RoutingConsumer implements OnModuleInit {
+  constructor(
+    @Inject(EventConsumers) private readonly consumers: EventConsumers,
+    @Inject(RoutingService) private readonly routing: RoutingService,
+  ) {}
+
+  onModuleInit(): void {
+    this.consumers.register({
+      durable: 'routing-lead-scored',
+      subject: SUBJECTS.leadScored,
+      schema: events.LeadScoredSchema,
+      handle: (event, ctx) => this.routing.onLeadScored(event, ctx),
+    });
+  }
+}

@@ -1,0 +1,63 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  MongoStore,
+  Outbox,
+  appliedEventsFields,
+  applyEventOnce,
+  defineModel,
+  outboxEntrySchema,
+  type AppliedEvents,
+  type Change,
+} from '@leadmesh/platform';
+import { Schema, type Model } from 'mongoose';
+
+export interface StoredActivity {
+  activityId: string;
+  type: string;
+  occurredAt: Date;
+}
+
+/** A lead as scoring knows it: profile, activity, the current score and its history. */
+export interface LeadScoreDoc extends AppliedEvents {
+  /** leadmesh.lead.v1.LeadProfile in proto JSON; absent until lead.received arrives. */
+  profile?: Record<string, unknown>;
+  activities: StoredActivity[];
+  /** leadmesh.scoring.v1.LeadScore in proto JSON. */
+  score?: Record<string, unknown>;
+  history: Array<Record<string, unknown>>;
+  lifecycleStage?: string;
+  ruleSetVersion?: string;
+}
+
+const schema = new Schema<LeadScoreDoc>(
+  {
+    _id: String,
+    ...appliedEventsFields,
+    profile: Schema.Types.Mixed,
+    activities: { type: [{ activityId: String, type: { type: String }, occurredAt: Date, _id: false }], default: [] },
+    score: Schema.Types.Mixed,
+    history: { type: Schema.Types.Mixed, default: () => [] },
+    lifecycleStage: String,
+    ruleSetVersion: { type: String, index: true },
+    outbox: { type: [outboxEntrySchema], default: [] },
+  },
+  { versionKey: false, minimize: false },
+);
+
+@Injectable()
+export class ScoreStore {
+  readonly scores: Model<LeadScoreDoc>;
+
+  constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
+    this.scores = defineModel(store, 'LeadScore', schema, 'lead_scores');
+    outbox.track(this.scores);
+  }
+
+  find(leadId: string) {
+    return this.scores.findById(leadId).lean<LeadScoreDoc>();
+  }
+
+  apply(leadId: string, eventId: string, decide: (current: LeadScoreDoc | null) => Change | null) {
+    return applyEventOnce(this.scores, this.outbox, leadId, eventId, decide);
+  }
+}

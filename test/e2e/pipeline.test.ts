@@ -1,0 +1,151 @@
+// One Contact Sales lead through all five services on the real NATS, FerretDB and Jaeger, with
+// the real CRM adapters against the CRM simulator. Then the trace is read back from Jaeger.
+import { randomBytes } from 'node:crypto';
+import { Metadata } from '@grpc/grpc-js';
+import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
+import { createClient } from '@leadmesh/platform';
+import { startCrmSimulator } from '../fixtures/crm-simulator/simulator.ts';
+import { waitServing } from '../harness/health.ts';
+import { GRPC_PORTS, SERVICES, startStack, stopStack, type RunningService } from '../harness/stack.ts';
+
+const JAEGER = 'http://127.0.0.1:16686';
+const addr = (s: keyof typeof GRPC_PORTS) => `127.0.0.1:${GRPC_PORTS[s]}`;
+
+let services: RunningService[] = [];
+let simulator: Awaited<ReturnType<typeof startCrmSimulator>>;
+const intakeClient = createClient(intake.IntakeService, addr('intake'));
+const scoringClient = createClient(scoring.ScoringService, addr('scoring'));
+const routingClient = createClient(routing.RoutingService, addr('routing'));
+const nurtureClient = createClient(nurture.NurtureService, addr('nurture'));
+const crmSyncClient = createClient(crmsync.CrmSyncService, addr('crm-sync'));
+
+beforeAll(async () => {
+  simulator = await startCrmSimulator({ port: 8090 });
+  services = startStack();
+  await Promise.all(SERVICES.map((s) => waitServing(addr(s), 90_000)));
+}, 120_000);
+
+afterAll(async () => {
+  for (const c of [intakeClient, scoringClient, routingClient, nurtureClient, crmSyncClient]) c.close();
+  await stopStack(services);
+  await simulator?.close();
+});
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+interface JaegerSpan {
+  traceID: string;
+  spanID: string;
+  operationName: string;
+  processID: string;
+  tags: Array<{ key: string; value: unknown }>;
+}
+
+describe('one lead end to end', () => {
+  it('is captured, scored, routed, enrolled and synced to the CRM, as one trace across all five services', async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const metadata = new Metadata();
+    metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+    const email = `ada.${traceId.slice(0, 8)}@example-analytics.com`;
+
+    const submitted = await intakeClient.submitLead(
+      {
+        idempotencyKey: `e2e-${traceId}`,
+        contact: { email: `  ${email.toUpperCase()} `, firstName: 'Ada', lastName: 'Lovelace', company: 'Example Analytics', jobTitle: 'VP of Engineering', country: 'Germany', companySize: 800 },
+        source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google' },
+        interest: { product: 'analytics', message: 'We need a demo' },
+        consent: { emailMarketing: true, wordingVersion: '2026-01' },
+      },
+      { metadata },
+    );
+    expect(submitted.outcome).toBe(intake.SubmissionOutcome.NEW_LEAD);
+    const leadId = submitted.leadId;
+
+    const record = await eventually('the CRM sync', async () => {
+      const { record } = await crmSyncClient.getSyncStatus({ leadId });
+      return record?.status === crmsync.SyncStatus.SYNCED ? record : undefined;
+    });
+    expect(record.crmId).not.toBe('');
+    expect(record.attempts).toBeGreaterThanOrEqual(1);
+
+    // Every service answers for its part of the lead.
+    const { lead } = await intakeClient.getLead({ leadId });
+    expect(lead?.profile?.contact?.email).toBe(email);
+    expect(lead?.profile?.contact?.country).toBe('DE');
+    const { score } = await scoringClient.getLeadScore({ leadId });
+    expect(score?.grade).toMatch(/^[A-D][1-4]$/);
+    expect(score?.reasons.length).toBeGreaterThan(0);
+    const { assignment } = await routingClient.getAssignment({ leadId });
+    expect(assignment?.ownerId).not.toBe('');
+    expect(assignment?.reason).not.toBe('');
+    const { enrollments } = await nurtureClient.getEnrollments({ leadId });
+    expect(enrollments.length).toBeGreaterThanOrEqual(1);
+
+    // The CRM holds exactly one record for the lead, with the mapped fields.
+    const crmRecords = (await simulator.records('salesforce')).filter((r: Record<string, unknown>) => JSON.stringify(r).includes(leadId));
+    expect(crmRecords).toHaveLength(1);
+
+    // One trace, holding spans from all five services.
+    const trace = await eventually(
+      'the trace in Jaeger',
+      async () => {
+        const res = await fetch(`${JAEGER}/api/traces/${traceId}`);
+        if (!res.ok) return undefined;
+        const body = (await res.json()) as { data: Array<{ spans: JaegerSpan[]; processes: Record<string, { serviceName: string }> }> };
+        const t = body.data?.[0];
+        if (!t) return undefined;
+        const names = new Set(Object.values(t.processes).map((p) => p.serviceName));
+        return SERVICES.every((s) => names.has(s)) ? t : undefined;
+      },
+      45_000,
+    );
+    expect(new Set(trace.spans.map((s) => s.traceID))).toEqual(new Set([traceId]));
+    const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]!.serviceName;
+    const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+    const ops = trace.spans.map((s) => `${serviceOf(s)} ${s.operationName}`);
+
+    expect(ops).toContain('intake leadmesh.intake.v1.IntakeService/SubmitLead');
+    expect(ops).toContain('intake publish leadmesh.lead.received');
+    expect(ops).toContain('scoring process leadmesh.lead.received');
+    expect(ops).toContain('scoring publish leadmesh.lead.scored');
+    expect(ops).toContain('routing process leadmesh.lead.scored');
+    expect(ops).toContain('routing publish leadmesh.lead.routed');
+    expect(ops).toContain('nurture process leadmesh.lead.routed');
+    expect(ops).toContain('crm-sync process leadmesh.lead.routed');
+    // crm-sync's own gRPC calls to the owning services, client side and server side.
+    for (const [svc, rpc] of [['intake', 'IntakeService/GetLead'], ['scoring', 'ScoringService/GetLeadScore'], ['routing', 'RoutingService/GetAssignment'], ['nurture', 'NurtureService/GetEnrollments']]) {
+      expect(ops).toContain(`crm-sync leadmesh.${svc}.v1.${rpc}`);
+      expect(ops).toContain(`${svc} leadmesh.${svc}.v1.${rpc}`);
+    }
+    // Store spans from every service and the outbound CRM call.
+    for (const s of SERVICES) expect(trace.spans.some((span) => serviceOf(span) === s && tag(span, 'db.system') === 'mongodb' || serviceOf(span) === s && tag(span, 'db.system.name') === 'mongodb')).toBe(true);
+    expect(trace.spans.some((span) => serviceOf(span) === 'crm-sync' && span.tags.some((t) => String(t.key).startsWith('http.') ))).toBe(true);
+    // Messaging spans follow the semantic conventions.
+    const publish = trace.spans.find((s) => s.operationName === 'publish leadmesh.lead.received')!;
+    expect(tag(publish, 'messaging.system')).toBe('nats');
+    expect(tag(publish, 'span.kind')).toBe('producer');
+  }, 180_000);
+
+  it('answers a retried submission with the same lead and publishes nothing new', async () => {
+    const key = `retry-${randomBytes(6).toString('hex')}`;
+    const request = { idempotencyKey: key, contact: { email: `retry.${key}@example.org`, lastName: 'Retry', company: 'Retry Ltd' } };
+    const first = await intakeClient.submitLead(request);
+    const second = await intakeClient.submitLead(request);
+    expect(second.leadId).toBe(first.leadId);
+    expect(second.submissionId).toBe(first.submissionId);
+    expect(second.outcome).toBe(intake.SubmissionOutcome.IDEMPOTENT_REPLAY);
+  });
+});
