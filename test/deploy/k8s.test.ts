@@ -1,0 +1,290 @@
+// Renders every overlay with the pinned kustomize, validates every object offline against the
+// Kubernetes API schemas with kubeconform, and checks the operational invariants an SRE relies on.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  GRPC_PORTS, METRICS_PORTS, SERVICES, containerEnv, k8sTools, kubeconform, kustomizeBuild, parseObjects,
+  podTemplates, repoRoot, selectorMatches, type K8sObject, type Tools,
+} from './k8s-tools.js';
+
+const ENVIRONMENTS = ['dev', 'qa', 'stage', 'prod'] as const;
+const PINNED = new Set(['stage', 'prod']);
+
+let tools: Tools;
+const rendered = new Map<string, { text: string; objects: K8sObject[] }>();
+
+beforeAll(() => {
+  tools = k8sTools();
+  for (const env of ENVIRONMENTS) {
+    const text = kustomizeBuild(tools, `deploy/k8s/overlays/${env}`);
+    rendered.set(env, { text, objects: parseObjects(text) });
+  }
+}, 900_000);
+
+const objectsOf = (env: string) => rendered.get(env)!.objects;
+const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
+const serviceDeployments = (objects: K8sObject[]) =>
+  ofKind(objects, 'Deployment').filter((d) => (SERVICES as readonly string[]).includes(d.metadata.name));
+const allContainers = (spec: any): any[] => [...(spec.initContainers ?? []), ...spec.containers];
+
+describe.each(ENVIRONMENTS)('overlay %s', (env) => {
+  test('every rendered object is valid against the Kubernetes API schemas (strict)', () => {
+    const { text, objects } = rendered.get(env)!;
+    const results = kubeconform(tools, text);
+    const failures = results.filter((r) => r.status !== 'statusValid').map((r) => `${r.kind}/${r.name}: ${r.status} ${r.msg}`);
+    expect(failures).toEqual([]);
+    expect(results).toHaveLength(objects.length);
+  });
+
+  test('it runs in its own namespace under the restricted Pod Security Standard', () => {
+    const objects = objectsOf(env);
+    const [namespace] = ofKind(objects, 'Namespace');
+    expect(namespace?.metadata.name).toBe(`leadmesh-${env}`);
+    expect(namespace?.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+    for (const o of objects.filter((o) => o.kind !== 'Namespace')) expect(o.metadata.namespace).toBe(`leadmesh-${env}`);
+  });
+
+  test.each(SERVICES)('%s: one Deployment with gRPC probes on its grpc port, graceful rollout and termination', (service) => {
+    const deployment = ofKind(objectsOf(env), 'Deployment').find((d) => d.metadata.name === service);
+    expect(deployment).toBeDefined();
+    const pod = deployment!.spec.template.spec;
+    const container = pod.containers[0];
+    const grpcPort = container.ports.find((p: any) => p.name === 'grpc')?.containerPort;
+    expect(grpcPort).toBe(GRPC_PORTS[service]);
+    expect(container.ports.find((p: any) => p.name === 'metrics')?.containerPort).toBe(METRICS_PORTS[service]);
+    for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
+      expect(container[probe]?.grpc?.port).toBe(grpcPort);
+    }
+    expect(deployment!.spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(30);
+    expect(container.lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(0);
+    expect(pod.topologySpreadConstraints.map((c: any) => c.topologyKey)).toContain('topology.kubernetes.io/zone');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    const account = ofKind(objectsOf(env), 'ServiceAccount').find((a) => a.metadata.name === pod.serviceAccountName);
+    expect(account?.automountServiceAccountToken).toBe(false);
+
+    const env_ = containerEnv(objectsOf(env), container);
+    expect(env_.get('GRPC_HOST')?.value).toBe('0.0.0.0');
+    expect(env_.get('GRPC_PORT')?.value).toBe(String(grpcPort));
+    expect(env_.get('METRICS_PORT')?.value).toBe(String(METRICS_PORTS[service]));
+    const key = service.toUpperCase().replace(/-/g, '_');
+    expect(env_.get(`${key}_MONGO_URL`)?.value).toMatch(/^mongodb:\/\/\$\(MONGO_USERNAME\):\$\(MONGO_PASSWORD\)@/);
+    expect(env_.get('MONGO_PASSWORD')?.secretRef).toBe(`leadmesh-${service}-mongo`);
+  });
+
+  test.each(SERVICES)('%s: a Service with named ports, a PodDisruptionBudget and an HPA that match it', (service) => {
+    const objects = objectsOf(env);
+    const deployment = serviceDeployments(objects).find((d) => d.metadata.name === service)!;
+    const labels = deployment.spec.template.metadata.labels;
+    const svc = ofKind(objects, 'Service').find((s) => s.metadata.name === service);
+    const portNames = svc?.spec.ports.map((p: any) => p.name);
+    expect(portNames).toEqual(expect.arrayContaining(service === 'intake' ? ['grpc', 'http', 'metrics'] : ['grpc', 'metrics']));
+    expect(selectorMatches({ matchLabels: svc?.spec.selector }, labels)).toBe(true);
+
+    const pdbs = ofKind(objects, 'PodDisruptionBudget').filter((p) => selectorMatches(p.spec.selector, labels));
+    expect(pdbs).toHaveLength(1);
+    const hpas = ofKind(objects, 'HorizontalPodAutoscaler').filter(
+      (h) => h.spec.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === service,
+    );
+    expect(hpas).toHaveLength(1);
+    expect(hpas[0]!.apiVersion).toBe('autoscaling/v2');
+    expect(hpas[0]!.spec.minReplicas).toBe(deployment.spec.replicas);
+  });
+
+  test('every workload has probes, requests and limits, and the restricted security context', () => {
+    const problems: string[] = [];
+    for (const { owner, spec } of podTemplates(objectsOf(env))) {
+      const where = `${owner.kind}/${owner.metadata.name}`;
+      const podContext = spec.securityContext ?? {};
+      for (const container of allContainers(spec)) {
+        const at = `${where}/${container.name}`;
+        const context = container.securityContext ?? {};
+        if (!(context.runAsNonRoot ?? podContext.runAsNonRoot)) problems.push(`${at}: may run as root`);
+        if (context.allowPrivilegeEscalation !== false) problems.push(`${at}: privilege escalation allowed`);
+        if (context.readOnlyRootFilesystem !== true) problems.push(`${at}: writable root filesystem`);
+        if (!context.capabilities?.drop?.includes('ALL')) problems.push(`${at}: capabilities not all dropped`);
+        if ((context.seccompProfile ?? podContext.seccompProfile)?.type !== 'RuntimeDefault') problems.push(`${at}: no RuntimeDefault seccomp`);
+        for (const field of ['requests', 'limits']) {
+          for (const resource of ['cpu', 'memory']) {
+            if (!container.resources?.[field]?.[resource]) problems.push(`${at}: no ${resource} ${field}`);
+          }
+        }
+      }
+      const isLongRunning = owner.kind !== 'Job';
+      for (const container of spec.containers) {
+        if (isLongRunning && !(container.readinessProbe && container.livenessProbe)) problems.push(`${where}/${container.name}: missing probes`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  test('every replicated workload has a PodDisruptionBudget', () => {
+    const objects = objectsOf(env);
+    const budgets = ofKind(objects, 'PodDisruptionBudget');
+    const unprotected = [...ofKind(objects, 'Deployment'), ...ofKind(objects, 'StatefulSet')]
+      .filter((w) => (w.spec.replicas ?? 1) > 1)
+      .filter((w) => !budgets.some((b) => selectorMatches(b.spec.selector, w.spec.template.metadata.labels)))
+      .map((w) => `${w.kind}/${w.metadata.name}`);
+    expect(unprotected).toEqual([]);
+  });
+
+  test('traffic is denied by default and every workload has its own NetworkPolicy', () => {
+    const objects = objectsOf(env);
+    const policies = ofKind(objects, 'NetworkPolicy');
+    const denyAll = policies.filter(
+      (p) => Object.keys(p.spec.podSelector ?? {}).length === 0 && !p.spec.ingress && !p.spec.egress &&
+        p.spec.policyTypes.includes('Ingress') && p.spec.policyTypes.includes('Egress'),
+    );
+    expect(denyAll).toHaveLength(1);
+    const uncovered = podTemplates(objects)
+      .filter(({ labels }) => !policies.some((p) => Object.keys(p.spec.podSelector ?? {}).length > 0 && selectorMatches(p.spec.podSelector, labels)))
+      .map(({ owner }) => `${owner.kind}/${owner.metadata.name}`);
+    expect(uncovered).toEqual([]);
+  });
+
+  test('only crm-sync may call the other services, and only the services reach NATS, MongoDB and the collector', () => {
+    const policies = ofKind(objectsOf(env), 'NetworkPolicy');
+    const policyOf = (name: string) => policies.find((p) => p.metadata.name === name)!;
+    const peersReached = (name: string) =>
+      (policyOf(name).spec.egress ?? []).flatMap((rule: any) => rule.to ?? [])
+        .map((peer: any) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'])
+        .filter((target: string | undefined) => (SERVICES as readonly string[]).includes(target ?? ''));
+    expect(peersReached('crm-sync').sort()).toEqual(['intake', 'nurture', 'routing', 'scoring']);
+    for (const service of SERVICES.filter((s) => s !== 'crm-sync')) {
+      expect(peersReached(service)).toEqual([]);
+      const callers = (policyOf(service).spec.ingress ?? []).flatMap((rule: any) => rule.from ?? [])
+        .map((peer: any) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'])
+        .filter((source: string | undefined) => (SERVICES as readonly string[]).includes(source ?? ''));
+      expect(callers).toEqual(['crm-sync']);
+    }
+    for (const infra of ['nats', 'otel-collector']) {
+      const sources = (policyOf(infra).spec.ingress ?? []).flatMap((rule: any) => rule.from ?? [])
+        .flatMap((peer: any) => peer.podSelector?.matchExpressions?.[0]?.values ?? []);
+      expect(sources).toEqual(expect.arrayContaining([...SERVICES]));
+    }
+  });
+
+  test('no Secret carries a value, and every credential comes from a Secret the README tells you to create', () => {
+    const objects = objectsOf(env);
+    for (const secret of ofKind(objects, 'Secret')) {
+      expect({ name: secret.metadata.name, data: secret.data, stringData: secret.stringData }).toEqual({ name: secret.metadata.name });
+    }
+    const readme = readFileSync(join(repoRoot, 'deploy/k8s/README.md'), 'utf8');
+    const referenced = new Set<string>();
+    for (const { owner, spec } of podTemplates(objects)) {
+      for (const container of allContainers(spec)) {
+        for (const entry of container.env ?? []) {
+          if (/PASSWORD|SECRET|TOKEN|CLIENT_ID|SMTP_URL/.test(entry.name)) {
+            expect({ at: `${owner.metadata.name}/${entry.name}`, literal: entry.value }).toEqual({ at: `${owner.metadata.name}/${entry.name}` });
+          }
+          const ref = entry.valueFrom?.secretKeyRef?.name;
+          if (ref) referenced.add(ref);
+        }
+      }
+      for (const volume of spec.volumes ?? []) if (volume.secret) referenced.add(volume.secret.secretName);
+    }
+    expect(referenced.size).toBeGreaterThan(0);
+    expect([...referenced].filter((name) => !readme.includes(name))).toEqual([]);
+  });
+
+  test(PINNED.has(env) ? 'every image is pinned to a version or digest' : 'no image uses latest', () => {
+    const images = podTemplates(objectsOf(env)).flatMap(({ spec }) => allContainers(spec).map((c) => c.image as string));
+    for (const image of images) {
+      const digest = image.includes('@sha256:');
+      const tag = digest ? undefined : image.slice(image.lastIndexOf('/') + 1).split(':')[1];
+      expect({ image, latest: tag === 'latest' || (!digest && tag === undefined) }).toEqual({ image, latest: false });
+      if (PINNED.has(env)) {
+        expect({ image, pinned: digest || /^v?\d+\.\d+\.\d+/.test(tag ?? '') }).toEqual({ image, pinned: true });
+      }
+    }
+  });
+
+  test('the CRM is the simulator before stage and a real one, by Secret, from stage on', () => {
+    const objects = objectsOf(env);
+    const crmSync = serviceDeployments(objects).find((d) => d.metadata.name === 'crm-sync')!;
+    const crmEnv = containerEnv(objects, crmSync.spec.template.spec.containers[0]);
+    if (PINNED.has(env)) {
+      expect(crmEnv.get('CRM_PROVIDER')?.value).toBe('salesforce');
+      expect(crmEnv.get('SALESFORCE_LOGIN_URL')?.value).toMatch(/^https:\/\//);
+      expect(crmEnv.get('SALESFORCE_CLIENT_SECRET')?.secretRef).toBe('leadmesh-crm-salesforce');
+    } else {
+      expect(crmEnv.get('CRM_PROVIDER')?.value).toBe('simulator');
+    }
+  });
+
+  test('log level and trace sampling are set for the environment', () => {
+    const objects = objectsOf(env);
+    for (const deployment of serviceDeployments(objects)) {
+      const settings = containerEnv(objects, deployment.spec.template.spec.containers[0]);
+      expect(settings.get('LOG_LEVEL')?.value).toBe(PINNED.has(env) ? 'info' : 'debug');
+      const ratio = Number(settings.get('OTEL_TRACES_SAMPLER_ARG')?.value);
+      expect(ratio).toBeGreaterThan(0);
+      expect(ratio).toBeLessThanOrEqual(1);
+      expect(settings.get('OTEL_EXPORTER_OTLP_ENDPOINT')?.value).toBe('http://otel-collector:4318');
+    }
+  });
+
+  test('NATS is a three-node JetStream cluster on persistent volumes that fsyncs every write', () => {
+    const objects = objectsOf(env);
+    const nats = ofKind(objects, 'StatefulSet').find((s) => s.metadata.name === 'nats')!;
+    expect(nats.spec.replicas).toBe(3);
+    expect(nats.spec.volumeClaimTemplates.map((t: any) => t.metadata.name)).toContain('data');
+    const configName = nats.spec.template.spec.volumes.find((v: any) => v.name === 'config').configMap.name;
+    const config = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name === configName)!.data['nats.conf'] as string;
+    expect(config).toMatch(/^\s*sync_interval:\s*always\s*$/m);
+    expect(config.match(/nats:\/\/nats-\d\.nats-headless:6222/g)).toHaveLength(3);
+  });
+
+  test('MongoDB is a three-member replica set with an init Job that creates one user per service', () => {
+    const objects = objectsOf(env);
+    expect(ofKind(objects, 'StatefulSet').find((s) => s.metadata.name === 'mongodb')?.spec.replicas).toBe(3);
+    const job = ofKind(objects, 'Job').find((j) => j.metadata.name === 'mongodb-init')!;
+    const jobEnv = containerEnv(objects, job.spec.template.spec.containers[0]);
+    for (const service of SERVICES) {
+      const key = service.toUpperCase().replace(/-/g, '_');
+      expect(jobEnv.get(`${key}_MONGO_PASSWORD`)?.secretRef).toBe(`leadmesh-${service}-mongo`);
+    }
+  });
+
+  test('the collector forwards traces to Jaeger', () => {
+    const objects = objectsOf(env);
+    const config = ofKind(objects, 'ConfigMap').find((c) => c.metadata.name.startsWith('otel-collector-config'))!.data['config.yaml'] as string;
+    expect(config).toMatch(/endpoint: jaeger:4317/);
+    expect(ofKind(objects, 'Service').find((s) => s.metadata.name === 'jaeger')?.spec.ports.map((p: any) => p.port)).toEqual(
+      expect.arrayContaining([4317, 16686]),
+    );
+  });
+});
+
+test('prod streams are replicated on three NATS nodes', () => {
+  const objects = objectsOf('prod');
+  for (const deployment of serviceDeployments(objects)) {
+    const settings = containerEnv(objects, deployment.spec.template.spec.containers[0]);
+    expect({ service: deployment.metadata.name, replicas: settings.get('NATS_STREAM_REPLICAS')?.value }).toEqual({
+      service: deployment.metadata.name,
+      replicas: '3',
+    });
+  }
+});
+
+test('rule-set activation runs as a Job from QA on, naming the version to activate', () => {
+  for (const env of ENVIRONMENTS) {
+    const objects = objectsOf(env);
+    const job = ofKind(objects, 'Job').find((j) => j.metadata.name === 'scoring-rule-set-activation');
+    if (env === 'dev') {
+      expect(job).toBeUndefined();
+      continue;
+    }
+    const container = job!.spec.template.spec.containers[0];
+    expect(container.args).toContain('leadmesh.scoring.v1.ScoringService/ActivateRuleSet');
+    expect(containerEnv(objects, container).get('RULE_SET_VERSION')?.value).toMatch(/^\d{4}-\d{2}/);
+  }
+});
+
+test('the overlays differ where environments should: replicas grow toward prod', () => {
+  const replicas = ENVIRONMENTS.map((env) => serviceDeployments(objectsOf(env)).map((d) => d.spec.replicas as number));
+  for (let i = 1; i < replicas.length; i++) {
+    expect(Math.min(...replicas[i]!)).toBeGreaterThanOrEqual(Math.max(...replicas[i - 1]!));
+  }
+  expect(Math.min(...replicas.at(-1)!)).toBeGreaterThanOrEqual(3);
+});
