@@ -1,0 +1,115 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
+import { createCrmAdapter } from '../src/crm/create-crm-adapter.js';
+import { HubspotAdapter } from '../src/crm/hubspot.adapter.js';
+import { listFieldMappingVersions, loadFieldMapping } from '../src/crm/mapping-files.js';
+import { FieldMappingConfigError, FieldMappingError, mapToCrm, type CrmLeadSnapshot } from '../src/domain/field-mapping.js';
+import { hubspotAdapter, salesforceAdapter, startSimulator } from './support.js';
+
+let sim: CrmSimulator;
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(() => sim.close());
+beforeEach(() => sim.reset());
+
+const snapshot = (overrides: Partial<CrmLeadSnapshot> = {}): CrmLeadSnapshot => ({
+  leadId: 'lead-2001',
+  contact: { email: 'grace@example.com', firstName: 'Grace', jobTitle: 'VP Engineering', country: 'US' },
+  source: { formId: 'contact-sales', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'spring' },
+  consent: { emailMarketing: false },
+  score: { fitScore: 82, engagementScore: 40, grade: 'A2', lifecycleStage: 'mql', ruleSetVersion: '4' },
+  assignment: { ownerId: 'owner-3', ownerName: 'Alan', ownerEmail: 'alan@example.com', teamId: 'na-west' },
+  nurture: { trackId: 'enterprise-eval' },
+  receivedAt: new Date('2025-05-02T08:30:00Z'),
+  ...overrides,
+});
+
+describe('shipped field mappings, end to end through the simulator', () => {
+  it('ships version 1 of both mappings and they validate', async () => {
+    expect(await listFieldMappingVersions('salesforce')).toEqual([1]);
+    expect(await loadFieldMapping('hubspot')).toMatchObject({ crm: 'hubspot', version: 1 });
+  });
+
+  it('lands a mapped lead in Salesforce with the placeholders Salesforce requires', async () => {
+    const mapping = await loadFieldMapping('salesforce');
+    const fields = mapToCrm(snapshot(), mapping);
+    await salesforceAdapter(sim).upsertLead('lead-2001', fields);
+    expect(sim.records('salesforce')[0]).toMatchObject({
+      Leadmesh_Lead_Id__c: 'lead-2001',
+      Email: 'grace@example.com',
+      LastName: '[not provided]',
+      Company: '[not provided]',
+      Title: 'VP Engineering',
+      LeadSource: 'Advertisement',
+      HasOptedOutOfEmail: true,
+      Lead_Grade__c: 'A2',
+      Fit_Score__c: 82,
+      Status: 'Working - Contacted',
+      Nurture_Track__c: 'enterprise-eval',
+      Leadmesh_Received_At__c: '2025-05-02T08:30:00.000Z',
+    });
+  });
+
+  it('lands a mapped lead in HubSpot with its owner looked up', async () => {
+    const mapping = await loadFieldMapping('hubspot');
+    const fields = mapToCrm(snapshot(), mapping, (ownerId) => ({ 'owner-3': '51234' })[ownerId]);
+    await hubspotAdapter(sim).upsertLead('lead-2001', fields);
+    expect(sim.records('hubspot')[0]?.properties).toMatchObject({
+      email: 'grace@example.com',
+      leadmesh_lead_id: 'lead-2001',
+      hubspot_owner_id: '51234',
+      hs_lead_status: 'OPEN',
+      leadmesh_grade: 'A2',
+      leadmesh_email_consent: 'false',
+    });
+  });
+
+  it('names the field and the lead when a lead cannot be mapped', async () => {
+    const hubspot = await loadFieldMapping('hubspot');
+    const err = (() => {
+      try {
+        mapToCrm(snapshot(), hubspot, () => undefined);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(FieldMappingError);
+    expect(err).toMatchObject({ leadId: 'lead-2001', field: 'assignment.ownerId', crmField: 'hubspot_owner_id' });
+    expect((err as Error).message).toBe('lead lead-2001: field assignment.ownerId -> hubspot_owner_id: owner "owner-3" has no CRM user');
+
+    const salesforce = await loadFieldMapping('salesforce');
+    expect(() => mapToCrm(snapshot({ contact: { email: ' ' } }), salesforce)).toThrow('lead lead-2001: field contact.email -> Email: required value is missing');
+  });
+
+  it('refuses a mapping file whose content disagrees with its name, naming the file and path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mappings-'));
+    await writeFile(join(dir, 'hubspot.v2.yaml'), 'version: 2\ncrm: hubspot\nfields:\n  - { from: contact.email, to: email, direction: SIDEWAYS }\n');
+    await expect(loadFieldMapping('hubspot', dir)).rejects.toThrow(FieldMappingConfigError);
+    await expect(loadFieldMapping('hubspot', dir)).rejects.toThrow(/hubspot\.v2\.yaml: fields\[0\]\.direction: must be one of/);
+    await writeFile(join(dir, 'salesforce.v3.yaml'), 'version: 2\ncrm: salesforce\nfields:\n  - { from: contact.email, to: Email, direction: TO_CRM }\n');
+    await expect(loadFieldMapping('salesforce', dir)).rejects.toThrow(/salesforce\.v3\.yaml: version: says 2/);
+  });
+});
+
+describe('createCrmAdapter', () => {
+  it('chooses the CRM from CRM_PROVIDER and talks to the configured base URL', async () => {
+    const crm = createCrmAdapter({ CRM_PROVIDER: 'hubspot', HUBSPOT_BASE_URL: sim.url, HUBSPOT_TOKEN: 'sim-hubspot-token' });
+    expect(crm).toBeInstanceOf(HubspotAdapter);
+    await crm.upsertLead('lead-1', { email: 'env@example.com' });
+    expect(sim.records('hubspot')).toHaveLength(1);
+
+    const sf = createCrmAdapter({ CRM_PROVIDER: 'salesforce', SALESFORCE_LOGIN_URL: sim.url, SALESFORCE_CLIENT_ID: 'sim-client-id', SALESFORCE_CLIENT_SECRET: 'sim-client-secret', SALESFORCE_AUTO_ASSIGN: 'false' });
+    await expect(sf.upsertLead('lead-1', { LastName: 'Env', Company: 'Env Co' })).resolves.toMatchObject({ created: true });
+    // Secrets live in private fields, so an accidental log of the adapter shows none.
+    expect(JSON.stringify(sf)).not.toContain('sim-client-secret');
+  });
+
+  it('names the missing or malformed setting', () => {
+    expect(() => createCrmAdapter({ CRM_PROVIDER: 'salesforce', SALESFORCE_CLIENT_ID: 'x' })).toThrow('SALESFORCE_CLIENT_SECRET is required');
+    expect(() => createCrmAdapter({ CRM_PROVIDER: 'zoho' })).toThrow('CRM_PROVIDER must be');
+    expect(() => createCrmAdapter({ CRM_PROVIDER: 'hubspot', HUBSPOT_TOKEN: 't', HUBSPOT_BURST_LIMIT: 'lots' })).toThrow('HUBSPOT_BURST_LIMIT must be an integer');
+  });
+});

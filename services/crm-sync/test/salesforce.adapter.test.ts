@@ -1,0 +1,166 @@
+import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
+import { CrmConflictError, CrmUnavailableError, CrmValidationError } from '../src/crm/crm-port.js';
+import type { CrmAdapterEvent } from '../src/crm/resilience.js';
+import { caught, fastResilience, salesforceAdapter, salesforceLead, startSimulator, until } from './support.js';
+
+let sim: CrmSimulator;
+beforeAll(async () => {
+  sim = await startSimulator();
+});
+afterAll(() => sim.close());
+beforeEach(() => sim.reset());
+
+const patches = () => sim.requests().filter((r) => r.method === 'PATCH');
+
+describe('Salesforce adapter against the CRM simulator', () => {
+  it('caches the OAuth token and renews it once when the session expires', async () => {
+    const crm = salesforceAdapter(sim);
+    await crm.upsertLead('tok-1', salesforceLead(1));
+    await crm.upsertLead('tok-2', salesforceLead(2));
+    expect(sim.counters().salesforceTokensIssued).toBe(1);
+
+    sim.expireSalesforceSessions();
+    await crm.upsertLead('tok-3', salesforceLead(3));
+    expect(sim.counters().salesforceTokensIssued).toBe(2);
+    expect(sim.requests().filter((r) => r.status === 401)).toHaveLength(1);
+    expect(sim.records('salesforce')).toHaveLength(3);
+  });
+
+  it('creates the lead once and updates the same record afterwards (201, then 200)', async () => {
+    const crm = salesforceAdapter(sim);
+    const first = await crm.upsertLead('lead-1', salesforceLead(1, { Lead_Grade__c: 'B3' }));
+    const second = await crm.upsertLead('lead-1', salesforceLead(1, { Lead_Grade__c: 'A1' }));
+    const third = await crm.upsertLead('lead-1', salesforceLead(1, { Lead_Grade__c: 'A2' }));
+
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ crmId: first.crmId, created: false });
+    expect(third).toEqual({ crmId: first.crmId, created: false });
+    expect(patches().map((r) => r.status)).toEqual([201, 200, 200]);
+    expect(patches().map((r) => r.autoAssign)).toEqual(['TRUE', 'TRUE', 'TRUE']);
+    await salesforceAdapter(sim, { autoAssign: false }).upsertLead('lead-1', salesforceLead(1));
+    expect(patches().at(-1)?.autoAssign).toBe('FALSE');
+    const records = sim.records('salesforce');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ Id: first.crmId, Leadmesh_Lead_Id__c: 'lead-1', Lead_Grade__c: 'A2' });
+  });
+
+  it('reports several matches for one external id as a conflict, without retrying', async () => {
+    sim.seedSalesforceLeads([salesforceLead(1, { Leadmesh_Lead_Id__c: 'dup-1' }), salesforceLead(2, { Leadmesh_Lead_Id__c: 'dup-1' })]);
+    const crm = salesforceAdapter(sim);
+    const err = await caught(crm.upsertLead('dup-1', salesforceLead(1)));
+    expect(err).toBeInstanceOf(CrmConflictError);
+    expect((err as CrmConflictError).matches).toHaveLength(2);
+    expect(patches()).toHaveLength(1);
+  });
+
+  it('turns a validation error into CrmValidationError with Salesforce’s own message, not retried', async () => {
+    const crm = salesforceAdapter(sim);
+    const err = await caught(crm.upsertLead('bad-1', { Email: 'x@example.com' }));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'REQUIRED_FIELD_MISSING', status: 400, fields: ['LastName', 'Company'], transient: false });
+    expect((err as Error).message).toContain('Required fields are missing: [LastName, Company]');
+
+    sim.setFaults({ rejectField: 'Title' });
+    const rejected = await caught(crm.upsertLead('bad-2', salesforceLead(2, { Title: 'CTO' })));
+    expect(rejected).toMatchObject({ code: 'FIELD_CUSTOM_VALIDATION_EXCEPTION', fields: ['Title'] });
+    expect(patches()).toHaveLength(2);
+  });
+
+  it('retries a burst of 503s with backoff and then succeeds', async () => {
+    const events: CrmAdapterEvent[] = [];
+    const crm = salesforceAdapter(sim, {}, events);
+    await crm.upsertLead('warm', salesforceLead(0));
+    sim.setFaults({ status5xxBurst: 2 });
+    const result = await crm.upsertLead('burst-1', salesforceLead(1));
+    expect(result.created).toBe(true);
+    expect(patches().map((r) => r.status)).toEqual([201, 503, 503, 201]);
+    expect(events.filter((e) => e.type === 'retry')).toHaveLength(2);
+  });
+
+  it('gives up on a CRM slower than the request timeout with a transient TIMEOUT error', async () => {
+    const crm = salesforceAdapter(sim, { resilience: { ...fastResilience, requestTimeoutMs: 100, retryMaxAttempts: 2 } });
+    await crm.upsertLead('warm', salesforceLead(0));
+    sim.setFaults({ latencyMs: 300 });
+    const err = await caught(crm.upsertLead('slow-1', salesforceLead(1)));
+    expect(err).toBeInstanceOf(CrmUnavailableError);
+    expect(err).toMatchObject({ code: 'TIMEOUT', transient: true });
+  });
+
+  it('opens the breaker during an outage, fails fast while open, and closes after recovery', async () => {
+    const crm = salesforceAdapter(sim, {
+      resilience: { ...fastResilience, retryMaxAttempts: 2, breakerThreshold: 3, breakerHalfOpenAfterMs: 300 },
+    });
+    await crm.upsertLead('warm', salesforceLead(0));
+    sim.setFaults({ outage: true });
+    for (const id of ['out-1', 'out-2']) {
+      expect(await caught(crm.upsertLead(id, salesforceLead(id)))).toBeInstanceOf(CrmUnavailableError);
+    }
+    expect(crm.breakerState).toBe('open');
+
+    const seen = sim.counters().requests;
+    const started = Date.now();
+    const fast = await caught(crm.upsertLead('out-3', salesforceLead(3)));
+    expect(fast).toMatchObject({ breakerOpen: true, transient: true });
+    expect(Date.now() - started).toBeLessThan(100);
+    expect(sim.counters().requests).toBe(seen);
+
+    sim.setFaults({ outage: false });
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    await expect(crm.upsertLead('out-3', salesforceLead(3))).resolves.toMatchObject({ created: true });
+    expect(crm.breakerState).toBe('closed');
+  });
+
+  it('pauses the whole adapter on REQUEST_LIMIT_EXCEEDED, including requests that had not been sent yet', async () => {
+    const events: CrmAdapterEvent[] = [];
+    const crm = salesforceAdapter(sim, {}, events); // no Retry-After from Salesforce: the configured 800 ms pause applies
+    await crm.upsertLead('warm', salesforceLead(0));
+    sim.setFaults({ rateLimit: { count: 1, retryAfterSeconds: 1 } });
+
+    const first = crm.upsertLead('rl-1', salesforceLead(1));
+    // Once the adapter has seen the refusal, requests that were not sent yet must wait too.
+    await until(() => events.some((e) => e.type === 'rate-limited'));
+    const limitedAt = sim.requests().find((r) => r.status === 403)?.at ?? 0;
+    const startedOthers = Date.now();
+    const others = Promise.all([crm.upsertLead('rl-2', salesforceLead(2)), crm.upsertLead('rl-3', salesforceLead(3))]);
+
+    await Promise.all([first, others]);
+    expect(Date.now() - startedOthers).toBeGreaterThanOrEqual(700);
+    const after = sim.requests().filter((r) => r.at > limitedAt - 1 && r.status !== 403);
+    expect(after).toHaveLength(3);
+    for (const request of after) expect(request.at - limitedAt).toBeGreaterThanOrEqual(790);
+    expect(sim.records('salesforce')).toHaveLength(4);
+  });
+
+  it('upserts a backlog of 200 through one sObject Collections call with per-record results', async () => {
+    const crm = salesforceAdapter(sim);
+    const batch = Array.from({ length: 200 }, (_, i) => ({
+      leadId: `batch-${i}`,
+      fields: i === 57 ? { Email: 'no-name@example.com' } : salesforceLead(i),
+    }));
+    const results = await crm.upsertLeads(batch);
+
+    expect(patches().filter((r) => r.path.includes('/composite/sobjects/Lead/Leadmesh_Lead_Id__c'))).toHaveLength(1);
+    expect(results).toHaveLength(200);
+    expect(results.map((r) => r.leadId)).toEqual(batch.map((b) => b.leadId));
+    expect(results.filter((r) => r.created === true)).toHaveLength(199);
+    expect(results[57]?.error).toBeInstanceOf(CrmValidationError);
+    expect(results[57]?.error).toMatchObject({ code: 'REQUIRED_FIELD_MISSING', fields: ['LastName', 'Company'] });
+    expect(new Set(results.map((r) => r.crmId).filter(Boolean)).size).toBe(199);
+
+    const again = await crm.upsertLeads(batch.filter((_, i) => i !== 57));
+    expect(again.every((r, i) => r.created === false && r.crmId === results[i < 57 ? i : i + 1]?.crmId)).toBe(true);
+    expect(sim.records('salesforce')).toHaveLength(199);
+  });
+
+  it('splits a larger backlog into calls of at most 200 and deletes leads idempotently', async () => {
+    const crm = salesforceAdapter(sim);
+    const results = await crm.upsertLeads(Array.from({ length: 201 }, (_, i) => ({ leadId: `big-${i}`, fields: salesforceLead(i) })));
+    expect(results.every((r) => r.crmId)).toBe(true);
+    expect(patches()).toHaveLength(2);
+
+    await crm.deleteLead('big-0');
+    await crm.deleteLead('big-1', results[1]?.crmId);
+    await crm.deleteLead('big-0');
+    expect(sim.records('salesforce')).toHaveLength(199);
+  });
+});
