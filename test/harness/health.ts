@@ -3,7 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { protoPath } from 'grpc-health-check';
 
-const definition = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true })) as any;
+const definition = grpc.loadPackageDefinition(loadSync(protoPath, { keepCase: true, enums: String })) as any;
 
 export async function healthStatus(address: string, service = ''): Promise<string> {
   const client = new definition.grpc.health.v1.Health(address, grpc.credentials.createInsecure());

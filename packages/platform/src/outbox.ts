@@ -48,11 +48,26 @@ export class Outbox {
     if (events.length === 0) return true;
     try {
       for (const event of events) await this.publisher.publish(event);
-      await model.updateOne({ _id: id }, { $pull: { outbox: { eventId: { $in: events.map((e) => e.eventId) } } } });
+      await this.remove(model, id, new Set(events.map((e) => e.eventId)));
       return true;
     } catch (err) {
       this.logger.warn({ err: (err as Error).message, events: events.map((e) => e.subject) }, 'publish deferred to the outbox relay');
       return false;
+    }
+  }
+
+  /**
+   * Drops published entries with a compare-and-set on the outbox's length: portable to stores
+   * whose $pull cannot match on an embedded field, and safe against an entry added meanwhile.
+   */
+  private async remove(model: Model<any>, id: unknown, published: Set<string>): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const doc = await (model as Model<WithOutbox>).findById(id, { outbox: 1 }).lean();
+      if (!doc?.outbox?.length) return;
+      const remaining = doc.outbox.filter((e) => !published.has(e.eventId));
+      if (remaining.length === doc.outbox.length) return;
+      const result = await model.updateOne({ _id: id, outbox: { $size: doc.outbox.length } }, { $set: { outbox: remaining } });
+      if (result.modifiedCount === 1) return;
     }
   }
 

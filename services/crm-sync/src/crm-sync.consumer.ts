@@ -16,6 +16,9 @@ export class CrmSyncConsumer implements OnModuleInit {
       durable: 'crm-sync-lead-routed',
       subject: SUBJECTS.leadRouted,
       schema: events.LeadRoutedSchema,
+      // A CRM outage is waited out, not dead-lettered: about an hour of retries, then the backlog
+      // still sits in the stream for a replay. Validation errors go to dead letters at once.
+      retry: { maxDeliver: 70, backoffMs: [500, 2000, 5000, 15_000, 30_000, 60_000] },
       handle: (event, ctx) => this.crmSync.onLeadRouted(event, ctx),
     });
   }

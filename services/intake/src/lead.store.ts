@@ -125,7 +125,7 @@ export class LeadStore {
     const existing = await this.contacts.findOneAndUpdate(
       { emailKey: { $eq: emailKey } },
       { $set: { profile, lastSubmittedAt: at }, ...(visitorId ? { $addToSet: { visitorIds: visitorId } } : {}) },
-      { new: true, projection: { _id: 1 } },
+      { new: true },
     ).lean();
     if (existing) return { leadId: existing._id, created: false };
     try {

@@ -39,7 +39,8 @@ export class MongoStore {
     private readonly logger: Logger,
   ) {
     // No buffering: an operation while the store is down fails at once and the caller says UNAVAILABLE.
-    this.connection = mongoose.createConnection(undefined as unknown as string, { bufferCommands: false, autoIndex: false, autoCreate: false });
+    this.connection = mongoose.createConnection();
+    this.connection.set('bufferCommands', false);
     this.connection.on('disconnected', () => this.setConnected(false));
     this.connection.on('reconnected', () => this.setConnected(true));
     this.connection.on('connected', () => this.setConnected(true));

@@ -24,6 +24,8 @@ export interface EventHandler<Desc extends DescMessage = DescMessage> {
   durable: string;
   subject: string;
   schema: Desc;
+  /** Overrides for a consumer whose failures are mostly a dependency being down (e.g. the CRM). */
+  retry?: Partial<Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>>;
   /** Must be idempotent: the same event may arrive more than once. Resolving means the effect is stored. */
   handle(event: MessageShape<Desc>, ctx: EventContext): Promise<void>;
 }
@@ -66,6 +68,7 @@ const defaults: ConsumerOptions = {
 export class EventConsumers {
   private readonly handlers: EventHandler[] = [];
   private readonly running = new Map<string, ConsumerMessages>();
+  private readonly started = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   private lagTimer?: NodeJS.Timeout;
@@ -84,7 +87,11 @@ export class EventConsumers {
   /** Starts every registered consumer once NATS is up, and restarts them after a broker outage. */
   start(): void {
     const startAll = () => {
-      for (const handler of this.handlers) if (!this.running.has(handler.durable)) void this.run(handler);
+      for (const handler of this.handlers) {
+        if (this.started.has(handler.durable)) continue;
+        this.started.add(handler.durable);
+        void this.run(handler);
+      }
     };
     this.nats.onChange((connected) => connected && !this.stopped && startAll());
     void this.nats.ready().then(() => !this.stopped && startAll());
@@ -104,19 +111,7 @@ export class EventConsumers {
     let delay = 500;
     while (!this.stopped) {
       try {
-        await this.nats.jsm.consumers
-          .add(PIPELINE_STREAM, {
-            durable_name: handler.durable,
-            filter_subject: handler.subject,
-            ack_policy: AckPolicy.Explicit,
-            deliver_policy: DeliverPolicy.All,
-            max_deliver: this.options.maxDeliver,
-            ack_wait: nanos(this.options.ackWaitMs),
-            max_ack_pending: 1000,
-          })
-          .catch((err: Error) => {
-            if (!String(err.message).includes('already in use') && !String(err.message).includes('exists')) throw err;
-          });
+        await this.ensureConsumer(handler);
         const consumer = await this.nats.js.consumers.get(PIPELINE_STREAM, handler.durable);
         const messages = await consumer.consume({ max_messages: Math.max(this.options.concurrency, 16) });
         this.running.set(handler.durable, messages);
@@ -138,6 +133,32 @@ export class EventConsumers {
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 5000);
     }
+  }
+
+  /** Creates the durable consumer, or brings an existing one's settings up to date (rollouts change them). */
+  private async ensureConsumer(handler: EventHandler): Promise<void> {
+    const settings = {
+      max_deliver: this.retryOf(handler).maxDeliver,
+      ack_wait: nanos(this.options.ackWaitMs),
+      max_ack_pending: 1000,
+    };
+    try {
+      await this.nats.jsm.consumers.info(PIPELINE_STREAM, handler.durable);
+      await this.nats.jsm.consumers.update(PIPELINE_STREAM, handler.durable, settings);
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.nats.jsm.consumers.add(PIPELINE_STREAM, {
+        durable_name: handler.durable,
+        filter_subject: handler.subject,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ...settings,
+      });
+    }
+  }
+
+  private retryOf(handler: EventHandler): Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'> {
+    return { maxDeliver: handler.retry?.maxDeliver ?? this.options.maxDeliver, backoffMs: handler.retry?.backoffMs ?? this.options.backoffMs };
   }
 
   private async process(handler: EventHandler, msg: JsMsg): Promise<void> {
@@ -181,10 +202,11 @@ export class EventConsumers {
       span.recordException(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
       const poison = error instanceof PoisonEventError;
-      if (poison || deliveryCount >= this.options.maxDeliver) {
+      const retry = this.retryOf(handler);
+      if (poison || deliveryCount >= retry.maxDeliver) {
         await this.park(handler, msg, error, span);
       } else {
-        const backoff = this.options.backoffMs;
+        const backoff = retry.backoffMs;
         const delay = backoff[Math.min(deliveryCount - 1, backoff.length - 1)]!;
         // A plain nak is redelivered at once even with a consumer backoff, so the delay is explicit.
         msg.nak(delay);

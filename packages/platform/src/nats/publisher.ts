@@ -26,11 +26,13 @@ export function encodeEvent<Desc extends DescMessage>(
   schema: Desc,
   event: MessageInitShape<Desc> & { eventId: string },
 ): OutgoingEvent {
+  const bytes = toBinary(schema, create(schema, event));
   return {
     subject,
     eventId: event.eventId,
     type: schema.typeName,
-    payload: toBinary(schema, create(schema, event)),
+    // A Buffer view (no copy): what the store's driver persists as binary.
+    payload: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     trace: captureTraceContext(),
     createdAt: new Date(),
   };
