@@ -24,10 +24,17 @@ schema_version=$(sed -n 's/^schema-version=//p' "$pins")
 
 if [ "${1:-}" = schema-version ]; then echo "$schema_version"; exit 0; fi
 
-if [ -x "$bin/kustomize" ] && [ -x "$bin/kubeconform" ] && [ -x "$bin/hadolint" ] \
-   && [ -f "$bin/schemas/$schema_version-local-strict/deployment-apps-v1.json" ]; then
-  echo "$bin"; exit 0
-fi
+ready() {
+  [ -x "$bin/kustomize" ] && [ -x "$bin/kubeconform" ] && [ -x "$bin/hadolint" ] \
+    && [ -f "$bin/schemas/$schema_version-local-strict/deployment-apps-v1.json" ]
+}
+if ready; then echo "$bin"; exit 0; fi
+
+# Test files run in parallel and may all ask at once on a cold machine: one builds, the others wait.
+mkdir -p "$cache"
+exec 9>"$cache/k8s-tools.lock"
+flock 9
+if ready; then echo "$bin"; exit 0; fi
 
 command -v go >/dev/null || { log "Go is required to build kustomize and kubeconform"; exit 1; }
 pip=(python3 -m pip)
