@@ -35,11 +35,13 @@ export default {
         '<rootDir>/test/contracts/**/*.test.ts',
         '<rootDir>/test/deploy/**/*.test.ts',
       ],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.stack\\.test\\.ts$'],
     },
     {
       ...common,
       displayName: 'stack',
-      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      // Tests that start services as processes (*.stack.test.ts, and test/e2e) run one at a time.
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/{packages,services}/*/test/**/*.stack.test.ts'],
     },
   ],
 };

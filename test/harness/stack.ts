@@ -18,6 +18,38 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** Folder for each service's log file. */
   logDir?: string;
+  /**
+   * Own streams, subjects and databases (LEADMESH_NAMESPACE), so tests running side by side on one
+   * NATS and one FerretDB never see each other's events.
+   */
+  namespace?: string;
+  /** Added to every port (gRPC 5005x, metrics 946x, HTTP 8080), to run beside another stack. */
+  portOffset?: number;
+}
+
+export const METRICS_PORTS: Record<Service, number> = { intake: 9461, scoring: 9462, routing: 9463, nurture: 9464, 'crm-sync': 9465 };
+/** HTTP doors: intake's web form, nurture's unsubscribe link. */
+export const HTTP_PORTS: Partial<Record<Service, number>> = { intake: 8080, nurture: 8084 };
+
+export function httpUrl(name: 'intake' | 'nurture', portOffset = 0): string {
+  return `http://127.0.0.1:${HTTP_PORTS[name]! + portOffset}`;
+}
+
+/** Where a service of a stack started with this offset listens. */
+export function grpcAddress(name: Service, portOffset = 0): string {
+  return `127.0.0.1:${GRPC_PORTS[name] + portOffset}`;
+}
+
+function serviceEnv(name: Service, options: StackOptions): Record<string, string> {
+  const offset = options.portOffset ?? 0;
+  const env: Record<string, string> = {
+    GRPC_PORT: String(GRPC_PORTS[name] + offset),
+    METRICS_PORT: String(METRICS_PORTS[name] + offset),
+  };
+  if (HTTP_PORTS[name]) env.HTTP_PORT = String(HTTP_PORTS[name]! + offset);
+  for (const peer of SERVICES) env[`${peer.toUpperCase().replace(/-/g, '_')}_GRPC_ADDR`] = grpcAddress(peer, offset);
+  if (options.namespace) env.LEADMESH_NAMESPACE = options.namespace;
+  return { ...env, ...options.env };
 }
 
 export interface RunningService {
@@ -59,7 +91,7 @@ export function startService(name: Service, options: StackOptions = {}): Running
   // Exactly the package's start script (and the Dockerfile's CMD).
   const child = spawn(nodeBinary(), ['--enable-source-maps', '--import', './dist/telemetry.js', 'dist/main.js'], {
     cwd: join(ROOT, 'services', name),
-    env: { ...process.env, ...localEnv(options.env) },
+    env: { ...process.env, ...localEnv(serviceEnv(name, options)) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);

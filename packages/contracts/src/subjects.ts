@@ -4,6 +4,8 @@ export const SUBJECTS = {
   activityRecorded: 'leadmesh.activity.recorded',
   leadScored: 'leadmesh.lead.scored',
   leadRouted: 'leadmesh.lead.routed',
+  leadReassigned: 'leadmesh.lead.reassigned',
+  leadUnsubscribed: 'leadmesh.lead.unsubscribed',
   nurtureEnrolled: 'leadmesh.nurture.enrolled',
   emailSent: 'leadmesh.email.sent',
   crmSynced: 'leadmesh.crm.synced',

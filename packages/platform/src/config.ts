@@ -39,7 +39,8 @@ function int(env: NodeJS.ProcessEnv, key: string, fallback: number): number {
 
 export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): PlatformConfig {
   const key = envKey(service);
-  const mongoDatabase = env[`${key}_MONGO_DATABASE`] ?? `leadmesh_${service.replace(/-/g, '_')}`;
+  const namespace = env.LEADMESH_NAMESPACE ? `${env.LEADMESH_NAMESPACE.replace(/-/g, '_')}_` : '';
+  const mongoDatabase = env[`${key}_MONGO_DATABASE`] ?? `leadmesh_${namespace}${service.replace(/-/g, '_')}`;
   const ownUrl = env[`${key}_MONGO_URL`];
   const sharedUrl = env.MONGO_URL ?? 'mongodb://127.0.0.1:27017/';
   return {

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../errors.js';
-import { ensureStreams } from './streams.js';
+import { ensureStreams, topology as defaultTopology, type Topology } from './streams.js';
 
 /**
  * The service's one connection to NATS. Connects in the background and reconnects forever, so a
@@ -22,6 +22,8 @@ export class NatsClient {
     private readonly url: string,
     private readonly name: string,
     private readonly logger: Logger,
+    /** Defaults to LEADMESH_NAMESPACE; tests name theirs. */
+    readonly topology: Topology = defaultTopology(),
   ) {}
 
   /** Starts connecting; resolves at once. `ready()` resolves once streams exist. */
@@ -75,7 +77,7 @@ export class NatsClient {
           pingInterval: 10_000,
         });
         this.jsmClient = await jetstreamManager(this.nc, { timeout: 5000 });
-        await ensureStreams(this.jsmClient);
+        await ensureStreams(this.jsmClient, this.topology);
         this.jsClient = jetstream(this.nc, { timeout: 5000 });
         this.watch(this.nc);
         this.setConnected(true);
@@ -99,7 +101,7 @@ export class NatsClient {
         } else if (status.type === 'reconnect') {
           this.logger.info('nats reconnected');
           // A restarted server without persistence would have lost the streams.
-          await ensureStreams(this.jsm).catch((err: Error) => this.logger.error({ err: err.message }, 'ensure streams failed'));
+          await ensureStreams(this.jsm, this.topology).catch((err: Error) => this.logger.error({ err: err.message }, 'ensure streams failed'));
           this.setConnected(true);
         }
       }

@@ -5,7 +5,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NatsClient } from './connection.js';
-import { DEAD_LETTER_PREFIX, PIPELINE_STREAM, isNotFound } from './streams.js';
+import { isNotFound } from './streams.js';
 import { EVENT_ID_HEADER } from './publisher.js';
 import { extractTraceContext, injectTraceContext } from './trace-context.js';
 
@@ -112,7 +112,7 @@ export class EventConsumers {
     while (!this.stopped) {
       try {
         await this.ensureConsumer(handler);
-        const consumer = await this.nats.js.consumers.get(PIPELINE_STREAM, handler.durable);
+        const consumer = await this.nats.js.consumers.get(this.nats.topology.pipelineStream, handler.durable);
         const messages = await consumer.consume({ max_messages: Math.max(this.options.concurrency, 16) });
         this.running.set(handler.durable, messages);
         this.logger.info({ consumer: handler.durable, subject: handler.subject }, 'consumer started');
@@ -143,13 +143,13 @@ export class EventConsumers {
       max_ack_pending: 1000,
     };
     try {
-      await this.nats.jsm.consumers.info(PIPELINE_STREAM, handler.durable);
-      await this.nats.jsm.consumers.update(PIPELINE_STREAM, handler.durable, settings);
+      await this.nats.jsm.consumers.info(this.nats.topology.pipelineStream, handler.durable);
+      await this.nats.jsm.consumers.update(this.nats.topology.pipelineStream, handler.durable, settings);
     } catch (err) {
       if (!isNotFound(err)) throw err;
-      await this.nats.jsm.consumers.add(PIPELINE_STREAM, {
+      await this.nats.jsm.consumers.add(this.nats.topology.pipelineStream, {
         durable_name: handler.durable,
-        filter_subject: handler.subject,
+        filter_subject: this.nats.topology.subject(handler.subject),
         ack_policy: AckPolicy.Explicit,
         deliver_policy: DeliverPolicy.All,
         ...settings,
@@ -193,7 +193,7 @@ export class EventConsumers {
         } catch (err) {
           throw new PoisonEventError(`payload is not a valid ${handler.schema.typeName}: ${(err as Error).message}`);
         }
-        await handler.handle(event, { subject: msg.subject, eventId, deliveryCount, streamSequence: msg.seq });
+        await handler.handle(event, { subject: this.nats.topology.contractSubject(msg.subject), eventId, deliveryCount, streamSequence: msg.seq });
       });
       msg.ack();
       this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'ack' });
@@ -230,7 +230,7 @@ export class EventConsumers {
       headers.set(HEADER_CONSUMER, handler.durable);
       headers.set(HEADER_DELIVERIES, String(msg.info.deliveryCount));
       injectTraceContext(headers, trace.setSpan(context.active(), span));
-      await this.nats.js.publish(`${DEAD_LETTER_PREFIX}.${handler.durable}`, msg.data, {
+      await this.nats.js.publish(this.nats.topology.deadLetterSubject(handler.durable), msg.data, {
         msgID: `${handler.durable}:${msg.seq}`,
         headers,
       });
@@ -249,7 +249,7 @@ export class EventConsumers {
     if (!this.nats.isConnected) return;
     for (const handler of this.handlers) {
       try {
-        const info = await this.nats.jsm.consumers.info(PIPELINE_STREAM, handler.durable);
+        const info = await this.nats.jsm.consumers.info(this.nats.topology.pipelineStream, handler.durable);
         this.metrics.consumerLag.set({ consumer: handler.durable }, info.num_pending + info.num_ack_pending);
       } catch (err) {
         if (!isNotFound(err)) this.logger.debug({ err: (err as Error).message }, 'consumer lag unavailable');

@@ -65,7 +65,7 @@ export class EventPublisher {
       headers.set(EVENT_TYPE_HEADER, event.type);
       injectTraceContext(headers, trace.setSpan(parent, span));
       const ack = await context.with(trace.setSpan(parent, span), () =>
-        this.nats.js.publish(event.subject, event.payload, { msgID: event.eventId, headers }),
+        this.nats.js.publish(this.nats.topology.subject(event.subject), event.payload, { msgID: event.eventId, headers }),
       );
       span.setAttribute('messaging.nats.stream.sequence', ack.seq);
       if (ack.duplicate) span.setAttribute('messaging.nats.duplicate', true);

@@ -1,18 +1,42 @@
 import { nanos } from '@nats-io/nats-core';
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
 
-/** The pipeline stream: every leadmesh event, subjects leadmesh.<entity>.<event>. */
-export const PIPELINE_STREAM = 'LEADMESH';
-/** Events a consumer gave up on, with the error, until someone replays them. */
-export const DEAD_LETTER_STREAM = 'LEADMESH_DEAD_LETTERS';
-export const DEAD_LETTER_PREFIX = 'leadmesh-dead-letter';
+/**
+ * Where events live. By default the pipeline stream LEADMESH holds subjects leadmesh.<entity>.<event>.
+ * A namespace (LEADMESH_NAMESPACE) gives an environment or a test run its own streams and subjects
+ * on a shared NATS, so two suites never consume each other's events.
+ */
+export interface Topology {
+  namespace: string;
+  pipelineStream: string;
+  deadLetterStream: string;
+  /** The wire subject for a contract subject such as leadmesh.lead.received. */
+  subject(contractSubject: string): string;
+  /** The contract subject of a wire subject. */
+  contractSubject(wireSubject: string): string;
+  deadLetterSubject(durable: string): string;
+}
+
+export function topology(namespace = process.env.LEADMESH_NAMESPACE ?? ''): Topology {
+  if (namespace && !/^[a-z0-9_-]{1,32}$/.test(namespace)) throw new Error(`LEADMESH_NAMESPACE must match [a-z0-9_-]{1,32}, got "${namespace}"`);
+  const prefix = namespace ? `${namespace}.` : '';
+  const suffix = namespace ? `_${namespace.toUpperCase().replace(/-/g, '_')}` : '';
+  return {
+    namespace,
+    pipelineStream: `LEADMESH${suffix}`,
+    deadLetterStream: `LEADMESH${suffix}_DEAD_LETTERS`,
+    subject: (s) => `${prefix}${s}`,
+    contractSubject: (s) => (prefix && s.startsWith(prefix) ? s.slice(prefix.length) : s),
+    deadLetterSubject: (durable) => `${prefix}leadmesh-dead-letter.${durable}`,
+  };
+}
 
 const replicas = () => Number(process.env.NATS_STREAM_REPLICAS ?? 1);
 
-const streams = (): Array<Partial<StreamConfig> & { name: string }> => [
+const streams = (t: Topology): Array<Partial<StreamConfig> & { name: string }> => [
   {
-    name: PIPELINE_STREAM,
-    subjects: ['leadmesh.>'],
+    name: t.pipelineStream,
+    subjects: [t.subject('leadmesh.>')],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     // Retried publishes with the same Nats-Msg-Id inside this window are dropped.
@@ -22,8 +46,8 @@ const streams = (): Array<Partial<StreamConfig> & { name: string }> => [
     num_replicas: replicas(),
   },
   {
-    name: DEAD_LETTER_STREAM,
-    subjects: [`${DEAD_LETTER_PREFIX}.>`],
+    name: t.deadLetterStream,
+    subjects: [t.deadLetterSubject('>')],
     storage: StorageType.File,
     retention: RetentionPolicy.Limits,
     duplicate_window: nanos(120_000),
@@ -33,8 +57,8 @@ const streams = (): Array<Partial<StreamConfig> & { name: string }> => [
 ];
 
 /** Creates the streams, or brings an existing one's configuration up to date. Safe to run from every replica. */
-export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
-  for (const config of streams()) {
+export async function ensureStreams(jsm: JetStreamManager, t: Topology): Promise<void> {
+  for (const config of streams(t)) {
     try {
       await jsm.streams.info(config.name);
       await jsm.streams.update(config.name, config);

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/crmsync/v1/crm_sync_service.proto.
  */
 export const file_leadmesh_crmsync_v1_crm_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEi6QIKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjEKFEdldFN5bmNTdGF0dXNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkgKFUdldFN5bmNTdGF0dXNSZXNwb25zZRIvCgZyZWNvcmQYASABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQqcgoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NZTkNfU1RBVFVTX1BFTkRJTkcQARIWChJTWU5DX1NUQVRVU19TWU5DRUQQAhIWChJTWU5DX1NUQVRVU19GQUlMRUQQAzJ4Cg5Dcm1TeW5jU2VydmljZRJmCg1HZXRTeW5jU3RhdHVzEikubGVhZG1lc2guY3Jtc3luYy52MS5HZXRTeW5jU3RhdHVzUmVxdWVzdBoqLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp]);
+  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEi6QIKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjEKFEdldFN5bmNTdGF0dXNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkgKFUdldFN5bmNTdGF0dXNSZXNwb25zZRIvCgZyZWNvcmQYASABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQikAEKCkRlYWRMZXR0ZXISDwoHbGVhZF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCRIQCghhdHRlbXB0cxgDIAEoDRItCglmYWlsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGV2ZW50X2lkGAUgASgJEg8KB3N1YmplY3QYBiABKAkiUwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGMgBImkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjUKDGRlYWRfbGV0dGVycxgBIAMoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVQoNUmVwbGF5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEhYKA2FsbBgCIAEoCEIHukgEagIIAUgAQg8KBnRhcmdldBIFukgCCAEiQwoOUmVwbGF5UmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKA0SDwoHc2tpcHBlZBgCIAEoDRIOCgZmYWlsZWQYAyABKA0qcgoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NZTkNfU1RBVFVTX1BFTkRJTkcQARIWChJTWU5DX1NUQVRVU19TWU5DRUQQAhIWChJTWU5DX1NUQVRVU19GQUlMRUQQAzK5AgoOQ3JtU3luY1NlcnZpY2USZgoNR2V0U3luY1N0YXR1cxIpLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1JlcXVlc3QaKi5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXNwb25zZRJsCg9MaXN0RGVhZExldHRlcnMSKy5sZWFkbWVzaC5jcm1zeW5jLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaLC5sZWFkbWVzaC5jcm1zeW5jLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlElEKBlJlcGxheRIiLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVxdWVzdBojLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
 
 /**
  * A lead's CRM record as crm-sync knows it.
@@ -117,6 +117,156 @@ export const GetSyncStatusResponseSchema: GenMessage<GetSyncStatusResponse> = /*
   messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
 
 /**
+ * A lead whose sync was given up.
+ *
+ * @generated from message leadmesh.crmsync.v1.DeadLetter
+ */
+export type DeadLetter = Message<"leadmesh.crmsync.v1.DeadLetter"> & {
+  /**
+   * @generated from field: string lead_id = 1;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: string error = 2;
+   */
+  error: string;
+
+  /**
+   * @generated from field: uint32 attempts = 3;
+   */
+  attempts: number;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp failed_at = 4;
+   */
+  failedAt?: Timestamp | undefined;
+
+  /**
+   * The event that failed.
+   *
+   * @generated from field: string event_id = 5;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string subject = 6;
+   */
+  subject: string;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.DeadLetter.
+ * Use `create(DeadLetterSchema)` to create a new message.
+ */
+export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
+
+/**
+ * @generated from message leadmesh.crmsync.v1.ListDeadLettersRequest
+ */
+export type ListDeadLettersRequest = Message<"leadmesh.crmsync.v1.ListDeadLettersRequest"> & {
+  /**
+   * @generated from field: uint32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.ListDeadLettersRequest.
+ * Use `create(ListDeadLettersRequestSchema)` to create a new message.
+ */
+export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
+
+/**
+ * @generated from message leadmesh.crmsync.v1.ListDeadLettersResponse
+ */
+export type ListDeadLettersResponse = Message<"leadmesh.crmsync.v1.ListDeadLettersResponse"> & {
+  /**
+   * @generated from field: repeated leadmesh.crmsync.v1.DeadLetter dead_letters = 1;
+   */
+  deadLetters: DeadLetter[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.ListDeadLettersResponse.
+ * Use `create(ListDeadLettersResponseSchema)` to create a new message.
+ */
+export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
+
+/**
+ * @generated from message leadmesh.crmsync.v1.ReplayRequest
+ */
+export type ReplayRequest = Message<"leadmesh.crmsync.v1.ReplayRequest"> & {
+  /**
+   * @generated from oneof leadmesh.crmsync.v1.ReplayRequest.target
+   */
+  target: {
+    /**
+     * @generated from field: string lead_id = 1;
+     */
+    value: string;
+    case: "leadId";
+  } | {
+    /**
+     * Replay every dead letter.
+     *
+     * @generated from field: bool all = 2;
+     */
+    value: boolean;
+    case: "all";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.ReplayRequest.
+ * Use `create(ReplayRequestSchema)` to create a new message.
+ */
+export const ReplayRequestSchema: GenMessage<ReplayRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
+
+/**
+ * @generated from message leadmesh.crmsync.v1.ReplayResponse
+ */
+export type ReplayResponse = Message<"leadmesh.crmsync.v1.ReplayResponse"> & {
+  /**
+   * @generated from field: uint32 replayed = 1;
+   */
+  replayed: number;
+
+  /**
+   * Already synced, so nothing was sent again.
+   *
+   * @generated from field: uint32 skipped = 2;
+   */
+  skipped: number;
+
+  /**
+   * @generated from field: uint32 failed = 3;
+   */
+  failed: number;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.ReplayResponse.
+ * Use `create(ReplayResponseSchema)` to create a new message.
+ */
+export const ReplayResponseSchema: GenMessage<ReplayResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
+
+/**
  * @generated from enum leadmesh.crmsync.v1.SyncStatus
  */
 export enum SyncStatus {
@@ -160,6 +310,26 @@ export const CrmSyncService: GenService<{
     methodKind: "unary";
     input: typeof GetSyncStatusRequestSchema;
     output: typeof GetSyncStatusResponseSchema;
+  },
+  /**
+   * Lists leads whose sync was given up, with the CRM's error.
+   *
+   * @generated from rpc leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters
+   */
+  listDeadLetters: {
+    methodKind: "unary";
+    input: typeof ListDeadLettersRequestSchema;
+    output: typeof ListDeadLettersResponseSchema;
+  },
+  /**
+   * Tries dead-lettered leads again: one, or all. Replaying an already synced lead is a no-op.
+   *
+   * @generated from rpc leadmesh.crmsync.v1.CrmSyncService.Replay
+   */
+  replay: {
+    methodKind: "unary";
+    input: typeof ReplayRequestSchema;
+    output: typeof ReplayResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_leadmesh_crmsync_v1_crm_sync_service, 0);

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/events/v1/events.proto.
  */
 export const file_leadmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItMBCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCL0AQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRItCgVzY29yZRgFIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlEjMKCmFzc2lnbm1lbnQYBiABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQijgEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJIoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKARiBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_routing_v1_routing_service, file_leadmesh_scoring_v1_scoring_service]);
+  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItMBCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCL0AQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRItCgVzY29yZRgFIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlEjMKCmFzc2lnbm1lbnQYBiABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQijgEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJIoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQikwIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSMwoKYXNzaWdubWVudBgGIAEoCzIfLmxlYWRtZXNoLnJvdXRpbmcudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAliBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_routing_v1_routing_service, file_leadmesh_scoring_v1_scoring_service]);
 
 /**
  * leadmesh.lead.received: intake accepted a submission.
@@ -285,4 +285,167 @@ export type CrmSynced = Message<"leadmesh.events.v1.CrmSynced"> & {
  */
 export const CrmSyncedSchema: GenMessage<CrmSynced> = /*@__PURE__*/
   messageDesc(file_leadmesh_events_v1_events, 5);
+
+/**
+ * leadmesh.lead.reassigned: the owner let the SLA lapse; the lead went to another owner.
+ *
+ * @generated from message leadmesh.events.v1.LeadReassigned
+ */
+export type LeadReassigned = Message<"leadmesh.events.v1.LeadReassigned"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: leadmesh.lead.v1.LeadProfile profile = 4;
+   */
+  profile?: LeadProfile | undefined;
+
+  /**
+   * @generated from field: leadmesh.scoring.v1.LeadScore score = 5;
+   */
+  score?: LeadScore | undefined;
+
+  /**
+   * @generated from field: leadmesh.routing.v1.Assignment assignment = 6;
+   */
+  assignment?: Assignment | undefined;
+
+  /**
+   * @generated from field: string previous_owner_id = 7;
+   */
+  previousOwnerId: string;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.LeadReassigned.
+ * Use `create(LeadReassignedSchema)` to create a new message.
+ */
+export const LeadReassignedSchema: GenMessage<LeadReassigned> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 6);
+
+/**
+ * leadmesh.email.sent: nurture sent an email.
+ *
+ * @generated from message leadmesh.events.v1.EmailSent
+ */
+export type EmailSent = Message<"leadmesh.events.v1.EmailSent"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string track_id = 4;
+   */
+  trackId: string;
+
+  /**
+   * @generated from field: string step_id = 5;
+   */
+  stepId: string;
+
+  /**
+   * @generated from field: string template = 6;
+   */
+  template: string;
+
+  /**
+   * The SMTP Message-ID.
+   *
+   * @generated from field: string message_id = 7;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.EmailSent.
+ * Use `create(EmailSentSchema)` to create a new message.
+ */
+export const EmailSentSchema: GenMessage<EmailSent> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 7);
+
+/**
+ * leadmesh.lead.unsubscribed: the lead asked for no more marketing email.
+ *
+ * @generated from message leadmesh.events.v1.LeadUnsubscribed
+ */
+export type LeadUnsubscribed = Message<"leadmesh.events.v1.LeadUnsubscribed"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.LeadUnsubscribed.
+ * Use `create(LeadUnsubscribedSchema)` to create a new message.
+ */
+export const LeadUnsubscribedSchema: GenMessage<LeadUnsubscribed> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 8);
+
+/**
+ * leadmesh.crm.sync_failed: crm-sync gave up on a lead (it is in dead letters).
+ *
+ * @generated from message leadmesh.events.v1.CrmSyncFailed
+ */
+export type CrmSyncFailed = Message<"leadmesh.events.v1.CrmSyncFailed"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string error = 4;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.CrmSyncFailed.
+ * Use `create(CrmSyncFailedSchema)` to create a new message.
+ */
+export const CrmSyncFailedSchema: GenMessage<CrmSyncFailed> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 9);
 

@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/nurture/v1/nurture_service.proto.
  */
 export const file_leadmesh_nurture_v1_nurture_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9udXJ0dXJlL3YxL251cnR1cmVfc2VydmljZS5wcm90bxITbGVhZG1lc2gubnVydHVyZS52MSK+AQoKRW5yb2xsbWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEhUKDXRyYWNrX3ZlcnNpb24YAyABKAkSNQoGc3RhdHVzGAQgASgOMiUubGVhZG1lc2gubnVydHVyZS52MS5FbnJvbGxtZW50U3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIvCgtlbnJvbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAilwEKFVJlY29tbWVuZFRyYWNrUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEi0KBXNjb3JlGAIgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSFwoPcm91dGVkX3RvX3NhbGVzGAMgASgIIlEKFlJlY29tbWVuZFRyYWNrUmVzcG9uc2USEAoIdHJhY2tfaWQYASABKAkSFQoNdHJhY2tfdmVyc2lvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiMgoVR2V0RW5yb2xsbWVudHNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIk4KFkdldEVucm9sbG1lbnRzUmVzcG9uc2USNAoLZW5yb2xsbWVudHMYASADKAsyHy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnQqkgEKEEVucm9sbG1lbnRTdGF0dXMSIQodRU5ST0xMTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIcChhFTlJPTExNRU5UX1NUQVRVU19BQ1RJVkUQARIfChtFTlJPTExNRU5UX1NUQVRVU19DT01QTEVURUQQAhIcChhFTlJPTExNRU5UX1NUQVRVU19FWElURUQQAzLmAQoOTnVydHVyZVNlcnZpY2USaQoOUmVjb21tZW5kVHJhY2sSKi5sZWFkbWVzaC5udXJ0dXJlLnYxLlJlY29tbWVuZFRyYWNrUmVxdWVzdBorLmxlYWRtZXNoLm51cnR1cmUudjEuUmVjb21tZW5kVHJhY2tSZXNwb25zZRJpCg5HZXRFbnJvbGxtZW50cxIqLmxlYWRtZXNoLm51cnR1cmUudjEuR2V0RW5yb2xsbWVudHNSZXF1ZXN0GisubGVhZG1lc2gubnVydHVyZS52MS5HZXRFbnJvbGxtZW50c1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_scoring_v1_scoring_service]);
+  fileDesc("CilsZWFkbWVzaC9udXJ0dXJlL3YxL251cnR1cmVfc2VydmljZS5wcm90bxITbGVhZG1lc2gubnVydHVyZS52MSKHAgoKRW5yb2xsbWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEhUKDXRyYWNrX3ZlcnNpb24YAyABKAkSNQoGc3RhdHVzGAQgASgOMiUubGVhZG1lc2gubnVydHVyZS52MS5FbnJvbGxtZW50U3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIvCgtlbnJvbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoFc3RlcHMYByADKAsyIy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnRTdGVwEhMKC2V4aXRfcmVhc29uGAggASgJIuMBCg5FbnJvbGxtZW50U3RlcBIPCgdzdGVwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEioKBmR1ZV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoGc3RhdHVzGAQgASgOMh8ubGVhZG1lc2gubnVydHVyZS52MS5TdGVwU3RhdHVzEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGF0dGVtcHRzGAYgASgNEhIKCmxhc3RfZXJyb3IYByABKAkilwEKFVJlY29tbWVuZFRyYWNrUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEi0KBXNjb3JlGAIgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSFwoPcm91dGVkX3RvX3NhbGVzGAMgASgIIlEKFlJlY29tbWVuZFRyYWNrUmVzcG9uc2USEAoIdHJhY2tfaWQYASABKAkSFQoNdHJhY2tfdmVyc2lvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiMgoVR2V0RW5yb2xsbWVudHNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIn4KFkdldEVucm9sbG1lbnRzUmVzcG9uc2USNAoLZW5yb2xsbWVudHMYASADKAsyHy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnQSEgoKc3VwcHJlc3NlZBgCIAEoCBIaChJzdXBwcmVzc2lvbl9yZWFzb24YAyABKAkiYAoSVW5zdWJzY3JpYmVSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASGwoFdG9rZW4YAiABKAlCCrpIB3IFEAEYgARIAEIQCgdzdWJqZWN0EgW6SAIIASJbChNVbnN1YnNjcmliZVJlc3BvbnNlEg8KB2xlYWRfaWQYASABKAkSMwoPdW5zdWJzY3JpYmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqSAQoQRW5yb2xsbWVudFN0YXR1cxIhCh1FTlJPTExNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhwKGEVOUk9MTE1FTlRfU1RBVFVTX0FDVElWRRABEh8KG0VOUk9MTE1FTlRfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVOUk9MTE1FTlRfU1RBVFVTX0VYSVRFRBADKoUBCgpTdGVwU3RhdHVzEhsKF1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASEwoPU1RFUF9TVEFUVVNfRFVFEAESFAoQU1RFUF9TVEFUVVNfU0VOVBACEhcKE1NURVBfU1RBVFVTX1NLSVBQRUQQAxIWChJTVEVQX1NUQVRVU19GQUlMRUQQBDLIAgoOTnVydHVyZVNlcnZpY2USaQoOUmVjb21tZW5kVHJhY2sSKi5sZWFkbWVzaC5udXJ0dXJlLnYxLlJlY29tbWVuZFRyYWNrUmVxdWVzdBorLmxlYWRtZXNoLm51cnR1cmUudjEuUmVjb21tZW5kVHJhY2tSZXNwb25zZRJpCg5HZXRFbnJvbGxtZW50cxIqLmxlYWRtZXNoLm51cnR1cmUudjEuR2V0RW5yb2xsbWVudHNSZXF1ZXN0GisubGVhZG1lc2gubnVydHVyZS52MS5HZXRFbnJvbGxtZW50c1Jlc3BvbnNlEmAKC1Vuc3Vic2NyaWJlEicubGVhZG1lc2gubnVydHVyZS52MS5VbnN1YnNjcmliZVJlcXVlc3QaKC5sZWFkbWVzaC5udXJ0dXJlLnYxLlVuc3Vic2NyaWJlUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_scoring_v1_scoring_service]);
 
 /**
  * A lead's place in a track.
@@ -58,6 +58,18 @@ export type Enrollment = Message<"leadmesh.nurture.v1.Enrollment"> & {
    * @generated from field: google.protobuf.Timestamp enrolled_at = 6;
    */
   enrolledAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: repeated leadmesh.nurture.v1.EnrollmentStep steps = 7;
+   */
+  steps: EnrollmentStep[];
+
+  /**
+   * Why the lead left the track, when it did.
+   *
+   * @generated from field: string exit_reason = 8;
+   */
+  exitReason: string;
 };
 
 /**
@@ -66,6 +78,55 @@ export type Enrollment = Message<"leadmesh.nurture.v1.Enrollment"> & {
  */
 export const EnrollmentSchema: GenMessage<Enrollment> = /*@__PURE__*/
   messageDesc(file_leadmesh_nurture_v1_nurture_service, 0);
+
+/**
+ * One email of a track for one lead.
+ *
+ * @generated from message leadmesh.nurture.v1.EnrollmentStep
+ */
+export type EnrollmentStep = Message<"leadmesh.nurture.v1.EnrollmentStep"> & {
+  /**
+   * @generated from field: string step_id = 1;
+   */
+  stepId: string;
+
+  /**
+   * @generated from field: string template = 2;
+   */
+  template: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp due_at = 3;
+   */
+  dueAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: leadmesh.nurture.v1.StepStatus status = 4;
+   */
+  status: StepStatus;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp sent_at = 5;
+   */
+  sentAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: uint32 attempts = 6;
+   */
+  attempts: number;
+
+  /**
+   * @generated from field: string last_error = 7;
+   */
+  lastError: string;
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.EnrollmentStep.
+ * Use `create(EnrollmentStepSchema)` to create a new message.
+ */
+export const EnrollmentStepSchema: GenMessage<EnrollmentStep> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 1);
 
 /**
  * @generated from message leadmesh.nurture.v1.RecommendTrackRequest
@@ -94,7 +155,7 @@ export type RecommendTrackRequest = Message<"leadmesh.nurture.v1.RecommendTrackR
  * Use `create(RecommendTrackRequestSchema)` to create a new message.
  */
 export const RecommendTrackRequestSchema: GenMessage<RecommendTrackRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_nurture_v1_nurture_service, 1);
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 2);
 
 /**
  * @generated from message leadmesh.nurture.v1.RecommendTrackResponse
@@ -121,7 +182,7 @@ export type RecommendTrackResponse = Message<"leadmesh.nurture.v1.RecommendTrack
  * Use `create(RecommendTrackResponseSchema)` to create a new message.
  */
 export const RecommendTrackResponseSchema: GenMessage<RecommendTrackResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_nurture_v1_nurture_service, 2);
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 3);
 
 /**
  * @generated from message leadmesh.nurture.v1.GetEnrollmentsRequest
@@ -138,7 +199,7 @@ export type GetEnrollmentsRequest = Message<"leadmesh.nurture.v1.GetEnrollmentsR
  * Use `create(GetEnrollmentsRequestSchema)` to create a new message.
  */
 export const GetEnrollmentsRequestSchema: GenMessage<GetEnrollmentsRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_nurture_v1_nurture_service, 3);
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 4);
 
 /**
  * @generated from message leadmesh.nurture.v1.GetEnrollmentsResponse
@@ -148,6 +209,18 @@ export type GetEnrollmentsResponse = Message<"leadmesh.nurture.v1.GetEnrollments
    * @generated from field: repeated leadmesh.nurture.v1.Enrollment enrollments = 1;
    */
   enrollments: Enrollment[];
+
+  /**
+   * Marketing email is suppressed for this lead (unsubscribed, bounced or no consent).
+   *
+   * @generated from field: bool suppressed = 2;
+   */
+  suppressed: boolean;
+
+  /**
+   * @generated from field: string suppression_reason = 3;
+   */
+  suppressionReason: string;
 };
 
 /**
@@ -155,7 +228,60 @@ export type GetEnrollmentsResponse = Message<"leadmesh.nurture.v1.GetEnrollments
  * Use `create(GetEnrollmentsResponseSchema)` to create a new message.
  */
 export const GetEnrollmentsResponseSchema: GenMessage<GetEnrollmentsResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_nurture_v1_nurture_service, 4);
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 5);
+
+/**
+ * @generated from message leadmesh.nurture.v1.UnsubscribeRequest
+ */
+export type UnsubscribeRequest = Message<"leadmesh.nurture.v1.UnsubscribeRequest"> & {
+  /**
+   * @generated from oneof leadmesh.nurture.v1.UnsubscribeRequest.subject
+   */
+  subject: {
+    /**
+     * @generated from field: string lead_id = 1;
+     */
+    value: string;
+    case: "leadId";
+  } | {
+    /**
+     * The signed token from an email's unsubscribe link.
+     *
+     * @generated from field: string token = 2;
+     */
+    value: string;
+    case: "token";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.UnsubscribeRequest.
+ * Use `create(UnsubscribeRequestSchema)` to create a new message.
+ */
+export const UnsubscribeRequestSchema: GenMessage<UnsubscribeRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 6);
+
+/**
+ * @generated from message leadmesh.nurture.v1.UnsubscribeResponse
+ */
+export type UnsubscribeResponse = Message<"leadmesh.nurture.v1.UnsubscribeResponse"> & {
+  /**
+   * @generated from field: string lead_id = 1;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp unsubscribed_at = 2;
+   */
+  unsubscribedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.UnsubscribeResponse.
+ * Use `create(UnsubscribeResponseSchema)` to create a new message.
+ */
+export const UnsubscribeResponseSchema: GenMessage<UnsubscribeResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 7);
 
 /**
  * @generated from enum leadmesh.nurture.v1.EnrollmentStatus
@@ -189,6 +315,46 @@ export const EnrollmentStatusSchema: GenEnum<EnrollmentStatus> = /*@__PURE__*/
   enumDesc(file_leadmesh_nurture_v1_nurture_service, 0);
 
 /**
+ * @generated from enum leadmesh.nurture.v1.StepStatus
+ */
+export enum StepStatus {
+  /**
+   * @generated from enum value: STEP_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: STEP_STATUS_DUE = 1;
+   */
+  DUE = 1,
+
+  /**
+   * @generated from enum value: STEP_STATUS_SENT = 2;
+   */
+  SENT = 2,
+
+  /**
+   * Not sent: the lead left the track or may not be emailed.
+   *
+   * @generated from enum value: STEP_STATUS_SKIPPED = 3;
+   */
+  SKIPPED = 3,
+
+  /**
+   * Gave up after repeated send failures.
+   *
+   * @generated from enum value: STEP_STATUS_FAILED = 4;
+   */
+  FAILED = 4,
+}
+
+/**
+ * Describes the enum leadmesh.nurture.v1.StepStatus.
+ */
+export const StepStatusSchema: GenEnum<StepStatus> = /*@__PURE__*/
+  enumDesc(file_leadmesh_nurture_v1_nurture_service, 1);
+
+/**
  * @generated from service leadmesh.nurture.v1.NurtureService
  */
 export const NurtureService: GenService<{
@@ -203,7 +369,7 @@ export const NurtureService: GenService<{
     output: typeof RecommendTrackResponseSchema;
   },
   /**
-   * Returns a lead's enrollments.
+   * Returns a lead's enrollments with the steps sent and the steps due.
    *
    * @generated from rpc leadmesh.nurture.v1.NurtureService.GetEnrollments
    */
@@ -211,6 +377,16 @@ export const NurtureService: GenService<{
     methodKind: "unary";
     input: typeof GetEnrollmentsRequestSchema;
     output: typeof GetEnrollmentsResponseSchema;
+  },
+  /**
+   * Stops all marketing email to the lead, for good. Also reachable as the emails' unsubscribe link.
+   *
+   * @generated from rpc leadmesh.nurture.v1.NurtureService.Unsubscribe
+   */
+  unsubscribe: {
+    methodKind: "unary";
+    input: typeof UnsubscribeRequestSchema;
+    output: typeof UnsubscribeResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_leadmesh_nurture_v1_nurture_service, 0);

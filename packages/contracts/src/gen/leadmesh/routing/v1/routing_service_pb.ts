@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/routing/v1/routing_service.proto.
  */
 export const file_leadmesh_routing_v1_routing_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSKmAQoKQXNzaWdubWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEhIKCm93bmVyX25hbWUYAyABKAkSDwoHdGVhbV9pZBgEIAEoCRIPCgdydWxlX2lkGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIvCgthc3NpZ25lZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifAoTUHJldmlld1JvdXRlUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEi0KBXNjb3JlGAIgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUiSwoUUHJldmlld1JvdXRlUmVzcG9uc2USMwoKYXNzaWdubWVudBgBIAEoCzIfLmxlYWRtZXNoLnJvdXRpbmcudjEuQXNzaWdubWVudCIxChRHZXRBc3NpZ25tZW50UmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABASJMChVHZXRBc3NpZ25tZW50UmVzcG9uc2USMwoKYXNzaWdubWVudBgBIAEoCzIfLmxlYWRtZXNoLnJvdXRpbmcudjEuQXNzaWdubWVudDLdAQoOUm91dGluZ1NlcnZpY2USYwoMUHJldmlld1JvdXRlEigubGVhZG1lc2gucm91dGluZy52MS5QcmV2aWV3Um91dGVSZXF1ZXN0GikubGVhZG1lc2gucm91dGluZy52MS5QcmV2aWV3Um91dGVSZXNwb25zZRJmCg1HZXRBc3NpZ25tZW50EikubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVxdWVzdBoqLmxlYWRtZXNoLnJvdXRpbmcudjEuR2V0QXNzaWdubWVudFJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_scoring_v1_scoring_service]);
+  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSKjAgoKQXNzaWdubWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEhIKCm93bmVyX25hbWUYAyABKAkSDwoHdGVhbV9pZBgEIAEoCRIPCgdydWxlX2lkGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIvCgthc3NpZ25lZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc2xhX2R1ZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYWNjZXB0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEnByZXZpb3VzX293bmVyX2lkcxgKIAMoCSLMAwoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkkKEkFjY2VwdExlYWRSZXNwb25zZRIzCgphc3NpZ25tZW50GAEgASgLMh8ubGVhZG1lc2gucm91dGluZy52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAiQAoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXIiRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInwKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARItCgVzY29yZRgCIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlIksKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjMKCmFzc2lnbm1lbnQYASABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiTAoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjMKCmFzc2lnbm1lbnQYASABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQy+gQKDlJvdXRpbmdTZXJ2aWNlEmMKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2USZgoNR2V0QXNzaWdubWVudBIpLmxlYWRtZXNoLnJvdXRpbmcudjEuR2V0QXNzaWdubWVudFJlcXVlc3QaKi5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXNwb25zZRJdCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlEl0KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2USYAoLVXBzZXJ0T3duZXISJy5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVxdWVzdBooLmxlYWRtZXNoLnJvdXRpbmcudjEuVXBzZXJ0T3duZXJSZXNwb25zZRJ7ChRTZXRPd25lckF2YWlsYWJpbGl0eRIwLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXF1ZXN0GjEubGVhZG1lc2gucm91dGluZy52MS5TZXRPd25lckF2YWlsYWJpbGl0eVJlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_scoring_v1_scoring_service]);
 
 /**
  * Who owns a lead, and the rule that decided it.
@@ -63,6 +63,25 @@ export type Assignment = Message<"leadmesh.routing.v1.Assignment"> & {
    * @generated from field: google.protobuf.Timestamp assigned_at = 7;
    */
   assignedAt?: Timestamp | undefined;
+
+  /**
+   * When the owner must accept the lead before it is re-routed.
+   *
+   * @generated from field: google.protobuf.Timestamp sla_due_at = 8;
+   */
+  slaDueAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp accepted_at = 9;
+   */
+  acceptedAt?: Timestamp | undefined;
+
+  /**
+   * Owners who had the lead before and let the SLA lapse, oldest first.
+   *
+   * @generated from field: repeated string previous_owner_ids = 10;
+   */
+  previousOwnerIds: string[];
 };
 
 /**
@@ -71,6 +90,324 @@ export type Assignment = Message<"leadmesh.routing.v1.Assignment"> & {
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
   messageDesc(file_leadmesh_routing_v1_routing_service, 0);
+
+/**
+ * A sales owner who can be assigned leads.
+ *
+ * @generated from message leadmesh.routing.v1.Owner
+ */
+export type Owner = Message<"leadmesh.routing.v1.Owner"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string email = 3;
+   */
+  email: string;
+
+  /**
+   * @generated from field: string team_id = 4;
+   */
+  teamId: string;
+
+  /**
+   * ISO 3166-1 alpha-2 codes or region names (NA, LATAM, EMEA, APAC).
+   *
+   * @generated from field: repeated string territories = 5;
+   */
+  territories: string[];
+
+  /**
+   * Share of round-robin turns relative to teammates.
+   *
+   * @generated from field: double weight = 6;
+   */
+  weight: number;
+
+  /**
+   * @generated from field: uint32 capacity_per_day = 7;
+   */
+  capacityPerDay: number;
+
+  /**
+   * IANA time zone of the owner's working hours, e.g. Europe/Berlin.
+   *
+   * @generated from field: string time_zone = 8;
+   */
+  timeZone: string;
+
+  /**
+   * @generated from field: leadmesh.routing.v1.WorkingHours working_hours = 9;
+   */
+  workingHours?: WorkingHours | undefined;
+
+  /**
+   * @generated from field: repeated leadmesh.routing.v1.OutOfOffice out_of_office = 10;
+   */
+  outOfOffice: OutOfOffice[];
+
+  /**
+   * @generated from field: bool active = 11;
+   */
+  active: boolean;
+
+  /**
+   * @generated from field: leadmesh.routing.v1.OwnerSegments segments = 12;
+   */
+  segments?: OwnerSegments | undefined;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.Owner.
+ * Use `create(OwnerSchema)` to create a new message.
+ */
+export const OwnerSchema: GenMessage<Owner> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 1);
+
+/**
+ * @generated from message leadmesh.routing.v1.WorkingHours
+ */
+export type WorkingHours = Message<"leadmesh.routing.v1.WorkingHours"> & {
+  /**
+   * ISO weekdays, 1 = Monday to 7 = Sunday.
+   *
+   * @generated from field: repeated uint32 days = 1;
+   */
+  days: number[];
+
+  /**
+   * Local "HH:MM"; "24:00" allowed as an end.
+   *
+   * @generated from field: string start = 2;
+   */
+  start: string;
+
+  /**
+   * @generated from field: string end = 3;
+   */
+  end: string;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.WorkingHours.
+ * Use `create(WorkingHoursSchema)` to create a new message.
+ */
+export const WorkingHoursSchema: GenMessage<WorkingHours> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 2);
+
+/**
+ * @generated from message leadmesh.routing.v1.OutOfOffice
+ */
+export type OutOfOffice = Message<"leadmesh.routing.v1.OutOfOffice"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp from = 1;
+   */
+  from?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp to = 2;
+   */
+  to?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.OutOfOffice.
+ * Use `create(OutOfOfficeSchema)` to create a new message.
+ */
+export const OutOfOfficeSchema: GenMessage<OutOfOffice> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 3);
+
+/**
+ * @generated from message leadmesh.routing.v1.OwnerSegments
+ */
+export type OwnerSegments = Message<"leadmesh.routing.v1.OwnerSegments"> & {
+  /**
+   * @generated from field: uint32 min_company_size = 1;
+   */
+  minCompanySize: number;
+
+  /**
+   * @generated from field: uint32 max_company_size = 2;
+   */
+  maxCompanySize: number;
+
+  /**
+   * @generated from field: repeated string industries = 3;
+   */
+  industries: string[];
+
+  /**
+   * @generated from field: repeated string products = 4;
+   */
+  products: string[];
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.OwnerSegments.
+ * Use `create(OwnerSegmentsSchema)` to create a new message.
+ */
+export const OwnerSegmentsSchema: GenMessage<OwnerSegments> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 4);
+
+/**
+ * @generated from message leadmesh.routing.v1.AcceptLeadRequest
+ */
+export type AcceptLeadRequest = Message<"leadmesh.routing.v1.AcceptLeadRequest"> & {
+  /**
+   * @generated from field: string lead_id = 1;
+   */
+  leadId: string;
+
+  /**
+   * The owner accepting; must be the current owner.
+   *
+   * @generated from field: string owner_id = 2;
+   */
+  ownerId: string;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.AcceptLeadRequest.
+ * Use `create(AcceptLeadRequestSchema)` to create a new message.
+ */
+export const AcceptLeadRequestSchema: GenMessage<AcceptLeadRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 5);
+
+/**
+ * @generated from message leadmesh.routing.v1.AcceptLeadResponse
+ */
+export type AcceptLeadResponse = Message<"leadmesh.routing.v1.AcceptLeadResponse"> & {
+  /**
+   * @generated from field: leadmesh.routing.v1.Assignment assignment = 1;
+   */
+  assignment?: Assignment | undefined;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.AcceptLeadResponse.
+ * Use `create(AcceptLeadResponseSchema)` to create a new message.
+ */
+export const AcceptLeadResponseSchema: GenMessage<AcceptLeadResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 6);
+
+/**
+ * @generated from message leadmesh.routing.v1.ListOwnersRequest
+ */
+export type ListOwnersRequest = Message<"leadmesh.routing.v1.ListOwnersRequest"> & {
+  /**
+   * @generated from field: string team_id = 1;
+   */
+  teamId: string;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.ListOwnersRequest.
+ * Use `create(ListOwnersRequestSchema)` to create a new message.
+ */
+export const ListOwnersRequestSchema: GenMessage<ListOwnersRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 7);
+
+/**
+ * @generated from message leadmesh.routing.v1.ListOwnersResponse
+ */
+export type ListOwnersResponse = Message<"leadmesh.routing.v1.ListOwnersResponse"> & {
+  /**
+   * @generated from field: repeated leadmesh.routing.v1.Owner owners = 1;
+   */
+  owners: Owner[];
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.ListOwnersResponse.
+ * Use `create(ListOwnersResponseSchema)` to create a new message.
+ */
+export const ListOwnersResponseSchema: GenMessage<ListOwnersResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 8);
+
+/**
+ * @generated from message leadmesh.routing.v1.UpsertOwnerRequest
+ */
+export type UpsertOwnerRequest = Message<"leadmesh.routing.v1.UpsertOwnerRequest"> & {
+  /**
+   * @generated from field: leadmesh.routing.v1.Owner owner = 1;
+   */
+  owner?: Owner | undefined;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.UpsertOwnerRequest.
+ * Use `create(UpsertOwnerRequestSchema)` to create a new message.
+ */
+export const UpsertOwnerRequestSchema: GenMessage<UpsertOwnerRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
+
+/**
+ * @generated from message leadmesh.routing.v1.UpsertOwnerResponse
+ */
+export type UpsertOwnerResponse = Message<"leadmesh.routing.v1.UpsertOwnerResponse"> & {
+  /**
+   * @generated from field: leadmesh.routing.v1.Owner owner = 1;
+   */
+  owner?: Owner | undefined;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.UpsertOwnerResponse.
+ * Use `create(UpsertOwnerResponseSchema)` to create a new message.
+ */
+export const UpsertOwnerResponseSchema: GenMessage<UpsertOwnerResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
+
+/**
+ * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityRequest
+ */
+export type SetOwnerAvailabilityRequest = Message<"leadmesh.routing.v1.SetOwnerAvailabilityRequest"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: bool active = 2;
+   */
+  active: boolean;
+
+  /**
+   * @generated from field: repeated leadmesh.routing.v1.OutOfOffice out_of_office = 3;
+   */
+  outOfOffice: OutOfOffice[];
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.SetOwnerAvailabilityRequest.
+ * Use `create(SetOwnerAvailabilityRequestSchema)` to create a new message.
+ */
+export const SetOwnerAvailabilityRequestSchema: GenMessage<SetOwnerAvailabilityRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
+
+/**
+ * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityResponse
+ */
+export type SetOwnerAvailabilityResponse = Message<"leadmesh.routing.v1.SetOwnerAvailabilityResponse"> & {
+  /**
+   * @generated from field: leadmesh.routing.v1.Owner owner = 1;
+   */
+  owner?: Owner | undefined;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.SetOwnerAvailabilityResponse.
+ * Use `create(SetOwnerAvailabilityResponseSchema)` to create a new message.
+ */
+export const SetOwnerAvailabilityResponseSchema: GenMessage<SetOwnerAvailabilityResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteRequest
@@ -92,7 +429,7 @@ export type PreviewRouteRequest = Message<"leadmesh.routing.v1.PreviewRouteReque
  * Use `create(PreviewRouteRequestSchema)` to create a new message.
  */
 export const PreviewRouteRequestSchema: GenMessage<PreviewRouteRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 1);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteResponse
@@ -109,7 +446,7 @@ export type PreviewRouteResponse = Message<"leadmesh.routing.v1.PreviewRouteResp
  * Use `create(PreviewRouteResponseSchema)` to create a new message.
  */
 export const PreviewRouteResponseSchema: GenMessage<PreviewRouteResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 2);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentRequest
@@ -126,7 +463,7 @@ export type GetAssignmentRequest = Message<"leadmesh.routing.v1.GetAssignmentReq
  * Use `create(GetAssignmentRequestSchema)` to create a new message.
  */
 export const GetAssignmentRequestSchema: GenMessage<GetAssignmentRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 3);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentResponse
@@ -143,7 +480,7 @@ export type GetAssignmentResponse = Message<"leadmesh.routing.v1.GetAssignmentRe
  * Use `create(GetAssignmentResponseSchema)` to create a new message.
  */
 export const GetAssignmentResponseSchema: GenMessage<GetAssignmentResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 4);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 16);
 
 /**
  * @generated from service leadmesh.routing.v1.RoutingService
@@ -168,6 +505,46 @@ export const RoutingService: GenService<{
     methodKind: "unary";
     input: typeof GetAssignmentRequestSchema;
     output: typeof GetAssignmentResponseSchema;
+  },
+  /**
+   * Records that the owner accepted the lead, which stops the SLA clock.
+   *
+   * @generated from rpc leadmesh.routing.v1.RoutingService.AcceptLead
+   */
+  acceptLead: {
+    methodKind: "unary";
+    input: typeof AcceptLeadRequestSchema;
+    output: typeof AcceptLeadResponseSchema;
+  },
+  /**
+   * Lists sales owners, optionally of one team.
+   *
+   * @generated from rpc leadmesh.routing.v1.RoutingService.ListOwners
+   */
+  listOwners: {
+    methodKind: "unary";
+    input: typeof ListOwnersRequestSchema;
+    output: typeof ListOwnersResponseSchema;
+  },
+  /**
+   * Creates or replaces an owner.
+   *
+   * @generated from rpc leadmesh.routing.v1.RoutingService.UpsertOwner
+   */
+  upsertOwner: {
+    methodKind: "unary";
+    input: typeof UpsertOwnerRequestSchema;
+    output: typeof UpsertOwnerResponseSchema;
+  },
+  /**
+   * Marks an owner active or inactive and sets their out-of-office windows.
+   *
+   * @generated from rpc leadmesh.routing.v1.RoutingService.SetOwnerAvailability
+   */
+  setOwnerAvailability: {
+    methodKind: "unary";
+    input: typeof SetOwnerAvailabilityRequestSchema;
+    output: typeof SetOwnerAvailabilityResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_leadmesh_routing_v1_routing_service, 0);

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/scoring/v1/scoring_service.proto.
  */
 export const file_leadmesh_scoring_v1_scoring_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9zY29yaW5nL3YxL3Njb3Jpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2guc2NvcmluZy52MSJ7CgtTY29yZVJlYXNvbhIPCgdydWxlX2lkGAEgASgJEjYKCWRpbWVuc2lvbhgCIAEoDjIjLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVEaW1lbnNpb24SDgoGcG9pbnRzGAMgASgFEhMKC2V4cGxhbmF0aW9uGAQgASgJIpICCglMZWFkU2NvcmUSDwoHbGVhZF9pZBgBIAEoCRIRCglmaXRfc2NvcmUYAiABKAUSGAoQZW5nYWdlbWVudF9zY29yZRgDIAEoBRINCgVncmFkZRgEIAEoCRI8Cg9saWZlY3ljbGVfc3RhZ2UYBSABKA4yIy5sZWFkbWVzaC5zY29yaW5nLnYxLkxpZmVjeWNsZVN0YWdlEjEKB3JlYXNvbnMYBiADKAsyIC5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlUmVhc29uEhgKEHJ1bGVfc2V0X3ZlcnNpb24YByABKAkSLQoJc2NvcmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJYCg5TY29yZWRBY3Rpdml0eRIVCgR0eXBlGAEgASgJQge6SARyAhhAEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLcAQoQU2NvcmVMZWFkUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEkIKCmFjdGl2aXRpZXMYAiADKAsyIy5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlZEFjdGl2aXR5Qgm6SAaSAQMQ6AcSIQoQcnVsZV9zZXRfdmVyc2lvbhgDIAEoCUIHukgEcgIYQBIpCgVhc19vZhgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQgoRU2NvcmVMZWFkUmVzcG9uc2USLQoFc2NvcmUYASABKAsyHi5sZWFkbWVzaC5zY29yaW5nLnYxLkxlYWRTY29yZSIwChNHZXRMZWFkU2NvcmVSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkUKFEdldExlYWRTY29yZVJlc3BvbnNlEi0KBXNjb3JlGAEgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUqZAoOTGlmZWN5Y2xlU3RhZ2USHwobTElGRUNZQ0xFX1NUQUdFX1VOU1BFQ0lGSUVEEAASGAoUTElGRUNZQ0xFX1NUQUdFX0xFQUQQARIXChNMSUZFQ1lDTEVfU1RBR0VfTVFMEAIqagoOU2NvcmVEaW1lbnNpb24SHwobU0NPUkVfRElNRU5TSU9OX1VOU1BFQ0lGSUVEEAASFwoTU0NPUkVfRElNRU5TSU9OX0ZJVBABEh4KGlNDT1JFX0RJTUVOU0lPTl9FTkdBR0VNRU5UEAIy0QEKDlNjb3JpbmdTZXJ2aWNlEloKCVNjb3JlTGVhZBIlLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVxdWVzdBomLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVzcG9uc2USYwoMR2V0TGVhZFNjb3JlEigubGVhZG1lc2guc2NvcmluZy52MS5HZXRMZWFkU2NvcmVSZXF1ZXN0GikubGVhZG1lc2guc2NvcmluZy52MS5HZXRMZWFkU2NvcmVSZXNwb25zZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead]);
+  fileDesc("CilsZWFkbWVzaC9zY29yaW5nL3YxL3Njb3Jpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2guc2NvcmluZy52MSJ7CgtTY29yZVJlYXNvbhIPCgdydWxlX2lkGAEgASgJEjYKCWRpbWVuc2lvbhgCIAEoDjIjLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVEaW1lbnNpb24SDgoGcG9pbnRzGAMgASgFEhMKC2V4cGxhbmF0aW9uGAQgASgJIpICCglMZWFkU2NvcmUSDwoHbGVhZF9pZBgBIAEoCRIRCglmaXRfc2NvcmUYAiABKAUSGAoQZW5nYWdlbWVudF9zY29yZRgDIAEoBRINCgVncmFkZRgEIAEoCRI8Cg9saWZlY3ljbGVfc3RhZ2UYBSABKA4yIy5sZWFkbWVzaC5zY29yaW5nLnYxLkxpZmVjeWNsZVN0YWdlEjEKB3JlYXNvbnMYBiADKAsyIC5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlUmVhc29uEhgKEHJ1bGVfc2V0X3ZlcnNpb24YByABKAkSLQoJc2NvcmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJYCg5TY29yZWRBY3Rpdml0eRIVCgR0eXBlGAEgASgJQge6SARyAhhAEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLcAQoQU2NvcmVMZWFkUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEkIKCmFjdGl2aXRpZXMYAiADKAsyIy5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlZEFjdGl2aXR5Qgm6SAaSAQMQ6AcSIQoQcnVsZV9zZXRfdmVyc2lvbhgDIAEoCUIHukgEcgIYQBIpCgVhc19vZhgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQgoRU2NvcmVMZWFkUmVzcG9uc2USLQoFc2NvcmUYASABKAsyHi5sZWFkbWVzaC5zY29yaW5nLnYxLkxlYWRTY29yZSIwChNHZXRMZWFkU2NvcmVSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBInYKFEdldExlYWRTY29yZVJlc3BvbnNlEi0KBXNjb3JlGAEgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSLwoHaGlzdG9yeRgCIAMoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlIrUBCgdSdWxlU2V0Eg8KB3ZlcnNpb24YASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIZG9jdW1lbnQYAyABKAkSDgoGYWN0aXZlGAQgASgIEjAKDHB1Ymxpc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYWN0aXZhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2ChVQdWJsaXNoUnVsZVNldFJlcXVlc3QSHQoIZG9jdW1lbnQYASABKAlCC7pICHIGEAEYgIAQIkgKFlB1Ymxpc2hSdWxlU2V0UmVzcG9uc2USLgoIcnVsZV9zZXQYASABKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQiFQoTTGlzdFJ1bGVTZXRzUmVxdWVzdCJfChRMaXN0UnVsZVNldHNSZXNwb25zZRIvCglydWxlX3NldHMYASADKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQSFgoOYWN0aXZlX3ZlcnNpb24YAiABKAkiNAoWQWN0aXZhdGVSdWxlU2V0UmVxdWVzdBIaCgd2ZXJzaW9uGAEgASgJQgm6SAZyBBABGEAiewoXQWN0aXZhdGVSdWxlU2V0UmVzcG9uc2USLgoIcnVsZV9zZXQYASABKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQSMAoHcmVzY29yZRgCIAEoCzIfLmxlYWRtZXNoLnNjb3JpbmcudjEuUmVzY29yZUpvYiLGAQoKUmVzY29yZUpvYhIOCgZqb2JfaWQYASABKAkSGAoQcnVsZV9zZXRfdmVyc2lvbhgCIAEoCRINCgV0b3RhbBgDIAEoDRIMCgRkb25lGAQgASgNEhAKCGZpbmlzaGVkGAUgASgIEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2ChlHZXRSZXNjb3JlUHJvZ3Jlc3NSZXF1ZXN0EhkKBmpvYl9pZBgBIAEoCUIJukgGcgQQARhAIk4KGkdldFJlc2NvcmVQcm9ncmVzc1Jlc3BvbnNlEjAKB3Jlc2NvcmUYASABKAsyHy5sZWFkbWVzaC5zY29yaW5nLnYxLlJlc2NvcmVKb2IqZAoOTGlmZWN5Y2xlU3RhZ2USHwobTElGRUNZQ0xFX1NUQUdFX1VOU1BFQ0lGSUVEEAASGAoUTElGRUNZQ0xFX1NUQUdFX0xFQUQQARIXChNMSUZFQ1lDTEVfU1RBR0VfTVFMEAIqagoOU2NvcmVEaW1lbnNpb24SHwobU0NPUkVfRElNRU5TSU9OX1VOU1BFQ0lGSUVEEAASFwoTU0NPUkVfRElNRU5TSU9OX0ZJVBABEh4KGlNDT1JFX0RJTUVOU0lPTl9FTkdBR0VNRU5UEAIyhgUKDlNjb3JpbmdTZXJ2aWNlEloKCVNjb3JlTGVhZBIlLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVxdWVzdBomLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVzcG9uc2USYwoMR2V0TGVhZFNjb3JlEigubGVhZG1lc2guc2NvcmluZy52MS5HZXRMZWFkU2NvcmVSZXF1ZXN0GikubGVhZG1lc2guc2NvcmluZy52MS5HZXRMZWFkU2NvcmVSZXNwb25zZRJpCg5QdWJsaXNoUnVsZVNldBIqLmxlYWRtZXNoLnNjb3JpbmcudjEuUHVibGlzaFJ1bGVTZXRSZXF1ZXN0GisubGVhZG1lc2guc2NvcmluZy52MS5QdWJsaXNoUnVsZVNldFJlc3BvbnNlEmMKDExpc3RSdWxlU2V0cxIoLmxlYWRtZXNoLnNjb3JpbmcudjEuTGlzdFJ1bGVTZXRzUmVxdWVzdBopLmxlYWRtZXNoLnNjb3JpbmcudjEuTGlzdFJ1bGVTZXRzUmVzcG9uc2USbAoPQWN0aXZhdGVSdWxlU2V0EisubGVhZG1lc2guc2NvcmluZy52MS5BY3RpdmF0ZVJ1bGVTZXRSZXF1ZXN0GiwubGVhZG1lc2guc2NvcmluZy52MS5BY3RpdmF0ZVJ1bGVTZXRSZXNwb25zZRJ1ChJHZXRSZXNjb3JlUHJvZ3Jlc3MSLi5sZWFkbWVzaC5zY29yaW5nLnYxLkdldFJlc2NvcmVQcm9ncmVzc1JlcXVlc3QaLy5sZWFkbWVzaC5zY29yaW5nLnYxLkdldFJlc2NvcmVQcm9ncmVzc1Jlc3BvbnNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead]);
 
 /**
  * One rule's contribution to a score.
@@ -214,6 +214,13 @@ export type GetLeadScoreResponse = Message<"leadmesh.scoring.v1.GetLeadScoreResp
    * @generated from field: leadmesh.scoring.v1.LeadScore score = 1;
    */
   score?: LeadScore | undefined;
+
+  /**
+   * Earlier scores, newest first.
+   *
+   * @generated from field: repeated leadmesh.scoring.v1.LeadScore history = 2;
+   */
+  history: LeadScore[];
 };
 
 /**
@@ -222,6 +229,247 @@ export type GetLeadScoreResponse = Message<"leadmesh.scoring.v1.GetLeadScoreResp
  */
 export const GetLeadScoreResponseSchema: GenMessage<GetLeadScoreResponse> = /*@__PURE__*/
   messageDesc(file_leadmesh_scoring_v1_scoring_service, 6);
+
+/**
+ * A rule-set version as scoring knows it.
+ *
+ * @generated from message leadmesh.scoring.v1.RuleSet
+ */
+export type RuleSet = Message<"leadmesh.scoring.v1.RuleSet"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+
+  /**
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * The rule set as YAML, exactly as published.
+   *
+   * @generated from field: string document = 3;
+   */
+  document: string;
+
+  /**
+   * @generated from field: bool active = 4;
+   */
+  active: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp published_at = 5;
+   */
+  publishedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp activated_at = 6;
+   */
+  activatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.RuleSet.
+ * Use `create(RuleSetSchema)` to create a new message.
+ */
+export const RuleSetSchema: GenMessage<RuleSet> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 7);
+
+/**
+ * @generated from message leadmesh.scoring.v1.PublishRuleSetRequest
+ */
+export type PublishRuleSetRequest = Message<"leadmesh.scoring.v1.PublishRuleSetRequest"> & {
+  /**
+   * The rule set as YAML; its `version` field names the version.
+   *
+   * @generated from field: string document = 1;
+   */
+  document: string;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.PublishRuleSetRequest.
+ * Use `create(PublishRuleSetRequestSchema)` to create a new message.
+ */
+export const PublishRuleSetRequestSchema: GenMessage<PublishRuleSetRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 8);
+
+/**
+ * @generated from message leadmesh.scoring.v1.PublishRuleSetResponse
+ */
+export type PublishRuleSetResponse = Message<"leadmesh.scoring.v1.PublishRuleSetResponse"> & {
+  /**
+   * @generated from field: leadmesh.scoring.v1.RuleSet rule_set = 1;
+   */
+  ruleSet?: RuleSet | undefined;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.PublishRuleSetResponse.
+ * Use `create(PublishRuleSetResponseSchema)` to create a new message.
+ */
+export const PublishRuleSetResponseSchema: GenMessage<PublishRuleSetResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 9);
+
+/**
+ * @generated from message leadmesh.scoring.v1.ListRuleSetsRequest
+ */
+export type ListRuleSetsRequest = Message<"leadmesh.scoring.v1.ListRuleSetsRequest"> & {
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.ListRuleSetsRequest.
+ * Use `create(ListRuleSetsRequestSchema)` to create a new message.
+ */
+export const ListRuleSetsRequestSchema: GenMessage<ListRuleSetsRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 10);
+
+/**
+ * @generated from message leadmesh.scoring.v1.ListRuleSetsResponse
+ */
+export type ListRuleSetsResponse = Message<"leadmesh.scoring.v1.ListRuleSetsResponse"> & {
+  /**
+   * @generated from field: repeated leadmesh.scoring.v1.RuleSet rule_sets = 1;
+   */
+  ruleSets: RuleSet[];
+
+  /**
+   * @generated from field: string active_version = 2;
+   */
+  activeVersion: string;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.ListRuleSetsResponse.
+ * Use `create(ListRuleSetsResponseSchema)` to create a new message.
+ */
+export const ListRuleSetsResponseSchema: GenMessage<ListRuleSetsResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 11);
+
+/**
+ * @generated from message leadmesh.scoring.v1.ActivateRuleSetRequest
+ */
+export type ActivateRuleSetRequest = Message<"leadmesh.scoring.v1.ActivateRuleSetRequest"> & {
+  /**
+   * @generated from field: string version = 1;
+   */
+  version: string;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.ActivateRuleSetRequest.
+ * Use `create(ActivateRuleSetRequestSchema)` to create a new message.
+ */
+export const ActivateRuleSetRequestSchema: GenMessage<ActivateRuleSetRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 12);
+
+/**
+ * @generated from message leadmesh.scoring.v1.ActivateRuleSetResponse
+ */
+export type ActivateRuleSetResponse = Message<"leadmesh.scoring.v1.ActivateRuleSetResponse"> & {
+  /**
+   * @generated from field: leadmesh.scoring.v1.RuleSet rule_set = 1;
+   */
+  ruleSet?: RuleSet | undefined;
+
+  /**
+   * The background rescore of every stored lead with this version.
+   *
+   * @generated from field: leadmesh.scoring.v1.RescoreJob rescore = 2;
+   */
+  rescore?: RescoreJob | undefined;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.ActivateRuleSetResponse.
+ * Use `create(ActivateRuleSetResponseSchema)` to create a new message.
+ */
+export const ActivateRuleSetResponseSchema: GenMessage<ActivateRuleSetResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 13);
+
+/**
+ * A background rescore of every stored lead.
+ *
+ * @generated from message leadmesh.scoring.v1.RescoreJob
+ */
+export type RescoreJob = Message<"leadmesh.scoring.v1.RescoreJob"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * @generated from field: string rule_set_version = 2;
+   */
+  ruleSetVersion: string;
+
+  /**
+   * @generated from field: uint32 total = 3;
+   */
+  total: number;
+
+  /**
+   * @generated from field: uint32 done = 4;
+   */
+  done: number;
+
+  /**
+   * @generated from field: bool finished = 5;
+   */
+  finished: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp started_at = 6;
+   */
+  startedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp finished_at = 7;
+   */
+  finishedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.RescoreJob.
+ * Use `create(RescoreJobSchema)` to create a new message.
+ */
+export const RescoreJobSchema: GenMessage<RescoreJob> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 14);
+
+/**
+ * @generated from message leadmesh.scoring.v1.GetRescoreProgressRequest
+ */
+export type GetRescoreProgressRequest = Message<"leadmesh.scoring.v1.GetRescoreProgressRequest"> & {
+  /**
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.GetRescoreProgressRequest.
+ * Use `create(GetRescoreProgressRequestSchema)` to create a new message.
+ */
+export const GetRescoreProgressRequestSchema: GenMessage<GetRescoreProgressRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 15);
+
+/**
+ * @generated from message leadmesh.scoring.v1.GetRescoreProgressResponse
+ */
+export type GetRescoreProgressResponse = Message<"leadmesh.scoring.v1.GetRescoreProgressResponse"> & {
+  /**
+   * @generated from field: leadmesh.scoring.v1.RescoreJob rescore = 1;
+   */
+  rescore?: RescoreJob | undefined;
+};
+
+/**
+ * Describes the message leadmesh.scoring.v1.GetRescoreProgressResponse.
+ * Use `create(GetRescoreProgressResponseSchema)` to create a new message.
+ */
+export const GetRescoreProgressResponseSchema: GenMessage<GetRescoreProgressResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 16);
 
 /**
  * Where a lead stands in the funnel.
@@ -296,7 +544,7 @@ export const ScoringService: GenService<{
     output: typeof ScoreLeadResponseSchema;
   },
   /**
-   * Returns a lead's stored score with its reasons.
+   * Returns a lead's stored score with its reasons and its history.
    *
    * @generated from rpc leadmesh.scoring.v1.ScoringService.GetLeadScore
    */
@@ -304,6 +552,47 @@ export const ScoringService: GenService<{
     methodKind: "unary";
     input: typeof GetLeadScoreRequestSchema;
     output: typeof GetLeadScoreResponseSchema;
+  },
+  /**
+   * Publishes a new rule-set version (YAML, validated); it is not active until activated.
+   *
+   * @generated from rpc leadmesh.scoring.v1.ScoringService.PublishRuleSet
+   */
+  publishRuleSet: {
+    methodKind: "unary";
+    input: typeof PublishRuleSetRequestSchema;
+    output: typeof PublishRuleSetResponseSchema;
+  },
+  /**
+   * Lists the known rule-set versions and which one is active.
+   *
+   * @generated from rpc leadmesh.scoring.v1.ScoringService.ListRuleSets
+   */
+  listRuleSets: {
+    methodKind: "unary";
+    input: typeof ListRuleSetsRequestSchema;
+    output: typeof ListRuleSetsResponseSchema;
+  },
+  /**
+   * Makes a version active and rescores every stored lead with it in the background. Activating
+   * an older version is the rollback.
+   *
+   * @generated from rpc leadmesh.scoring.v1.ScoringService.ActivateRuleSet
+   */
+  activateRuleSet: {
+    methodKind: "unary";
+    input: typeof ActivateRuleSetRequestSchema;
+    output: typeof ActivateRuleSetResponseSchema;
+  },
+  /**
+   * Shows how far a background rescore has come.
+   *
+   * @generated from rpc leadmesh.scoring.v1.ScoringService.GetRescoreProgress
+   */
+  getRescoreProgress: {
+    methodKind: "unary";
+    input: typeof GetRescoreProgressRequestSchema;
+    output: typeof GetRescoreProgressResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_leadmesh_scoring_v1_scoring_service, 0);
