@@ -115,7 +115,19 @@ describe.each(SERVICES)('services/%s/Dockerfile', (service) => {
   });
 });
 
-test('the build context leaves out what images never need', () => {
-  const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
-  expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git']));
+describe('the CRM simulator image (dev and qa)', () => {
+  const path = join(repoRoot, 'deploy/k8s/components/crm-simulator/Dockerfile');
+
+  test('passes hadolint and runs the fixture as a non-root user', () => {
+    expect(hadolint(tools, path)).toEqual({ status: 0, output: '' });
+    const instructions = parseDockerfile(readFileSync(path, 'utf8'));
+    expect(instructions.filter((i) => i.keyword === 'USER').at(-1)?.args).toBe('65532:65532');
+    const cmd = execForm(instructions.filter((i) => i.keyword === 'CMD').at(-1)!.args);
+    expect(existsSync(join(repoRoot, 'test/fixtures/crm-simulator', cmd.at(-1)!))).toBe(true);
+  });
+
+  test('the build context keeps the fixture and leaves out what images never need', () => {
+    const ignored = readFileSync(join(repoRoot, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', 'test/*', '!test/fixtures/crm-simulator']));
+  });
 });

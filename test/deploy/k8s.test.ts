@@ -1,6 +1,6 @@
 // Renders every overlay with the pinned kustomize, validates every object offline against the
 // Kubernetes API schemas with kubeconform, and checks the operational invariants an SRE relies on.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   GRPC_PORTS, METRICS_PORTS, SERVICES, containerEnv, k8sTools, kubeconform, kustomizeBuild, parseObjects,
@@ -199,16 +199,25 @@ describe.each(ENVIRONMENTS)('overlay %s', (env) => {
     }
   });
 
-  test('the CRM is the simulator before stage and a real one, by Secret, from stage on', () => {
+  test('crm-sync uses its Salesforce adapter: against the simulator sidecar before stage, the real CRM from stage on', () => {
     const objects = objectsOf(env);
     const crmSync = serviceDeployments(objects).find((d) => d.metadata.name === 'crm-sync')!;
-    const crmEnv = containerEnv(objects, crmSync.spec.template.spec.containers[0]);
+    const pod = crmSync.spec.template.spec;
+    const crmEnv = containerEnv(objects, pod.containers[0]);
+    expect(crmEnv.get('CRM_PROVIDER')?.value).toBe('salesforce');
+    expect(crmEnv.get('SALESFORCE_CLIENT_ID')?.secretRef).toBe('leadmesh-crm-salesforce');
+    expect(crmEnv.get('SALESFORCE_CLIENT_SECRET')?.secretRef).toBe('leadmesh-crm-salesforce');
+    const simulator = (pod.initContainers ?? []).find((c: any) => c.name === 'crm-simulator');
     if (PINNED.has(env)) {
-      expect(crmEnv.get('CRM_PROVIDER')?.value).toBe('salesforce');
-      expect(crmEnv.get('SALESFORCE_LOGIN_URL')?.value).toMatch(/^https:\/\//);
-      expect(crmEnv.get('SALESFORCE_CLIENT_SECRET')?.secretRef).toBe('leadmesh-crm-salesforce');
+      expect(crmEnv.get('SALESFORCE_LOGIN_URL')?.value).toMatch(/^https:\/\/(login|test)\.salesforce\.com$/);
+      expect(simulator).toBeUndefined();
     } else {
-      expect(crmEnv.get('CRM_PROVIDER')?.value).toBe('simulator');
+      // The simulator answers with its own loopback address as the instance URL, so it must share
+      // crm-sync's pod, and start before it: a native sidecar.
+      expect(crmEnv.get('SALESFORCE_LOGIN_URL')?.value).toBe('http://127.0.0.1:8090');
+      expect(simulator?.restartPolicy).toBe('Always');
+      expect(simulator?.image).toMatch(/\/crm-simulator:/);
+      expect(containerEnv(objects, simulator).get('CRM_SIMULATOR_SALESFORCE_CLIENT_SECRET')?.secretRef).toBe('leadmesh-crm-salesforce');
     }
   });
 
@@ -267,17 +276,23 @@ test('prod streams are replicated on three NATS nodes', () => {
   }
 });
 
-test('rule-set activation runs as a Job from QA on, naming the version to activate', () => {
+test('from QA on, the overlay names a shipped scoring rule set; scoring starts with it and a Job activates it', () => {
   for (const env of ENVIRONMENTS) {
     const objects = objectsOf(env);
     const job = ofKind(objects, 'Job').find((j) => j.metadata.name === 'scoring-rule-set-activation');
+    const scoring = serviceDeployments(objects).find((d) => d.metadata.name === 'scoring')!;
+    const scoringVersion = containerEnv(objects, scoring.spec.template.spec.containers[0]).get('SCORING_ACTIVE_RULE_SET')?.value;
     if (env === 'dev') {
-      expect(job).toBeUndefined();
+      // dev runs the newest rule set in the image, which is scoring's default.
+      expect({ job, scoringVersion }).toEqual({ job: undefined, scoringVersion: undefined });
       continue;
     }
     const container = job!.spec.template.spec.containers[0];
     expect(container.args).toContain('leadmesh.scoring.v1.ScoringService/ActivateRuleSet');
-    expect(containerEnv(objects, container).get('RULE_SET_VERSION')?.value).toMatch(/^\d{4}-\d{2}/);
+    expect(container.args).toContain('{"version": "$(SCORING_ACTIVE_RULE_SET)"}');
+    const jobVersion = containerEnv(objects, container).get('SCORING_ACTIVE_RULE_SET')?.value;
+    expect(jobVersion).toBe(scoringVersion);
+    expect({ env, shipped: existsSync(join(repoRoot, 'services/scoring/rules', `${jobVersion}.yaml`)) }).toEqual({ env, shipped: true });
   }
 });
 
