@@ -74,7 +74,8 @@ export class MongoStore {
       try {
         await this.connection.openUri(this.url, {
           dbName: this.database,
-          serverSelectionTimeoutMS: 3000,
+          // Fail a call fast (UNAVAILABLE) rather than hold it past the caller's deadline.
+          serverSelectionTimeoutMS: 2000,
           maxPoolSize: Number(process.env.MONGO_POOL_SIZE ?? 20),
           bufferCommands: false,
           autoIndex: false,

@@ -1,0 +1,54 @@
+// `npm run suite`: the five services and the CRM simulator on the local infrastructure, one
+// sample lead sent through, then it keeps running until Ctrl-C.
+import { randomBytes } from 'node:crypto';
+import { Metadata } from '@grpc/grpc-js';
+import { createClient } from '../../packages/platform/dist/index.js';
+import { crmsync, intake } from '../../packages/contracts/dist/index.js';
+import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
+import { waitServing } from './health.ts';
+import { grpcAddress, SERVICES, startStack, stopStack, ROOT } from './stack.ts';
+
+const logDir = `${ROOT}/.cache/logs`;
+const simulator = await startCrmSimulator({ port: 8090, salesforceClientId: 'leadmesh-local', salesforceClientSecret: 'local-simulator-secret', hubspotToken: 'local-simulator-token' });
+const services = startStack({ logDir });
+const stop = async () => {
+  console.log('\nstopping the services...');
+  await stopStack(services);
+  await simulator.close();
+  process.exit(0);
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
+
+await Promise.all(SERVICES.map((s) => waitServing(grpcAddress(s), 90_000)));
+console.log(`all five services are SERVING (logs in ${logDir})`);
+
+const traceId = randomBytes(16).toString('hex');
+const metadata = new Metadata();
+metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+const client = createClient(intake.IntakeService, grpcAddress('intake'));
+const submitted = await client.submitLead(
+  {
+    idempotencyKey: `sample-${traceId}`,
+    contact: { email: `grace.hopper+${traceId.slice(0, 6)}@example-analytics.com`, firstName: 'Grace', lastName: 'Hopper', company: 'Example Analytics', jobTitle: 'VP of Engineering', country: 'US', companySize: 1200 },
+    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google', utmCampaign: 'brand' },
+    interest: { product: 'analytics', message: 'Please get in touch about a demo.' },
+    consent: { emailMarketing: true, wordingVersion: '2026-01' },
+  },
+  { metadata },
+);
+console.log(`sample lead ${submitted.leadId} submitted`);
+
+const crmSync = createClient(crmsync.CrmSyncService, grpcAddress('crm-sync'));
+for (let i = 0; i < 100; i++) {
+  const { record } = await crmSync.getSyncStatus({ leadId: submitted.leadId }).catch(() => ({ record: undefined }));
+  if (record?.status === crmsync.SyncStatus.SYNCED) {
+    console.log(`in the CRM as ${record.crmId}, ${record.latencyMs} ms after intake received it`);
+    break;
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+console.log(`its trace:   http://127.0.0.1:16686/trace/${traceId}`);
+console.log('Jaeger UI:   http://127.0.0.1:16686   Mailpit: http://127.0.0.1:8025   intake gRPC 127.0.0.1:50051, web form http://127.0.0.1:8080/v1/leads');
+console.log('running; Ctrl-C to stop');
+setInterval(() => undefined, 60_000);
