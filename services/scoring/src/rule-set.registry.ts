@@ -1,25 +1,131 @@
-import { Injectable } from '@nestjs/common';
-import { NotFoundError } from '@leadmesh/platform';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { LOGGER, NotFoundError, UnavailableError, type Logger } from '@leadmesh/platform';
 import type { RuleSet } from './domain/rule-set.js';
-import { defaultRulesDir, loadRuleSetFiles } from './rules/rule-set-files.js';
+import { readRuleSetDocument, ruleSetFingerprint } from './rules/rule-set-document.js';
+import { readRuleSetFiles, type RuleSetFile } from './rules/rule-set-files.js';
+import { RuleSetStore } from './rule-set.store.js';
+import { SCORING_OPTIONS, type ScoringOptions } from './scoring.options.js';
 
-/** The rule sets shipped in the repo (rules/*.yaml), validated at start; the newest is active. */
+const READY_TIMEOUT_MS = 5000;
+
+/**
+ * The rule sets as this replica sees them. Versions are immutable, so a parsed version is cached for
+ * good; which version is active lives in the store and is re-read every few seconds, so scoring a
+ * lead never waits on the store for its rules.
+ */
 @Injectable()
-export class RuleSetRegistry {
-  private readonly ruleSets: RuleSet[] = loadRuleSetFiles(process.env.SCORING_RULES_DIR ?? defaultRulesDir());
-  private activeVersion = process.env.SCORING_ACTIVE_RULE_SET ?? this.ruleSets.at(-1)!.version;
+export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
+  private readonly files: RuleSetFile[];
+  private readonly parsed = new Map<string, RuleSet>();
+  private activeVersion?: string;
+  private initialized?: Promise<void>;
+  private timer?: NodeJS.Timeout;
 
-  active(): RuleSet {
-    return this.get(this.activeVersion);
+  constructor(
+    @Inject(RuleSetStore) private readonly store: RuleSetStore,
+    @Inject(SCORING_OPTIONS) private readonly options: ScoringOptions,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    // A bad file stops the start here, naming the file.
+    this.files = readRuleSetFiles(options.rulesDir);
+    for (const file of this.files) this.parsed.set(file.ruleSet.version, file.ruleSet);
   }
 
-  get(version: string): RuleSet {
-    const ruleSet = this.ruleSets.find((r) => r.version === version);
-    if (!ruleSet) throw new NotFoundError(`rule set ${version}`);
+  onModuleInit(): void {
+    this.initialized = this.store.store.ready().then(() => this.seed());
+    this.initialized.then(
+      () => {
+        this.timer = setInterval(() => void this.refresh().catch((err: Error) => this.logger.warn({ err: err.message }, 'active rule set not refreshed')), this.options.settingsRefreshMs);
+        this.timer.unref();
+      },
+      (err: Error) => {
+        // Serving scores from rules that disagree with the store would be worse than not serving.
+        this.logger.fatal({ err: err.message }, 'rule sets cannot be loaded; stopping');
+        setTimeout(() => process.exit(1), 100);
+      },
+    );
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Resolves once the files are in the store and the active version is known. */
+  async ready(): Promise<void> {
+    if (!this.initialized) throw new UnavailableError('rule sets are not loaded yet');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnavailableError('rule sets are not loaded yet (store not reachable)')), READY_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.initialized, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async active(): Promise<RuleSet> {
+    await this.ready();
+    return this.get(this.activeVersion!);
+  }
+
+  async activeVersionName(): Promise<string> {
+    await this.ready();
+    return this.activeVersion!;
+  }
+
+  async get(version: string): Promise<RuleSet> {
+    const cached = this.parsed.get(version);
+    if (cached) return cached;
+    const doc = await this.store.find(version);
+    if (!doc) throw new NotFoundError(`rule set ${version}`);
+    const ruleSet = readRuleSetDocument(doc.document, `rule set ${version}`);
+    this.parsed.set(version, ruleSet);
     return ruleSet;
   }
 
-  versions(): string[] {
-    return this.ruleSets.map((r) => r.version);
+  /** Re-reads the active version from the store (on a timer, and when a rescore starts). */
+  async refresh(): Promise<string> {
+    const settings = await this.store.activeSettings();
+    if (settings && settings.activeVersion !== this.activeVersion) {
+      await this.get(settings.activeVersion);
+      if (this.activeVersion) this.logger.info({ from: this.activeVersion, to: settings.activeVersion }, 'active rule set changed');
+      this.activeVersion = settings.activeVersion;
+    }
+    if (!this.activeVersion) throw new Error('no active rule set in the store');
+    return this.activeVersion;
+  }
+
+  /** Stores the repo's rule-set files (an existing version must be the same rule set) and settles the active version. */
+  private async seed(): Promise<void> {
+    const now = new Date();
+    for (const file of this.files) {
+      const { version, description } = file.ruleSet;
+      const fingerprint = ruleSetFingerprint(file.ruleSet);
+      const { stored, created } = await this.store.insert({ _id: version, description, document: file.document, fingerprint, publishedAt: now });
+      if (!created && stored.fingerprint !== fingerprint) {
+        throw new Error(
+          `rule set ${version} in ${file.path} differs from the stored rule set ${version}; a published version never changes, publish the change as a new version`,
+        );
+      }
+    }
+    if (!(await this.store.activeSettings())) {
+      const initial = this.options.initialActiveVersion ?? this.files.at(-1)?.ruleSet.version;
+      if (!initial) throw new Error(`no rule sets in ${this.options.rulesDir} and none active in the store`);
+      await this.get(initial).catch(() => {
+        throw new Error(`SCORING_ACTIVE_RULE_SET names rule set ${initial}, which is neither a file in ${this.options.rulesDir} nor stored`);
+      });
+      await this.store.initActive(initial, now);
+    }
+    const active = await this.refresh();
+    if (this.options.initialActiveVersion && this.options.initialActiveVersion !== active) {
+      this.logger.info({ active, requested: this.options.initialActiveVersion }, 'SCORING_ACTIVE_RULE_SET ignored: the store already has an active rule set');
+    }
+    this.logger.info({ active, files: this.files.map((f) => f.ruleSet.version) }, 'rule sets loaded');
+  }
+
+  /** Caches a version just published here, so using it needs no store read. */
+  remember(ruleSet: RuleSet): void {
+    this.parsed.set(ruleSet.version, ruleSet);
   }
 }

@@ -1,7 +1,8 @@
-import type { MessageInitShape } from '@bufbuild/protobuf';
+import { fromJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { scoring, type lead } from '@leadmesh/contracts';
 import type { ScoreResult, ScoringInput } from './domain/engine.js';
+import type { ScoreOutcome } from './domain/score-change.js';
 
 /** The proto profile as the scoring engine sees it. */
 export function toScoringProfile(profile: lead.LeadProfile | undefined): ScoringInput['profile'] {
@@ -34,5 +35,19 @@ export function toLeadScore(leadId: string, result: ScoreResult, scoredAt: Date)
     })),
     ruleSetVersion: result.ruleSetVersion,
     scoredAt: timestampFromDate(scoredAt),
+  };
+}
+
+/** A stored score (proto JSON; history entries also carry the id of what caused them). */
+export function readLeadScore(json: Record<string, unknown>): scoring.LeadScore {
+  return fromJson(scoring.LeadScoreSchema, json as JsonValue, { ignoreUnknownFields: true });
+}
+
+export function toScoreOutcome(score: scoring.LeadScore): ScoreOutcome {
+  return {
+    fitScore: score.fitScore,
+    engagementScore: score.engagementScore,
+    grade: score.grade,
+    lifecycleStage: score.lifecycleStage === scoring.LifecycleStage.MQL ? 'MQL' : 'LEAD',
   };
 }

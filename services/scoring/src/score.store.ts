@@ -57,6 +57,19 @@ export class ScoreStore {
     return this.scores.findById(leadId).lean<LeadScoreDoc>();
   }
 
+  /** Leads with a known profile: the ones a rule-set activation rescores. */
+  countScorable(): Promise<number> {
+    return this.scores.countDocuments({ profile: { $exists: true } }).exec();
+  }
+
+  /** The next page of scorable lead ids after `cursor`, in id order, for a rescore that can resume. */
+  async scorableIdsAfter(cursor: string | undefined, limit: number): Promise<string[]> {
+    const filter: Record<string, unknown> = { profile: { $exists: true } };
+    if (cursor !== undefined) filter._id = { $gt: cursor };
+    const docs = await this.scores.find(filter, { _id: 1 }).sort({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>();
+    return docs.map((d) => d._id);
+  }
+
   apply(leadId: string, eventId: string, decide: (current: LeadScoreDoc | null) => Change | null) {
     return applyEventOnce(this.scores, this.outbox, leadId, eventId, decide);
   }

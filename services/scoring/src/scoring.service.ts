@@ -4,11 +4,16 @@ import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, lead, scoring } from '@leadmesh/contracts';
 import { InvalidArgumentError, Metrics, NotFoundError, encodeEvent, type Change, type EventContext } from '@leadmesh/platform';
 import { mqlTransition, scoreLead, toActivityType, type ScoreResult, type ScoringInput } from './domain/engine.js';
+import type { RuleSet } from './domain/rule-set.js';
+import { scoreChanged } from './domain/score-change.js';
 import { RuleSetRegistry } from './rule-set.registry.js';
-import { toLeadScore, toScoringProfile } from './score.mapping.js';
+import { readLeadScore, toLeadScore, toScoreOutcome, toScoringProfile } from './score.mapping.js';
 import { ScoreStore, type LeadScoreDoc, type StoredActivity } from './score.store.js';
 
 type LeadScoreInit = MessageInitShape<typeof scoring.LeadScoreSchema>;
+
+/** Why a lead is scored: an event about it (always announced) or a rule-set rescore (announced when the outcome moved). */
+type Cause = { eventId: string; announce: 'always' | 'when-changed' };
 
 /** Scoring's use cases: what-if scoring for anyone, and keeping each lead's stored score current. */
 @Injectable()
@@ -20,8 +25,8 @@ export class ScoringService {
   ) {}
 
   /** Pure: the score this profile and activity would get. Stores nothing. */
-  scoreLead(request: scoring.ScoreLeadRequest): LeadScoreInit {
-    const ruleSet = request.ruleSetVersion ? this.ruleSets.get(request.ruleSetVersion) : this.ruleSets.active();
+  async scoreLead(request: scoring.ScoreLeadRequest): Promise<LeadScoreInit> {
+    const ruleSet = request.ruleSetVersion ? await this.ruleSets.get(request.ruleSetVersion) : await this.ruleSets.active();
     const activities = request.activities.map((a, i) => {
       const type = toActivityType(a.type);
       if (!type) throw new InvalidArgumentError([{ field: `activities[${i}].type`, description: `unknown activity type "${a.type}"` }], 'ScoreLeadRequest');
@@ -32,16 +37,21 @@ export class ScoringService {
     return toLeadScore('', result, asOf);
   }
 
-  async getLeadScore(leadId: string): Promise<scoring.LeadScore> {
+  /** The stored score and the scores before it, newest first. */
+  async getLeadScore(leadId: string): Promise<{ score: scoring.LeadScore; history: scoring.LeadScore[] }> {
     const doc = await this.store.find(leadId);
     if (!doc?.score) throw new NotFoundError(`score for lead ${leadId}`);
-    return fromJson(scoring.LeadScoreSchema, doc.score as JsonValue);
+    // History is appended with every score, the current one included, so the earlier ones are all but the last.
+    const earlier = (doc.history ?? []).slice(0, -1).reverse();
+    return { score: readLeadScore(doc.score), history: earlier.map(readLeadScore) };
   }
 
   async onLeadReceived(event: events.LeadReceived, ctx: EventContext): Promise<void> {
     const profile = toJson(lead.LeadProfileSchema, event.profile ?? create(lead.LeadProfileSchema)) as Record<string, unknown>;
+    const ruleSet = await this.ruleSets.active();
+    const cause: Cause = { eventId: ctx.eventId, announce: 'always' };
     await this.store.apply(event.leadId, ctx.eventId, (current) =>
-      this.rescore(event.leadId, ctx.eventId, current, profile, current?.activities ?? []),
+      this.rescore(event.leadId, cause, current, profile, current?.activities ?? [], ruleSet),
     );
     this.metrics.leadFinished();
   }
@@ -53,17 +63,39 @@ export class ScoringService {
       type: event.activityType,
       occurredAt: event.occurredAt ? timestampDate(event.occurredAt) : new Date(),
     };
+    const ruleSet = await this.ruleSets.active();
+    const cause: Cause = { eventId: ctx.eventId, announce: 'always' };
     await this.store.apply(event.leadId, ctx.eventId, (current) => {
       const known = current?.activities ?? [];
       const activities = known.some((a) => a.activityId === activity.activityId) ? known : [...known, activity];
       // Activity can arrive before the lead itself; it is kept and counted once the profile is known.
       if (!current?.profile) return { set: { activities }, events: [] };
-      return this.rescore(event.leadId, ctx.eventId, current, current.profile, activities);
+      return this.rescore(event.leadId, cause, current, current.profile, activities, ruleSet);
     });
   }
 
-  /** Scores the lead with the active rule set and prepares lead.scored, MQL crossing included. */
-  private rescore(leadId: string, causeId: string, current: LeadScoreDoc | null, profileJson: Record<string, unknown>, activities: StoredActivity[]): Change {
+  /**
+   * Rescores one stored lead with a newly activated rule set, through the same apply-once path as
+   * events: the job id is the event id, so a job taken over after a crash never rescores a lead twice.
+   */
+  async rescoreForJob(leadId: string, jobId: string, ruleSet: RuleSet): Promise<void> {
+    const cause: Cause = { eventId: `rescore:${jobId}`, announce: 'when-changed' };
+    await this.store.apply(leadId, cause.eventId, (current) => {
+      // Already scored with this version (a new event got there first): nothing to redo.
+      if (!current?.profile || current.ruleSetVersion === ruleSet.version) return null;
+      return this.rescore(leadId, cause, current, current.profile, current.activities ?? [], ruleSet);
+    });
+  }
+
+  /** Scores the lead with a rule set and prepares lead.scored, MQL crossing included. */
+  private rescore(
+    leadId: string,
+    cause: Cause,
+    current: LeadScoreDoc | null,
+    profileJson: Record<string, unknown>,
+    activities: StoredActivity[],
+    ruleSet: RuleSet,
+  ): Change {
     const profile = fromJson(lead.LeadProfileSchema, profileJson as JsonValue);
     const now = new Date();
     const input: ScoringInput = {
@@ -74,24 +106,27 @@ export class ScoringService {
       }),
       asOf: now,
     };
-    const result = scoreLead(input, this.ruleSets.active());
+    const result = scoreLead(input, ruleSet);
     const previous = current?.lifecycleStage ? ({ lifecycleStage: current.lifecycleStage } as ScoreResult) : undefined;
     const becameMql = mqlTransition(previous, result);
     const score = create(scoring.LeadScoreSchema, toLeadScore(leadId, result, now));
     const scoreJson = toJson(scoring.LeadScoreSchema, score) as Record<string, unknown>;
+    const announce = cause.announce === 'always' || scoreChanged(current?.score ? toScoreOutcome(readLeadScore(current.score)) : undefined, result);
     return {
       set: { profile: profileJson, activities, score: scoreJson, lifecycleStage: result.lifecycleStage, ruleSetVersion: result.ruleSetVersion },
-      append: { history: { values: [{ ...scoreJson, cause: causeId }], keep: 50 } },
-      events: [
-        encodeEvent(SUBJECTS.leadScored, events.LeadScoredSchema, {
-          eventId: `lead.scored:${leadId}:${causeId}`,
-          leadId,
-          occurredAt: timestampFromDate(now),
-          profile,
-          score,
-          becameMql,
-        }),
-      ],
+      append: { history: { values: [{ ...scoreJson, cause: cause.eventId }], keep: 50 } },
+      events: announce
+        ? [
+            encodeEvent(SUBJECTS.leadScored, events.LeadScoredSchema, {
+              eventId: `lead.scored:${leadId}:${cause.eventId}`,
+              leadId,
+              occurredAt: timestampFromDate(now),
+              profile,
+              score,
+              becameMql,
+            }),
+          ]
+        : [],
     };
   }
 }

@@ -2,6 +2,7 @@
 export { ACTIVITY_TYPES, isActivityType } from './activity-type.js';
 export { mqlTransition, scoreLead, ScoringInputError, toActivityType } from './engine.js';
 export type { ActivityType, LeadProfile, LifecycleStage, ScoreDimension, ScoreReason, ScoreResult, ScoredActivity, ScoringInput } from './engine.js';
+export { scoreChanged, type ScoreOutcome } from './score-change.js';
 export { engagementGrade, fitGrade, meetsMqlThreshold } from './grade.js';
 export {
   compareRuleSetVersions,

@@ -17,13 +17,26 @@ export function defaultRulesDir(): string {
  * bad file, naming it: the service must not start with a rule set it cannot explain.
  */
 export function loadRuleSetFiles(dir: string): RuleSet[] {
+  return readRuleSetFiles(dir).map((file) => file.ruleSet);
+}
+
+/** A rule-set file: its validated rule set and its text, which is what gets stored and published. */
+export interface RuleSetFile {
+  path: string;
+  document: string;
+  ruleSet: RuleSet;
+}
+
+/** As loadRuleSetFiles, keeping each file's text and path. */
+export function readRuleSetFiles(dir: string): RuleSetFile[] {
   const files = readdirSync(dir)
     .filter((name) => name.endsWith('.yaml'))
     .sort();
   const byVersion = new Map<string, string>();
-  const ruleSets = files.map((name) => {
+  const ruleSets = files.map((name): RuleSetFile => {
     const path = join(dir, name);
-    const ruleSet = parseRuleSet(readYaml(path), path);
+    const document = readFileSync(path, 'utf8');
+    const ruleSet = parseRuleSet(readYaml(path, document), path);
     // The file name is how people find a version in Git, so it must start with the version it holds
     // (a descriptive suffix is allowed: 2026-11-15.1-pricing-push.yaml).
     const stem = basename(name, '.yaml');
@@ -33,14 +46,14 @@ export function loadRuleSetFiles(dir: string): RuleSet[] {
     const earlier = byVersion.get(ruleSet.version);
     if (earlier) throw new Error(`${path}: version "${ruleSet.version}" is already defined in ${earlier}`);
     byVersion.set(ruleSet.version, path);
-    return ruleSet;
+    return { path, document, ruleSet };
   });
-  return ruleSets.sort((a, b) => compareRuleSetVersions(a.version, b.version));
+  return ruleSets.sort((a, b) => compareRuleSetVersions(a.ruleSet.version, b.ruleSet.version));
 }
 
-function readYaml(path: string): unknown {
+function readYaml(path: string, text: string): unknown {
   try {
-    return parse(readFileSync(path, 'utf8'), { uniqueKeys: true });
+    return parse(text, { uniqueKeys: true });
   } catch (error) {
     throw new Error(`${path}: not valid YAML: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
