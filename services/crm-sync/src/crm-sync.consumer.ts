@@ -1,9 +1,30 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { EventConsumers } from '@leadmesh/platform';
+import { EventConsumers, type EventContext } from '@leadmesh/platform';
 import { CrmSyncService } from './crm-sync.service.js';
 
-/** crm-sync's durable consumer: translate and delegate. */
+export interface CrmRetryPolicy {
+  maxDeliver: number;
+  backoffMs: number[];
+}
+
+/**
+ * A CRM outage is waited out, not dead-lettered: by default about an hour of redeliveries, then the
+ * lead goes to crm-sync's dead letters for a replay. CRM_SYNC_MAX_DELIVER and CRM_SYNC_BACKOFF_MS
+ * (comma-separated milliseconds, the last repeats) shrink it for tests.
+ */
+export function retryPolicyFromEnv(env: Record<string, string | undefined>): CrmRetryPolicy {
+  const maxDeliver = Number(env.CRM_SYNC_MAX_DELIVER ?? 70);
+  if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`CRM_SYNC_MAX_DELIVER must be a positive integer, got "${env.CRM_SYNC_MAX_DELIVER}"`);
+  const raw = env.CRM_SYNC_BACKOFF_MS ?? '500,2000,5000,15000,30000,60000';
+  const backoffMs = raw.split(',').map((s) => Number(s.trim()));
+  if (backoffMs.length === 0 || backoffMs.some((n) => !Number.isInteger(n) || n < 0)) {
+    throw new Error(`CRM_SYNC_BACKOFF_MS must be comma-separated non-negative integers (ms), got "${raw}"`);
+  }
+  return { maxDeliver, backoffMs };
+}
+
+/** crm-sync's durable consumers: translate and delegate. */
 @Injectable()
 export class CrmSyncConsumer implements OnModuleInit {
   constructor(
@@ -12,14 +33,36 @@ export class CrmSyncConsumer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    const retry = retryPolicyFromEnv(process.env);
+    // On the last delivery a failure is given up into crm-sync's own dead letters instead of thrown.
+    const lastTry = (ctx: EventContext) => ctx.deliveryCount >= retry.maxDeliver;
     this.consumers.register({
       durable: 'crm-sync-lead-routed',
       subject: SUBJECTS.leadRouted,
       schema: events.LeadRoutedSchema,
-      // A CRM outage is waited out, not dead-lettered: about an hour of retries, then the backlog
-      // still sits in the stream for a replay. Validation errors go to dead letters at once.
-      retry: { maxDeliver: 70, backoffMs: [500, 2000, 5000, 15_000, 30_000, 60_000] },
-      handle: (event, ctx) => this.crmSync.onLeadRouted(event, ctx),
+      retry,
+      handle: async (event, ctx) => void (await this.crmSync.onLeadRouted(event, ctx, lastTry(ctx))),
+    });
+    this.consumers.register({
+      durable: 'crm-sync-lead-scored',
+      subject: SUBJECTS.leadScored,
+      schema: events.LeadScoredSchema,
+      retry,
+      handle: async (event, ctx) => void (await this.crmSync.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry(ctx))),
+    });
+    this.consumers.register({
+      durable: 'crm-sync-lead-reassigned',
+      subject: SUBJECTS.leadReassigned,
+      schema: events.LeadReassignedSchema,
+      retry,
+      handle: async (event, ctx) => void (await this.crmSync.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry(ctx))),
+    });
+    this.consumers.register({
+      durable: 'crm-sync-lead-unsubscribed',
+      subject: SUBJECTS.leadUnsubscribed,
+      schema: events.LeadUnsubscribedSchema,
+      retry,
+      handle: async (event, ctx) => void (await this.crmSync.onLeadUnsubscribed(event, ctx, lastTry(ctx))),
     });
   }
 }

@@ -14,6 +14,10 @@ export class CrmSyncGrpc implements OnModuleInit {
   onModuleInit(): void {
     this.grpc.register(crmsync.CrmSyncService, {
       getSyncStatus: async (request) => ({ record: await this.crmSync.getSyncStatus(request.leadId) }),
+      listDeadLetters: (request) => this.crmSync.listDeadLetters(request.pageSize, request.pageToken),
+      // protovalidate has already required exactly one target, and `all` to be true.
+      replay: (request) =>
+        this.crmSync.replay(request.target.case === 'leadId' ? { leadId: request.target.value } : { all: true }),
     });
   }
 }

@@ -4,6 +4,8 @@ import { CrmGateway } from './crm.gateway.js';
 import { CrmSyncConsumer } from './crm-sync.consumer.js';
 import { CrmSyncGrpc } from './crm-sync.grpc.js';
 import { CrmSyncService } from './crm-sync.service.js';
+import { DeadLetterStore } from './dead-letter.store.js';
+import { LeadSync } from './lead-sync.js';
 import { LeadSources } from './lead-sources.js';
 import { SyncStore } from './sync.store.js';
 
@@ -13,6 +15,8 @@ import { SyncStore } from './sync.store.js';
     { provide: CrmGateway, useFactory: () => CrmGateway.fromEnv(process.env) },
     LeadSources,
     SyncStore,
+    DeadLetterStore,
+    LeadSync,
     CrmSyncService,
     CrmSyncGrpc,
     CrmSyncConsumer,

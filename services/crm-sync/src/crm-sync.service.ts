@@ -1,24 +1,31 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { SUBJECTS, crmsync, events, intake, nurture, routing, scoring } from '@leadmesh/contracts';
-import { LOGGER, Metrics, NotFoundError, PoisonEventError, encodeEvent, type EventContext, type Logger } from '@leadmesh/platform';
-import { CrmValidationError } from './crm/crm-port.js';
-import { FieldMappingError, type CrmLeadSnapshot } from './domain/field-mapping.js';
-import { CrmGateway } from './crm.gateway.js';
-import { LeadSources } from './lead-sources.js';
+import { crmsync, type events } from '@leadmesh/contracts';
+import { InvalidArgumentError, LOGGER, NotFoundError, type EventContext, type Logger } from '@leadmesh/platform';
+import { DeadLetterStore, type DeadLetterEntry } from './dead-letter.store.js';
+import { LeadSync, type SyncCause, type SyncOutcome } from './lead-sync.js';
 import { SyncStore, type SyncRecordDoc } from './sync.store.js';
 
 const STATUS = { PENDING: crmsync.SyncStatus.PENDING, SYNCED: crmsync.SyncStatus.SYNCED, FAILED: crmsync.SyncStatus.FAILED } as const;
+const DEFAULT_PAGE_SIZE = 50;
+/** Leads replayed at once by Replay(all): enough to drain thousands, few enough not to set off the CRM's limits. */
+const REPLAY_CONCURRENCY = 8;
 
-/** crm-sync's use cases: put each routed lead in the CRM once, and say where it stands. */
+export interface ReplayTally {
+  replayed: number;
+  skipped: number;
+  failed: number;
+}
+
+/** crm-sync's use cases: put each routed lead in the CRM once, keep it current, and say where it stands. */
 @Injectable()
 export class CrmSyncService {
   constructor(
     @Inject(SyncStore) private readonly store: SyncStore,
-    @Inject(LeadSources) private readonly sources: LeadSources,
-    @Inject(CrmGateway) private readonly gateway: CrmGateway,
-    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(DeadLetterStore) private readonly deadLetters: DeadLetterStore,
+    @Inject(LeadSync) private readonly sync: LeadSync,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -28,87 +35,105 @@ export class CrmSyncService {
     return toSyncRecord(leadId, doc);
   }
 
+  /** A lead routed for the first time: bring it into the CRM. */
+  async onLeadRouted(event: events.LeadRouted, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome | 'duplicate'> {
+    if (await this.store.alreadyApplied(event.leadId, ctx.eventId)) return 'duplicate';
+    return this.sync.run(event.leadId, causeOf(ctx, event.occurredAt), { onlyIfRouted: false, lastTry, assignment: event.assignment });
+  }
+
+  /** A rescore or a reassignment: the same CRM record gets the lead's current state, if anything changed. */
+  async onLeadChanged(leadId: string, occurredAt: events.LeadScored['occurredAt'], ctx: EventContext, lastTry: boolean): Promise<SyncOutcome | 'duplicate'> {
+    if (await this.store.alreadyApplied(leadId, ctx.eventId)) return 'duplicate';
+    return this.sync.run(leadId, causeOf(ctx, occurredAt), { onlyIfRouted: true, lastTry });
+  }
+
+  /** Consent withdrawn: remembered first, so even a lead not in the CRM yet arrives there opted out. */
+  async onLeadUnsubscribed(event: events.LeadUnsubscribed, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome | 'duplicate'> {
+    const at = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
+    await this.store.markUnsubscribed(event.leadId, this.sync.crmName, at);
+    return this.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry);
+  }
+
+  async listDeadLetters(pageSize: number, pageToken: string): Promise<MessageInitShape<typeof crmsync.ListDeadLettersResponseSchema>> {
+    const size = pageSize || DEFAULT_PAGE_SIZE;
+    const page = await this.deadLetters.page(decodePageToken(pageToken), size + 1);
+    const shown = page.slice(0, size);
+    return {
+      deadLetters: shown.map(toDeadLetter),
+      nextPageToken: page.length > size ? encodePageToken(shown.at(-1)!.leadId) : '',
+    };
+  }
+
   /**
-   * Gathers the lead from its owners over gRPC, maps it and upserts it. A CRM or mapping validation
-   * error is permanent and parks the event in dead letters; an outage or rate limit is retried.
+   * Tries dead-lettered leads again with their current state. One lead may be any lead crm-sync knows
+   * (replaying a synced lead whose fields did not change is a no-op, counted as skipped).
    */
-  async onLeadRouted(event: events.LeadRouted, ctx: EventContext): Promise<void> {
-    if (await this.store.alreadyApplied(event.leadId, ctx.eventId)) return;
-    const { lead, score, assignment, enrollments } = await this.sources.gather(event.leadId);
-    if (!lead) throw new Error(`intake has no lead ${event.leadId} yet`);
-    const receivedAt = lead.receivedAt ? timestampDate(lead.receivedAt) : new Date();
-    const snapshot = toSnapshot(lead, score, assignment ?? event.assignment, enrollments);
-    await this.store.recordAttempt(event.leadId, this.gateway.crm.name, receivedAt);
-
-    let result;
-    try {
-      result = await this.gateway.upsert(snapshot);
-    } catch (err) {
-      if (err instanceof CrmValidationError || err instanceof FieldMappingError) {
-        await this.store.recordFailure(event.leadId, err.message);
-        throw new PoisonEventError(err.message);
-      }
-      await this.store.recordFailure(event.leadId, (err as Error).message);
-      throw err;
+  async replay(target: { leadId: string } | { all: true }): Promise<ReplayTally> {
+    const tally: ReplayTally = { replayed: 0, skipped: 0, failed: 0 };
+    if ('leadId' in target) {
+      const [letter, record] = await Promise.all([this.deadLetters.find(target.leadId), this.store.find(target.leadId)]);
+      if (!letter && !record) throw new NotFoundError(`dead letter or sync record for lead ${target.leadId}`);
+      await this.replayOne(target.leadId, tally);
+      return tally;
     }
+    // Lead-id order with a cursor: a lead that fails again stays behind us, so the pass ends.
+    for (let after: string | undefined; ; ) {
+      const page = await this.deadLetters.page(after, 100);
+      if (page.length === 0) break;
+      for (let i = 0; i < page.length; i += REPLAY_CONCURRENCY) {
+        await Promise.all(page.slice(i, i + REPLAY_CONCURRENCY).map((letter) => this.replayOne(letter.leadId, tally)));
+      }
+      after = page.at(-1)!.leadId;
+      this.logger.info({ ...tally, after }, 'replaying dead letters');
+    }
+    this.logger.info(tally, 'replay of all dead letters finished');
+    return tally;
+  }
 
-    const syncedAt = new Date();
-    const latencyMs = syncedAt.getTime() - receivedAt.getTime();
-    const { crmId, fields } = result;
-    await this.store.apply(event.leadId, ctx.eventId, () => ({
-      set: { status: 'SYNCED', crmId, syncedAt, latencyMs, fields, lastError: null },
-      events: [
-        encodeEvent(SUBJECTS.crmSynced, events.CrmSyncedSchema, {
-          eventId: `crm.synced:${event.leadId}:${ctx.eventId}`,
-          leadId: event.leadId,
-          occurredAt: timestampFromDate(syncedAt),
-          crmId,
-          latencyMs: BigInt(latencyMs),
-        }),
-      ],
-    }));
-    this.metrics.leadFinished();
-    this.logger.info({ leadId: event.leadId, crmId, latencyMs }, 'lead synced to CRM');
+  private async replayOne(leadId: string, tally: ReplayTally): Promise<void> {
+    const cause: SyncCause = { eventId: `replay:${leadId}:${randomUUID()}`, subject: 'replay' };
+    try {
+      const outcome = await this.sync.run(leadId, cause, { onlyIfRouted: false, lastTry: true });
+      if (outcome === 'synced') tally.replayed += 1;
+      else if (outcome === 'dead-lettered') tally.failed += 1;
+      else {
+        // Already in the CRM as it is: a dead letter left from before is stale.
+        await this.deadLetters.remove(leadId);
+        tally.skipped += 1;
+      }
+    } catch (err) {
+      // Our own store or broker failed while giving up; the dead letter is still there for the next replay.
+      tally.failed += 1;
+      this.logger.warn({ leadId, err: (err as Error).message }, 'replay of lead failed');
+    }
   }
 }
 
-function toSnapshot(
-  lead: intake.Lead,
-  score: scoring.LeadScore | undefined,
-  assignment: routing.Assignment | undefined,
-  enrollments: nurture.Enrollment[],
-): CrmLeadSnapshot {
-  const p = lead.profile;
-  const c = p?.contact;
-  const active = enrollments.find((e) => e.status === nurture.EnrollmentStatus.ACTIVE);
+function causeOf(ctx: EventContext, occurredAt: events.LeadScored['occurredAt']): SyncCause {
+  return { eventId: ctx.eventId, subject: ctx.subject, occurredAt: occurredAt ? timestampDate(occurredAt) : undefined };
+}
+
+function encodePageToken(leadId: string): string {
+  return Buffer.from(`after:${leadId}`).toString('base64url');
+}
+
+function decodePageToken(token: string): string | undefined {
+  if (token === '') return undefined;
+  const text = Buffer.from(token, 'base64url').toString('utf8');
+  if (!text.startsWith('after:') || text.length <= 'after:'.length) {
+    throw new InvalidArgumentError([{ field: 'page_token', description: 'is not a token from a previous ListDeadLetters answer' }], 'ListDeadLettersRequest');
+  }
+  return text.slice('after:'.length);
+}
+
+function toDeadLetter(entry: DeadLetterEntry): MessageInitShape<typeof crmsync.DeadLetterSchema> {
   return {
-    leadId: lead.leadId,
-    contact: {
-      email: c?.email ?? '',
-      firstName: c?.firstName || undefined,
-      lastName: c?.lastName || undefined,
-      phone: c?.phone || undefined,
-      company: c?.company || undefined,
-      jobTitle: c?.jobTitle || undefined,
-      country: c?.country || undefined,
-    },
-    source: {
-      formId: p?.source?.formId || undefined,
-      utmSource: p?.source?.utmSource || undefined,
-      utmMedium: p?.source?.utmMedium || undefined,
-      utmCampaign: p?.source?.utmCampaign || undefined,
-    },
-    consent: { emailMarketing: p?.consent?.emailMarketing ?? false },
-    score: score && {
-      fitScore: score.fitScore,
-      engagementScore: score.engagementScore,
-      grade: score.grade,
-      lifecycleStage: score.lifecycleStage === scoring.LifecycleStage.MQL ? 'mql' : 'lead',
-      ruleSetVersion: score.ruleSetVersion,
-    },
-    assignment: assignment && { ownerId: assignment.ownerId, ownerName: assignment.ownerName, teamId: assignment.teamId },
-    nurture: active && { trackId: active.trackId },
-    receivedAt: lead.receivedAt ? timestampDate(lead.receivedAt) : new Date(),
+    leadId: entry.leadId,
+    error: entry.error,
+    attempts: entry.attempts,
+    failedAt: timestampFromDate(entry.failedAt),
+    eventId: entry.eventId,
+    subject: entry.subject,
   };
 }
 

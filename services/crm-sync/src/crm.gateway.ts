@@ -1,23 +1,32 @@
 import { createCrmAdapter } from './crm/create-crm-adapter.js';
 import type { CrmPort, CrmUpsertResult } from './crm/crm-port.js';
 import { loadFieldMapping } from './crm/mapping-files.js';
-import { mapToCrm, type CrmLeadSnapshot, type FieldMapping } from './domain/field-mapping.js';
+import { mapToCrm, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type OwnerLookup } from './domain/field-mapping.js';
+import { assertOwnerLookupPresent, ownerLookupFromEnv } from './owner-directory.js';
 
-/** The configured CRM and the field mapping that goes with it. */
+/** The configured CRM, the field mapping that goes with it, and the owner directory it may need. */
 export class CrmGateway {
   constructor(
     readonly crm: CrmPort,
     readonly mapping: FieldMapping,
+    readonly ownerLookup?: OwnerLookup,
   ) {}
 
   static async fromEnv(env: NodeJS.ProcessEnv): Promise<CrmGateway> {
     const crm = createCrmAdapter(env);
-    return new CrmGateway(crm, await loadFieldMapping(crm.name, env.CRM_MAPPINGS_DIR || undefined));
+    const mapping = await loadFieldMapping(crm.name, env.CRM_MAPPINGS_DIR || undefined);
+    const ownerLookup = await ownerLookupFromEnv(env);
+    assertOwnerLookupPresent(mapping, ownerLookup);
+    return new CrmGateway(crm, mapping, ownerLookup);
   }
 
-  /** Maps the lead's fields (a mapping error names the field and the lead) and upserts its one record. */
-  upsert(snapshot: CrmLeadSnapshot): Promise<CrmUpsertResult & { fields: Record<string, unknown> }> {
-    const fields = mapToCrm(snapshot, this.mapping);
-    return this.crm.upsertLead(snapshot.leadId, fields).then((result) => ({ ...result, fields }));
+  /** The CRM fields of this lead; a FieldMappingError names the field and the lead. */
+  map(snapshot: CrmLeadSnapshot): Record<string, CrmValue> {
+    return mapToCrm(snapshot, this.mapping, this.ownerLookup);
+  }
+
+  /** Creates or updates the lead's one CRM record (the adapters upsert by our lead id or the email). */
+  send(leadId: string, fields: Record<string, CrmValue>): Promise<CrmUpsertResult> {
+    return this.crm.upsertLead(leadId, fields);
   }
 }

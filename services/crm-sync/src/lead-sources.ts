@@ -22,15 +22,22 @@ export class LeadSources implements OnModuleDestroy {
     this.nurture = createClient(nurture.NurtureService, config.peer('nurture'), options);
   }
 
-  /** The lead's parts; a part its owner does not have yet is undefined. */
+  /** The lead's parts as their owners hold them now; a part its owner does not have yet is undefined. */
   async gather(leadId: string) {
-    const [lead, score, assignment, enrollments] = await Promise.all([
-      this.intake.getLead({ leadId }).then((r) => r.lead),
+    const [lead, score, assignment, nurtureState] = await Promise.all([
+      optional(this.intake.getLead({ leadId }).then((r) => r.lead)),
       optional(this.scoring.getLeadScore({ leadId }).then((r) => r.score)),
       optional(this.routing.getAssignment({ leadId }).then((r) => r.assignment)),
-      this.nurture.getEnrollments({ leadId }).then((r) => r.enrollments),
+      this.nurture.getEnrollments({ leadId }),
     ]);
-    return { lead, score, assignment, enrollments };
+    return {
+      lead,
+      score,
+      assignment,
+      enrollments: nurtureState.enrollments,
+      // Only an unsubscribe withdraws consent in the CRM; a bounce or a missing consent is not the contact's choice.
+      unsubscribedInNurture: nurtureState.suppressed && /unsubscri/i.test(nurtureState.suppressionReason),
+    };
   }
 
   onModuleDestroy(): void {

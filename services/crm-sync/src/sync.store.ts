@@ -23,6 +23,10 @@ export interface SyncRecordDoc extends AppliedEvents {
   leadReceivedAt?: Date;
   syncedAt?: Date;
   latencyMs?: number;
+  /** The last time the CRM record was written (syncedAt stays the first time, for the latency). */
+  lastSyncedAt?: Date;
+  /** Set by leadmesh.lead.unsubscribed: consent stays withdrawn in the CRM from then on. */
+  unsubscribedAt?: Date;
   fields: Record<string, unknown>;
 }
 
@@ -38,6 +42,8 @@ const schema = new Schema<SyncRecordDoc>(
     leadReceivedAt: Date,
     syncedAt: Date,
     latencyMs: Number,
+    lastSyncedAt: Date,
+    unsubscribedAt: Date,
     fields: { type: Schema.Types.Mixed, default: () => ({}) },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
@@ -63,17 +69,43 @@ export class SyncStore {
     return doc !== null;
   }
 
-  /** Counts an attempt before calling the CRM, so GetSyncStatus shows retries as they happen. */
-  async recordAttempt(leadId: string, crm: string, leadReceivedAt: Date): Promise<void> {
-    await this.records.updateOne(
-      { _id: leadId },
-      { $inc: { attempts: 1 }, $setOnInsert: { status: 'PENDING', crm, leadReceivedAt, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
-      { upsert: true },
-    );
+  /** Counts an attempt before calling the CRM, so GetSyncStatus shows retries as they happen; returns the count. */
+  async recordAttempt(leadId: string, crm: string, leadReceivedAt: Date): Promise<number> {
+    const doc = await this.records
+      .findOneAndUpdate(
+        { _id: leadId },
+        { $inc: { attempts: 1 }, $setOnInsert: { status: 'PENDING', crm, leadReceivedAt, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
+        { upsert: true, new: true },
+      )
+      .lean<SyncRecordDoc>();
+    return doc?.attempts ?? 1;
   }
 
-  async recordFailure(leadId: string, error: string): Promise<void> {
-    await this.records.updateOne({ _id: leadId, status: { $ne: 'SYNCED' } }, { $set: { status: 'FAILED', lastError: error } });
+  /** A failure that will be retried: the status stays as it is (a synced lead is still in the CRM). */
+  async recordTransientFailure(leadId: string, error: string): Promise<void> {
+    await this.records.updateOne({ _id: leadId }, { $set: { lastError: error } });
+  }
+
+  /** The sync is given up (the lead is in dead letters); returns the attempts made so far. */
+  async recordGivenUp(leadId: string, crm: string, error: string): Promise<number> {
+    const doc = await this.records
+      .findOneAndUpdate(
+        { _id: leadId },
+        { $set: { status: 'FAILED', lastError: error }, $setOnInsert: { crm, attempts: 0, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
+        { upsert: true, new: true },
+      )
+      .lean<SyncRecordDoc>();
+    return doc?.attempts ?? 0;
+  }
+
+  /** Remembers the unsubscribe even before the lead was first synced, so the first sync carries it. */
+  async markUnsubscribed(leadId: string, crm: string, at: Date): Promise<void> {
+    await this.records.updateOne(
+      { _id: leadId },
+      { $setOnInsert: { status: 'PENDING', crm, attempts: 0, revision: 1, processedEventIds: [], outbox: [], fields: {}, unsubscribedAt: at } },
+      { upsert: true },
+    );
+    await this.records.updateOne({ _id: leadId, unsubscribedAt: { $exists: false } }, { $set: { unsubscribedAt: at } });
   }
 
   apply(leadId: string, eventId: string, decide: (current: SyncRecordDoc | null) => Change | null) {

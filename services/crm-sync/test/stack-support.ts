@@ -1,0 +1,133 @@
+// A whole leadmesh stack in its own namespace with the CRM simulator (a test fixture) in-process,
+// for crm-sync's stack tests. Every timing that defaults to minutes is shrunk through the environment.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { crmsync, intake } from '@leadmesh/contracts';
+import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
+import mongoose from 'mongoose';
+import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
+import { waitServing } from '../../../test/harness/health.ts';
+import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+
+const clientsOf = (portOffset: number) => ({
+  intake: createClient(intake.IntakeService, grpcAddress('intake', portOffset), { timeoutMs: 10_000 }),
+  // Replay of all dead letters may take a while: it answers when the pass is done.
+  crmSync: createClient(crmsync.CrmSyncService, grpcAddress('crm-sync', portOffset), { timeoutMs: 60_000 }),
+});
+
+export type CrmStack = ReturnType<typeof clientsOf> & {
+  namespace: string;
+  portOffset: number;
+  sim: CrmSimulator;
+  nats: NatsClient;
+  stop(): Promise<void>;
+};
+
+/** Fast versions of crm-sync's patience: seconds instead of an hour of retries. */
+export const FAST_CRM_ENV: Record<string, string> = {
+  CRM_SYNC_MAX_DELIVER: '200',
+  CRM_SYNC_BACKOFF_MS: '200,500,1000,1500',
+  CRM_REQUEST_TIMEOUT_MS: '2000',
+  CRM_RETRY_MAX_ATTEMPTS: '3',
+  CRM_RETRY_INITIAL_DELAY_MS: '50',
+  CRM_RETRY_MAX_DELAY_MS: '200',
+  CRM_BREAKER_THRESHOLD: '5',
+  CRM_BREAKER_HALF_OPEN_AFTER_MS: '1000',
+  CRM_RATE_LIMIT_DEFAULT_PAUSE_MS: '500',
+  CRM_RATE_LIMIT_MAX_WAIT_MS: '5000',
+};
+
+/** Clears what an earlier run of the same namespace left (streams, consumers, databases). */
+async function freshNamespace(namespace: string): Promise<NatsClient> {
+  const nats = new NatsClient('nats://127.0.0.1:4222', 'crm-sync-test', createLogger('test', 'silent'), topology(namespace));
+  nats.start();
+  await nats.ready();
+  for (const stream of [nats.topology.pipelineStream, nats.topology.deadLetterStream]) {
+    await nats.jsm.streams.delete(stream).catch(() => false);
+  }
+  const conn = await mongoose.createConnection('mongodb://127.0.0.1:27017/').asPromise();
+  try {
+    for (const service of SERVICES) {
+      await conn.useDb(`leadmesh_${namespace.replace(/-/g, '_')}_${service.replace(/-/g, '_')}`).dropDatabase();
+    }
+  } finally {
+    await conn.close();
+  }
+  return nats;
+}
+
+export async function startCrmStack(namespace: string, portOffset: number, env: Record<string, string> = {}): Promise<CrmStack> {
+  const nats = await freshNamespace(namespace);
+  const sim = await startCrmSimulator({ port: 8090 + portOffset });
+  const services: RunningService[] = SERVICES.map((name) =>
+    startService(name, {
+      namespace,
+      portOffset,
+      logDir: join(ROOT, '.cache', 'logs', namespace),
+      env: {
+        CRM_PROVIDER: 'salesforce',
+        SALESFORCE_LOGIN_URL: sim.url,
+        SALESFORCE_CLIENT_ID: SIMULATOR_DEFAULTS.salesforceClientId,
+        SALESFORCE_CLIENT_SECRET: SIMULATOR_DEFAULTS.salesforceClientSecret,
+        HUBSPOT_BASE_URL: sim.url,
+        HUBSPOT_TOKEN: SIMULATOR_DEFAULTS.hubspotToken,
+        ...FAST_CRM_ENV,
+        ...env,
+      },
+    }),
+  );
+  const clients = clientsOf(portOffset);
+  const stop = async () => {
+    clients.intake.close();
+    clients.crmSync.close();
+    await Promise.all(services.map((s) => stopService(s)));
+    await sim.close();
+    await nats.close();
+  };
+  try {
+    await Promise.all(SERVICES.map((s) => waitServing(grpcAddress(s, portOffset), 90_000)));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { ...clients, namespace, portOffset, sim, nats, stop };
+}
+
+/** A Contact Sales lead with a unique email; returns its lead id. */
+export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string } = {}): Promise<{ leadId: string; email: string }> {
+  const id = randomUUID().slice(0, 8);
+  const email = `${tag}.${id}@example-analytics.com`;
+  const { leadId } = await stack.intake.submitLead({
+    idempotencyKey: `${tag}-${id}`,
+    contact: { email, firstName: 'Ada', lastName: `Lovelace ${id}`, company: 'Example Analytics', jobTitle: extra.jobTitle ?? 'VP of Engineering', country: 'Germany', companySize: 800 },
+    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'spring' },
+    interest: { product: 'analytics', message: 'We need a demo' },
+    consent: { emailMarketing: true, wordingVersion: '2026-01' },
+  });
+  return { leadId, email };
+}
+
+export const recordsOf = (sim: CrmSimulator, leadId: string): SalesforceLead[] =>
+  sim.records('salesforce').filter((r) => r.Leadmesh_Lead_Id__c === leadId);
+
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+export async function syncedRecord(stack: CrmStack, leadId: string, timeoutMs = 30_000): Promise<crmsync.SyncRecord> {
+  return eventually(`lead ${leadId} synced`, async () => {
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    return record?.status === crmsync.SyncStatus.SYNCED ? record : undefined;
+  }, timeoutMs);
+}

@@ -1,0 +1,148 @@
+// crm-sync on the real NATS and FerretDB, with the four upstream services running and the CRM
+// simulator (a test fixture) standing in for Salesforce: one record per lead, whatever happens to it.
+import { randomUUID } from 'node:crypto';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SUBJECTS, crmsync, events, intake } from '@leadmesh/contracts';
+import { EventPublisher, encodeEvent } from '@leadmesh/platform';
+import { eventually, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+
+let stack: CrmStack;
+
+beforeAll(async () => {
+  stack = await startCrmStack('crm-sync-basic', 300);
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+afterEach(() => stack.sim.setFaults({ rejectField: undefined }));
+
+const publish = <D extends Parameters<typeof encodeEvent>[1]>(subject: string, schema: D, init: Parameters<typeof encodeEvent<D>>[2]) =>
+  new EventPublisher(stack.nats).publish(encodeEvent(subject, schema, init));
+
+describe('crm-sync against the CRM simulator', () => {
+  it('puts a routed lead in the CRM once, with the mapped fields and the CRM id on its sync record', async () => {
+    const { leadId, email } = await submitLead(stack, 'once');
+    const record = await syncedRecord(stack, leadId);
+
+    const inCrm = recordsOf(stack.sim, leadId);
+    expect(inCrm).toHaveLength(1);
+    expect(inCrm[0]).toMatchObject({
+      Id: record.crmId,
+      Email: email,
+      FirstName: 'Ada',
+      Company: 'Example Analytics',
+      Title: 'VP of Engineering',
+      Country: 'DE',
+      LeadSource: 'Advertisement',
+      UTM_Source__c: 'google',
+      UTM_Campaign__c: 'spring',
+      HasOptedOutOfEmail: false,
+    });
+    expect(inCrm[0]!.Lead_Grade__c).toMatch(/^[A-D][1-4]$/);
+    expect(typeof inCrm[0]!.Fit_Score__c).toBe('number');
+    expect(inCrm[0]!.Leadmesh_Owner_Name__c).toEqual(expect.any(String));
+    expect(record.fields.Email).toBe(email);
+    expect(record.attempts).toBe(1);
+    expect(record.latencyMs).toBeGreaterThan(0n);
+  });
+
+  it('keeps one CRM record through three rescores, a reassignment and an unsubscribe', async () => {
+    const { leadId } = await submitLead(stack, 'updates');
+    const first = await syncedRecord(stack, leadId);
+    const engagement = () => Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c);
+    const before = engagement();
+
+    // Three engagement activities: each rescores the lead, and each new score reaches the same record.
+    let last = before;
+    for (const type of [intake.ActivityType.PRICING_PAGE_VIEW, intake.ActivityType.WEBINAR_ATTENDED, intake.ActivityType.CONTENT_DOWNLOAD]) {
+      await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type, activityId: randomUUID() });
+      last = await eventually('the new score in the CRM', () => (engagement() > last ? engagement() : undefined));
+    }
+    expect(last).toBeGreaterThan(before);
+
+    const occurredAt = timestampFromDate(new Date());
+    await publish(SUBJECTS.leadReassigned, events.LeadReassignedSchema, { eventId: randomUUID(), leadId, occurredAt, previousOwnerId: 'avery-chen' });
+    await publish(SUBJECTS.leadUnsubscribed, events.LeadUnsubscribedSchema, { eventId: randomUUID(), leadId, occurredAt });
+    await eventually('the opt-out in the CRM', () => (recordsOf(stack.sim, leadId)[0]?.HasOptedOutOfEmail === true ? true : undefined));
+
+    const inCrm = recordsOf(stack.sim, leadId);
+    expect(inCrm).toHaveLength(1);
+    expect(inCrm[0]!.Id).toBe(first.crmId);
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    expect(record).toMatchObject({ crmId: first.crmId, status: crmsync.SyncStatus.SYNCED });
+    expect(record!.fields.HasOptedOutOfEmail).toBe('true');
+    // The first sync, three rescores and the unsubscribe each wrote the record.
+    expect(record!.attempts).toBeGreaterThanOrEqual(5);
+    // The first sync's latency (intake to CRM) is kept.
+    expect(record!.latencyMs).toBe(first.latencyMs);
+  });
+
+  it('parks a lead the CRM refuses in dead letters with the CRM’s message, and replays it once the rule is fixed', async () => {
+    stack.sim.setFaults({ rejectField: 'Title' });
+    const { leadId } = await submitLead(stack, 'refused');
+    const letter = await eventually('the dead letter', async () => {
+      const { deadLetters } = await stack.crmSync.listDeadLetters({ pageSize: 1000 });
+      return deadLetters.find((d) => d.leadId === leadId);
+    });
+    expect(letter.error).toContain('Title: value not accepted by validation rule (simulated)');
+    expect(letter.subject).toBe(SUBJECTS.leadRouted);
+    expect(letter.eventId).not.toBe('');
+    expect(letter.attempts).toBe(1);
+    const failed = await stack.crmSync.getSyncStatus({ leadId });
+    expect(failed.record).toMatchObject({ status: crmsync.SyncStatus.FAILED, crmId: '' });
+    expect(failed.record!.lastError).toContain('Title');
+    expect(recordsOf(stack.sim, leadId)).toHaveLength(0);
+
+    stack.sim.setFaults({ rejectField: undefined });
+    expect(await stack.crmSync.replay({ target: { case: 'leadId', value: leadId } })).toMatchObject({ replayed: 1, skipped: 0, failed: 0 });
+    const record = await syncedRecord(stack, leadId, 5_000);
+    expect(recordsOf(stack.sim, leadId)).toEqual([expect.objectContaining({ Id: record.crmId, Title: 'VP of Engineering' })]);
+    const { deadLetters } = await stack.crmSync.listDeadLetters({});
+    expect(deadLetters.map((d) => d.leadId)).not.toContain(leadId);
+
+    // Again: the CRM already holds these fields, so nothing is sent.
+    const requests = stack.sim.counters().requests;
+    expect(await stack.crmSync.replay({ target: { case: 'leadId', value: leadId } })).toMatchObject({ replayed: 0, skipped: 1, failed: 0 });
+    expect(stack.sim.counters().requests).toBe(requests);
+  });
+
+  it('replays all dead letters, pages through them, and counts what is still refused', async () => {
+    stack.sim.setFaults({ rejectField: 'Title' });
+    const refused = await Promise.all([1, 2, 3, 4].map(() => submitLead(stack, 'bulk')));
+    const ids = refused.map((l) => l.leadId);
+    await eventually('four dead letters', async () => {
+      const { deadLetters } = await stack.crmSync.listDeadLetters({ pageSize: 1000 });
+      return ids.every((id) => deadLetters.some((d) => d.leadId === id)) ? true : undefined;
+    });
+
+    // Pages of two, in lead-id order, end to end.
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await stack.crmSync.listDeadLetters({ pageSize: 2, pageToken });
+      expect(page.deadLetters.length).toBeLessThanOrEqual(2);
+      seen.push(...page.deadLetters.map((d) => d.leadId));
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    expect(seen).toEqual([...seen].sort());
+    expect(seen).toEqual(expect.arrayContaining(ids));
+
+    // Still refused: every one fails again and stays a dead letter, with one more attempt.
+    expect(await stack.crmSync.replay({ target: { case: 'all', value: true } })).toMatchObject({ replayed: 0, failed: seen.length });
+    const again = (await stack.crmSync.listDeadLetters({ pageSize: 1000 })).deadLetters.filter((d) => ids.includes(d.leadId));
+    expect(again.map((d) => d.attempts)).toEqual([2, 2, 2, 2]);
+
+    stack.sim.setFaults({ rejectField: undefined });
+    expect(await stack.crmSync.replay({ target: { case: 'all', value: true } })).toMatchObject({ replayed: seen.length, failed: 0 });
+    expect((await stack.crmSync.listDeadLetters({})).deadLetters).toEqual([]);
+    for (const id of ids) expect(recordsOf(stack.sim, id)).toHaveLength(1);
+  });
+
+  it('answers bad requests with the field at fault', async () => {
+    await expect(stack.crmSync.listDeadLetters({ pageToken: 'not-a-token' })).rejects.toThrow(/page_token/);
+    await expect(stack.crmSync.replay({ target: { case: 'leadId', value: randomUUID() } })).rejects.toThrow(/not found/);
+    await expect(stack.crmSync.replay({})).rejects.toThrow(/target/);
+  });
+});
