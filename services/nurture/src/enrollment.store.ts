@@ -10,34 +10,38 @@ import {
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import type { Enrollment } from './domain/enrollment.js';
 
-export interface ScheduledStep {
-  stepId: string;
-  template: string;
-  subject: string;
-  dueAt: Date;
-  sentAt?: Date;
+/** The lead data an email is rendered with, from the newest profile seen. */
+export interface LeadContact {
+  email: string;
+  firstName?: string;
+  lastName?: string;
+  company?: string;
+  product?: string;
+  ownerName?: string;
 }
 
-export interface StoredEnrollment {
-  trackId: string;
-  trackVersion: string;
-  kind: string;
-  status: 'ACTIVE' | 'COMPLETED' | 'EXITED';
-  reason: string;
-  enrolledAt: Date;
-  steps: ScheduledStep[];
-}
-
-/** A lead's nurture state: its enrollments and their scheduled steps. */
+/** A lead's nurture state: what it may receive, and its enrollments with their plans. */
 export interface LeadNurtureDoc extends AppliedEvents {
-  enrollments: StoredEnrollment[];
+  contact?: LeadContact;
+  emailMarketingConsent: boolean;
+  /** Sticky: no later profile or consent brings marketing email back. */
+  unsubscribedAt?: Date;
+  bouncedAt?: Date;
+  routedAt?: Date;
+  enrollments: Enrollment[];
 }
 
 const schema = new Schema<LeadNurtureDoc>(
   {
     _id: String,
     ...appliedEventsFields,
+    contact: { type: Schema.Types.Mixed },
+    emailMarketingConsent: { type: Boolean, default: false },
+    unsubscribedAt: Date,
+    bouncedAt: Date,
+    routedAt: Date,
     enrollments: { type: Schema.Types.Mixed, default: () => [] },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
@@ -53,11 +57,25 @@ export class EnrollmentStore {
     outbox.track(this.leads);
   }
 
-  find(leadId: string) {
-    return this.leads.findById(leadId).lean<LeadNurtureDoc>();
+  async find(leadId: string): Promise<LeadNurtureDoc | null> {
+    const doc = await this.leads.findById(leadId).lean<LeadNurtureDoc>();
+    // Mixed fields come back as stored: make the dates inside enrollments real dates again.
+    if (doc) doc.enrollments = (doc.enrollments ?? []).map(reviveEnrollment);
+    return doc;
   }
 
   apply(leadId: string, eventId: string, decide: (current: LeadNurtureDoc | null) => Change | null) {
-    return applyEventOnce(this.leads, this.outbox, leadId, eventId, decide);
+    return applyEventOnce(this.leads, this.outbox, leadId, eventId, (current) =>
+      decide(current && { ...current, enrollments: (current.enrollments ?? []).map(reviveEnrollment) }),
+    );
   }
+}
+
+function reviveEnrollment(e: Enrollment): Enrollment {
+  return {
+    ...e,
+    enrolledAt: new Date(e.enrolledAt),
+    ...(e.exitedAt ? { exitedAt: new Date(e.exitedAt) } : {}),
+    steps: e.steps.map((s) => ({ ...s, dueAt: new Date(s.dueAt) })),
+  };
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { nurture } from '@leadmesh/contracts';
 import { GrpcServer } from '@leadmesh/platform';
 import { NurtureService } from './nurture.service.js';
@@ -14,7 +15,12 @@ export class NurtureGrpc implements OnModuleInit {
   onModuleInit(): void {
     this.grpc.register(nurture.NurtureService, {
       recommendTrack: async (request) => this.nurture.recommendTrack(request),
-      getEnrollments: async (request) => ({ enrollments: await this.nurture.getEnrollments(request.leadId) }),
+      getEnrollments: async (request) => this.nurture.getEnrollments(request.leadId),
+      unsubscribe: async (request) => {
+        const s = request.subject;
+        const result = await this.nurture.unsubscribe(s.case === 'token' ? { token: s.value } : { leadId: s.value });
+        return { leadId: result.leadId, unsubscribedAt: timestampFromDate(result.unsubscribedAt) };
+      },
     });
   }
 }

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * The SMTP Message-ID of one step's email for one lead. Deterministic, so the id is known and
+ * stored before the send starts: a retry after a crash, and anyone reading the SMTP log, can tell
+ * that two attempts were the same email. Hashed so the id shows no lead data.
+ */
+export function stepMessageId(leadId: string, trackId: string, stepId: string, domain: string): string {
+  for (const [field, value] of Object.entries({ leadId, trackId, stepId, domain })) {
+    if (value === '') throw new Error(`${field}: must not be empty`);
+  }
+  if (!/^[a-z0-9.-]+$/i.test(domain)) throw new Error(`domain: must be a plain host name, got ${JSON.stringify(domain)}`);
+  const digest = createHash('sha256').update(`${leadId}\u0000${trackId}\u0000${stepId}`).digest('hex').slice(0, 32);
+  return `<${digest}.nurture@${domain.toLowerCase()}>`;
+}
+
+/** The host part of a From address such as `leadmesh <hello@leadmesh.example>`. */
+export function senderDomain(from: string): string {
+  const match = /@([a-z0-9.-]+)>?\s*$/i.exec(from.trim());
+  if (!match) throw new Error(`from: must be an email address, optionally with a name, got ${JSON.stringify(from)}`);
+  return match[1]!.toLowerCase();
+}
+
+/** What an SMTP client reports about a failed send (nodemailer's error fields). */
+export interface SendFailure {
+  /** SMTP reply code, when the server answered. */
+  responseCode?: number;
+  /** The SMTP command that was refused, e.g. 'RCPT TO'. */
+  command?: string;
+}
+
+export type FailureOutcome = 'retry' | 'give-up' | 'bounce';
+
+/**
+ * What a failed send means. A 5xx refusal of the recipient is a hard bounce: the address is
+ * suppressed for good. Any other 5xx is permanent for this email (retrying cannot help). A 4xx
+ * reply or no reply at all (connection refused, timeout) is temporary: retry with backoff.
+ */
+export function classifySendFailure(failure: SendFailure): FailureOutcome {
+  const code = failure.responseCode;
+  if (code === undefined || code < 500) return 'retry';
+  if (/^RCPT/i.test(failure.command ?? '') && [550, 551, 553].includes(code)) return 'bounce';
+  return 'give-up';
+}

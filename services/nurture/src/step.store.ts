@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MongoStore, Outbox, defineModel, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
+import { Schema, type Model } from 'mongoose';
+import type { Enrollment } from './domain/enrollment.js';
+import type { StoredStepStatus } from './domain/progress.js';
+import type { TrackKind } from './domain/tracks.js';
+
+/**
+ * One email of one enrollment, as the scheduler sees it. Its own document (not an element of the
+ * lead's enrollments) so a replica can claim it with a single-document compare-and-set.
+ *
+ * DUE -> CLAIMED (leased; nothing sent yet, safe to take over) -> SENDING (handed to SMTP) -> SENT.
+ * Side exits: SKIPPED (left the track, or may not be emailed), FAILED (gave up), or DUE again
+ * with a later dueAt after a temporary failure.
+ */
+export interface ScheduledStepDoc {
+  _id: string;
+  leadId: string;
+  trackId: string;
+  stepId: string;
+  kind: TrackKind;
+  template: string;
+  subject: string;
+  dueAt: Date;
+  status: StoredStepStatus;
+  attempts: number;
+  /** Fixed before the first attempt, so every attempt of this email carries the same id. */
+  messageId: string;
+  leaseOwner?: string;
+  leaseUntil?: Date;
+  sendingAt?: Date;
+  sentAt?: Date;
+  lastError?: string;
+  outbox: OutgoingEvent[];
+}
+
+const schema = new Schema<ScheduledStepDoc>(
+  {
+    _id: String,
+    leadId: { type: String, required: true },
+    trackId: { type: String, required: true },
+    stepId: { type: String, required: true },
+    kind: { type: String, required: true },
+    template: { type: String, required: true },
+    subject: { type: String, required: true },
+    dueAt: { type: Date, required: true },
+    status: { type: String, required: true },
+    attempts: { type: Number, default: 0 },
+    messageId: { type: String, required: true },
+    leaseOwner: String,
+    leaseUntil: Date,
+    sendingAt: Date,
+    sentAt: Date,
+    lastError: String,
+    outbox: { type: [outboxEntrySchema], default: [] },
+  },
+  { versionKey: false, minimize: false },
+);
+schema.index({ status: 1, dueAt: 1 });
+schema.index({ status: 1, leaseUntil: 1 });
+schema.index({ leadId: 1 });
+
+export const stepKey = (leadId: string, trackId: string, stepId: string) => `${leadId}/${trackId}/${stepId}`;
+
+@Injectable()
+export class StepStore {
+  readonly steps: Model<ScheduledStepDoc>;
+
+  constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
+    this.steps = defineModel(store, 'ScheduledStep', schema, 'scheduled_steps');
+    outbox.track(this.steps);
+  }
+
+  /**
+   * Records each planned step of the enrollment once (the key is lead/track/step). Safe to repeat
+   * after a crash or a redelivered event: an existing step is left as it is.
+   */
+  async schedule(leadId: string, enrollment: Enrollment, messageIdOf: (stepId: string) => string): Promise<void> {
+    const active = enrollment.status === 'ACTIVE';
+    for (const step of enrollment.steps) {
+      const doc: Omit<ScheduledStepDoc, 'outbox'> = {
+        _id: stepKey(leadId, enrollment.trackId, step.stepId),
+        leadId,
+        trackId: enrollment.trackId,
+        stepId: step.stepId,
+        kind: enrollment.kind,
+        template: step.template,
+        subject: step.subject,
+        dueAt: step.dueAt,
+        status: active ? 'DUE' : 'SKIPPED',
+        attempts: 0,
+        messageId: messageIdOf(step.stepId),
+        ...(active ? {} : { lastError: enrollment.exitReason ?? 'the enrollment ended' }),
+      };
+      await this.steps.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true }).catch((err: { code?: number }) => {
+        // Two replicas inserting the same step at once: the other one won, which is the same step.
+        if (err?.code !== 11000) throw err;
+      });
+    }
+  }
+
+  /** The enrollment ended: its steps not yet in a replica's hands will never be sent. */
+  async skipRemaining(leadId: string, trackId: string, reason: string): Promise<void> {
+    await this.steps.updateMany({ leadId, trackId, status: 'DUE' }, { $set: { status: 'SKIPPED', lastError: reason } });
+  }
+
+  forLead(leadId: string): Promise<ScheduledStepDoc[]> {
+    return this.steps.find({ leadId }).lean<ScheduledStepDoc[]>().exec();
+  }
+
+  /**
+   * Claims up to `limit` due steps for this replica. Each claim is a compare-and-set on the step's
+   * state, so of several replicas looking at one step exactly one gets it. A claim whose lease ran
+   * out (its replica died before handing the email to SMTP) is due again.
+   */
+  async claimDue(owner: string, now: Date, leaseMs: number, limit: number): Promise<ScheduledStepDoc[]> {
+    const due: Record<string, unknown> = { $or: [{ status: 'DUE', dueAt: { $lte: now } }, { status: 'CLAIMED', leaseUntil: { $lt: now } }] };
+    const candidates = await this.steps.find(due, { _id: 1 }).sort({ dueAt: 1 }).limit(limit).lean();
+    const claimed: ScheduledStepDoc[] = [];
+    for (const { _id } of candidates) {
+      const doc = await this.steps
+        .findOneAndUpdate(
+          { _id, ...due } as never,
+          { $set: { status: 'CLAIMED', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
+          { new: true },
+        )
+        .lean<ScheduledStepDoc>();
+      if (doc) claimed.push(doc);
+    }
+    return claimed;
+  }
+
+  /**
+   * Steps whose replica died after handing the email to SMTP and before recording the answer.
+   * The email may have gone out, so they are not sent again: they become FAILED with a note
+   * naming the Message-ID to look up in the SMTP log.
+   */
+  async settleInterrupted(now: Date): Promise<number> {
+    const result = await this.steps.updateMany(
+      { status: 'SENDING', leaseUntil: { $lt: now } },
+      {
+        $set: {
+          status: 'FAILED',
+          lastError: 'interrupted while the SMTP server had the email; not resent because it may have been delivered (look up its Message-ID in the SMTP log)',
+        },
+      },
+    );
+    return result.modifiedCount;
+  }
+
+  /** Last check before SMTP: still ours, and the attempt is counted. False when the lease was lost. */
+  async markSending(id: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+    const result = await this.steps.updateOne(
+      { _id: id, status: 'CLAIMED', leaseOwner: owner },
+      { $set: { status: 'SENDING', sendingAt: now, leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** The SMTP server accepted it: a fact, recorded even if the lease ran out meanwhile. */
+  async markSent(id: string, sentAt: Date, event: OutgoingEvent): Promise<void> {
+    const result = await this.steps.updateOne(
+      { _id: id, status: { $ne: 'SENT' } },
+      { $set: { status: 'SENT', sentAt }, $unset: { leaseOwner: 1, leaseUntil: 1, lastError: 1 }, $push: { outbox: event } },
+    );
+    if (result.modifiedCount === 1) await this.outbox.flush(this.steps, id, [event]);
+  }
+
+  async markRetry(id: string, owner: string, dueAt: Date, error: string): Promise<void> {
+    await this.steps.updateOne(
+      { _id: id, status: 'SENDING', leaseOwner: owner },
+      { $set: { status: 'DUE', dueAt, lastError: error }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
+    );
+  }
+
+  /** Ends a step this replica holds (CLAIMED or SENDING) as SKIPPED or FAILED. */
+  async finish(id: string, owner: string, status: 'SKIPPED' | 'FAILED', reason: string): Promise<void> {
+    await this.steps.updateOne(
+      { _id: id, status: { $in: ['CLAIMED', 'SENDING'] }, leaseOwner: owner },
+      { $set: { status, lastError: reason }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
+    );
+  }
+}
