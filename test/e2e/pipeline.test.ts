@@ -1,12 +1,14 @@
 // One Contact Sales lead through all five services on the real NATS, FerretDB and Jaeger, with
 // the real CRM adapters against the CRM simulator. Then the trace is read back from Jaeger.
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Metadata } from '@grpc/grpc-js';
 import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
 import { createClient } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { waitServing } from '../harness/health.ts';
-import { GRPC_PORTS, SERVICES, startStack, stopStack, type RunningService } from '../harness/stack.ts';
+import { GRPC_PORTS, ROOT, SERVICES, startStack, stopStack, type RunningService } from '../harness/stack.ts';
 
 const JAEGER = 'http://127.0.0.1:16686';
 const addr = (s: keyof typeof GRPC_PORTS) => `127.0.0.1:${GRPC_PORTS[s]}`;
@@ -149,5 +151,89 @@ describe('one lead end to end', () => {
     expect(second.leadId).toBe(first.leadId);
     expect(second.submissionId).toBe(first.submissionId);
     expect(second.outcome).toBe(intake.SubmissionOutcome.IDEMPOTENT_REPLAY);
+  });
+});
+
+describe('the doors other teams and web forms use', () => {
+  const bin = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'bin'], { encoding: 'utf8' }).trim();
+  const grpcurl = (...args: string[]) => execFileSync(join(bin, 'grpcurl'), ['-plaintext', ...args], { encoding: 'utf8' });
+
+  it('lists every service and its RPCs through reflection, and each health check says SERVING', () => {
+    const expected: Record<string, string[]> = {
+      intake: ['leadmesh.intake.v1.IntakeService.SubmitLead', 'leadmesh.intake.v1.IntakeService.RecordActivity', 'leadmesh.intake.v1.IntakeService.GetLead'],
+      scoring: ['leadmesh.scoring.v1.ScoringService.ScoreLead', 'leadmesh.scoring.v1.ScoringService.GetLeadScore'],
+      routing: ['leadmesh.routing.v1.RoutingService.PreviewRoute', 'leadmesh.routing.v1.RoutingService.GetAssignment'],
+      nurture: ['leadmesh.nurture.v1.NurtureService.RecommendTrack', 'leadmesh.nurture.v1.NurtureService.GetEnrollments'],
+      'crm-sync': ['leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus'],
+    };
+    for (const service of SERVICES) {
+      const services = grpcurl(addr(service), 'list').trim().split('\n');
+      expect(services).toContain('grpc.health.v1.Health');
+      const api = services.find((s) => s.startsWith('leadmesh.'))!;
+      const methods = grpcurl(addr(service), 'list', api).trim().split('\n');
+      expect(methods).toEqual(expect.arrayContaining(expected[service]!));
+      expect(JSON.parse(grpcurl(addr(service), 'grpc.health.v1.Health/Check'))).toEqual({ status: 'SERVING' });
+      // Messages are described from the served descriptors, no .proto files needed.
+      expect(grpcurl(addr(service), 'describe', api)).toContain('rpc ');
+    }
+  });
+
+  it('calls SubmitLead with grpcurl exactly as the README shows', () => {
+    const email = `grpcurl.${randomBytes(4).toString('hex')}@example.org`;
+    const out = JSON.parse(
+      grpcurl('-d', JSON.stringify({ contact: { email, first_name: 'Linus', last_name: 'Torvalds', company: 'Example Kernel Co' }, source: { form_id: 'contact-sales' } }), addr('intake'), 'leadmesh.intake.v1.IntakeService/SubmitLead'),
+    );
+    expect(out.outcome).toBe('SUBMISSION_OUTCOME_NEW_LEAD');
+    expect(out.leadId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('accepts the web form as JSON and as urlencoded, through the same validation', async () => {
+    const email = `form.${randomBytes(4).toString('hex')}@example.org`;
+    const asJson = await fetch('http://127.0.0.1:8080/v1/leads', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ contact: { email, lastName: 'Form', company: 'Form GmbH', country: 'DE' }, source: { formId: 'contact-sales' } }),
+    });
+    expect(asJson.status).toBe(201);
+    const first = (await asJson.json()) as { leadId: string; outcome: string };
+    expect(first.outcome).toBe('NEW_LEAD');
+
+    const asForm = await fetch('http://127.0.0.1:8080/v1/leads', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ email: email.toUpperCase(), last_name: 'Form', company: 'Form GmbH', utm_source: 'newsletter', consent_email_marketing: 'on' }).toString(),
+    });
+    expect(asForm.status).toBe(201);
+    const second = (await asForm.json()) as { leadId: string; outcome: string };
+    // Same person, normalised email: a new submission on the same lead.
+    expect(second).toMatchObject({ leadId: first.leadId, outcome: 'EXISTING_CONTACT' });
+  });
+
+  it('rejects hostile and invalid bodies naming the field, and stores nothing', async () => {
+    const marker = `hostile.${randomBytes(4).toString('hex')}@example.org`;
+    const post = (body: string, type = 'application/json') =>
+      fetch('http://127.0.0.1:8080/v1/leads', { method: 'POST', headers: { 'content-type': type }, body });
+    const operator = await post(JSON.stringify({ contact: { email: { $gt: '' }, lastName: 'X' } }));
+    expect(operator.status).toBe(400);
+    expect(JSON.stringify(await operator.json())).toContain('contact.email');
+
+    const badEmail = await post(JSON.stringify({ contact: { email: 'not-an-email', lastName: 'X' } }));
+    expect(badEmail.status).toBe(400);
+    expect(JSON.stringify(await badEmail.json())).toContain('contact.email');
+
+    const injected = await post(JSON.stringify({ contact: { email: marker, lastName: 'X\r\nBcc: victim@example.org' } }));
+    expect(injected.status).toBe(400);
+    expect(JSON.stringify(await injected.json())).toContain('contact.last_name');
+
+    expect((await post('{"contact":', 'application/json')).status).toBe(400);
+    expect((await post('<lead/>', 'application/xml')).status).toBe(415);
+    expect((await post('x'.repeat(70_000))).status).toBe(413);
+
+    // The injected submission named a real address: intake must not know it.
+    const grpcInvalid = await intakeClient.submitLead({ contact: { email: 'nope', lastName: 'X' } }).catch((e) => e);
+    expect(grpcInvalid.code).toBe(3);
+    expect(grpcInvalid.details).toContain('contact.email');
+    const stored = await fetch('http://127.0.0.1:8080/v1/leads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contact: { email: marker, lastName: 'Clean', company: 'Clean Co' } }) });
+    expect(((await stored.json()) as { outcome: string }).outcome).toBe('NEW_LEAD');
   });
 });

@@ -8,3 +8,4 @@ export * as nurture from './gen/leadmesh/nurture/v1/nurture_service_pb.js';
 export * as crmsync from './gen/leadmesh/crmsync/v1/crm_sync_service_pb.js';
 export * as events from './gen/leadmesh/events/v1/events_pb.js';
 export { SUBJECTS } from './subjects.js';
+export * as health from './gen/grpc/health/v1/health_pb.js';

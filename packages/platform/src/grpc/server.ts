@@ -3,9 +3,9 @@ import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { DescFile } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation } from 'grpc-health-check';
+import { health as healthContract } from '@leadmesh/contracts';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -105,8 +105,10 @@ export class GrpcServer {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    const health = loadSync(healthProtoPath, { keepCase: true });
-    const reflection = new ReflectionService({ ...health, leadmesh: { fileDescriptorProtos: this.fileDescriptorProtos() } } as never);
+    // Reflection serves the descriptors protoc-gen-es embedded, health's included, so stock clients
+    // such as grpcurl list and call every RPC without .proto files.
+    this.collectFiles(healthContract.file_grpc_health_v1_health);
+    const reflection = new ReflectionService({ leadmesh: { fileDescriptorProtos: this.fileDescriptorProtos() } } as never);
     reflection.addToServer(this.server);
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
