@@ -122,7 +122,7 @@ export class StepStore {
         .findOneAndUpdate(
           { _id, ...due } as never,
           { $set: { status: 'CLAIMED', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
-          { new: true },
+          { returnDocument: 'after' },
         )
         .lean<ScheduledStepDoc>();
       if (doc) claimed.push(doc);

@@ -23,14 +23,15 @@ export interface NurtureStack {
 export async function nurtureStack(namespace: string, portOffset: number): Promise<NurtureStack> {
   const nats = new NatsClient('nats://127.0.0.1:4222', 'test', createLogger('test', 'silent'), topology(namespace));
   const publisher = new EventPublisher(nats);
-  const client = createClient(nurture.NurtureService, grpcAddress('nurture', portOffset));
+  // A generous deadline: these tests share a busy machine with other stacks.
+  const client = createClient(nurture.NurtureService, grpcAddress('nurture', portOffset), { timeoutMs: 20_000 });
   const start = async () => {
     const service = startService('nurture', {
       namespace,
       portOffset,
       logDir: join(ROOT, '.cache', 'logs', namespace),
       env: {
-        NURTURE_SCHEDULER_INTERVAL_MS: '100',
+        NURTURE_SCHEDULER_INTERVAL_MS: '250',
         NURTURE_DELAY_SCALE: String(DAY_MS / 86_400_000),
         NURTURE_PUBLIC_URL: httpUrl('nurture', portOffset),
         NURTURE_FROM: 'leadmesh <hello@leadmesh.example>',
@@ -144,7 +145,7 @@ export async function mailHeaders(id: string): Promise<Record<string, string[]>>
   return (await res.json()) as Record<string, string[]>;
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
