@@ -25,6 +25,8 @@ export interface StackOptions {
   namespace?: string;
   /** Added to every port (gRPC 5005x, metrics 946x, HTTP 8080), to run beside another stack. */
   portOffset?: number;
+  /** Authentication on (see createStackAuth); off when absent. */
+  auth?: StackAuth;
 }
 
 export const METRICS_PORTS: Record<Service, number> = { intake: 9461, scoring: 9462, routing: 9463, nurture: 9464, 'crm-sync': 9465 };
@@ -49,7 +51,7 @@ function serviceEnv(name: Service, options: StackOptions): Record<string, string
   if (HTTP_PORTS[name]) env.HTTP_PORT = String(HTTP_PORTS[name]! + offset);
   for (const peer of SERVICES) env[`${peer.toUpperCase().replace(/-/g, '_')}_GRPC_ADDR`] = grpcAddress(peer, offset);
   if (options.namespace) env.LEADMESH_NAMESPACE = options.namespace;
-  return { ...env, ...options.env };
+  return { ...env, ...options.auth?.env, ...options.auth?.perService[name], ...options.env };
 }
 
 export interface RunningService {
@@ -114,4 +116,29 @@ export function startStack(options: StackOptions = {}): RunningService[] {
 
 export async function stopStack(services: RunningService[]): Promise<void> {
   await Promise.all(services.map((s) => stopService(s)));
+}
+
+/**
+ * Authentication for a test stack: a signing key made for this run (never stored), the public key
+ * handed to every service, each service its own identity token, and tokens for test callers.
+ */
+export interface StackAuth {
+  env: Record<string, string>;
+  perService: Partial<Record<Service, Record<string, string>>>;
+  token(scopes: string[], subject?: string): Promise<string>;
+}
+
+export async function createStackAuth(): Promise<StackAuth> {
+  const { generateSigningKey, mintToken } = await import('../../packages/platform/dist/auth/tokens.js');
+  const key = await generateSigningKey();
+  const perService: StackAuth['perService'] = {};
+  // crm-sync reads every service's part of a lead; no service needs more than leads:read.
+  for (const name of SERVICES) {
+    perService[name] = { LEADMESH_SERVICE_TOKEN: await mintToken(key, { subject: `service:${name}`, scopes: ['leads:read'], expiresIn: '2h' }) };
+  }
+  return {
+    env: { AUTH_JWKS_JSON: JSON.stringify(key.jwks), AUTH_REQUIRED: 'true' },
+    perService,
+    token: (scopes, subject = 'team:test') => mintToken(key, { subject, scopes, expiresIn: '1h' }),
+  };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 // Every setting a service reads comes from the environment, so the same build runs on a laptop,
 // in CI and in Kubernetes. Defaults are the local ports from DESIGN.md.
 
@@ -23,6 +25,8 @@ export interface PlatformConfig {
   logLevel: string;
   /** Deadline for calls to other services. */
   rpcDeadlineMs: number;
+  /** This service's own identity for calls inside the mesh (LEADMESH_SERVICE_TOKEN or its _FILE). */
+  serviceToken?: string;
   /** Address of another service's gRPC API, from <SERVICE>_GRPC_ADDR. */
   peer(name: ServiceName): string;
 }
@@ -53,6 +57,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     mongoDatabase,
     logLevel: env.LOG_LEVEL ?? 'info',
     rpcDeadlineMs: int(env, 'RPC_DEADLINE_MS', 5000),
+    serviceToken: env.LEADMESH_SERVICE_TOKEN ?? (env.LEADMESH_SERVICE_TOKEN_FILE ? readFileSync(env.LEADMESH_SERVICE_TOKEN_FILE, 'utf8').trim() : undefined),
     peer(name) {
       return env[`${envKey(name)}_GRPC_ADDR`] ?? `127.0.0.1:${SERVICE_PORTS[name].grpc}`;
     },

@@ -15,3 +15,6 @@ export * from './mongo/store.js';
 export * from './outbox.js';
 export * from './nest.js';
 export * from './mongo/apply-once.js';
+export * from './auth/authenticator.js';
+export * from './auth/rate-limit.js';
+export * from './auth/tokens.js';

@@ -22,6 +22,7 @@ import { EventConsumers } from './nats/consumer.js';
 import { EventPublisher } from './nats/publisher.js';
 import { GrpcServer } from './grpc/server.js';
 import { Outbox } from './outbox.js';
+import { Authenticator } from './auth/authenticator.js';
 import { stopTelemetry } from './telemetry/start.js';
 
 export const CONFIG = Symbol('leadmesh.config');
@@ -79,6 +80,7 @@ export class PlatformModule {
     const nats = new NatsClient(config.natsUrl, service, logger);
     const store = new MongoStore(config.mongoUrl, config.mongoDatabase, logger);
     const publisher = new EventPublisher(nats);
+    const authenticator = new Authenticator();
     const providers = [
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: logger },
@@ -87,7 +89,8 @@ export class PlatformModule {
       { provide: MongoStore, useValue: store },
       { provide: EventPublisher, useValue: publisher },
       { provide: EventConsumers, useValue: new EventConsumers(nats, metrics, logger) },
-      { provide: GrpcServer, useValue: new GrpcServer(logger, metrics) },
+      { provide: Authenticator, useValue: authenticator },
+      { provide: GrpcServer, useValue: new GrpcServer(logger, metrics, authenticator) },
       { provide: Outbox, useValue: new Outbox(publisher, nats, metrics, logger) },
       PlatformLifecycle,
     ];

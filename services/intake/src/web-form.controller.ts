@@ -3,7 +3,16 @@ import type { Request, Response } from 'express';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { intake } from '@leadmesh/contracts';
-import { InvalidArgumentError, UnavailableError, isStoreUnavailable, validate, type FieldViolation } from '@leadmesh/platform';
+import {
+  Authenticator,
+  InvalidArgumentError,
+  PermissionDeniedError,
+  UnauthenticatedError,
+  UnavailableError,
+  isStoreUnavailable,
+  validate,
+  type FieldViolation,
+} from '@leadmesh/platform';
 import { parseWebForm } from './domain/web-form.js';
 import { IntakeService } from './intake.service.js';
 
@@ -25,7 +34,10 @@ class HttpError extends Error {
  */
 @Controller()
 export class WebFormController {
-  constructor(@Inject(IntakeService) private readonly intake: IntakeService) {}
+  constructor(
+    @Inject(IntakeService) private readonly intake: IntakeService,
+    @Inject(Authenticator) private readonly authenticator: Authenticator,
+  ) {}
 
   @Get('healthz')
   health(@Res() res: Response): void {
@@ -35,6 +47,10 @@ export class WebFormController {
   @Post('v1/leads')
   async submit(@Req() req: Request, @Res() res: Response): Promise<void> {
     try {
+      // The same scope as SubmitLead. A plain HTML form cannot set headers, so its submit-only key
+      // may come as the `key` query parameter.
+      const key = typeof req.query.key === 'string' ? `Bearer ${req.query.key}` : undefined;
+      await this.authenticator.authorize(req.headers.authorization ?? key, 'leads:submit');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const raw = await readBody(req);
       const body = decode(raw, contentType);
@@ -92,6 +108,8 @@ function decode(raw: string, contentType: string): unknown {
 }
 
 function toHttpError(err: unknown): { status: number; body: { error: string; violations?: FieldViolation[] } } {
+  if (err instanceof UnauthenticatedError) return { status: 401, body: { error: err.message } };
+  if (err instanceof PermissionDeniedError) return { status: 403, body: { error: err.message } };
   if (err instanceof HttpError) return { status: err.status, body: { error: err.message, violations: err.violations } };
   if (err instanceof InvalidArgumentError) return { status: 400, body: { error: 'invalid submission', violations: err.violations } };
   if (err instanceof UnavailableError || isStoreUnavailable(err)) return { status: 503, body: { error: 'temporarily unavailable, retry later' } };

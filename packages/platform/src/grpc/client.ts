@@ -1,6 +1,7 @@
 import { create, fromBinary, toBinary, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import * as grpc from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 
 export interface CallOptions {
   /** Milliseconds from now; every call has one. */
@@ -16,6 +17,8 @@ export type ServiceClient<S extends GenServiceMethods> = {
 export interface ClientOptions {
   /** Default deadline for calls without their own. */
   timeoutMs?: number;
+  /** Bearer token sent on every call: the caller's identity (a team, or this service in the mesh). */
+  token?: string;
   credentials?: grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
 }
@@ -40,7 +43,7 @@ export function createClient<S extends GenServiceMethods>(
   }
   // makeGenericClientConstructor is what the OpenTelemetry gRPC instrumentation wraps.
   const Ctor = grpc.makeGenericClientConstructor(definition, service.typeName);
-  const raw = new Ctor(address, options.credentials ?? grpc.credentials.createInsecure(), {
+  const raw = new Ctor(address, options.credentials ?? channelCredentials(), {
     'grpc.keepalive_time_ms': 30_000,
     ...options.channelOptions,
   }) as unknown as Record<string, Function> & grpc.Client;
@@ -53,11 +56,26 @@ export function createClient<S extends GenServiceMethods>(
         raw[method.localName]!.call(
           raw,
           create(method.input, request),
-          call.metadata ?? new grpc.Metadata(),
+          withToken(call.metadata ?? new grpc.Metadata(), options.token),
           { deadline },
           (err: grpc.ServiceError | null, response: unknown) => (err ? reject(err) : resolve(response)),
         );
       });
   }
   return client as ServiceClient<S>;
+}
+
+function withToken(metadata: grpc.Metadata, token: string | undefined): grpc.Metadata {
+  if (token && metadata.get('authorization').length === 0) metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+/** TLS to the mesh when GRPC_TLS_CA_FILE is set (with a client certificate for mutual TLS). */
+export function channelCredentials(env: NodeJS.ProcessEnv = process.env): grpc.ChannelCredentials {
+  if (!env.GRPC_TLS_CA_FILE) return grpc.credentials.createInsecure();
+  return grpc.credentials.createSsl(
+    readFileSync(env.GRPC_TLS_CA_FILE),
+    env.GRPC_TLS_CLIENT_KEY_FILE ? readFileSync(env.GRPC_TLS_CLIENT_KEY_FILE) : null,
+    env.GRPC_TLS_CLIENT_CERT_FILE ? readFileSync(env.GRPC_TLS_CLIENT_CERT_FILE) : null,
+  );
 }

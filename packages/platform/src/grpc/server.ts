@@ -1,11 +1,14 @@
-import { create, fromBinary, toBinary, type DescService, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
+import { create, fromBinary, getOption, toBinary, type DescService, type MessageInitShape, type MessageShape } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import type { DescFile } from '@bufbuild/protobuf';
 import * as grpc from '@grpc/grpc-js';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
-import { health as healthContract } from '@leadmesh/contracts';
+import { auth, health as healthContract } from '@leadmesh/contracts';
+import { readFileSync } from 'node:fs';
+import { Authenticator, type Caller } from '../auth/authenticator.js';
+import { CallerRateLimiter } from '../auth/rate-limit.js';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -14,6 +17,8 @@ import { validate } from './validation.js';
 
 export interface CallContext {
   metadata: grpc.Metadata;
+  /** The verified caller; undefined only when authentication is off (local runs). */
+  caller?: Caller;
   /** The caller's deadline, for propagating to downstream calls. */
   deadline: grpc.Deadline;
 }
@@ -37,6 +42,8 @@ export class GrpcServer {
   constructor(
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    private readonly authenticator: Authenticator = new Authenticator({}),
+    private readonly rateLimiter: CallerRateLimiter = new CallerRateLimiter(),
   ) {
     this.health.addToServer(this.server);
   }
@@ -60,9 +67,14 @@ export class GrpcServer {
         originalName: method.localName,
       };
       const label = `${service.name}/${method.name}`;
+      // Who may call it is declared on the RPC in the proto.
+      const requiredScope = getOption(method, auth.required_scope) || undefined;
+      const rateLimited = getOption(method, auth.rate_limited);
       definition[method.name] = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const end = this.metrics.rpcDuration.startTimer({ method: label });
         const run = async () => {
+          const caller = await this.authenticator.authorize(call.metadata.get('authorization')[0]?.toString(), requiredScope);
+          if (rateLimited) await this.rateLimiter.consume(caller?.subject ?? call.getPeer());
           let request: MessageShape<typeof method.input>;
           try {
             request = fromBinary(method.input, call.request);
@@ -73,7 +85,7 @@ export class GrpcServer {
             );
           }
           validate(method.input, request);
-          const response = await handler(request as never, { metadata: call.metadata, deadline: call.getDeadline() });
+          const response = await handler(request as never, { metadata: call.metadata, caller, deadline: call.getDeadline() });
           return create(method.output, response as MessageInitShape<typeof method.output>);
         };
         run().then(
@@ -111,7 +123,7 @@ export class GrpcServer {
     const reflection = new ReflectionService({ leadmesh: { fileDescriptorProtos: this.fileDescriptorProtos() } } as never);
     reflection.addToServer(this.server);
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      this.server.bindAsync(`${host}:${port}`, serverCredentials(), (err, bound) =>
         err ? reject(err) : resolve(bound),
       ),
     );
@@ -146,3 +158,17 @@ export class GrpcServer {
 }
 
 export type { DescService };
+
+/**
+ * TLS when GRPC_TLS_CERT_FILE and GRPC_TLS_KEY_FILE are set; mutual TLS (client certificates
+ * required) when GRPC_TLS_CLIENT_CA_FILE is set too. Plaintext otherwise (local runs).
+ */
+export function serverCredentials(env: NodeJS.ProcessEnv = process.env): grpc.ServerCredentials {
+  if (!env.GRPC_TLS_CERT_FILE || !env.GRPC_TLS_KEY_FILE) return grpc.ServerCredentials.createInsecure();
+  const clientCa = env.GRPC_TLS_CLIENT_CA_FILE ? readFileSync(env.GRPC_TLS_CLIENT_CA_FILE) : null;
+  return grpc.ServerCredentials.createSsl(
+    clientCa,
+    [{ cert_chain: readFileSync(env.GRPC_TLS_CERT_FILE), private_key: readFileSync(env.GRPC_TLS_KEY_FILE) }],
+    clientCa !== null,
+  );
+}

@@ -7,6 +7,8 @@ import {
   UnavailableError,
 } from '../errors.js';
 import { isStoreUnavailable } from '../mongo/store.js';
+import { PermissionDeniedError, UnauthenticatedError } from '../auth/authenticator.js';
+import { RateLimitedError } from '../auth/rate-limit.js';
 
 export class RpcError extends Error implements Partial<ServiceError> {
   constructor(
@@ -26,6 +28,13 @@ export function toServiceError(err: unknown): Partial<ServiceError> & { code: st
     const metadata = new Metadata();
     for (const v of err.violations) metadata.add('field-violation', `${v.field}: ${v.description}`);
     return { code: status.INVALID_ARGUMENT, details: message, metadata };
+  }
+  if (err instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: message };
+  if (err instanceof PermissionDeniedError) return { code: status.PERMISSION_DENIED, details: message };
+  if (err instanceof RateLimitedError) {
+    const metadata = new Metadata();
+    metadata.set('retry-after-ms', String(err.retryAfterMs));
+    return { code: status.RESOURCE_EXHAUSTED, details: message, metadata };
   }
   if (err instanceof NotFoundError) return { code: status.NOT_FOUND, details: message };
   if (err instanceof AlreadyExistsError) return { code: status.ALREADY_EXISTS, details: message };
