@@ -45,6 +45,12 @@ export const isPermanent = (err: unknown) => err instanceof FieldMappingError ||
  */
 @Injectable()
 export class LeadSync {
+  /**
+   * One sync per lead at a time in this replica: two events of one lead handled side by side could
+   * otherwise gather in one order and write the CRM in the other, leaving it a step behind.
+   */
+  readonly #running = new Map<string, Promise<unknown>>();
+
   constructor(
     @Inject(SyncStore) private readonly store: SyncStore,
     @Inject(DeadLetterStore) private readonly deadLetters: DeadLetterStore,
@@ -59,7 +65,16 @@ export class LeadSync {
   }
 
   /** Throws only a transient failure that a later try may fix (and only when this is not the last try). */
-  async run(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
+  run(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
+    const previous = this.#running.get(leadId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.runNow(leadId, cause, options));
+    const settled = next.catch(() => undefined);
+    this.#running.set(leadId, settled);
+    void settled.then(() => this.#running.get(leadId) === settled && this.#running.delete(leadId));
+    return next;
+  }
+
+  private async runNow(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
     try {
       return await this.syncOnce(leadId, cause, options);
     } catch (err) {

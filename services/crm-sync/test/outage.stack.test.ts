@@ -7,7 +7,7 @@ let stack: CrmStack;
 
 beforeAll(async () => {
   stack = await startCrmStack('crm-sync-outage', 310);
-}, 120_000);
+}, 200_000);
 
 afterAll(async () => {
   await stack?.stop();

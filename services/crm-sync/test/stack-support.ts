@@ -90,7 +90,16 @@ export async function startCrmStack(namespace: string, portOffset: number, env: 
     await stop();
     throw err;
   }
-  return { ...clients, namespace, portOffset, sim, nats, stop };
+  const stack = { ...clients, namespace, portOffset, sim, nats, stop };
+  try {
+    // SERVING comes before every store has connected; one lead end to end shows the pipeline is up.
+    const { leadId } = await submitLead(stack, 'warm-up');
+    await syncedRecord(stack, leadId, 90_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return stack;
 }
 
 /** A Contact Sales lead with a unique email; returns its lead id. */
