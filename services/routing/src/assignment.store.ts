@@ -10,21 +10,24 @@ import {
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import type { RoutingLead } from './domain/index.js';
 
-/** A lead's assignment, with the explanation kept as its audit record. */
+/** A lead's assignment, with every decision's explanation kept as its audit record. */
 export interface AssignmentDoc extends AppliedEvents {
-  /** leadmesh.routing.v1.Assignment in proto JSON. */
+  /** leadmesh.routing.v1.Assignment in proto JSON: what GetAssignment returns. */
   assignment?: Record<string, unknown>;
   ownerId?: string;
+  teamId?: string;
+  slaDueAt?: Date | null;
+  /** When the SLA scanner should look at the lead next; null once accepted or when nobody else can take it. */
+  nextSlaCheckAt?: Date | null;
+  acceptedAt?: Date | null;
+  previousOwnerIds?: string[];
+  /** What a re-route decides on and republishes: the lead as routing saw it, profile and score in proto JSON. */
+  lead?: RoutingLead;
+  profile?: unknown;
+  score?: unknown;
   history: Array<Record<string, unknown>>;
-}
-
-/** How many leads an owner has been given, for weighted round robin and capacity. */
-export interface OwnerLoadDoc {
-  _id: string; // owner id
-  assignedTotal: number;
-  day: string; // UTC day the daily count belongs to
-  assignedToday: number;
 }
 
 const assignmentSchema = new Schema<AssignmentDoc>(
@@ -33,25 +36,28 @@ const assignmentSchema = new Schema<AssignmentDoc>(
     ...appliedEventsFields,
     assignment: Schema.Types.Mixed,
     ownerId: { type: String, index: true },
+    teamId: String,
+    slaDueAt: Date,
+    nextSlaCheckAt: { type: Date, index: true },
+    acceptedAt: Date,
+    previousOwnerIds: { type: [String], default: [] },
+    lead: Schema.Types.Mixed,
+    profile: Schema.Types.Mixed,
+    score: Schema.Types.Mixed,
     history: { type: Schema.Types.Mixed, default: () => [] },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
 );
 
-const ownerLoadSchema = new Schema<OwnerLoadDoc>(
-  { _id: String, assignedTotal: { type: Number, required: true }, day: { type: String, required: true }, assignedToday: { type: Number, required: true } },
-  { versionKey: false },
-);
+const KEEP_HISTORY = 20;
 
 @Injectable()
 export class AssignmentStore {
   readonly assignments: Model<AssignmentDoc>;
-  readonly ownerLoad: Model<OwnerLoadDoc>;
 
   constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
     this.assignments = defineModel(store, 'Assignment', assignmentSchema, 'assignments');
-    this.ownerLoad = defineModel(store, 'OwnerLoad', ownerLoadSchema, 'owner_load');
     outbox.track(this.assignments);
   }
 
@@ -69,30 +75,52 @@ export class AssignmentStore {
     return applyEventOnce(this.assignments, this.outbox, leadId, eventId, decide);
   }
 
-  async loads(day: string): Promise<Map<string, { assignedToday: number; assignedTotal: number }>> {
-    const docs = await this.ownerLoad.find({}).lean<OwnerLoadDoc[]>();
-    return new Map(docs.map((d) => [d._id, { assignedTotal: d.assignedTotal, assignedToday: d.day === day ? d.assignedToday : 0 }]));
+  /** Records acceptance if the document is still at `revision`; a re-route in between wins and this returns false. */
+  async accept(doc: AssignmentDoc, acceptedAt: Date, assignment: Record<string, unknown>): Promise<boolean> {
+    const result = await this.assignments.updateOne(
+      { _id: doc._id, revision: doc.revision, ownerId: doc.ownerId },
+      {
+        $set: { acceptedAt, nextSlaCheckAt: null, assignment },
+        $inc: { revision: 1 },
+        $push: { history: { $each: [{ kind: 'accepted', ownerId: doc.ownerId, acceptedAt: assignment.acceptedAt }], $slice: -KEEP_HISTORY } },
+      },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  /** Leads whose SLA check is due, oldest first. */
+  dueForSlaCheck(now: Date, limit: number) {
+    return this.assignments
+      .find({ nextSlaCheckAt: { $lte: now } })
+      .sort({ nextSlaCheckAt: 1 })
+      .limit(limit)
+      .lean<AssignmentDoc[]>();
   }
 
   /**
-   * Claims the owner's next turn: a compare-and-increment on the count the decision was based on,
-   * so replicas racing for the same owner cannot both win with a stale view.
+   * Claims one lead's SLA re-route for this replica: a compare-and-set on the revision that also
+   * pushes the next check out by a lease, so exactly one replica re-routes it and a replica that dies
+   * half-way leaves it to be picked up again after the lease. Returns the claimed revision.
    */
-  async claim(ownerId: string, seenTotal: number, day: string): Promise<boolean> {
-    if (seenTotal === 0) {
-      try {
-        await this.ownerLoad.create({ _id: ownerId, assignedTotal: 1, day, assignedToday: 1 });
-        return true;
-      } catch {
-        return false;
-      }
-    }
-    const sameDay = await this.ownerLoad.updateOne({ _id: ownerId, assignedTotal: seenTotal, day }, { $inc: { assignedTotal: 1, assignedToday: 1 } });
-    if (sameDay.modifiedCount === 1) return true;
-    const newDay = await this.ownerLoad.updateOne(
-      { _id: ownerId, assignedTotal: seenTotal, day: { $ne: day } },
-      { $inc: { assignedTotal: 1 }, $set: { day, assignedToday: 1 } },
+  async claimSlaCheck(doc: AssignmentDoc, now: Date, leaseMs: number): Promise<number | undefined> {
+    const result = await this.assignments.updateOne(
+      { _id: doc._id, revision: doc.revision, nextSlaCheckAt: { $lte: now }, acceptedAt: null },
+      { $set: { nextSlaCheckAt: new Date(now.getTime() + leaseMs) }, $inc: { revision: 1 } },
     );
-    return newDay.modifiedCount === 1;
+    return result.modifiedCount === 1 ? doc.revision + 1 : undefined;
+  }
+
+  /** Stops SLA checks for a lead nobody else can take, unless something changed it since the claim. */
+  async stopSlaChecks(leadId: string, revision: number, why: string): Promise<void> {
+    await this.assignments.updateOne(
+      { _id: leadId, revision },
+      {
+        $set: { nextSlaCheckAt: null },
+        $inc: { revision: 1 },
+        $push: { history: { $each: [{ kind: 'sla-reroute-skipped', why, at: new Date().toISOString() }], $slice: -KEEP_HISTORY } },
+      },
+    );
   }
 }
+
+export { KEEP_HISTORY };

@@ -1,28 +1,29 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
+import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { SUBJECTS, events, routing, scoring, type lead } from '@leadmesh/contracts';
-import { Metrics, NotFoundError, encodeEvent, type EventContext } from '@leadmesh/platform';
-import { decideRoute, type RouteDecision, type RoutingLead } from './domain/route.js';
-import { AssignmentStore } from './assignment.store.js';
-import { RoutingConfigRegistry } from './routing-config.registry.js';
+import { SUBJECTS, events, lead, routing, scoring } from '@leadmesh/contracts';
+import { FailedPreconditionError, Metrics, NotFoundError, PoisonEventError, encodeEvent, type EventContext } from '@leadmesh/platform';
+import { InvalidLeadError, slaDueAt, type Team } from './domain/index.js';
+import { AssignmentStore, KEEP_HISTORY } from './assignment.store.js';
+import { RouteDecider } from './route-decider.js';
+import { toAssignment, toRoutingLead, timestampJson, type AssignmentInit } from './routing.mapping.js';
+import { SLA_SETTINGS, type SlaSettings } from './sla-settings.js';
 
-type AssignmentInit = MessageInitShape<typeof routing.AssignmentSchema>;
-
-/** Routing's use cases: preview a decision for anyone, and assign each scored lead once. */
+/** Routing's use cases: preview a decision for anyone, assign each scored lead once, record acceptance. */
 @Injectable()
 export class RoutingService {
   constructor(
     @Inject(AssignmentStore) private readonly store: AssignmentStore,
-    @Inject(RoutingConfigRegistry) private readonly registry: RoutingConfigRegistry,
+    @Inject(RouteDecider) private readonly decider: RouteDecider,
+    @Inject(SLA_SETTINGS) private readonly sla: SlaSettings,
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
-  /** Who would own this lead now, and why. Reads the current load; claims nothing, stores nothing. */
+  /** Who would own this lead now, and why, with the same explanation a real assignment keeps. Claims nothing, stores nothing. */
   async previewRoute(request: routing.PreviewRouteRequest): Promise<AssignmentInit> {
     const now = new Date();
-    const decision = this.decide(toRoutingLead(request.profile, request.score), await this.store.loads(utcDay(now)), now);
-    return this.toAssignment('', decision, now);
+    const { decision, directory } = await this.decider.preview(toRoutingLead(request.profile, request.score), now);
+    return toAssignment('', decision, directory.owners, { assignedAt: now, slaDueAt: this.dueAt(now, directory.teams, decision.teamId) });
   }
 
   async getAssignment(leadId: string): Promise<routing.Assignment> {
@@ -37,24 +38,35 @@ export class RoutingService {
     if (existing?.assignment || (await this.store.alreadyApplied(event.leadId, ctx.eventId))) return;
 
     const now = new Date();
-    const day = utcDay(now);
     const routingLead = toRoutingLead(event.profile, event.score);
-    let decision: RouteDecision | undefined;
-    for (let attempt = 0; attempt < 20 && !decision; attempt++) {
-      const load = await this.store.loads(day);
-      const candidate = this.decide(routingLead, load, now);
-      if (await this.store.claim(candidate.ownerId, load.get(candidate.ownerId)?.assignedTotal ?? 0, day)) decision = candidate;
-    }
-    if (!decision) throw new Error(`could not claim an owner for lead ${event.leadId}: too much contention`);
-
-    const assignment = create(routing.AssignmentSchema, this.toAssignment(event.leadId, decision, now));
+    const { decision, directory } = await this.decider.decideAndClaim(routingLead, now).catch((err: unknown) => {
+      throw err instanceof InvalidLeadError ? new PoisonEventError(err.message) : err;
+    });
+    const due = this.dueAt(now, directory.teams, decision.teamId);
+    const assignment = create(routing.AssignmentSchema, toAssignment(event.leadId, decision, directory.owners, { assignedAt: now, slaDueAt: due }));
     const assignmentJson = toJson(routing.AssignmentSchema, assignment) as Record<string, unknown>;
-    await this.store.apply(event.leadId, ctx.eventId, (current) =>
+    const result = await this.store.apply(event.leadId, ctx.eventId, (current) =>
       current?.assignment
         ? null
         : {
-            set: { assignment: assignmentJson, ownerId: decision.ownerId },
-            append: { history: { values: [{ ...assignmentJson, via: decision.via, candidates: decision.candidates }], keep: 20 } },
+            set: {
+              assignment: assignmentJson,
+              ownerId: decision.ownerId,
+              teamId: decision.teamId,
+              slaDueAt: due ?? null,
+              nextSlaCheckAt: due ?? null,
+              acceptedAt: null,
+              previousOwnerIds: [],
+              lead: routingLead,
+              profile: event.profile ? toJson(lead.LeadProfileSchema, event.profile) : null,
+              score: event.score ? toJson(scoring.LeadScoreSchema, event.score) : null,
+            },
+            append: {
+              history: {
+                values: [{ kind: 'assigned', ...assignmentJson, via: decision.via, ruleSetVersion: decision.ruleSetVersion, candidates: decision.candidates }],
+                keep: KEEP_HISTORY,
+              },
+            },
             events: [
               encodeEvent(SUBJECTS.leadRouted, events.LeadRoutedSchema, {
                 eventId: `lead.routed:${event.leadId}:${ctx.eventId}`,
@@ -67,41 +79,28 @@ export class RoutingService {
             ],
           },
     );
+    if (result === 'applied') await this.decider.countAssignment(decision, directory, now);
     this.metrics.leadFinished();
   }
 
-  private decide(routingLead: RoutingLead, load: Map<string, { assignedToday: number; assignedTotal: number }>, now: Date): RouteDecision {
-    const { ruleSet, owners, teams, accountOwners } = this.registry.config;
-    return decideRoute(routingLead, { ruleSet, owners, teams, accountOwners, load, now });
+  /** The current owner takes the lead, which stops its SLA clock. Accepting twice is harmless. */
+  async acceptLead(leadId: string, ownerId: string): Promise<routing.Assignment> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const doc = await this.store.find(leadId);
+      if (!doc?.assignment) throw new NotFoundError(`assignment for lead ${leadId}`);
+      if (doc.ownerId !== ownerId) {
+        throw new FailedPreconditionError(`lead ${leadId} is assigned to ${doc.ownerId}, not ${ownerId}; only the current owner can accept it`);
+      }
+      if (doc.acceptedAt) return fromJson(routing.AssignmentSchema, doc.assignment as JsonValue);
+      const acceptedAt = new Date();
+      const assignment = { ...doc.assignment, acceptedAt: timestampJson(acceptedAt) };
+      if (await this.store.accept(doc, acceptedAt, assignment)) return fromJson(routing.AssignmentSchema, assignment as JsonValue);
+    }
+    throw new Error(`too many concurrent changes to the assignment of lead ${leadId}`);
   }
 
-  private toAssignment(leadId: string, decision: RouteDecision, now: Date): AssignmentInit {
-    const owner = this.registry.config.owners.find((o) => o.id === decision.ownerId);
-    return {
-      leadId,
-      ownerId: decision.ownerId,
-      ownerName: owner?.name ?? '',
-      teamId: decision.teamId,
-      ruleId: decision.ruleId,
-      reason: decision.reason,
-      assignedAt: timestampFromDate(now),
-    };
+  private dueAt(assignedAt: Date, teams: readonly Team[], teamId: string): Date | undefined {
+    const team = teams.find((t) => t.id === teamId);
+    return team ? slaDueAt(assignedAt, team, this.sla.overrideSeconds) : undefined;
   }
 }
-
-function toRoutingLead(profile: lead.LeadProfile | undefined, score: scoring.LeadScore | undefined): RoutingLead {
-  const c = profile?.contact;
-  return {
-    email: c?.email ?? '',
-    country: c?.country || undefined,
-    companySize: c?.companySize || undefined,
-    industry: c?.industry || undefined,
-    product: profile?.interest?.product || undefined,
-    formId: profile?.source?.formId || undefined,
-    utmSource: profile?.source?.utmSource || undefined,
-    grade: score?.grade || undefined,
-    stage: score?.lifecycleStage === scoring.LifecycleStage.MQL ? 'MQL' : score ? 'LEAD' : undefined,
-  };
-}
-
-const utcDay = (d: Date) => d.toISOString().slice(0, 10);

@@ -175,19 +175,24 @@ function readSegments(value: unknown, path: string): OwnerSegments {
   return segments;
 }
 
+/** Out-of-office windows, each with "to" after "from". */
+export function parseOutOfOffice(value: unknown, path: string): OutOfOffice[] {
+  return readList(value, path).map((w, i) => {
+    const p = `${path}[${i}]`;
+    const wo = readObject(w, p, ['from', 'to']);
+    const window = { from: readDate(wo.from, `${p}.from`), to: readDate(wo.to, `${p}.to`) };
+    if (window.to.getTime() <= window.from.getTime()) throw new RoutingConfigError(p, '"to" must be after "from"');
+    return window;
+  });
+}
+
 export function parseOwner(value: unknown, path: string): Owner {
   const o = readObject(value, path, [
     'id', 'name', 'email', 'teamId', 'territories', 'segments', 'weight', 'capacityPerDay', 'timeZone', 'workingHours', 'outOfOffice', 'active',
   ]);
   const email = readString(o.email, `${path}.email`);
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new RoutingConfigError(`${path}.email`, `"${email}" is not an email address`);
-  const outOfOffice = (optional(o.outOfOffice, (v) => readList(v, `${path}.outOfOffice`)) ?? []).map((w, i) => {
-    const p = `${path}.outOfOffice[${i}]`;
-    const wo = readObject(w, p, ['from', 'to']);
-    const window = { from: readDate(wo.from, `${p}.from`), to: readDate(wo.to, `${p}.to`) };
-    if (window.to.getTime() <= window.from.getTime()) throw new RoutingConfigError(p, '"to" must be after "from"');
-    return window;
-  });
+  const outOfOffice = optional(o.outOfOffice, (v) => parseOutOfOffice(v, `${path}.outOfOffice`)) ?? [];
   const owner: Owner = {
     id: readString(o.id, `${path}.id`),
     name: readString(o.name, `${path}.name`),

@@ -4,9 +4,13 @@ import { isAvailable, type Owner } from './owners.js';
 import { territoryCovers } from './regions.js';
 
 export interface OwnerLoad {
+  /** Every lead the owner got today, however it reached them: the daily capacity counts them all. */
   assignedToday: number;
-  /** Leads assigned over the round-robin window the store keeps; fairness is measured over it. */
-  assignedTotal: number;
+  /**
+   * Turns the owner took in their team's round robin. Only rule decisions count: an account match or
+   * a fallback is not a turn, and counting it would starve an owner with big accounts of pool leads.
+   */
+  roundRobinTurns: number;
 }
 
 export interface Candidate {
@@ -16,7 +20,7 @@ export interface Candidate {
 }
 
 export const loadOf = (load: ReadonlyMap<string, OwnerLoad>, ownerId: string): OwnerLoad =>
-  load.get(ownerId) ?? { assignedToday: 0, assignedTotal: 0 };
+  load.get(ownerId) ?? { assignedToday: 0, roundRobinTurns: 0 };
 
 /**
  * Whether the lead lies in the owner's territory and segments. A lead attribute that is unknown
@@ -65,13 +69,13 @@ export function assessCandidate(owner: Owner, lead: RoutingLead, ctx: PoolContex
   if (!fit.fits) return result(false, fit.reason);
   return result(
     true,
-    `${owner.name} is eligible (weight ${owner.weight}, ${load.assignedTotal} leads so far, ${load.assignedToday} of ${owner.capacityPerDay} today)`,
+    `${owner.name} is eligible (weight ${owner.weight}, ${load.roundRobinTurns} round-robin turns so far, ${load.assignedToday} of ${owner.capacityPerDay} today)`,
   );
 }
 
 /**
  * Weighted round robin without a cursor: the owner whose next lead would leave them least loaded
- * relative to their weight, (assignedTotal + 1) / weight, ties broken by id. Being a pure function of
+ * relative to their weight, (roundRobinTurns + 1) / weight, ties broken by id. Being a pure function of
  * the counters is what lets several replicas share one pool: the store claims the pick with a
  * compare-and-increment and, on conflict, reloads the counters and asks again.
  */
@@ -83,8 +87,8 @@ export function pickByWeightedRoundRobin(owners: readonly Owner[], load: Readonl
       continue;
     }
     // Cross-multiplied to compare (a+1)/wa with (b+1)/wb without dividing.
-    const mine = (loadOf(load, owner.id).assignedTotal + 1) * best.weight;
-    const theirs = (loadOf(load, best.id).assignedTotal + 1) * owner.weight;
+    const mine = (loadOf(load, owner.id).roundRobinTurns + 1) * best.weight;
+    const theirs = (loadOf(load, best.id).roundRobinTurns + 1) * owner.weight;
     if (mine < theirs || (mine === theirs && owner.id < best.id)) best = owner;
   }
   return best;

@@ -32,10 +32,10 @@ function simulate(weights: readonly number[], n: number): Map<string, number> {
   };
   for (let i = 0; i < n; i++) {
     const { ownerId } = decideRoute({ email: `lead-${i}@example.org` }, ctx);
-    const l = load.get(ownerId) ?? { assignedToday: 0, assignedTotal: 0 };
-    load.set(ownerId, { assignedToday: l.assignedToday + 1, assignedTotal: l.assignedTotal + 1 });
+    const l = load.get(ownerId) ?? { assignedToday: 0, roundRobinTurns: 0 };
+    load.set(ownerId, { assignedToday: l.assignedToday + 1, roundRobinTurns: l.roundRobinTurns + 1 });
   }
-  return new Map([...load].map(([id, l]) => [id, l.assignedTotal]));
+  return new Map([...load].map(([id, l]) => [id, l.roundRobinTurns]));
 }
 
 describe('weighted round robin over many leads', () => {

@@ -60,7 +60,7 @@ const ctx = (extra: Partial<RouteContext> = {}): RouteContext => ({
 
 const lead = (extra: Partial<RoutingLead> = {}): RoutingLead => ({ email: 'kim@example.org', ...extra });
 const loads = (entries: Record<string, Partial<OwnerLoad>>) =>
-  new Map(Object.entries(entries).map(([id, l]) => [id, { assignedToday: 0, assignedTotal: 0, ...l }]));
+  new Map(Object.entries(entries).map(([id, l]) => [id, { assignedToday: 0, roundRobinTurns: 0, ...l }]));
 
 describe('decideRoute: rules', () => {
   it('takes the first matching rule in order', () => {
@@ -80,25 +80,25 @@ describe('decideRoute: rules', () => {
   });
 
   it('lists every owner of the team as a candidate with the reason', () => {
-    const decision = decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { assignedTotal: 2, assignedToday: 1 } }) }));
+    const decision = decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { roundRobinTurns: 2, assignedToday: 1 } }) }));
     expect(decision.candidates).toEqual([
-      { ownerId: 'ann', eligible: true, reason: 'Ann is eligible (weight 3, 2 leads so far, 1 of 50 today)' },
-      { ownerId: 'bob', eligible: true, reason: 'Bob is eligible (weight 1, 0 leads so far, 0 of 50 today)' },
+      { ownerId: 'ann', eligible: true, reason: 'Ann is eligible (weight 3, 2 round-robin turns so far, 1 of 50 today)' },
+      { ownerId: 'bob', eligible: true, reason: 'Bob is eligible (weight 1, 0 round-robin turns so far, 0 of 50 today)' },
     ]);
   });
 });
 
 describe('decideRoute: weighted round robin', () => {
-  it('picks the smallest (assignedTotal + 1) / weight', () => {
+  it('picks the smallest (roundRobinTurns + 1) / weight', () => {
     // ann: (5+1)/3 = 2, bob: (0+1)/1 = 1
-    expect(decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { assignedTotal: 5 } }) })).ownerId).toBe('bob');
+    expect(decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { roundRobinTurns: 5 } }) })).ownerId).toBe('bob');
     // ann: (4+1)/3 = 1.67, bob: (1+1)/1 = 2
-    expect(decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { assignedTotal: 4 }, bob: { assignedTotal: 1 } }) })).ownerId).toBe('ann');
+    expect(decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { roundRobinTurns: 4 }, bob: { roundRobinTurns: 1 } }) })).ownerId).toBe('ann');
   });
 
   it('breaks ties by owner id', () => {
     // ann: (2+1)/3 = 1, bob: (0+1)/1 = 1
-    expect(decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { assignedTotal: 2 } }) })).ownerId).toBe('ann');
+    expect(decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { roundRobinTurns: 2 } }) })).ownerId).toBe('ann');
   });
 
   it('gives a 3:1 team three leads in four when each decision is applied to the load', () => {
@@ -107,15 +107,15 @@ describe('decideRoute: weighted round robin', () => {
     for (let i = 0; i < 8; i++) {
       const { ownerId } = decideRoute(lead({ grade: 'A1' }), ctx({ load }));
       picks.push(ownerId);
-      const l = load.get(ownerId) ?? { assignedToday: 0, assignedTotal: 0 };
-      load.set(ownerId, { assignedToday: l.assignedToday + 1, assignedTotal: l.assignedTotal + 1 });
+      const l = load.get(ownerId) ?? { assignedToday: 0, roundRobinTurns: 0 };
+      load.set(ownerId, { assignedToday: l.assignedToday + 1, roundRobinTurns: l.roundRobinTurns + 1 });
     }
     expect(picks.filter((p) => p === 'ann')).toHaveLength(6);
     expect(picks.filter((p) => p === 'bob')).toHaveLength(2);
   });
 
   it('is pure: the same inputs give the same decision and the load is untouched', () => {
-    const load = loads({ ann: { assignedTotal: 7, assignedToday: 3 } });
+    const load = loads({ ann: { roundRobinTurns: 7, assignedToday: 3 } });
     const before = JSON.stringify([...load]);
     const first = decideRoute(lead({ grade: 'A1' }), ctx({ load }));
     expect(decideRoute(lead({ grade: 'A1' }), ctx({ load }))).toEqual(first);
@@ -148,7 +148,7 @@ describe('decideRoute: skipped owners', () => {
   });
 
   it('skips an owner who reached the daily cap, even with the lowest total', () => {
-    const decision = decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { assignedToday: 50, assignedTotal: 0 }, bob: { assignedTotal: 40 } }) }));
+    const decision = decideRoute(lead({ grade: 'A1' }), ctx({ load: loads({ ann: { assignedToday: 50, roundRobinTurns: 0 }, bob: { roundRobinTurns: 40 } }) }));
     expect(decision.ownerId).toBe('bob');
     expect(decision.reason).toContain('Ann has reached the daily cap of 50 leads');
   });
@@ -157,7 +157,7 @@ describe('decideRoute: skipped owners', () => {
     const decision = decideRoute(lead({ grade: 'A1' }), ctx({ excludeOwnerIds: ['ann'] }));
     expect(decision.ownerId).toBe('bob');
     expect(decision.candidates[0]?.reason).toBe('Ann is excluded from this routing (already had the lead)');
-    expect(decision.reason).toContain('Bob was picked as the only eligible owner in team Core (core) (weight 1, 0 leads so far).');
+    expect(decision.reason).toContain('Bob was picked as the only eligible owner in team Core (core) (weight 1, 0 round-robin turns so far).');
   });
 
   it('skips an owner whose territory does not cover the lead country', () => {

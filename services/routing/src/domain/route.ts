@@ -154,8 +154,8 @@ export function decideRoute(lead: RoutingLead, ctx: RouteContext): RouteDecision
         accountNote,
         ruleText,
         eligible.length === 1
-          ? `${chosen.name} was picked as the only eligible owner in team ${teamName} (weight ${chosen.weight}, ${load.assignedTotal} leads so far).`
-          : `${chosen.name} was picked by weighted round robin in team ${teamName}: weight ${chosen.weight} with ${load.assignedTotal} leads so far is the lowest load for their weight among ${eligible.length} eligible owners.`,
+          ? `${chosen.name} was picked as the only eligible owner in team ${teamName} (weight ${chosen.weight}, ${load.roundRobinTurns} round-robin turns so far).`
+          : `${chosen.name} was picked by weighted round robin in team ${teamName}: weight ${chosen.weight} with ${load.roundRobinTurns} round-robin turns so far is the lowest load for their weight among ${eligible.length} eligible owners.`,
         skipped.length ? `Skipped: ${skipped.join('; ')}.` : undefined,
       ]),
       candidates,

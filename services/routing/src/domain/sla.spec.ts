@@ -1,4 +1,4 @@
-import { isSlaBreached, needsSlaReroute, slaDueAt } from './sla.js';
+import { isSlaBreached, needsSlaReroute, planSlaReroute, rerouteExclusions, slaDueAt } from './sla.js';
 
 const team = { id: 'enterprise-na', name: 'Enterprise NA', slaMinutes: 30 };
 const assignedAt = new Date('2026-11-26T10:00:00Z');
@@ -40,5 +40,37 @@ describe('isSlaBreached and needsSlaReroute', () => {
     const late = { ...open, acceptedAt: minutes(45) };
     expect(isSlaBreached(late, minutes(60))).toBe(true);
     expect(needsSlaReroute(late, minutes(60))).toBe(false);
+  });
+});
+
+describe('slaDueAt with an override', () => {
+  it('replaces the team SLA with the override in seconds', () => {
+    expect(slaDueAt(assignedAt, team, 5)).toEqual(new Date('2026-11-26T10:00:05Z'));
+  });
+
+  it('refuses a non-positive override', () => {
+    expect(() => slaDueAt(assignedAt, team, 0)).toThrow(/slaOverrideSeconds/);
+  });
+});
+
+describe('planSlaReroute', () => {
+  const state = { ownerId: 'ann', previousOwnerIds: ['zoe'], assignedAt, slaDueAt: due };
+
+  it('excludes the current owner and everyone who had the lead before', () => {
+    expect(rerouteExclusions(state)).toEqual(['zoe', 'ann']);
+  });
+
+  it('moves a lapsed lead to a new owner and remembers the current one as previous, oldest first', () => {
+    expect(planSlaReroute(state, 'bob', minutes(31))).toEqual({ reroute: true, previousOwnerIds: ['zoe', 'ann'] });
+  });
+
+  it('leaves a lead that is not due yet or was accepted', () => {
+    expect(planSlaReroute(state, 'bob', minutes(29))).toMatchObject({ reroute: false, why: expect.stringContaining('not due') });
+    expect(planSlaReroute({ ...state, acceptedAt: minutes(40) }, 'bob', minutes(45))).toMatchObject({ reroute: false, why: expect.stringContaining('accepted') });
+  });
+
+  it('leaves the lead where it is when routing can only hand it back to someone who had it', () => {
+    expect(planSlaReroute(state, 'ann', minutes(31))).toMatchObject({ reroute: false, why: expect.stringContaining('no other owner') });
+    expect(planSlaReroute(state, 'zoe', minutes(31)).reroute).toBe(false);
   });
 });

@@ -1,0 +1,64 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { decideRoute, roundRobinClaim, type RouteDecision, type RoutingLead } from './domain/index.js';
+import { OwnerDirectory, type Directory } from './owner-directory.js';
+import { OwnerLoadStore } from './owner-load.store.js';
+import { RoutingConfigRegistry } from './routing-config.registry.js';
+
+export interface Decided {
+  decision: RouteDecision;
+  directory: Directory;
+}
+
+export const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Decides with the directory and counters in the store; `decideAndClaim` also takes the round-robin turn. */
+@Injectable()
+export class RouteDecider {
+  // Decisions of one replica take their turns one after another: they would otherwise all see the same
+  // counters, all pick the same owner and all but one lose the claim. Replicas still race each other,
+  // which the compare-and-increment in the store settles.
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    @Inject(OwnerDirectory) private readonly directory: OwnerDirectory,
+    @Inject(OwnerLoadStore) private readonly load: OwnerLoadStore,
+    @Inject(RoutingConfigRegistry) private readonly registry: RoutingConfigRegistry,
+  ) {}
+
+  /** What routing would decide now. Reads the counters, claims nothing. */
+  async preview(lead: RoutingLead, now: Date, excludeOwnerIds: readonly string[] = []): Promise<Decided> {
+    const directory = await this.directory.current();
+    return { decision: await this.decide(lead, directory, now, excludeOwnerIds).then((d) => d.decision), directory };
+  }
+
+  /** Decides and, for a rule decision, takes the owner's turn in the team's round robin. */
+  decideAndClaim(lead: RoutingLead, now: Date, excludeOwnerIds: readonly string[] = []): Promise<Decided> {
+    const run = this.queue.then(() => this.claimLoop(lead, now, excludeOwnerIds));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Counts a stored assignment against the owner's daily capacity; a rule decision's turn already counted it. */
+  async countAssignment(decision: RouteDecision, directory: Directory, now: Date): Promise<void> {
+    if (decision.via === 'RULE') return;
+    const teamId = directory.owners.find((o) => o.id === decision.ownerId)?.teamId ?? decision.teamId;
+    await this.load.countAssignment(decision.ownerId, teamId, utcDay(now));
+  }
+
+  private async claimLoop(lead: RoutingLead, now: Date, excludeOwnerIds: readonly string[]): Promise<Decided> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const directory = await this.directory.current();
+      const { decision, load } = await this.decide(lead, directory, now, excludeOwnerIds);
+      const claim = roundRobinClaim(decision, load);
+      if (!claim || (await this.load.claimTurn(claim, utcDay(now)))) return { decision, directory };
+    }
+    throw new Error('could not claim a round-robin turn: too much contention');
+  }
+
+  private async decide(lead: RoutingLead, directory: Directory, now: Date, excludeOwnerIds: readonly string[]) {
+    const { ruleSet, accountOwners } = this.registry.config;
+    const load = await this.load.loads(directory.owners, utcDay(now));
+    const decision = decideRoute(lead, { ruleSet, owners: directory.owners, teams: directory.teams, accountOwners, load, now, excludeOwnerIds });
+    return { decision, load };
+  }
+}
