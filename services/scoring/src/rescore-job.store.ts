@@ -75,7 +75,8 @@ export class RescoreJobStore {
       .limit(5)
       .lean<RescoreJobDoc[]>();
     for (const job of candidates) {
-      const leaseUntil = new Date(now.getTime() + leaseMs);
+      // From the moment of the claim, not of the search: a slow store must not shorten the lease.
+      const leaseUntil = new Date(Date.now() + leaseMs);
       const result = await this.jobs.updateOne(
         { _id: job._id, finished: false, leaseUntil: job.leaseUntil },
         { $set: { owner, leaseUntil } },

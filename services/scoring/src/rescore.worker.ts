@@ -30,7 +30,7 @@ export class RescoreWorker implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    void this.ruleSets.ready().then(
+    void this.ruleSets.loaded().then(
       () => {
         if (this.stopped) return;
         this.timer = setInterval(() => void this.tick(), this.options.rescorePollMs);

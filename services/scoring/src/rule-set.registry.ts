@@ -32,8 +32,7 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.initialized = this.store.store.ready().then(() => this.seed());
-    this.initialized.then(
+    void this.loaded().then(
       () => {
         this.timer = setInterval(() => void this.refresh().catch((err: Error) => this.logger.warn({ err: err.message }, 'active rule set not refreshed')), this.options.settingsRefreshMs);
         this.timer.unref();
@@ -46,19 +45,24 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
     );
   }
 
+  /** Resolves once the files are in the store and the active version is known, however long the store takes. */
+  loaded(): Promise<void> {
+    this.initialized ??= this.store.store.ready().then(() => this.seed());
+    return this.initialized;
+  }
+
   onModuleDestroy(): void {
     clearInterval(this.timer);
   }
 
-  /** Resolves once the files are in the store and the active version is known. */
+  /** As loaded(), but a caller with a deadline (an RPC, an event to retry) is told UNAVAILABLE instead of waiting on. */
   async ready(): Promise<void> {
-    if (!this.initialized) throw new UnavailableError('rule sets are not loaded yet');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new UnavailableError('rule sets are not loaded yet (store not reachable)')), READY_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.initialized, timeout]);
+      await Promise.race([this.loaded(), timeout]);
     } finally {
       clearTimeout(timer);
     }

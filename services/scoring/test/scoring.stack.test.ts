@@ -28,7 +28,7 @@ const NEXT = '2026-11-15.1';
 let service: RunningService;
 let nats: NatsClient;
 let scored: ScoredEvents;
-const client = createClient(scoring.ScoringService, grpcAddress('scoring', OFFSET), { timeoutMs: 5000 });
+const client = createClient(scoring.ScoringService, grpcAddress('scoring', OFFSET), { timeoutMs: 10_000 });
 
 beforeAll(async () => {
   nats = await connectNats(NAMESPACE);

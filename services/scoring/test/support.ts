@@ -81,9 +81,10 @@ export class ScoredEvents {
   private readonly subscription: Subscription;
 
   constructor(nats: NatsClient) {
-    this.subscription = nats.connection.subscribe(nats.topology.subject(SUBJECTS.leadScored));
+    const subscription = nats.connection.subscribe(nats.topology.subject(SUBJECTS.leadScored));
+    this.subscription = subscription;
     void (async () => {
-      for await (const msg of this.subscription) {
+      for await (const msg of subscription) {
         this.received.push({ eventId: msg.headers?.get('Leadmesh-Event-Id') ?? '', event: fromBinary(events.LeadScoredSchema, msg.data) });
       }
     })();
@@ -98,7 +99,7 @@ export class ScoredEvents {
   }
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {

@@ -17,7 +17,7 @@ export function readRuleSetDocument(text: string, source?: string): RuleSet {
   try {
     raw = parse(text, { uniqueKeys: true });
   } catch (error) {
-    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    const message = (error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error)).replace(/:\s*$/, '');
     throw new RuleSetError([`(document): not valid YAML: ${message}`], source);
   }
   return parseRuleSet(raw, source);
