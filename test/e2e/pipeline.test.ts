@@ -8,22 +8,25 @@ import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts'
 import { createClient } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { waitServing } from '../harness/health.ts';
-import { GRPC_PORTS, ROOT, SERVICES, startStack, stopStack, type RunningService } from '../harness/stack.ts';
+import { GRPC_PORTS, ROOT, SERVICES, allScopes, createStackAuth, startStack, stopStack, type RunningService } from '../harness/stack.ts';
 
 const JAEGER = 'http://127.0.0.1:16686';
 const addr = (s: keyof typeof GRPC_PORTS) => `127.0.0.1:${GRPC_PORTS[s]}`;
 
 let services: RunningService[] = [];
 let simulator: Awaited<ReturnType<typeof startCrmSimulator>>;
-const intakeClient = createClient(intake.IntakeService, addr('intake'));
-const scoringClient = createClient(scoring.ScoringService, addr('scoring'));
-const routingClient = createClient(routing.RoutingService, addr('routing'));
-const nurtureClient = createClient(nurture.NurtureService, addr('nurture'));
-const crmSyncClient = createClient(crmsync.CrmSyncService, addr('crm-sync'));
+// Authentication is on, as in production: a token with every scope for this test's calls.
+const auth = await createStackAuth();
+const token = await auth.token(await allScopes(), 'team:e2e');
+const intakeClient = createClient(intake.IntakeService, addr('intake'), { token });
+const scoringClient = createClient(scoring.ScoringService, addr('scoring'), { token });
+const routingClient = createClient(routing.RoutingService, addr('routing'), { token });
+const nurtureClient = createClient(nurture.NurtureService, addr('nurture'), { token });
+const crmSyncClient = createClient(crmsync.CrmSyncService, addr('crm-sync'), { token });
 
 beforeAll(async () => {
   simulator = await startCrmSimulator({ port: 8090, salesforceClientId: 'leadmesh-local', salesforceClientSecret: 'local-simulator-secret', hubspotToken: 'local-simulator-token' });
-  services = startStack();
+  services = startStack({ auth });
   await Promise.all(SERVICES.map((s) => waitServing(addr(s), 90_000)));
 }, 120_000);
 
@@ -100,7 +103,23 @@ describe('one lead end to end', () => {
     const crmRecords = (await simulator.records('salesforce')).filter((r: Record<string, unknown>) => JSON.stringify(r).includes(leadId));
     expect(crmRecords).toHaveLength(1);
 
-    // One trace, holding spans from all five services.
+    // One trace, holding spans from all five services: every hop of the lead's way.
+    const expectedOps = [
+      'intake grpc.leadmesh.intake.v1.IntakeService/SubmitLead',
+      'intake publish leadmesh.lead.received',
+      'scoring process leadmesh.lead.received',
+      'scoring publish leadmesh.lead.scored',
+      'routing process leadmesh.lead.scored',
+      'routing publish leadmesh.lead.routed',
+      'nurture process leadmesh.lead.routed',
+      'crm-sync process leadmesh.lead.routed',
+      'crm-sync publish leadmesh.crm.synced',
+    ];
+    for (const [svc, rpc] of [['intake', 'IntakeService/GetLead'], ['scoring', 'ScoringService/GetLeadScore'], ['routing', 'RoutingService/GetAssignment'], ['nurture', 'NurtureService/GetEnrollments']]) {
+      // crm-sync's own gRPC calls to the owning services, client side and server side.
+      expectedOps.push(`crm-sync grpc.leadmesh.${svc}.v1.${rpc}`, `${svc} grpc.leadmesh.${svc}.v1.${rpc}`);
+    }
+    let missing: string[] = [];
     const trace = await eventually(
       'the trace in Jaeger',
       async () => {
@@ -109,29 +128,18 @@ describe('one lead end to end', () => {
         const body = (await res.json()) as { data: Array<{ spans: JaegerSpan[]; processes: Record<string, { serviceName: string }> }> };
         const t = body.data?.[0];
         if (!t) return undefined;
-        const names = new Set(Object.values(t.processes).map((p) => p.serviceName));
-        return SERVICES.every((s) => names.has(s)) ? t : undefined;
+        const ops = new Set(t.spans.map((s) => `${t.processes[s.processID]!.serviceName} ${s.operationName}`));
+        missing = expectedOps.filter((op) => !ops.has(op));
+        return missing.length === 0 ? t : undefined;
       },
       45_000,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; missing spans: ${missing.join(', ')}`);
+    });
     expect(new Set(trace.spans.map((s) => s.traceID))).toEqual(new Set([traceId]));
     const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]!.serviceName;
     const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
-    const ops = trace.spans.map((s) => `${serviceOf(s)} ${s.operationName}`);
-
-    expect(ops).toContain('intake grpc.leadmesh.intake.v1.IntakeService/SubmitLead');
-    expect(ops).toContain('intake publish leadmesh.lead.received');
-    expect(ops).toContain('scoring process leadmesh.lead.received');
-    expect(ops).toContain('scoring publish leadmesh.lead.scored');
-    expect(ops).toContain('routing process leadmesh.lead.scored');
-    expect(ops).toContain('routing publish leadmesh.lead.routed');
-    expect(ops).toContain('nurture process leadmesh.lead.routed');
-    expect(ops).toContain('crm-sync process leadmesh.lead.routed');
-    // crm-sync's own gRPC calls to the owning services, client side and server side.
-    for (const [svc, rpc] of [['intake', 'IntakeService/GetLead'], ['scoring', 'ScoringService/GetLeadScore'], ['routing', 'RoutingService/GetAssignment'], ['nurture', 'NurtureService/GetEnrollments']]) {
-      expect(ops).toContain(`crm-sync grpc.leadmesh.${svc}.v1.${rpc}`);
-      expect(ops).toContain(`${svc} grpc.leadmesh.${svc}.v1.${rpc}`);
-    }
+    expect(new Set(Object.values(trace.processes).map((p) => p.serviceName))).toEqual(new Set([...SERVICES]));
     // Store spans from every service and the outbound CRM call.
     const isMongo = (span: JaegerSpan) => tag(span, 'db.system') === 'mongodb' || tag(span, 'db.system.name') === 'mongodb';
     for (const s of SERVICES) expect({ service: s, mongoSpans: trace.spans.some((span) => serviceOf(span) === s && isMongo(span)) }).toEqual({ service: s, mongoSpans: true });
@@ -156,7 +164,7 @@ describe('one lead end to end', () => {
 
 describe('the doors other teams and web forms use', () => {
   const bin = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'bin'], { encoding: 'utf8' }).trim();
-  const grpcurl = (...args: string[]) => execFileSync(join(bin, 'grpcurl'), ['-plaintext', ...args], { encoding: 'utf8' });
+  const grpcurl = (...args: string[]) => execFileSync(join(bin, 'grpcurl'), ['-plaintext', '-H', `authorization: Bearer ${token}`, ...args], { encoding: 'utf8' });
 
   it('lists every service and its RPCs through reflection, and each health check says SERVING', () => {
     const expected: Record<string, string[]> = {
@@ -191,7 +199,7 @@ describe('the doors other teams and web forms use', () => {
     const email = `form.${randomBytes(4).toString('hex')}@example.org`;
     const asJson = await fetch('http://127.0.0.1:8080/v1/leads', {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ contact: { email, lastName: 'Form', company: 'Form GmbH', country: 'DE' }, source: { formId: 'contact-sales' } }),
     });
     expect(asJson.status).toBe(201);
@@ -200,7 +208,7 @@ describe('the doors other teams and web forms use', () => {
 
     const asForm = await fetch('http://127.0.0.1:8080/v1/leads', {
       method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
       body: new URLSearchParams({ email: email.toUpperCase(), last_name: 'Form', company: 'Form GmbH', utm_source: 'newsletter', consent_email_marketing: 'on' }).toString(),
     });
     expect(asForm.status).toBe(201);
@@ -212,7 +220,7 @@ describe('the doors other teams and web forms use', () => {
   it('rejects hostile and invalid bodies naming the field, and stores nothing', async () => {
     const marker = `hostile.${randomBytes(4).toString('hex')}@example.org`;
     const post = (body: string, type = 'application/json') =>
-      fetch('http://127.0.0.1:8080/v1/leads', { method: 'POST', headers: { 'content-type': type }, body });
+      fetch('http://127.0.0.1:8080/v1/leads', { method: 'POST', headers: { 'content-type': type, authorization: `Bearer ${token}` }, body });
     const operator = await post(JSON.stringify({ contact: { email: { $gt: '' }, lastName: 'X' } }));
     expect(operator.status).toBe(400);
     expect(JSON.stringify(await operator.json())).toContain('contact.email');
@@ -233,7 +241,7 @@ describe('the doors other teams and web forms use', () => {
     const grpcInvalid = await intakeClient.submitLead({ contact: { email: 'nope', lastName: 'X' } }).catch((e) => e);
     expect(grpcInvalid.code).toBe(3);
     expect(grpcInvalid.details).toContain('contact.email');
-    const stored = await fetch('http://127.0.0.1:8080/v1/leads', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ contact: { email: marker, lastName: 'Clean', company: 'Clean Co' } }) });
+    const stored = await fetch('http://127.0.0.1:8080/v1/leads', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ contact: { email: marker, lastName: 'Clean', company: 'Clean Co' } }) });
     expect(((await stored.json()) as { outcome: string }).outcome).toBe('NEW_LEAD');
   });
 });

@@ -128,9 +128,9 @@ export interface StackAuth {
   token(scopes: string[], subject?: string): Promise<string>;
 }
 
-export async function createStackAuth(): Promise<StackAuth> {
+export async function createStackAuth(existing?: { kid: string; privateJwk: object; jwks: object }): Promise<StackAuth> {
   const { generateSigningKey, mintToken } = await import('../../packages/platform/dist/auth/tokens.js');
-  const key = await generateSigningKey();
+  const key = (existing as Awaited<ReturnType<typeof generateSigningKey>>) ?? (await generateSigningKey());
   const perService: StackAuth['perService'] = {};
   // crm-sync reads every service's part of a lead; no service needs more than leads:read.
   for (const name of SERVICES) {
@@ -141,4 +141,15 @@ export async function createStackAuth(): Promise<StackAuth> {
     perService,
     token: (scopes, subject = 'team:test') => mintToken(key, { subject, scopes, expiresIn: '1h' }),
   };
+}
+
+/** Every scope any RPC requires, read from the contracts. */
+export async function allScopes(): Promise<string[]> {
+  const { getOption } = await import('@bufbuild/protobuf');
+  const { auth, intake, scoring, routing, nurture, crmsync } = await import('../../packages/contracts/dist/index.js');
+  const scopes = new Set<string>();
+  for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService]) {
+    for (const method of api.methods) scopes.add(getOption(method, auth.required_scope));
+  }
+  return [...scopes].filter(Boolean).sort();
 }

@@ -6,11 +6,22 @@ import { createClient } from '../../packages/platform/dist/index.js';
 import { crmsync, intake } from '../../packages/contracts/dist/index.js';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { waitServing } from './health.ts';
-import { grpcAddress, SERVICES, startStack, stopStack, ROOT } from './stack.ts';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { generateSigningKey } from '../../packages/platform/dist/index.js';
+import { allScopes, createStackAuth, grpcAddress, SERVICES, startStack, stopStack, ROOT } from './stack.ts';
 
 const logDir = `${ROOT}/.cache/logs`;
+// A local signing key, made once and kept in .cache/auth (git-ignored), so tokens survive restarts.
+const authDir = `${ROOT}/.cache/auth`;
+if (!existsSync(`${authDir}/signing.json`)) {
+  mkdirSync(authDir, { recursive: true });
+  writeFileSync(`${authDir}/signing.json`, JSON.stringify(await generateSigningKey()), { mode: 0o600 });
+}
+const auth = await createStackAuth(JSON.parse(readFileSync(`${authDir}/signing.json`, 'utf8')));
+const devToken = await auth.token(await allScopes(), 'team:local-developer');
+writeFileSync(`${authDir}/dev-token`, devToken, { mode: 0o600 });
 const simulator = await startCrmSimulator({ port: 8090, salesforceClientId: 'leadmesh-local', salesforceClientSecret: 'local-simulator-secret', hubspotToken: 'local-simulator-token' });
-const services = startStack({ logDir });
+const services = startStack({ logDir, auth });
 const stop = async () => {
   console.log('\nstopping the services...');
   await stopStack(services);
@@ -26,7 +37,7 @@ console.log(`all five services are SERVING (logs in ${logDir})`);
 const traceId = randomBytes(16).toString('hex');
 const metadata = new Metadata();
 metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
-const client = createClient(intake.IntakeService, grpcAddress('intake'));
+const client = createClient(intake.IntakeService, grpcAddress('intake'), { token: devToken });
 const submitted = await client.submitLead(
   {
     idempotencyKey: `sample-${traceId}`,
@@ -39,7 +50,7 @@ const submitted = await client.submitLead(
 );
 console.log(`sample lead ${submitted.leadId} submitted`);
 
-const crmSync = createClient(crmsync.CrmSyncService, grpcAddress('crm-sync'));
+const crmSync = createClient(crmsync.CrmSyncService, grpcAddress('crm-sync'), { token: devToken });
 for (let i = 0; i < 100; i++) {
   const { record } = await crmSync.getSyncStatus({ leadId: submitted.leadId }).catch(() => ({ record: undefined }));
   if (record?.status === crmsync.SyncStatus.SYNCED) {
@@ -50,5 +61,6 @@ for (let i = 0; i < 100; i++) {
 }
 console.log(`its trace:   http://127.0.0.1:16686/trace/${traceId}`);
 console.log('Jaeger UI:   http://127.0.0.1:16686   Mailpit: http://127.0.0.1:8025   intake gRPC 127.0.0.1:50051, web form http://127.0.0.1:8080/v1/leads');
+console.log(`a token with every scope: ${authDir}/dev-token   (grpcurl -H "authorization: Bearer $(cat .cache/auth/dev-token)" ...)`);
 console.log('running; Ctrl-C to stop');
 setInterval(() => undefined, 60_000);

@@ -15,7 +15,8 @@ export class LeadSources implements OnModuleDestroy {
   readonly nurture;
 
   constructor(@Inject(CONFIG) config: PlatformConfig) {
-    const options = { timeoutMs: config.rpcDeadlineMs };
+    // crm-sync calls as itself: its own identity token (LEADMESH_SERVICE_TOKEN) carries leads:read.
+    const options = { timeoutMs: config.rpcDeadlineMs, token: config.serviceToken };
     this.intake = createClient(intake.IntakeService, config.peer('intake'), options);
     this.scoring = createClient(scoring.ScoringService, config.peer('scoring'), options);
     this.routing = createClient(routing.RoutingService, config.peer('routing'), options);
