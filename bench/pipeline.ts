@@ -70,7 +70,8 @@ export interface PipelineMode {
   memorySteady?: Partial<Record<Service, Memory>>;
   memoryEnd?: Partial<Record<Service, Memory>>;
   hops?: HopReport;
-  hopsFromRate?: number;
+  /** Which phase the span sample comes from. */
+  hopsFrom?: string;
   error?: string;
   logDir: string;
 }
@@ -171,13 +172,16 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
     await closedLoopE2E(8, { warmupMs: 0, durationMs: plan.warmupMs, drainMs: 10_000 }, kind, tracker, submit);
 
     log('  highest sustainable rate (closed loop, end to end):');
+    const ceilingFrom = Date.now();
     mode.ceiling = await findCeiling(plan.ceilingWindows, plan.ceilingRun, kind, tracker, submit, log);
     const ceiling = mode.ceiling.throughputPerSecond;
 
     // Half the ceiling shows latency with headroom, whatever this machine manages.
     const half = Math.round(ceiling / 2);
     const rates = [...new Set([...plan.fixedRates, ...(half >= 2 ? [half] : [])])].sort((a, b) => a - b);
-    let hopsWindow: { rate: number; from: number; to: number } | undefined;
+    // The spans of the half-ceiling phase, or of the ceiling search when no fixed rate could run.
+    let hopsWindow: { phase: string; from: number; to: number } = { phase: 'the ceiling search', from: ceilingFrom, to: Date.now() };
+    let fixedRun = false;
     for (const rate of rates) {
       if (rate > ceiling * 0.95) {
         mode.fixedRates.push({ rate, skipped: `above the ${ceiling}/s the pipeline sustained closed loop` });
@@ -206,14 +210,15 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
       });
       const l = summarize(r.latency);
       log(`  ${rate}/s: ${sustained ? 'sustained' : 'NOT sustained'}, ${Math.round(r.throughputPerSecond)}/s synced, p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms${r.abandoned ? ` (${r.abandoned})` : ''}${r.lost ? `, ${r.lost} not synced in time` : ''}`);
-      if (rate === half || !hopsWindow) hopsWindow = { rate, from, to };
+      if (rate === half || !fixedRun) hopsWindow = { phase: `the ${rate}/s phase`, from, to };
+      fixedRun = true;
     }
     mode.memorySteady = memoryOfStack(services);
-    if (tracing && hopsWindow) {
+    if (tracing) {
       await new Promise((r) => setTimeout(r, 3000));
       mode.hops = await hopReport(NAMESPACE, hopsWindow.from, hopsWindow.to, plan.jaegerTraces);
-      mode.hopsFromRate = hopsWindow.rate;
-      log(`  spans: ${mode.hops.completeTraces}/${mode.hops.traces} complete traces from the ${hopsWindow.rate}/s phase${mode.hops.error ? ` (${mode.hops.error})` : ''}`);
+      mode.hopsFrom = hopsWindow.phase;
+      log(`  spans: ${mode.hops.completeTraces}/${mode.hops.traces} complete traces from ${hopsWindow.phase}${mode.hops.error ? ` (${mode.hops.error})` : ''}`);
     }
 
     const s = await closedLoopCalls(plan.submitRun, kind, () => client.submitLead(contactSalesLead(prefix, seq++)));

@@ -1,6 +1,7 @@
 // The results: every figure as JSON, and the markdown summary set against the issue's targets.
 import type { ChainBaseline, EchoBaseline } from './baselines.ts';
 import type { PipelineMode } from './pipeline.ts';
+import type { LatencySummary } from './histogram.ts';
 import type { Stat } from './spans.ts';
 
 export interface Machine {
@@ -88,6 +89,8 @@ export function computeTargets(r: Results): Target[] {
 const mark = (met: boolean | null) => (met === null ? 'not measured' : met ? 'met' : '**not met**');
 const row = (cells: Array<string | number | undefined>) => `| ${cells.map((c) => (c === undefined ? '' : String(c))).join(' | ')} |`;
 const statCells = (s: Stat) => [s.n, s.meanMs, s.p50Ms, s.p90Ms];
+/** Latency figures, or dashes when no lead or call completed inside the measured window. */
+const lat = (l: LatencySummary | undefined) => (l && l.count ? [l.p50, l.p90, l.p99, l.max] : ['-', '-', '-', '-']);
 
 function modeSection(name: string, mode: PipelineMode | undefined): string[] {
   if (!mode) return [`### ${name}`, '', 'not run', ''];
@@ -96,7 +99,7 @@ function modeSection(name: string, mode: PipelineMode | undefined): string[] {
   if (mode.ceiling) {
     out.push(`Highest sustainable rate: **${mode.ceiling.throughputPerSecond} leads/s** synced (closed loop, best at ${mode.ceiling.bestInFlight} leads in flight end to end).`, '');
     out.push(row(['leads in flight', 'synced/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'errors']), row(['---:', '---:', '---:', '---:', '---:', '---:', '---:']));
-    for (const s of mode.ceiling.steps) out.push(row([s.inFlight, s.throughputPerSecond, s.latency.p50, s.latency.p90, s.latency.p99, s.latency.max, s.errors + s.lost]));
+    for (const s of mode.ceiling.steps) out.push(row([s.inFlight, s.throughputPerSecond, ...lat(s.latency), s.errors + s.lost]));
     out.push('');
   }
   if (mode.fixedRates.length) {
@@ -104,11 +107,11 @@ function modeSection(name: string, mode: PipelineMode | undefined): string[] {
     out.push(row(['offered leads/s', 'synced/s', 'sustained', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'sent', 'not synced']), row(['---:', '---:', ':---:', '---:', '---:', '---:', '---:', '---:', '---:']));
     for (const f of mode.fixedRates) {
       if (f.skipped) out.push(row([f.rate, '', 'skipped', '', '', '', '', '', f.skipped]));
-      else out.push(row([f.rate, f.throughputPerSecond, f.sustained ? 'yes' : `no${f.abandoned ? ` (${f.abandoned})` : ''}`, f.latency?.p50, f.latency?.p90, f.latency?.p99, f.latency?.max, f.sent, (f.lost ?? 0) + (f.errors ?? 0)]));
+      else out.push(row([f.rate, f.throughputPerSecond, f.sustained ? 'yes' : `no${f.abandoned ? ` (${f.abandoned})` : ''}`, ...lat(f.latency), f.sent, (f.lost ?? 0) + (f.errors ?? 0)]));
     }
     out.push('');
   }
-  if (mode.submitLead) out.push(`SubmitLead alone (${mode.submitLead.inFlight} calls in flight, the pipeline consuming behind it): **${mode.submitLead.ratePerSecond} calls/s**, p50 ${mode.submitLead.latency.p50} ms, p99 ${mode.submitLead.latency.p99} ms${mode.submitLead.errors ? `, ${mode.submitLead.errors} errors (${mode.submitLead.firstError})` : ''}.`, '');
+  if (mode.submitLead) out.push(`SubmitLead alone (${mode.submitLead.inFlight} calls in flight, the pipeline consuming behind it): **${mode.submitLead.ratePerSecond} calls/s**, p50 ${lat(mode.submitLead.latency)[0]} ms, p99 ${lat(mode.submitLead.latency)[2]} ms${mode.submitLead.errors ? `, ${mode.submitLead.errors} errors (${mode.submitLead.firstError})` : ''}.`, '');
   return out;
 }
 
@@ -135,9 +138,9 @@ export function markdown(r: Results): string {
     '',
     row(['baseline', 'rate', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms']),
     row(['---', '---:', '---:', '---:', '---:', '---:']),
-    echo ? row([`bare grpc-js unary echo (SubmitLead messages, ${echo.inFlight} in flight)`, `${echo.ratePerSecond} calls/s`, echo.latency.p50, echo.latency.p90, echo.latency.p99, echo.latency.max]) : row(['bare grpc-js echo', 'not measured']),
+    echo ? row([`bare grpc-js unary echo (SubmitLead messages, ${echo.inFlight} in flight)`, `${echo.ratePerSecond} calls/s`, ...lat(echo.latency)]) : row(['bare grpc-js echo', 'not measured']),
     ...(chain
-      ? chain.steps.map((s) => row([`bare JetStream chain, ${chain.hops} stream hops, ${s.inFlight} in flight`, `${s.throughputPerSecond} msgs/s`, s.latency.p50, s.latency.p90, s.latency.p99, s.latency.max]))
+      ? chain.steps.map((s) => row([`bare JetStream chain, ${chain.hops} stream hops, ${s.inFlight} in flight`, `${s.throughputPerSecond} msgs/s`, ...lat(s.latency)]))
       : [row(['bare JetStream chain', 'not measured'])]),
     '',
     ...r.baselines.errors.map((e) => `**Baseline failed:** ${e}`),
@@ -162,7 +165,7 @@ export function markdown(r: Results): string {
   ];
   const hops = on?.hops;
   if (hops) {
-    out.push('## Where the time goes (from the spans)', '', `${hops.completeTraces} complete traces of ${hops.traces} sampled from the ${on?.hopsFromRate}/s phase with tracing on.${hops.error ? ` ${hops.error}.` : ''}`, '');
+    out.push('## Where the time goes (from the spans)', '', `${hops.completeTraces} complete traces of ${hops.traces} sampled from ${on?.hopsFrom} with tracing on.${hops.error ? ` ${hops.error}.` : ''}`, '');
     if (hops.endToEnd) out.push(`In-trace SubmitLead start to crm.synced published: mean ${hops.endToEnd.meanMs} ms, p50 ${hops.endToEnd.p50Ms} ms, p90 ${hops.endToEnd.p90Ms} ms.`, '');
     const table = (title: string, stats: Record<string, Stat>) => {
       if (!Object.keys(stats).length) return;
