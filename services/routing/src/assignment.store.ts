@@ -5,6 +5,7 @@ import {
   appliedEventsFields,
   applyEventOnce,
   defineModel,
+  isDuplicateKey,
   outboxEntrySchema,
   type AppliedEvents,
   type Change,
@@ -50,14 +51,24 @@ const assignmentSchema = new Schema<AssignmentDoc>(
   { versionKey: false, minimize: false },
 );
 
+/** Which replica re-routes a lead at one step of its SLA: lead id | step | lease window. */
+interface SlaClaimDoc {
+  _id: string;
+  leadId: string;
+  at: Date;
+}
+const slaClaimSchema = new Schema<SlaClaimDoc>({ _id: String, leadId: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
+
 const KEEP_HISTORY = 20;
 
 @Injectable()
 export class AssignmentStore {
   readonly assignments: Model<AssignmentDoc>;
+  private readonly claims: Model<SlaClaimDoc>;
 
   constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
     this.assignments = defineModel(store, 'Assignment', assignmentSchema, 'assignments');
+    this.claims = defineModel(store, 'SlaClaim', slaClaimSchema, 'sla_claims');
     outbox.track(this.assignments);
   }
 
@@ -98,22 +109,27 @@ export class AssignmentStore {
   }
 
   /**
-   * Claims one lead's SLA re-route for this replica: a compare-and-set on the revision that also
-   * pushes the next check out by a lease, so exactly one replica re-routes it and a replica that dies
-   * half-way leaves it to be picked up again after the lease. Returns the claimed revision.
+   * Claims one lead's SLA re-route for this replica by inserting a claim keyed by lead, re-route step
+   * and lease window: the unique key lets exactly one replica win (a conditional update does not on
+   * FerretDB), and a replica that dies half-way leaves the lead to whoever claims the next window.
    */
-  async claimSlaCheck(doc: AssignmentDoc, now: Date, leaseMs: number): Promise<number | undefined> {
-    const result = await this.assignments.updateOne(
-      { _id: doc._id, revision: doc.revision, nextSlaCheckAt: { $lte: now }, acceptedAt: null },
-      { $set: { nextSlaCheckAt: new Date(now.getTime() + leaseMs) }, $inc: { revision: 1 } },
-    );
-    return result.modifiedCount === 1 ? doc.revision + 1 : undefined;
+  async claimSlaCheck(doc: AssignmentDoc, now: Date, leaseMs: number): Promise<boolean> {
+    const step = doc.previousOwnerIds?.length ?? 0;
+    const window = Math.floor((now.getTime() - new Date(doc.slaDueAt ?? now).getTime()) / leaseMs);
+    try {
+      await this.claims.create({ _id: `${doc._id}|${step}|${window}`, leadId: doc._id, at: now });
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
+    await this.assignments.updateOne({ _id: doc._id, ownerId: doc.ownerId }, { $set: { nextSlaCheckAt: new Date(now.getTime() + leaseMs) } });
+    return true;
   }
 
-  /** Stops SLA checks for a lead nobody else can take, unless something changed it since the claim. */
-  async stopSlaChecks(leadId: string, revision: number, why: string): Promise<void> {
+  /** Stops SLA checks for a lead nobody else can take, unless it moved or was accepted since. */
+  async stopSlaChecks(leadId: string, ownerId: string, why: string): Promise<void> {
     await this.assignments.updateOne(
-      { _id: leadId, revision },
+      { _id: leadId, ownerId, acceptedAt: null },
       {
         $set: { nextSlaCheckAt: null },
         $inc: { revision: 1 },

@@ -39,10 +39,9 @@ export class RouteDecider {
   }
 
   /** Counts a stored assignment against the owner's daily capacity; a rule decision's turn already counted it. */
-  async countAssignment(decision: RouteDecision, directory: Directory, now: Date): Promise<void> {
+  async countAssignment(decision: RouteDecision, now: Date): Promise<void> {
     if (decision.via === 'RULE') return;
-    const teamId = directory.owners.find((o) => o.id === decision.ownerId)?.teamId ?? decision.teamId;
-    await this.load.countAssignment(decision.ownerId, teamId, utcDay(now));
+    await this.load.countAssignment(decision.ownerId, utcDay(now));
   }
 
   private async claimLoop(lead: RoutingLead, now: Date, excludeOwnerIds: readonly string[]): Promise<Decided> {

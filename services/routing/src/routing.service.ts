@@ -79,7 +79,7 @@ export class RoutingService {
             ],
           },
     );
-    if (result === 'applied') await this.decider.countAssignment(decision, directory, now);
+    if (result === 'applied') await this.decider.countAssignment(decision, now);
     this.metrics.leadFinished();
   }
 

@@ -58,9 +58,8 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async reroute(doc: AssignmentDoc, now: Date): Promise<boolean> {
-    if (!doc.ownerId || !doc.slaDueAt || !doc.lead) return false;
-    const claimed = await this.store.claimSlaCheck(doc, now, this.sla.leaseMs);
-    if (claimed === undefined) return false; // another replica has it, or the owner just accepted
+    if (!doc.ownerId || !doc.slaDueAt || !doc.lead || doc.acceptedAt) return false;
+    if (!(await this.store.claimSlaCheck(doc, now, this.sla.leaseMs))) return false; // another replica has it
 
     const state: SlaState = { ownerId: doc.ownerId, previousOwnerIds: doc.previousOwnerIds ?? [], assignedAt: now, slaDueAt: new Date(doc.slaDueAt) };
     // Only a rule decision takes a round-robin turn, and it never picks an excluded owner, so a
@@ -68,7 +67,7 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
     const { decision, directory } = await this.decider.decideAndClaim(doc.lead, now, rerouteExclusions(state));
     const plan = planSlaReroute(state, decision.ownerId, now);
     if (!plan.reroute) {
-      await this.store.stopSlaChecks(doc._id, claimed, plan.why);
+      await this.store.stopSlaChecks(doc._id, doc.ownerId, plan.why);
       this.logger.info({ leadId: doc._id, ownerId: doc.ownerId, why: plan.why }, 'SLA lapsed but the lead stays');
       return false;
     }
@@ -82,7 +81,8 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
     const assignmentJson = toJson(routing.AssignmentSchema, assignment) as Record<string, unknown>;
     const reroutes = plan.previousOwnerIds.length;
     const result = await this.store.apply(doc._id, `sla-reroute:${doc._id}:${reroutes}`, (current) =>
-      current?.revision !== claimed
+      // Accepted or moved since the scan: nothing to do.
+      !current || current.ownerId !== doc.ownerId || current.acceptedAt || (current.previousOwnerIds?.length ?? 0) !== state.previousOwnerIds.length
         ? null
         : {
             set: {
@@ -114,7 +114,7 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
           },
     );
     if (result !== 'applied') return false;
-    await this.decider.countAssignment(decision, directory, now);
+    await this.decider.countAssignment(decision, now);
     this.logger.info({ leadId: doc._id, from: doc.ownerId, to: decision.ownerId }, 'lead re-routed after its SLA lapsed');
     return true;
   }
