@@ -247,7 +247,7 @@ describe('activation and rollback', () => {
     // A quiet lead's fit, engagement and grade are the same under both versions: nothing to announce.
     for (const id of quiet) expect(scored.forLead(id).filter((e) => e.score?.ruleSetVersion === NEXT)).toHaveLength(0);
     expect((await client.listRuleSets({})).activeVersion).toBe(NEXT);
-  });
+  }, 90_000);
 
   it(`activating ${INITIAL} again rolls back: stored leads are rescored with it`, async () => {
     const { rescore } = await client.activateRuleSet({ version: INITIAL });
@@ -262,5 +262,5 @@ describe('activation and rollback', () => {
     );
     expect(back.becameMql).toBe(false);
     expect((await client.listRuleSets({})).activeVersion).toBe(INITIAL);
-  });
+  }, 90_000);
 });
