@@ -15,7 +15,8 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'leadmesh-cli-'));
-  stack = await startClientsStack(NAMESPACE, PORT_OFFSET, {
+  // An operator's token: everything the CLI does.
+  stack = await startClientsStack(NAMESPACE, PORT_OFFSET, ['leads:submit', 'leads:read', 'crm:replay', 'rules:admin'], {
     SCORING_ACTIVE_RULE_SET: INITIAL,
     SCORING_SETTINGS_REFRESH_MS: '300',
     SCORING_RESCORE_POLL_MS: '200',
@@ -118,6 +119,13 @@ describe('leadmesh', () => {
     expect(after.stdout).toMatch(new RegExp(`^\\*\\s+${version.replace('.', '\\.')}\\s`, 'm'));
     expect(after.stdout).toContain(`active: ${version}`);
   }, 60_000);
+
+  it('names the missing scope when the operator’s token does not carry it', async () => {
+    const readOnly = await stack.token(['leads:read']);
+    const denied = await leadmeshCli(['rules', 'list'], { ...stack.env, LEADMESH_TOKEN: readOnly });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^leadmesh: PERMISSION_DENIED: .*rules:admin/m);
+  });
 
   it('reads a missing rule file as the operator’s mistake', async () => {
     const missing = await cli('rules', 'publish', join(dir, 'nope.yaml'));

@@ -11,4 +11,5 @@ export const SUBJECTS = {
   crmSynced: 'leadmesh.crm.synced',
   crmSyncFailed: 'leadmesh.crm.sync_failed',
   contactErased: 'leadmesh.contact.erased',
+  erasureCompleted: 'leadmesh.erasure.completed',
 } as const;

@@ -18,3 +18,4 @@ export * from './mongo/apply-once.js';
 export * from './auth/authenticator.js';
 export * from './auth/rate-limit.js';
 export * from './auth/tokens.js';
+export * from './mongo/erasures.js';

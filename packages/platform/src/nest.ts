@@ -23,6 +23,7 @@ import { EventPublisher } from './nats/publisher.js';
 import { GrpcServer } from './grpc/server.js';
 import { Outbox } from './outbox.js';
 import { Authenticator } from './auth/authenticator.js';
+import { Erasures } from './mongo/erasures.js';
 import { stopTelemetry } from './telemetry/start.js';
 
 export const CONFIG = Symbol('leadmesh.config');
@@ -81,6 +82,10 @@ export class PlatformModule {
     const store = new MongoStore(config.mongoUrl, config.mongoDatabase, logger);
     const publisher = new EventPublisher(nats);
     const authenticator = new Authenticator();
+    const outbox = new Outbox(publisher, nats, metrics, logger);
+    const consumers = new EventConsumers(nats, metrics, logger);
+    const erasures = new Erasures(store, outbox, service);
+    consumers.skipErasedLeads((leadId) => erasures.isErased(leadId));
     const providers = [
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: logger },
@@ -88,10 +93,11 @@ export class PlatformModule {
       { provide: NatsClient, useValue: nats },
       { provide: MongoStore, useValue: store },
       { provide: EventPublisher, useValue: publisher },
-      { provide: EventConsumers, useValue: new EventConsumers(nats, metrics, logger) },
+      { provide: EventConsumers, useValue: consumers },
       { provide: Authenticator, useValue: authenticator },
+      { provide: Erasures, useValue: erasures },
       { provide: GrpcServer, useValue: new GrpcServer(logger, metrics, authenticator) },
-      { provide: Outbox, useValue: new Outbox(publisher, nats, metrics, logger) },
+      { provide: Outbox, useValue: outbox },
       PlatformLifecycle,
     ];
     return {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { EventConsumers, type EventContext } from '@leadmesh/platform';
+import { Erasures, EventConsumers, type EventContext } from '@leadmesh/platform';
 import { CrmSyncService } from './crm-sync.service.js';
 
 export interface CrmRetryPolicy {
@@ -30,9 +30,11 @@ export class CrmSyncConsumer implements OnModuleInit {
   constructor(
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(CrmSyncService) private readonly crmSync: CrmSyncService,
+    @Inject(Erasures) private readonly erasures: Erasures,
   ) {}
 
   onModuleInit(): void {
+    this.erasures.register(this.consumers, (leadId) => this.crmSync.forget(leadId));
     const retry = retryPolicyFromEnv(process.env);
     // On the last delivery a failure is given up into crm-sync's own dead letters instead of thrown.
     const lastTry = (ctx: EventContext) => ctx.deliveryCount >= retry.maxDeliver;

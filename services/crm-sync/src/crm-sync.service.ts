@@ -6,6 +6,7 @@ import { crmsync, type events } from '@leadmesh/contracts';
 import { InvalidArgumentError, LOGGER, NotFoundError, type EventContext, type Logger } from '@leadmesh/platform';
 import { DeadLetterStore, type DeadLetterEntry } from './dead-letter.store.js';
 import { LeadSync, type SyncCause, type SyncOutcome } from './lead-sync.js';
+import { CrmGateway } from './crm.gateway.js';
 import { SyncStore, type SyncRecordDoc } from './sync.store.js';
 
 const STATUS = { PENDING: crmsync.SyncStatus.PENDING, SYNCED: crmsync.SyncStatus.SYNCED, FAILED: crmsync.SyncStatus.FAILED } as const;
@@ -26,8 +27,21 @@ export class CrmSyncService {
     @Inject(SyncStore) private readonly store: SyncStore,
     @Inject(DeadLetterStore) private readonly deadLetters: DeadLetterStore,
     @Inject(LeadSync) private readonly sync: LeadSync,
+    @Inject(CrmGateway) private readonly gateway: CrmGateway,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /**
+   * Right to erasure: the CRM record goes through the adapter (a CRM outage is retried like any
+   * other), then crm-sync's own record and dead letter.
+   */
+  async forget(leadId: string): Promise<void> {
+    const record = await this.store.find(leadId);
+    await this.gateway.crm.deleteLead(leadId, record?.crmId || undefined);
+    await this.deadLetters.remove(leadId);
+    await this.store.forget(leadId);
+    this.logger.info({ leadId }, 'lead erased from the CRM and crm-sync');
+  }
 
   async getSyncStatus(leadId: string): Promise<MessageInitShape<typeof crmsync.SyncRecordSchema>> {
     const doc = await this.store.find(leadId);

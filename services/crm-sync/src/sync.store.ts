@@ -59,6 +59,10 @@ export class SyncStore {
     outbox.track(this.records);
   }
 
+  async forget(leadId: string): Promise<void> {
+    await this.records.deleteOne({ _id: leadId });
+  }
+
   find(leadId: string) {
     return this.records.findById(leadId).lean<SyncRecordDoc>();
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { intake } from '@leadmesh/contracts';
 import { GrpcServer } from '@leadmesh/platform';
 import { IntakeService } from './intake.service.js';
+import { JourneyService } from './journey.service.js';
 
 /** IntakeService over gRPC: translate and delegate. */
 @Injectable()
@@ -9,6 +10,7 @@ export class IntakeGrpc implements OnModuleInit {
   constructor(
     @Inject(GrpcServer) private readonly grpc: GrpcServer,
     @Inject(IntakeService) private readonly intake: IntakeService,
+    @Inject(JourneyService) private readonly journeys: JourneyService,
   ) {}
 
   onModuleInit(): void {
@@ -16,6 +18,9 @@ export class IntakeGrpc implements OnModuleInit {
       submitLead: (request) => this.intake.submitLead(request, 'grpc'),
       recordActivity: (request) => this.intake.recordActivity(request),
       getLead: async (request) => ({ lead: await this.intake.getLead(request.leadId) }),
+      getLeadJourney: (request) => this.journeys.getLeadJourney(request.leadId),
+      eraseContact: (request) => this.intake.eraseContact(request.email),
+      getErasure: (request) => this.intake.getErasure(request.erasureId),
     });
   }
 }

@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '@leadmesh/platform';
+import { ErasureStore } from './erasure.store.js';
+import { IntakeConsumer } from './intake.consumer.js';
 import { IntakeGrpc } from './intake.grpc.js';
+import { JourneyService } from './journey.service.js';
+import { MeshClients } from './mesh.clients.js';
 import { IntakeService } from './intake.service.js';
 import { LeadStore } from './lead.store.js';
 import { WebFormController } from './web-form.controller.js';
@@ -8,6 +12,6 @@ import { WebFormController } from './web-form.controller.js';
 @Module({
   imports: [PlatformModule.forService('intake')],
   controllers: [WebFormController],
-  providers: [LeadStore, IntakeService, IntakeGrpc],
+  providers: [LeadStore, ErasureStore, MeshClients, IntakeService, JourneyService, IntakeGrpc, IntakeConsumer],
 })
 export class IntakeModule {}

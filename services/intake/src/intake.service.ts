@@ -1,11 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, intake, lead } from '@leadmesh/contracts';
 import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, encodeEvent, type Logger } from '@leadmesh/platform';
 import { findSubmissionInjection } from './domain/violations.js';
-import { contactViolations, normaliseContact } from './domain/normalise.js';
+import { contactViolations, normaliseContact, normaliseEmail } from './domain/normalise.js';
+import { ErasureStore } from './erasure.store.js';
 import { LeadStore, type SubmissionDoc } from './lead.store.js';
 
 type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
@@ -20,6 +22,7 @@ const OUTCOME = {
 export class IntakeService {
   constructor(
     @Inject(LeadStore) private readonly store: LeadStore,
+    @Inject(ErasureStore) private readonly erasures: ErasureStore,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -79,6 +82,9 @@ export class IntakeService {
       channel,
       outcome: created ? 'NEW_LEAD' : 'EXISTING_CONTACT',
       receivedAt,
+      source: toJson(lead.SourceSchema, profile.source ?? create(lead.SourceSchema)) as Record<string, unknown>,
+      consent: toJson(lead.ConsentSchema, profile.consent ?? create(lead.ConsentSchema)) as Record<string, unknown>,
+      traceId: trace.getActiveSpan()?.spanContext().traceId,
       outbox: [
         encodeEvent(SUBJECTS.leadReceived, events.LeadReceivedSchema, {
           eventId: `lead.received:${submissionId}`,
@@ -147,6 +153,61 @@ export class IntakeService {
       submissionCount,
       lastSubmittedAt: timestampFromDate(contact.lastSubmittedAt),
     });
+  }
+
+  /**
+   * Right to erasure. The request is stored first, with its contact.erased event (outbox), so a
+   * crash half-way is finished by a retry; intake's own data goes next; the other services follow
+   * the event and report back. What stays is a keyed hash of the address, never the address.
+   */
+  async eraseContact(email: string): Promise<MessageInitShape<typeof intake.EraseContactResponseSchema>> {
+    const emailHash = createHmac('sha256', process.env.ERASURE_HASH_KEY ?? 'leadmesh-erasure').update(normaliseEmail(email)).digest('hex');
+    const leadId = (await this.store.findContactByEmail(normaliseEmail(email)))?._id;
+    const prior = await this.erasures.findByEmailHash(emailHash);
+    // Asking again finishes the same erasure rather than starting a second one.
+    const erasure = prior && (!leadId || prior.leadId === leadId) ? prior : undefined;
+    const erasureId = erasure?._id ?? `erasure-${randomUUID()}`;
+    const requestedAt = erasure?.requestedAt ?? new Date();
+    const targetLead = leadId ?? erasure?.leadId;
+    if (!erasure) {
+      await this.erasures.insert({
+        _id: erasureId,
+        emailHash,
+        leadId: targetLead,
+        requestedAt,
+        completed: {},
+        outbox: targetLead
+          ? [encodeEvent(SUBJECTS.contactErased, events.ContactErasedSchema, { eventId: `contact.erased:${erasureId}`, leadId: targetLead, occurredAt: timestampFromDate(requestedAt), erasureId })]
+          : [],
+      });
+    }
+    if (targetLead) await this.store.forget(targetLead);
+    await this.erasures.markCompleted(erasureId, 'intake', new Date());
+    await this.erasures.publish({ _id: erasureId, outbox: [] });
+    this.logger.info({ erasureId, leadId: targetLead }, 'contact erased in intake');
+    return { erasureId, leadId: targetLead ?? '', requestedAt: timestampFromDate(requestedAt) };
+  }
+
+  async getErasure(erasureId: string): Promise<MessageInitShape<typeof intake.GetErasureResponseSchema>> {
+    const doc = await this.erasures.find(erasureId);
+    if (!doc) throw new NotFoundError(`erasure ${erasureId}`);
+    // With no lead behind the address, only intake had anything to do.
+    const services = doc.leadId ? ['intake', 'scoring', 'routing', 'nurture', 'crm-sync'] : ['intake'];
+    const progress = services.map((service) => {
+      const at = doc.completed?.[service];
+      return { service, completed: at !== undefined, completedAt: at ? timestampFromDate(new Date(at)) : undefined };
+    });
+    return {
+      erasureId,
+      leadId: doc.leadId ?? '',
+      requestedAt: timestampFromDate(doc.requestedAt),
+      services: progress,
+      completed: progress.every((p) => p.completed),
+    };
+  }
+
+  async onErasureCompleted(event: events.ErasureCompleted): Promise<void> {
+    await this.erasures.markCompleted(event.erasureId, event.service, event.occurredAt ? timestampDate(event.occurredAt) : new Date());
   }
 
   /** Activity recorded while the visitor was anonymous now counts for the lead. */

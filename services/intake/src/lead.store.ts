@@ -22,6 +22,11 @@ export interface SubmissionDoc {
   channel: 'grpc' | 'web-form';
   outcome: 'NEW_LEAD' | 'EXISTING_CONTACT';
   receivedAt: Date;
+  /** leadmesh.lead.v1.Source and Consent in proto JSON, as validated. */
+  source: Record<string, unknown>;
+  consent: Record<string, unknown>;
+  /** The trace the submission started, to find it in Jaeger. */
+  traceId?: string;
   outbox: OutgoingEvent[];
 }
 
@@ -57,6 +62,9 @@ const submissionSchema = new Schema<SubmissionDoc>(
     channel: { type: String, required: true },
     outcome: { type: String, required: true },
     receivedAt: { type: Date, required: true },
+    source: { type: Schema.Types.Mixed, default: () => ({}) },
+    consent: { type: Schema.Types.Mixed, default: () => ({}) },
+    traceId: String,
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
@@ -105,6 +113,19 @@ export class LeadStore {
 
   findContact(leadId: string) {
     return this.contacts.findById(leadId).lean();
+  }
+
+  submissionsOf(leadId: string) {
+    return this.submissions.find({ leadId: { $eq: leadId } }, { outbox: 0 }).sort({ receivedAt: 1 }).lean<SubmissionDoc[]>();
+  }
+
+  /** Everything intake holds about a lead: contact, submissions, activity (also the anonymous part). */
+  async forget(leadId: string): Promise<void> {
+    const contact = await this.contacts.findById(leadId).lean();
+    if (contact?.visitorIds.length) await this.activities.deleteMany({ visitorId: { $in: contact.visitorIds } });
+    await this.activities.deleteMany({ leadId: { $eq: leadId } });
+    await this.submissions.deleteMany({ leadId: { $eq: leadId } });
+    await this.contacts.deleteOne({ _id: leadId });
   }
 
   countSubmissions(leadId: string) {

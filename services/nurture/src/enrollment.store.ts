@@ -57,6 +57,11 @@ export class EnrollmentStore {
     outbox.track(this.leads);
   }
 
+  /** Erasure: the lead's nurture state, consent and suppression included, goes. */
+  async forget(leadId: string): Promise<void> {
+    await this.leads.deleteOne({ _id: leadId });
+  }
+
   async find(leadId: string): Promise<LeadNurtureDoc | null> {
     const doc = await this.leads.findById(leadId).lean<LeadNurtureDoc>();
     // Mixed fields come back as stored: make the dates inside enrollments real dates again.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { EventConsumers } from '@leadmesh/platform';
+import { Erasures, EventConsumers } from '@leadmesh/platform';
 import { NurtureScheduler } from './nurture.scheduler.js';
 import { NurtureService } from './nurture.service.js';
 
@@ -11,9 +11,11 @@ export class NurtureConsumer implements OnModuleInit {
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(NurtureService) private readonly nurture: NurtureService,
     @Inject(NurtureScheduler) private readonly scheduler: NurtureScheduler,
+    @Inject(Erasures) private readonly erasures: Erasures,
   ) {}
 
   onModuleInit(): void {
+    this.erasures.register(this.consumers, (leadId) => this.nurture.forget(leadId));
     this.consumers.register({
       durable: 'nurture-lead-received',
       subject: SUBJECTS.leadReceived,

@@ -47,6 +47,12 @@ export class NurtureService {
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
+  /** Right to erasure: enrollments, scheduled and sent steps, consent and suppression state. */
+  async forget(leadId: string): Promise<void> {
+    await this.steps.forget(leadId);
+    await this.store.forget(leadId);
+  }
+
   /** Pure: which track this lead belongs in and why. */
   recommendTrack(request: nurture.RecommendTrackRequest): MessageInitShape<typeof nurture.RecommendTrackResponseSchema> {
     const recommendation = recommendTrack(toNurtureLead(request.profile, request.score, request.routedToSales), this.registry.files.tracks);

@@ -75,6 +75,11 @@ export class StepStore {
    * Records each planned step of the enrollment once (the key is lead/track/step). Safe to repeat
    * after a crash or a redelivered event: an existing step is left as it is.
    */
+  /** Erasure: the lead's steps, sent and due, go. */
+  async forget(leadId: string): Promise<void> {
+    await this.steps.deleteMany({ leadId: { $eq: leadId } });
+  }
+
   async schedule(leadId: string, enrollment: Enrollment, messageIdOf: (stepId: string) => string): Promise<void> {
     const active = enrollment.status === 'ACTIVE';
     for (const step of enrollment.steps) {

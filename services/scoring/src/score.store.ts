@@ -53,6 +53,11 @@ export class ScoreStore {
     outbox.track(this.scores);
   }
 
+  /** Erasure: the profile, activity, score and history of the lead go. */
+  async forget(leadId: string): Promise<void> {
+    await this.scores.deleteOne({ _id: leadId });
+  }
+
   find(leadId: string) {
     return this.scores.findById(leadId).lean<LeadScoreDoc>();
   }

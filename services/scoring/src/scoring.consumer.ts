@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { EventConsumers } from '@leadmesh/platform';
+import { Erasures, EventConsumers } from '@leadmesh/platform';
 import { ScoringService } from './scoring.service.js';
 
 /** Scoring's durable consumers: translate and delegate. */
@@ -9,9 +9,11 @@ export class ScoringConsumer implements OnModuleInit {
   constructor(
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(ScoringService) private readonly scoring: ScoringService,
+    @Inject(Erasures) private readonly erasures: Erasures,
   ) {}
 
   onModuleInit(): void {
+    this.erasures.register(this.consumers, (leadId) => this.scoring.forget(leadId));
     this.consumers.register({
       durable: 'scoring-lead-received',
       subject: SUBJECTS.leadReceived,

@@ -38,6 +38,11 @@ export class ScoringService {
   }
 
   /** The stored score and the scores before it, newest first. */
+  /** Right to erasure: everything scoring holds about the lead. */
+  async forget(leadId: string): Promise<void> {
+    await this.store.forget(leadId);
+  }
+
   async getLeadScore(leadId: string): Promise<{ score: scoring.LeadScore; history: scoring.LeadScore[] }> {
     const doc = await this.store.find(leadId);
     if (!doc?.score) throw new NotFoundError(`score for lead ${leadId}`);

@@ -72,6 +72,8 @@ export class EventConsumers {
   private readonly inFlight = new Set<Promise<void>>();
   private stopped = false;
   private lagTimer?: NodeJS.Timeout;
+  /** Events about an erased lead are acknowledged and dropped: a replay must not bring the person back. */
+  private isErased?: (leadId: string) => Promise<boolean>;
 
   constructor(
     private readonly nats: NatsClient,
@@ -79,6 +81,10 @@ export class EventConsumers {
     private readonly logger: Logger,
     private readonly options: ConsumerOptions = defaults,
   ) {}
+
+  skipErasedLeads(isErased: (leadId: string) => Promise<boolean>): void {
+    this.isErased = isErased;
+  }
 
   register<Desc extends DescMessage>(handler: EventHandler<Desc>): void {
     this.handlers.push(handler as unknown as EventHandler);
@@ -193,7 +199,13 @@ export class EventConsumers {
         } catch (err) {
           throw new PoisonEventError(`payload is not a valid ${handler.schema.typeName}: ${(err as Error).message}`);
         }
-        await handler.handle(event, { subject: this.nats.topology.contractSubject(msg.subject), eventId, deliveryCount, streamSequence: msg.seq });
+        const leadId = (event as { leadId?: unknown }).leadId;
+        const contractSubject = this.nats.topology.contractSubject(msg.subject);
+        if (this.isErased && typeof leadId === 'string' && leadId && contractSubject !== 'leadmesh.contact.erased' && (await this.isErased(leadId))) {
+          span.setAttribute('leadmesh.skipped', 'lead erased');
+          return;
+        }
+        await handler.handle(event, { subject: contractSubject, eventId, deliveryCount, streamSequence: msg.seq });
       });
       msg.ack();
       this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'ack' });

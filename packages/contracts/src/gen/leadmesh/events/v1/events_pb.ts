@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/events/v1/events.proto.
  */
 export const file_leadmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItMBCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCL0AQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRItCgVzY29yZRgFIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlEjMKCmFzc2lnbm1lbnQYBiABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQijgEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJIoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQikwIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSMwoKYXNzaWdubWVudBgGIAEoCzIfLmxlYWRtZXNoLnJvdXRpbmcudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAliBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_routing_v1_routing_service, file_leadmesh_scoring_v1_scoring_service]);
+  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItMBCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCL0AQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRItCgVzY29yZRgFIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlEjMKCmFzc2lnbm1lbnQYBiABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQijgEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJIoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQikwIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSMwoKYXNzaWdubWVudBgGIAEoCzIfLmxlYWRtZXNoLnJvdXRpbmcudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAkidwoNQ29udGFjdEVyYXNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJIosBChBFcmFzdXJlQ29tcGxldGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmVyYXN1cmVfaWQYBCABKAkSDwoHc2VydmljZRgFIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_routing_v1_routing_service, file_leadmesh_scoring_v1_scoring_service]);
 
 /**
  * leadmesh.lead.received: intake accepted a submission.
@@ -448,4 +448,77 @@ export type CrmSyncFailed = Message<"leadmesh.events.v1.CrmSyncFailed"> & {
  */
 export const CrmSyncFailedSchema: GenMessage<CrmSyncFailed> = /*@__PURE__*/
   messageDesc(file_leadmesh_events_v1_events, 9);
+
+/**
+ * leadmesh.contact.erased: the person asked to be forgotten; every service removes the lead's data.
+ *
+ * @generated from message leadmesh.events.v1.ContactErased
+ */
+export type ContactErased = Message<"leadmesh.events.v1.ContactErased"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string erasure_id = 4;
+   */
+  erasureId: string;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.ContactErased.
+ * Use `create(ContactErasedSchema)` to create a new message.
+ */
+export const ContactErasedSchema: GenMessage<ContactErased> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 10);
+
+/**
+ * leadmesh.erasure.completed: one service has removed everything it held about an erased lead.
+ *
+ * @generated from message leadmesh.events.v1.ErasureCompleted
+ */
+export type ErasureCompleted = Message<"leadmesh.events.v1.ErasureCompleted"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 3;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: string erasure_id = 4;
+   */
+  erasureId: string;
+
+  /**
+   * @generated from field: string service = 5;
+   */
+  service: string;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.ErasureCompleted.
+ * Use `create(ErasureCompletedSchema)` to create a new message.
+ */
+export const ErasureCompletedSchema: GenMessage<ErasureCompleted> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 11);
 

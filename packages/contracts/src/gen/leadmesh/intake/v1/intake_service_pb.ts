@@ -10,15 +10,23 @@ import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/vali
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_leadmesh_auth_v1_auth } from "../../auth/v1/auth_pb.js";
+import type { SyncRecord } from "../../crmsync/v1/crm_sync_service_pb.js";
+import { file_leadmesh_crmsync_v1_crm_sync_service } from "../../crmsync/v1/crm_sync_service_pb.js";
 import type { Consent, Contact, Interest, LeadProfile, Source } from "../../lead/v1/lead_pb.js";
 import { file_leadmesh_lead_v1_lead } from "../../lead/v1/lead_pb.js";
+import type { Enrollment } from "../../nurture/v1/nurture_service_pb.js";
+import { file_leadmesh_nurture_v1_nurture_service } from "../../nurture/v1/nurture_service_pb.js";
+import type { Assignment } from "../../routing/v1/routing_service_pb.js";
+import { file_leadmesh_routing_v1_routing_service } from "../../routing/v1/routing_service_pb.js";
+import type { LeadScore } from "../../scoring/v1/scoring_service_pb.js";
+import { file_leadmesh_scoring_v1_scoring_service } from "../../scoring/v1/scoring_service_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file leadmesh/intake/v1/intake_service.proto.
  */
 export const file_leadmesh_intake_v1_intake_service: GenFile = /*@__PURE__*/
-  fileDesc("CidsZWFkbWVzaC9pbnRha2UvdjEvaW50YWtlX3NlcnZpY2UucHJvdG8SEmxlYWRtZXNoLmludGFrZS52MSKMAgoRU3VibWl0TGVhZFJlcXVlc3QSIQoPaWRlbXBvdGVuY3lfa2V5GAEgASgJQgi6SAVyAxiAARIyCgdjb250YWN0GAIgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db250YWN0Qga6SAPIAQESKAoGc291cmNlGAMgASgLMhgubGVhZG1lc2gubGVhZC52MS5Tb3VyY2USLAoIaW50ZXJlc3QYBCABKAsyGi5sZWFkbWVzaC5sZWFkLnYxLkludGVyZXN0EioKB2NvbnNlbnQYBSABKAsyGS5sZWFkbWVzaC5sZWFkLnYxLkNvbnNlbnQSHAoKdmlzaXRvcl9pZBgGIAEoCUIIukgFcgMYgAEipQEKElN1Ym1pdExlYWRSZXNwb25zZRIPCgdsZWFkX2lkGAEgASgJEhUKDXN1Ym1pc3Npb25faWQYAiABKAkSNgoHb3V0Y29tZRgDIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQIKFVJlY29yZEFjdGl2aXR5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEiAKCnZpc2l0b3JfaWQYAiABKAlCCrpIB3IFEAEYgAFIABI6CgR0eXBlGAMgASgOMiAubGVhZG1lc2guaW50YWtlLnYxLkFjdGl2aXR5VHlwZUIKukgHggEEEAEgABIbCgN1cmwYBCABKAlCDrpIC9gBAXIGGIAQiAEBEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgthY3Rpdml0eV9pZBgGIAEoCUIIukgFcgMYgAFCEAoHc3ViamVjdBIFukgCCAEiPgoWUmVjb3JkQWN0aXZpdHlSZXNwb25zZRITCgthY3Rpdml0eV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJIisKDkdldExlYWRSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIjkKD0dldExlYWRSZXNwb25zZRImCgRsZWFkGAEgASgLMhgubGVhZG1lc2guaW50YWtlLnYxLkxlYWQiyQEKBExlYWQSDwoHbGVhZF9pZBgBIAEoCRIuCgdwcm9maWxlGAIgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIvCgtyZWNlaXZlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQc3VibWlzc2lvbl9jb3VudBgEIAEoDRI1ChFsYXN0X3N1Ym1pdHRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAqqwEKEVN1Ym1pc3Npb25PdXRjb21lEiIKHlNVQk1JU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEh8KG1NVQk1JU1NJT05fT1VUQ09NRV9ORVdfTEVBRBABEicKI1NVQk1JU1NJT05fT1VUQ09NRV9FWElTVElOR19DT05UQUNUEAISKAokU1VCTUlTU0lPTl9PVVRDT01FX0lERU1QT1RFTlRfUkVQTEFZEAMqmgIKDEFjdGl2aXR5VHlwZRIdChlBQ1RJVklUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGwoXQUNUSVZJVFlfVFlQRV9QQUdFX1ZJRVcQARIjCh9BQ1RJVklUWV9UWVBFX1BSSUNJTkdfUEFHRV9WSUVXEAISIgoeQUNUSVZJVFlfVFlQRV9DT05URU5UX0RPV05MT0FEEAMSIgoeQUNUSVZJVFlfVFlQRV9XRUJJTkFSX0FUVEVOREVEEAQSHgoaQUNUSVZJVFlfVFlQRV9FTUFJTF9PUEVORUQQBRIfChtBQ1RJVklUWV9UWVBFX0VNQUlMX0NMSUNLRUQQBhIgChxBQ1RJVklUWV9UWVBFX0ZPUk1fU1VCTUlUVEVEEAcy6QIKDUludGFrZVNlcnZpY2UScQoKU3VibWl0TGVhZBIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVxdWVzdBomLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVzcG9uc2UiFMrzGAxsZWFkczpzdWJtaXTQ8xgBEn0KDlJlY29yZEFjdGl2aXR5EikubGVhZG1lc2guaW50YWtlLnYxLlJlY29yZEFjdGl2aXR5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5SZWNvcmRBY3Rpdml0eVJlc3BvbnNlIhTK8xgMbGVhZHM6c3VibWl00PMYARJmCgdHZXRMZWFkEiIubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXF1ZXN0GiMubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_lead]);
+  fileDesc("CidsZWFkbWVzaC9pbnRha2UvdjEvaW50YWtlX3NlcnZpY2UucHJvdG8SEmxlYWRtZXNoLmludGFrZS52MSKMAgoRU3VibWl0TGVhZFJlcXVlc3QSIQoPaWRlbXBvdGVuY3lfa2V5GAEgASgJQgi6SAVyAxiAARIyCgdjb250YWN0GAIgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db250YWN0Qga6SAPIAQESKAoGc291cmNlGAMgASgLMhgubGVhZG1lc2gubGVhZC52MS5Tb3VyY2USLAoIaW50ZXJlc3QYBCABKAsyGi5sZWFkbWVzaC5sZWFkLnYxLkludGVyZXN0EioKB2NvbnNlbnQYBSABKAsyGS5sZWFkbWVzaC5sZWFkLnYxLkNvbnNlbnQSHAoKdmlzaXRvcl9pZBgGIAEoCUIIukgFcgMYgAEipQEKElN1Ym1pdExlYWRSZXNwb25zZRIPCgdsZWFkX2lkGAEgASgJEhUKDXN1Ym1pc3Npb25faWQYAiABKAkSNgoHb3V0Y29tZRgDIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQIKFVJlY29yZEFjdGl2aXR5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEiAKCnZpc2l0b3JfaWQYAiABKAlCCrpIB3IFEAEYgAFIABI6CgR0eXBlGAMgASgOMiAubGVhZG1lc2guaW50YWtlLnYxLkFjdGl2aXR5VHlwZUIKukgHggEEEAEgABIbCgN1cmwYBCABKAlCDrpIC9gBAXIGGIAQiAEBEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgthY3Rpdml0eV9pZBgGIAEoCUIIukgFcgMYgAFCEAoHc3ViamVjdBIFukgCCAEiPgoWUmVjb3JkQWN0aXZpdHlSZXNwb25zZRITCgthY3Rpdml0eV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJIisKDkdldExlYWRSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIjkKD0dldExlYWRSZXNwb25zZRImCgRsZWFkGAEgASgLMhgubGVhZG1lc2guaW50YWtlLnYxLkxlYWQiyQEKBExlYWQSDwoHbGVhZF9pZBgBIAEoCRIuCgdwcm9maWxlGAIgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIvCgtyZWNlaXZlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQc3VibWlzc2lvbl9jb3VudBgEIAEoDRI1ChFsYXN0X3N1Ym1pdHRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMgoVR2V0TGVhZEpvdXJuZXlSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBImAKC0pvdXJuZXlTdGVwEi8KC29jY3VycmVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdzZXJ2aWNlGAIgASgJEg8KB3N1bW1hcnkYAyABKAkipgMKFkdldExlYWRKb3VybmV5UmVzcG9uc2USJgoEbGVhZBgBIAEoCzIYLmxlYWRtZXNoLmludGFrZS52MS5MZWFkEjMKC3N1Ym1pc3Npb25zGAIgAygLMh4ubGVhZG1lc2guaW50YWtlLnYxLlN1Ym1pc3Npb24SLQoFc2NvcmUYAyABKAsyHi5sZWFkbWVzaC5zY29yaW5nLnYxLkxlYWRTY29yZRIzCgphc3NpZ25tZW50GAQgASgLMh8ubGVhZG1lc2gucm91dGluZy52MS5Bc3NpZ25tZW50EjQKC2Vucm9sbG1lbnRzGAUgAygLMh8ubGVhZG1lc2gubnVydHVyZS52MS5FbnJvbGxtZW50Ei0KBHN5bmMYBiABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQSLgoFc3RlcHMYByADKAsyHy5sZWFkbWVzaC5pbnRha2UudjEuSm91cm5leVN0ZXASEAoIdHJhY2VfaWQYCCABKAkSEwoLdW5hdmFpbGFibGUYCSADKAkSDwoHcGVuZGluZxgKIAMoCSKFAgoKU3VibWlzc2lvbhIVCg1zdWJtaXNzaW9uX2lkGAEgASgJEi8KC3JlY2VpdmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFubmVsGAMgASgJEjYKB291dGNvbWUYBCABKA4yJS5sZWFkbWVzaC5pbnRha2UudjEuU3VibWlzc2lvbk91dGNvbWUSKgoHY29uc2VudBgFIAEoCzIZLmxlYWRtZXNoLmxlYWQudjEuQ29uc2VudBIoCgZzb3VyY2UYBiABKAsyGC5sZWFkbWVzaC5sZWFkLnYxLlNvdXJjZRIQCgh0cmFjZV9pZBgHIAEoCSIzChNFcmFzZUNvbnRhY3RSZXF1ZXN0EhwKBWVtYWlsGAEgASgJQg26SArIAQFyBRj+AWABIm0KFEVyYXNlQ29udGFjdFJlc3BvbnNlEhIKCmVyYXN1cmVfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjIKEUdldEVyYXN1cmVSZXF1ZXN0Eh0KCmVyYXN1cmVfaWQYASABKAlCCbpIBnIEEAEYZCJnCg9FcmFzdXJlUHJvZ3Jlc3MSDwoHc2VydmljZRgBIAEoCRIRCgljb21wbGV0ZWQYAiABKAgSMAoMY29tcGxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AQoSR2V0RXJhc3VyZVJlc3BvbnNlEhIKCmVyYXN1cmVfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKCHNlcnZpY2VzGAQgAygLMiMubGVhZG1lc2guaW50YWtlLnYxLkVyYXN1cmVQcm9ncmVzcxIRCgljb21wbGV0ZWQYBSABKAgqqwEKEVN1Ym1pc3Npb25PdXRjb21lEiIKHlNVQk1JU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEh8KG1NVQk1JU1NJT05fT1VUQ09NRV9ORVdfTEVBRBABEicKI1NVQk1JU1NJT05fT1VUQ09NRV9FWElTVElOR19DT05UQUNUEAISKAokU1VCTUlTU0lPTl9PVVRDT01FX0lERU1QT1RFTlRfUkVQTEFZEAMqmgIKDEFjdGl2aXR5VHlwZRIdChlBQ1RJVklUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGwoXQUNUSVZJVFlfVFlQRV9QQUdFX1ZJRVcQARIjCh9BQ1RJVklUWV9UWVBFX1BSSUNJTkdfUEFHRV9WSUVXEAISIgoeQUNUSVZJVFlfVFlQRV9DT05URU5UX0RPV05MT0FEEAMSIgoeQUNUSVZJVFlfVFlQRV9XRUJJTkFSX0FUVEVOREVEEAQSHgoaQUNUSVZJVFlfVFlQRV9FTUFJTF9PUEVORUQQBRIfChtBQ1RJVklUWV9UWVBFX0VNQUlMX0NMSUNLRUQQBhIgChxBQ1RJVklUWV9UWVBFX0ZPUk1fU1VCTUlUVEVEEAcyzAUKDUludGFrZVNlcnZpY2UScQoKU3VibWl0TGVhZBIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVxdWVzdBomLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVzcG9uc2UiFMrzGAxsZWFkczpzdWJtaXTQ8xgBEn0KDlJlY29yZEFjdGl2aXR5EikubGVhZG1lc2guaW50YWtlLnYxLlJlY29yZEFjdGl2aXR5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5SZWNvcmRBY3Rpdml0eVJlc3BvbnNlIhTK8xgMbGVhZHM6c3VibWl00PMYARJmCgdHZXRMZWFkEiIubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXF1ZXN0GiMubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnsKDkdldExlYWRKb3VybmV5EikubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRKb3VybmV5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5HZXRMZWFkSm91cm5leVJlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESdAoMRXJhc2VDb250YWN0EicubGVhZG1lc2guaW50YWtlLnYxLkVyYXNlQ29udGFjdFJlcXVlc3QaKC5sZWFkbWVzaC5pbnRha2UudjEuRXJhc2VDb250YWN0UmVzcG9uc2UiEcrzGA1wcml2YWN5OmVyYXNlEm4KCkdldEVyYXN1cmUSJS5sZWFkbWVzaC5pbnRha2UudjEuR2V0RXJhc3VyZVJlcXVlc3QaJi5sZWFkbWVzaC5pbnRha2UudjEuR2V0RXJhc3VyZVJlc3BvbnNlIhHK8xgNcHJpdmFjeTplcmFzZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_crmsync_v1_crm_sync_service, file_leadmesh_lead_v1_lead, file_leadmesh_nurture_v1_nurture_service, file_leadmesh_routing_v1_routing_service, file_leadmesh_scoring_v1_scoring_service]);
 
 /**
  * @generated from message leadmesh.intake.v1.SubmitLeadRequest
@@ -254,6 +262,310 @@ export const LeadSchema: GenMessage<Lead> = /*@__PURE__*/
   messageDesc(file_leadmesh_intake_v1_intake_service, 6);
 
 /**
+ * @generated from message leadmesh.intake.v1.GetLeadJourneyRequest
+ */
+export type GetLeadJourneyRequest = Message<"leadmesh.intake.v1.GetLeadJourneyRequest"> & {
+  /**
+   * @generated from field: string lead_id = 1;
+   */
+  leadId: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.GetLeadJourneyRequest.
+ * Use `create(GetLeadJourneyRequestSchema)` to create a new message.
+ */
+export const GetLeadJourneyRequestSchema: GenMessage<GetLeadJourneyRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 7);
+
+/**
+ * One step of a lead's way through leadmesh.
+ *
+ * @generated from message leadmesh.intake.v1.JourneyStep
+ */
+export type JourneyStep = Message<"leadmesh.intake.v1.JourneyStep"> & {
+  /**
+   * @generated from field: google.protobuf.Timestamp occurred_at = 1;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * The service that did it: intake, scoring, routing, nurture, crm-sync.
+   *
+   * @generated from field: string service = 2;
+   */
+  service: string;
+
+  /**
+   * What happened, in a sentence a marketer understands.
+   *
+   * @generated from field: string summary = 3;
+   */
+  summary: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.JourneyStep.
+ * Use `create(JourneyStepSchema)` to create a new message.
+ */
+export const JourneyStepSchema: GenMessage<JourneyStep> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 8);
+
+/**
+ * @generated from message leadmesh.intake.v1.GetLeadJourneyResponse
+ */
+export type GetLeadJourneyResponse = Message<"leadmesh.intake.v1.GetLeadJourneyResponse"> & {
+  /**
+   * @generated from field: leadmesh.intake.v1.Lead lead = 1;
+   */
+  lead?: Lead | undefined;
+
+  /**
+   * The submissions, oldest first, with their consent.
+   *
+   * @generated from field: repeated leadmesh.intake.v1.Submission submissions = 2;
+   */
+  submissions: Submission[];
+
+  /**
+   * @generated from field: leadmesh.scoring.v1.LeadScore score = 3;
+   */
+  score?: LeadScore | undefined;
+
+  /**
+   * @generated from field: leadmesh.routing.v1.Assignment assignment = 4;
+   */
+  assignment?: Assignment | undefined;
+
+  /**
+   * @generated from field: repeated leadmesh.nurture.v1.Enrollment enrollments = 5;
+   */
+  enrollments: Enrollment[];
+
+  /**
+   * @generated from field: leadmesh.crmsync.v1.SyncRecord sync = 6;
+   */
+  sync?: SyncRecord | undefined;
+
+  /**
+   * Everything above as one timeline, oldest first.
+   *
+   * @generated from field: repeated leadmesh.intake.v1.JourneyStep steps = 7;
+   */
+  steps: JourneyStep[];
+
+  /**
+   * The trace of the first submission, to open in Jaeger.
+   *
+   * @generated from field: string trace_id = 8;
+   */
+  traceId: string;
+
+  /**
+   * Parts a service could not give right now (it was unreachable), so the journey is incomplete.
+   *
+   * @generated from field: repeated string unavailable = 9;
+   */
+  unavailable: string[];
+
+  /**
+   * What is still ahead: emails due, a CRM sync not done yet.
+   *
+   * @generated from field: repeated string pending = 10;
+   */
+  pending: string[];
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.GetLeadJourneyResponse.
+ * Use `create(GetLeadJourneyResponseSchema)` to create a new message.
+ */
+export const GetLeadJourneyResponseSchema: GenMessage<GetLeadJourneyResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 9);
+
+/**
+ * One Contact Sales submission as intake received it.
+ *
+ * @generated from message leadmesh.intake.v1.Submission
+ */
+export type Submission = Message<"leadmesh.intake.v1.Submission"> & {
+  /**
+   * @generated from field: string submission_id = 1;
+   */
+  submissionId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp received_at = 2;
+   */
+  receivedAt?: Timestamp | undefined;
+
+  /**
+   * grpc or web-form.
+   *
+   * @generated from field: string channel = 3;
+   */
+  channel: string;
+
+  /**
+   * @generated from field: leadmesh.intake.v1.SubmissionOutcome outcome = 4;
+   */
+  outcome: SubmissionOutcome;
+
+  /**
+   * @generated from field: leadmesh.lead.v1.Consent consent = 5;
+   */
+  consent?: Consent | undefined;
+
+  /**
+   * @generated from field: leadmesh.lead.v1.Source source = 6;
+   */
+  source?: Source | undefined;
+
+  /**
+   * @generated from field: string trace_id = 7;
+   */
+  traceId: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.Submission.
+ * Use `create(SubmissionSchema)` to create a new message.
+ */
+export const SubmissionSchema: GenMessage<Submission> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 10);
+
+/**
+ * @generated from message leadmesh.intake.v1.EraseContactRequest
+ */
+export type EraseContactRequest = Message<"leadmesh.intake.v1.EraseContactRequest"> & {
+  /**
+   * @generated from field: string email = 1;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.EraseContactRequest.
+ * Use `create(EraseContactRequestSchema)` to create a new message.
+ */
+export const EraseContactRequestSchema: GenMessage<EraseContactRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 11);
+
+/**
+ * @generated from message leadmesh.intake.v1.EraseContactResponse
+ */
+export type EraseContactResponse = Message<"leadmesh.intake.v1.EraseContactResponse"> & {
+  /**
+   * @generated from field: string erasure_id = 1;
+   */
+  erasureId: string;
+
+  /**
+   * Empty when intake never knew the address (nothing to erase; the tombstone is kept anyway).
+   *
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp requested_at = 3;
+   */
+  requestedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.EraseContactResponse.
+ * Use `create(EraseContactResponseSchema)` to create a new message.
+ */
+export const EraseContactResponseSchema: GenMessage<EraseContactResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 12);
+
+/**
+ * @generated from message leadmesh.intake.v1.GetErasureRequest
+ */
+export type GetErasureRequest = Message<"leadmesh.intake.v1.GetErasureRequest"> & {
+  /**
+   * @generated from field: string erasure_id = 1;
+   */
+  erasureId: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.GetErasureRequest.
+ * Use `create(GetErasureRequestSchema)` to create a new message.
+ */
+export const GetErasureRequestSchema: GenMessage<GetErasureRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 13);
+
+/**
+ * One service's part of an erasure.
+ *
+ * @generated from message leadmesh.intake.v1.ErasureProgress
+ */
+export type ErasureProgress = Message<"leadmesh.intake.v1.ErasureProgress"> & {
+  /**
+   * @generated from field: string service = 1;
+   */
+  service: string;
+
+  /**
+   * @generated from field: bool completed = 2;
+   */
+  completed: boolean;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp completed_at = 3;
+   */
+  completedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.ErasureProgress.
+ * Use `create(ErasureProgressSchema)` to create a new message.
+ */
+export const ErasureProgressSchema: GenMessage<ErasureProgress> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 14);
+
+/**
+ * @generated from message leadmesh.intake.v1.GetErasureResponse
+ */
+export type GetErasureResponse = Message<"leadmesh.intake.v1.GetErasureResponse"> & {
+  /**
+   * @generated from field: string erasure_id = 1;
+   */
+  erasureId: string;
+
+  /**
+   * @generated from field: string lead_id = 2;
+   */
+  leadId: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp requested_at = 3;
+   */
+  requestedAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: repeated leadmesh.intake.v1.ErasureProgress services = 4;
+   */
+  services: ErasureProgress[];
+
+  /**
+   * Every service has finished.
+   *
+   * @generated from field: bool completed = 5;
+   */
+  completed: boolean;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.GetErasureResponse.
+ * Use `create(GetErasureResponseSchema)` to create a new message.
+ */
+export const GetErasureResponseSchema: GenMessage<GetErasureResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 15);
+
+/**
  * What intake did with a submission.
  *
  * @generated from enum leadmesh.intake.v1.SubmissionOutcome
@@ -379,6 +691,39 @@ export const IntakeService: GenService<{
     methodKind: "unary";
     input: typeof GetLeadRequestSchema;
     output: typeof GetLeadResponseSchema;
+  },
+  /**
+   * Assembles what every service knows about a lead, in order, with the trace id, so a business
+   * user can follow one lead without reading code.
+   *
+   * @generated from rpc leadmesh.intake.v1.IntakeService.GetLeadJourney
+   */
+  getLeadJourney: {
+    methodKind: "unary";
+    input: typeof GetLeadJourneyRequestSchema;
+    output: typeof GetLeadJourneyResponseSchema;
+  },
+  /**
+   * Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
+   * hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
+   * crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
+   *
+   * @generated from rpc leadmesh.intake.v1.IntakeService.EraseContact
+   */
+  eraseContact: {
+    methodKind: "unary";
+    input: typeof EraseContactRequestSchema;
+    output: typeof EraseContactResponseSchema;
+  },
+  /**
+   * Where an erasure stands in each service.
+   *
+   * @generated from rpc leadmesh.intake.v1.IntakeService.GetErasure
+   */
+  getErasure: {
+    methodKind: "unary";
+    input: typeof GetErasureRequestSchema;
+    output: typeof GetErasureResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_leadmesh_intake_v1_intake_service, 0);

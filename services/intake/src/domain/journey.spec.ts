@@ -1,0 +1,36 @@
+import { buildJourney, pendingSteps, type JourneyParts } from './journey.js';
+
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 26, 9, minute));
+
+const parts: JourneyParts = {
+  submissions: [
+    { receivedAt: at(0), channel: 'web-form', outcome: 'NEW_LEAD', formId: 'contact-sales', consent: true },
+    { receivedAt: at(30), channel: 'grpc', outcome: 'EXISTING_CONTACT', consent: false },
+  ],
+  score: { scoredAt: at(1), grade: 'A1', fitScore: 80, engagementScore: 70, stage: 'MQL', ruleSetVersion: '2026-11-01.1', topReasons: ["Job title 'VP' (+20)"] },
+  assignment: { assignedAt: at(2), ownerName: 'Priya Nair', ownerId: 'priya-nair', teamId: 'smb-global', ruleId: 'smb-catch-all', reason: 'Matched rule smb-catch-all.', acceptedAt: at(10) },
+  enrollments: [
+    { enrolledAt: at(1), trackId: 'contact-sales-confirmation', reason: 'Contact Sales form.', steps: [{ stepId: 'confirmation', status: 'SENT', sentAt: at(1) }] },
+    { enrolledAt: at(3), trackId: 'sales-assist-owner-intro', reason: 'Routed to sales.', steps: [{ stepId: 'intro', status: 'DUE', dueAt: at(63) }] },
+  ],
+  sync: { status: 'SYNCED', crmId: '00Q000000000001', syncedAt: at(4), latencyMs: 240_000, lastError: '', attempts: 1 },
+};
+
+describe('buildJourney', () => {
+  it('puts every service its part in time order, in plain sentences', () => {
+    const steps = buildJourney(parts);
+    expect(steps.map((s) => s.occurredAt.getTime())).toEqual([...steps.map((s) => s.occurredAt.getTime())].sort((a, b) => a - b));
+    expect(steps.map((s) => s.service)).toEqual(['intake', 'scoring', 'nurture', 'nurture', 'routing', 'nurture', 'crm-sync', 'routing', 'intake']);
+    expect(steps[0]!.summary).toBe('First submission through the web form (form contact-sales); marketing consent given.');
+    expect(steps.find((s) => s.service === 'scoring')!.summary).toContain('Scored A1 (fit 80, engagement 70), MQL under rule set 2026-11-01.1');
+    expect(steps.find((s) => s.service === 'crm-sync')!.summary).toBe('In the CRM as 00Q000000000001, 240000 ms after intake received it.');
+    expect(steps.at(-1)!.summary).toBe('Submitted again through the API; marketing consent not given.');
+  });
+
+  it('leaves out what has not happened yet and lists it as pending', () => {
+    const early: JourneyParts = { submissions: parts.submissions.slice(0, 1), enrollments: [], sync: { status: 'FAILED', crmId: '', latencyMs: 0, lastError: 'REQUIRED_FIELD_MISSING', attempts: 3 } };
+    expect(buildJourney(early).map((s) => s.service)).toEqual(['intake']);
+    expect(pendingSteps(early)).toEqual(['CRM sync failed after 3 attempts: REQUIRED_FIELD_MISSING']);
+    expect(pendingSteps(parts)).toEqual(['Email intro of sales-assist-owner-intro due 2026-11-26T10:03:00.000Z']);
+  });
+});

@@ -1,0 +1,64 @@
+// A lead's way through leadmesh as one timeline a marketer can read: pure, from what each service
+// answered about the lead.
+
+export interface JourneyParts {
+  submissions: Array<{ receivedAt: Date; channel: string; outcome: string; formId?: string; consent: boolean }>;
+  score?: { scoredAt?: Date; grade: string; fitScore: number; engagementScore: number; stage: string; ruleSetVersion: string; topReasons: string[] };
+  assignment?: { assignedAt?: Date; ownerName: string; ownerId: string; teamId: string; ruleId: string; reason: string; acceptedAt?: Date; slaDueAt?: Date };
+  enrollments: Array<{ enrolledAt?: Date; trackId: string; reason: string; steps: Array<{ stepId: string; status: string; sentAt?: Date; dueAt?: Date }> }>;
+  sync?: { status: string; crmId: string; syncedAt?: Date; latencyMs: number; lastError: string; attempts: number };
+}
+
+export interface JourneyStep {
+  occurredAt: Date;
+  service: 'intake' | 'scoring' | 'routing' | 'nurture' | 'crm-sync';
+  summary: string;
+}
+
+export function buildJourney(parts: JourneyParts): JourneyStep[] {
+  const steps: JourneyStep[] = [];
+  parts.submissions.forEach((s, i) => {
+    const how = s.channel === 'web-form' ? 'the web form' : 'the API';
+    const what = i === 0 ? 'First submission' : 'Submitted again';
+    steps.push({
+      occurredAt: s.receivedAt,
+      service: 'intake',
+      summary: `${what} through ${how}${s.formId ? ` (form ${s.formId})` : ''}; marketing consent ${s.consent ? 'given' : 'not given'}.`,
+    });
+  });
+  if (parts.score?.scoredAt) {
+    const s = parts.score;
+    const why = s.topReasons.length ? ` Top reasons: ${s.topReasons.join('; ')}.` : '';
+    steps.push({
+      occurredAt: s.scoredAt!,
+      service: 'scoring',
+      summary: `Scored ${s.grade} (fit ${s.fitScore}, engagement ${s.engagementScore}), ${s.stage} under rule set ${s.ruleSetVersion}.${why}`,
+    });
+  }
+  if (parts.assignment?.assignedAt) {
+    const a = parts.assignment;
+    steps.push({ occurredAt: a.assignedAt!, service: 'routing', summary: `Assigned to ${a.ownerName || a.ownerId} (team ${a.teamId}) by rule ${a.ruleId}: ${a.reason}` });
+    if (a.acceptedAt) steps.push({ occurredAt: a.acceptedAt, service: 'routing', summary: `Accepted by ${a.ownerName || a.ownerId}.` });
+  }
+  for (const e of parts.enrollments) {
+    if (e.enrolledAt) steps.push({ occurredAt: e.enrolledAt, service: 'nurture', summary: `Enrolled in track ${e.trackId}: ${e.reason}` });
+    for (const step of e.steps) {
+      if (step.sentAt) steps.push({ occurredAt: step.sentAt, service: 'nurture', summary: `Email ${step.stepId} of ${e.trackId} sent.` });
+    }
+  }
+  if (parts.sync) {
+    const s = parts.sync;
+    if (s.syncedAt) steps.push({ occurredAt: s.syncedAt, service: 'crm-sync', summary: `In the CRM as ${s.crmId}, ${s.latencyMs} ms after intake received it.` });
+  }
+  return steps.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
+}
+
+/** What is still ahead of the lead, for the end of a timeline. */
+export function pendingSteps(parts: JourneyParts): string[] {
+  const pending: string[] = [];
+  if (parts.sync && parts.sync.status !== 'SYNCED') pending.push(`CRM sync ${parts.sync.status.toLowerCase()} after ${parts.sync.attempts} attempts${parts.sync.lastError ? `: ${parts.sync.lastError}` : ''}`);
+  for (const e of parts.enrollments) {
+    for (const step of e.steps) if (step.status === 'DUE' && step.dueAt) pending.push(`Email ${step.stepId} of ${e.trackId} due ${step.dueAt.toISOString()}`);
+  }
+  return pending;
+}
