@@ -7,11 +7,13 @@ import { NatsClient, createLogger, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { waitServing } from '../harness/health.ts';
-import { ROOT, SERVICES, grpcAddress, nodeBinary, startService, stopService, type RunningService } from '../harness/stack.ts';
+import { ROOT, SERVICES, createStackAuth, grpcAddress, nodeBinary, startService, stopService, type RunningService } from '../harness/stack.ts';
 
 export interface ClientsStack {
-  /** LEADMESH_<SERVICE>_ADDR for every service of this stack. */
+  /** LEADMESH_<SERVICE>_ADDR for every service of this stack, and LEADMESH_TOKEN with the scopes asked for. */
   env: Record<string, string>;
+  /** A token for the same stack with other scopes. */
+  token(scopes: string[]): Promise<string>;
   sim: CrmSimulator;
   stop(): Promise<void>;
 }
@@ -34,13 +36,16 @@ async function resetNamespace(namespace: string): Promise<void> {
   }
 }
 
-export async function startClientsStack(namespace: string, portOffset: number, env: Record<string, string> = {}): Promise<ClientsStack> {
+/** Authentication is on, as in production: every call needs a token with the RPC's scope. */
+export async function startClientsStack(namespace: string, portOffset: number, scopes: string[], env: Record<string, string> = {}): Promise<ClientsStack> {
   await resetNamespace(namespace);
+  const auth = await createStackAuth();
   const sim = await startCrmSimulator({ port: 8090 + portOffset });
   const services: RunningService[] = SERVICES.map((name) =>
     startService(name, {
       namespace,
       portOffset,
+      auth,
       logDir: join(ROOT, '.cache', 'logs', namespace),
       env: {
         CRM_PROVIDER: 'salesforce',
@@ -64,7 +69,7 @@ export async function startClientsStack(namespace: string, portOffset: number, e
     throw err;
   }
   const addrEnv = Object.fromEntries(SERVICES.map((s) => [`LEADMESH_${s.toUpperCase().replace(/-/g, '_')}_ADDR`, grpcAddress(s, portOffset)]));
-  return { env: addrEnv, sim, stop };
+  return { env: { ...addrEnv, LEADMESH_TOKEN: await auth.token(scopes, `team:${namespace}`) }, token: (s) => auth.token(s), sim, stop };
 }
 
 export interface Run {

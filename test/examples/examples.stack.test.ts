@@ -10,7 +10,8 @@ const PORT_OFFSET = 700;
 let stack: ClientsStack;
 
 beforeAll(async () => {
-  stack = await startClientsStack(NAMESPACE, PORT_OFFSET);
+  // What another team's service gets: submit leads and read them.
+  stack = await startClientsStack(NAMESPACE, PORT_OFFSET, ['leads:submit', 'leads:read']);
 }, 120_000);
 afterAll(() => stack?.stop());
 
@@ -64,5 +65,11 @@ describe('the client examples', () => {
     expect(result.stdout).toMatch(/routing\s+assigned to/);
     expect(result.stdout).toMatch(/crm-sync\s+synced to the CRM as \S+/);
     expect(result.stdout).not.toContain('Not yet in');
+  });
+
+  it('is turned away without a token, with the status the server gave', async () => {
+    const result = await run(nodeBinary(), [join(ROOT, 'examples', 'typescript', 'submit-and-journey.ts')], { env: { ...stack.env, LEADMESH_TOKEN: '' } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('UNAUTHENTICATED');
   });
 });
