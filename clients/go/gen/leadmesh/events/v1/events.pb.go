@@ -844,6 +844,152 @@ func (x *CrmSyncFailed) GetError() string {
 	return ""
 }
 
+// leadmesh.contact.erased: the person asked to be forgotten; every service removes the lead's data.
+type ContactErased struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	LeadId        string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	ErasureId     string                 `protobuf:"bytes,4,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ContactErased) Reset() {
+	*x = ContactErased{}
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ContactErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ContactErased) ProtoMessage() {}
+
+func (x *ContactErased) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ContactErased.ProtoReflect.Descriptor instead.
+func (*ContactErased) Descriptor() ([]byte, []int) {
+	return file_leadmesh_events_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ContactErased) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ContactErased) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *ContactErased) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ContactErased) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+// leadmesh.erasure.completed: one service has removed everything it held about an erased lead.
+type ErasureCompleted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	LeadId        string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	ErasureId     string                 `protobuf:"bytes,4,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	Service       string                 `protobuf:"bytes,5,opt,name=service,proto3" json:"service,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasureCompleted) Reset() {
+	*x = ErasureCompleted{}
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasureCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasureCompleted) ProtoMessage() {}
+
+func (x *ErasureCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasureCompleted.ProtoReflect.Descriptor instead.
+func (*ErasureCompleted) Descriptor() ([]byte, []int) {
+	return file_leadmesh_events_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ErasureCompleted) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *ErasureCompleted) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *ErasureCompleted) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *ErasureCompleted) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+func (x *ErasureCompleted) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
 var File_leadmesh_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_leadmesh_events_v1_events_proto_rawDesc = "" +
@@ -933,7 +1079,22 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
 	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12\x14\n" +
-	"\x05error\x18\x04 \x01(\tR\x05errorB\xd8\x01\n" +
+	"\x05error\x18\x04 \x01(\tR\x05error\"\x9f\x01\n" +
+	"\rContactErased\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
+	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12\x1d\n" +
+	"\n" +
+	"erasure_id\x18\x04 \x01(\tR\terasureId\"\xbc\x01\n" +
+	"\x10ErasureCompleted\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
+	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12\x1d\n" +
+	"\n" +
+	"erasure_id\x18\x04 \x01(\tR\terasureId\x12\x18\n" +
+	"\aservice\x18\x05 \x01(\tR\aserviceB\xd8\x01\n" +
 	"\x16com.leadmesh.events.v1B\vEventsProtoP\x01ZGgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/events/v1;eventsv1\xa2\x02\x03LEX\xaa\x02\x12Leadmesh.Events.V1\xca\x02\x12Leadmesh\\Events\\V1\xe2\x02\x1eLeadmesh\\Events\\V1\\GPBMetadata\xea\x02\x14Leadmesh::Events::V1b\x06proto3"
 
 var (
@@ -948,7 +1109,7 @@ func file_leadmesh_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_leadmesh_events_v1_events_proto_rawDescData
 }
 
-var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*LeadReceived)(nil),          // 0: leadmesh.events.v1.LeadReceived
 	(*ActivityRecorded)(nil),      // 1: leadmesh.events.v1.ActivityRecorded
@@ -960,36 +1121,40 @@ var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*EmailSent)(nil),             // 7: leadmesh.events.v1.EmailSent
 	(*LeadUnsubscribed)(nil),      // 8: leadmesh.events.v1.LeadUnsubscribed
 	(*CrmSyncFailed)(nil),         // 9: leadmesh.events.v1.CrmSyncFailed
-	(*timestamppb.Timestamp)(nil), // 10: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),        // 11: leadmesh.lead.v1.LeadProfile
-	(*v11.LeadScore)(nil),         // 12: leadmesh.scoring.v1.LeadScore
-	(*v12.Assignment)(nil),        // 13: leadmesh.routing.v1.Assignment
+	(*ContactErased)(nil),         // 10: leadmesh.events.v1.ContactErased
+	(*ErasureCompleted)(nil),      // 11: leadmesh.events.v1.ErasureCompleted
+	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),        // 13: leadmesh.lead.v1.LeadProfile
+	(*v11.LeadScore)(nil),         // 14: leadmesh.scoring.v1.LeadScore
+	(*v12.Assignment)(nil),        // 15: leadmesh.routing.v1.Assignment
 }
 var file_leadmesh_events_v1_events_proto_depIdxs = []int32{
-	10, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	10, // 2: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 3: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 4: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	12, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.scoring.v1.LeadScore
-	10, // 6: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 7: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	12, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.scoring.v1.LeadScore
-	13, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.routing.v1.Assignment
-	10, // 10: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 11: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 12: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
-	11, // 13: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	12, // 14: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.scoring.v1.LeadScore
-	13, // 15: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.routing.v1.Assignment
-	10, // 16: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 17: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
-	10, // 18: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
-	19, // [19:19] is the sub-list for method output_type
-	19, // [19:19] is the sub-list for method input_type
-	19, // [19:19] is the sub-list for extension type_name
-	19, // [19:19] is the sub-list for extension extendee
-	0,  // [0:19] is the sub-list for field type_name
+	12, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	12, // 2: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 3: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 4: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	14, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.scoring.v1.LeadScore
+	12, // 6: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 7: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	14, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.scoring.v1.LeadScore
+	15, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.routing.v1.Assignment
+	12, // 10: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 11: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 12: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 13: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	14, // 14: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.scoring.v1.LeadScore
+	15, // 15: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.routing.v1.Assignment
+	12, // 16: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 17: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 18: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 19: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 20: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_events_v1_events_proto_init() }
@@ -1003,7 +1168,7 @@ func file_leadmesh_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_events_v1_events_proto_rawDesc), len(file_leadmesh_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -11,7 +11,11 @@ package intakev1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/auth/v1"
+	v14 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/crmsync/v1"
 	v1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
+	v13 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/nurture/v1"
+	v12 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/routing/v1"
+	v11 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -640,11 +644,620 @@ func (x *Lead) GetLastSubmittedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+type GetLeadJourneyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLeadJourneyRequest) Reset() {
+	*x = GetLeadJourneyRequest{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLeadJourneyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLeadJourneyRequest) ProtoMessage() {}
+
+func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLeadJourneyRequest.ProtoReflect.Descriptor instead.
+func (*GetLeadJourneyRequest) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *GetLeadJourneyRequest) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+// One step of a lead's way through leadmesh.
+type JourneyStep struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The service that did it: intake, scoring, routing, nurture, crm-sync.
+	Service string `protobuf:"bytes,2,opt,name=service,proto3" json:"service,omitempty"`
+	// What happened, in a sentence a marketer understands.
+	Summary       string `protobuf:"bytes,3,opt,name=summary,proto3" json:"summary,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JourneyStep) Reset() {
+	*x = JourneyStep{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JourneyStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JourneyStep) ProtoMessage() {}
+
+func (x *JourneyStep) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JourneyStep.ProtoReflect.Descriptor instead.
+func (*JourneyStep) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *JourneyStep) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *JourneyStep) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *JourneyStep) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+type GetLeadJourneyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Lead  *Lead                  `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
+	// The submissions, oldest first, with their consent.
+	Submissions []*Submission     `protobuf:"bytes,2,rep,name=submissions,proto3" json:"submissions,omitempty"`
+	Score       *v11.LeadScore    `protobuf:"bytes,3,opt,name=score,proto3" json:"score,omitempty"`
+	Assignment  *v12.Assignment   `protobuf:"bytes,4,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Enrollments []*v13.Enrollment `protobuf:"bytes,5,rep,name=enrollments,proto3" json:"enrollments,omitempty"`
+	Sync        *v14.SyncRecord   `protobuf:"bytes,6,opt,name=sync,proto3" json:"sync,omitempty"`
+	// Everything above as one timeline, oldest first.
+	Steps []*JourneyStep `protobuf:"bytes,7,rep,name=steps,proto3" json:"steps,omitempty"`
+	// The trace of the first submission, to open in Jaeger.
+	TraceId string `protobuf:"bytes,8,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
+	// Parts a service could not give right now (it was unreachable), so the journey is incomplete.
+	Unavailable []string `protobuf:"bytes,9,rep,name=unavailable,proto3" json:"unavailable,omitempty"`
+	// What is still ahead: emails due, a CRM sync not done yet.
+	Pending       []string `protobuf:"bytes,10,rep,name=pending,proto3" json:"pending,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetLeadJourneyResponse) Reset() {
+	*x = GetLeadJourneyResponse{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetLeadJourneyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetLeadJourneyResponse) ProtoMessage() {}
+
+func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetLeadJourneyResponse.ProtoReflect.Descriptor instead.
+func (*GetLeadJourneyResponse) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetLeadJourneyResponse) GetLead() *Lead {
+	if x != nil {
+		return x.Lead
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetSubmissions() []*Submission {
+	if x != nil {
+		return x.Submissions
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetScore() *v11.LeadScore {
+	if x != nil {
+		return x.Score
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetAssignment() *v12.Assignment {
+	if x != nil {
+		return x.Assignment
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetEnrollments() []*v13.Enrollment {
+	if x != nil {
+		return x.Enrollments
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetSync() *v14.SyncRecord {
+	if x != nil {
+		return x.Sync
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetSteps() []*JourneyStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
+func (x *GetLeadJourneyResponse) GetUnavailable() []string {
+	if x != nil {
+		return x.Unavailable
+	}
+	return nil
+}
+
+func (x *GetLeadJourneyResponse) GetPending() []string {
+	if x != nil {
+		return x.Pending
+	}
+	return nil
+}
+
+// One Contact Sales submission as intake received it.
+type Submission struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SubmissionId string                 `protobuf:"bytes,1,opt,name=submission_id,json=submissionId,proto3" json:"submission_id,omitempty"`
+	ReceivedAt   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	// grpc or web-form.
+	Channel       string            `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	Outcome       SubmissionOutcome `protobuf:"varint,4,opt,name=outcome,proto3,enum=leadmesh.intake.v1.SubmissionOutcome" json:"outcome,omitempty"`
+	Consent       *v1.Consent       `protobuf:"bytes,5,opt,name=consent,proto3" json:"consent,omitempty"`
+	Source        *v1.Source        `protobuf:"bytes,6,opt,name=source,proto3" json:"source,omitempty"`
+	TraceId       string            `protobuf:"bytes,7,opt,name=trace_id,json=traceId,proto3" json:"trace_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Submission) Reset() {
+	*x = Submission{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Submission) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Submission) ProtoMessage() {}
+
+func (x *Submission) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Submission.ProtoReflect.Descriptor instead.
+func (*Submission) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Submission) GetSubmissionId() string {
+	if x != nil {
+		return x.SubmissionId
+	}
+	return ""
+}
+
+func (x *Submission) GetReceivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAt
+	}
+	return nil
+}
+
+func (x *Submission) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *Submission) GetOutcome() SubmissionOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return SubmissionOutcome_SUBMISSION_OUTCOME_UNSPECIFIED
+}
+
+func (x *Submission) GetConsent() *v1.Consent {
+	if x != nil {
+		return x.Consent
+	}
+	return nil
+}
+
+func (x *Submission) GetSource() *v1.Source {
+	if x != nil {
+		return x.Source
+	}
+	return nil
+}
+
+func (x *Submission) GetTraceId() string {
+	if x != nil {
+		return x.TraceId
+	}
+	return ""
+}
+
+type EraseContactRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Email         string                 `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseContactRequest) Reset() {
+	*x = EraseContactRequest{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseContactRequest) ProtoMessage() {}
+
+func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseContactRequest.ProtoReflect.Descriptor instead.
+func (*EraseContactRequest) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *EraseContactRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+type EraseContactResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ErasureId string                 `protobuf:"bytes,1,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	// Empty when intake never knew the address (nothing to erase; the tombstone is kept anyway).
+	LeadId        string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseContactResponse) Reset() {
+	*x = EraseContactResponse{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseContactResponse) ProtoMessage() {}
+
+func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseContactResponse.ProtoReflect.Descriptor instead.
+func (*EraseContactResponse) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EraseContactResponse) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+func (x *EraseContactResponse) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *EraseContactResponse) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+type GetErasureRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ErasureId     string                 `protobuf:"bytes,1,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetErasureRequest) Reset() {
+	*x = GetErasureRequest{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetErasureRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetErasureRequest) ProtoMessage() {}
+
+func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetErasureRequest.ProtoReflect.Descriptor instead.
+func (*GetErasureRequest) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetErasureRequest) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+// One service's part of an erasure.
+type ErasureProgress struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Service       string                 `protobuf:"bytes,1,opt,name=service,proto3" json:"service,omitempty"`
+	Completed     bool                   `protobuf:"varint,2,opt,name=completed,proto3" json:"completed,omitempty"`
+	CompletedAt   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ErasureProgress) Reset() {
+	*x = ErasureProgress{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ErasureProgress) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ErasureProgress) ProtoMessage() {}
+
+func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ErasureProgress.ProtoReflect.Descriptor instead.
+func (*ErasureProgress) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ErasureProgress) GetService() string {
+	if x != nil {
+		return x.Service
+	}
+	return ""
+}
+
+func (x *ErasureProgress) GetCompleted() bool {
+	if x != nil {
+		return x.Completed
+	}
+	return false
+}
+
+func (x *ErasureProgress) GetCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletedAt
+	}
+	return nil
+}
+
+type GetErasureResponse struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ErasureId   string                 `protobuf:"bytes,1,opt,name=erasure_id,json=erasureId,proto3" json:"erasure_id,omitempty"`
+	LeadId      string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	Services    []*ErasureProgress     `protobuf:"bytes,4,rep,name=services,proto3" json:"services,omitempty"`
+	// Every service has finished.
+	Completed     bool `protobuf:"varint,5,opt,name=completed,proto3" json:"completed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetErasureResponse) Reset() {
+	*x = GetErasureResponse{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetErasureResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetErasureResponse) ProtoMessage() {}
+
+func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetErasureResponse.ProtoReflect.Descriptor instead.
+func (*GetErasureResponse) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetErasureResponse) GetErasureId() string {
+	if x != nil {
+		return x.ErasureId
+	}
+	return ""
+}
+
+func (x *GetErasureResponse) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *GetErasureResponse) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *GetErasureResponse) GetServices() []*ErasureProgress {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
+func (x *GetErasureResponse) GetCompleted() bool {
+	if x != nil {
+		return x.Completed
+	}
+	return false
+}
+
 var File_leadmesh_intake_v1_intake_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\n" +
-	"'leadmesh/intake/v1/intake_service.proto\x12\x12leadmesh.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a\x1bleadmesh/lead/v1/lead.proto\"\xcb\x02\n" +
+	"'leadmesh/intake/v1/intake_service.proto\x12\x12leadmesh.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a*leadmesh/crmsync/v1/crm_sync_service.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a)leadmesh/nurture/v1/nurture_service.proto\x1a)leadmesh/routing/v1/routing_service.proto\x1a)leadmesh/scoring/v1/scoring_service.proto\"\xcb\x02\n" +
 	"\x11SubmitLeadRequest\x121\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0eidempotencyKey\x12;\n" +
 	"\acontact\x18\x02 \x01(\v2\x19.leadmesh.lead.v1.ContactB\x06\xbaH\x03\xc8\x01\x01R\acontact\x120\n" +
@@ -686,7 +1299,60 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\vreceived_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12)\n" +
 	"\x10submission_count\x18\x04 \x01(\rR\x0fsubmissionCount\x12F\n" +
-	"\x11last_submitted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSubmittedAt*\xab\x01\n" +
+	"\x11last_submitted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSubmittedAt\":\n" +
+	"\x15GetLeadJourneyRequest\x12!\n" +
+	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"~\n" +
+	"\vJourneyStep\x12;\n" +
+	"\voccurred_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12\x18\n" +
+	"\aservice\x18\x02 \x01(\tR\aservice\x12\x18\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\"\x85\x04\n" +
+	"\x16GetLeadJourneyResponse\x12,\n" +
+	"\x04lead\x18\x01 \x01(\v2\x18.leadmesh.intake.v1.LeadR\x04lead\x12@\n" +
+	"\vsubmissions\x18\x02 \x03(\v2\x1e.leadmesh.intake.v1.SubmissionR\vsubmissions\x124\n" +
+	"\x05score\x18\x03 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x12?\n" +
+	"\n" +
+	"assignment\x18\x04 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
+	"assignment\x12A\n" +
+	"\venrollments\x18\x05 \x03(\v2\x1f.leadmesh.nurture.v1.EnrollmentR\venrollments\x123\n" +
+	"\x04sync\x18\x06 \x01(\v2\x1f.leadmesh.crmsync.v1.SyncRecordR\x04sync\x125\n" +
+	"\x05steps\x18\a \x03(\v2\x1f.leadmesh.intake.v1.JourneyStepR\x05steps\x12\x19\n" +
+	"\btrace_id\x18\b \x01(\tR\atraceId\x12 \n" +
+	"\vunavailable\x18\t \x03(\tR\vunavailable\x12\x18\n" +
+	"\apending\x18\n" +
+	" \x03(\tR\apending\"\xcb\x02\n" +
+	"\n" +
+	"Submission\x12#\n" +
+	"\rsubmission_id\x18\x01 \x01(\tR\fsubmissionId\x12;\n" +
+	"\vreceived_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"receivedAt\x12\x18\n" +
+	"\achannel\x18\x03 \x01(\tR\achannel\x12?\n" +
+	"\aoutcome\x18\x04 \x01(\x0e2%.leadmesh.intake.v1.SubmissionOutcomeR\aoutcome\x123\n" +
+	"\aconsent\x18\x05 \x01(\v2\x19.leadmesh.lead.v1.ConsentR\aconsent\x120\n" +
+	"\x06source\x18\x06 \x01(\v2\x18.leadmesh.lead.v1.SourceR\x06source\x12\x19\n" +
+	"\btrace_id\x18\a \x01(\tR\atraceId\":\n" +
+	"\x13EraseContactRequest\x12#\n" +
+	"\x05email\x18\x01 \x01(\tB\r\xbaH\n" +
+	"\xc8\x01\x01r\x05\x18\xfe\x01`\x01R\x05email\"\x8d\x01\n" +
+	"\x14EraseContactResponse\x12\x1d\n" +
+	"\n" +
+	"erasure_id\x18\x01 \x01(\tR\terasureId\x12\x17\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12=\n" +
+	"\frequested_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\"=\n" +
+	"\x11GetErasureRequest\x12(\n" +
+	"\n" +
+	"erasure_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\terasureId\"\x88\x01\n" +
+	"\x0fErasureProgress\x12\x18\n" +
+	"\aservice\x18\x01 \x01(\tR\aservice\x12\x1c\n" +
+	"\tcompleted\x18\x02 \x01(\bR\tcompleted\x12=\n" +
+	"\fcompleted_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\"\xea\x01\n" +
+	"\x12GetErasureResponse\x12\x1d\n" +
+	"\n" +
+	"erasure_id\x18\x01 \x01(\tR\terasureId\x12\x17\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12=\n" +
+	"\frequested_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12?\n" +
+	"\bservices\x18\x04 \x03(\v2#.leadmesh.intake.v1.ErasureProgressR\bservices\x12\x1c\n" +
+	"\tcompleted\x18\x05 \x01(\bR\tcompleted*\xab\x01\n" +
 	"\x11SubmissionOutcome\x12\"\n" +
 	"\x1eSUBMISSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bSUBMISSION_OUTCOME_NEW_LEAD\x10\x01\x12'\n" +
@@ -700,13 +1366,18 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x1eACTIVITY_TYPE_WEBINAR_ATTENDED\x10\x04\x12\x1e\n" +
 	"\x1aACTIVITY_TYPE_EMAIL_OPENED\x10\x05\x12\x1f\n" +
 	"\x1bACTIVITY_TYPE_EMAIL_CLICKED\x10\x06\x12 \n" +
-	"\x1cACTIVITY_TYPE_FORM_SUBMITTED\x10\a2\xe9\x02\n" +
+	"\x1cACTIVITY_TYPE_FORM_SUBMITTED\x10\a2\xcc\x05\n" +
 	"\rIntakeService\x12q\n" +
 	"\n" +
 	"SubmitLead\x12%.leadmesh.intake.v1.SubmitLeadRequest\x1a&.leadmesh.intake.v1.SubmitLeadResponse\"\x14\xca\xf3\x18\fleads:submit\xd0\xf3\x18\x01\x12}\n" +
 	"\x0eRecordActivity\x12).leadmesh.intake.v1.RecordActivityRequest\x1a*.leadmesh.intake.v1.RecordActivityResponse\"\x14\xca\xf3\x18\fleads:submit\xd0\xf3\x18\x01\x12f\n" +
 	"\aGetLead\x12\".leadmesh.intake.v1.GetLeadRequest\x1a#.leadmesh.intake.v1.GetLeadResponse\"\x12\xca\xf3\x18\n" +
-	"leads:read\xd0\xf3\x18\x01B\xdf\x01\n" +
+	"leads:read\xd0\xf3\x18\x01\x12{\n" +
+	"\x0eGetLeadJourney\x12).leadmesh.intake.v1.GetLeadJourneyRequest\x1a*.leadmesh.intake.v1.GetLeadJourneyResponse\"\x12\xca\xf3\x18\n" +
+	"leads:read\xd0\xf3\x18\x01\x12t\n" +
+	"\fEraseContact\x12'.leadmesh.intake.v1.EraseContactRequest\x1a(.leadmesh.intake.v1.EraseContactResponse\"\x11\xca\xf3\x18\rprivacy:erase\x12n\n" +
+	"\n" +
+	"GetErasure\x12%.leadmesh.intake.v1.GetErasureRequest\x1a&.leadmesh.intake.v1.GetErasureResponse\"\x11\xca\xf3\x18\rprivacy:eraseB\xdf\x01\n" +
 	"\x16com.leadmesh.intake.v1B\x12IntakeServiceProtoP\x01ZGgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/intake/v1;intakev1\xa2\x02\x03LIX\xaa\x02\x12Leadmesh.Intake.V1\xca\x02\x12Leadmesh\\Intake\\V1\xe2\x02\x1eLeadmesh\\Intake\\V1\\GPBMetadata\xea\x02\x14Leadmesh::Intake::V1b\x06proto3"
 
 var (
@@ -722,7 +1393,7 @@ func file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
 	(SubmissionOutcome)(0),         // 0: leadmesh.intake.v1.SubmissionOutcome
 	(ActivityType)(0),              // 1: leadmesh.intake.v1.ActivityType
@@ -733,37 +1404,72 @@ var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
 	(*GetLeadRequest)(nil),         // 6: leadmesh.intake.v1.GetLeadRequest
 	(*GetLeadResponse)(nil),        // 7: leadmesh.intake.v1.GetLeadResponse
 	(*Lead)(nil),                   // 8: leadmesh.intake.v1.Lead
-	(*v1.Contact)(nil),             // 9: leadmesh.lead.v1.Contact
-	(*v1.Source)(nil),              // 10: leadmesh.lead.v1.Source
-	(*v1.Interest)(nil),            // 11: leadmesh.lead.v1.Interest
-	(*v1.Consent)(nil),             // 12: leadmesh.lead.v1.Consent
-	(*timestamppb.Timestamp)(nil),  // 13: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),         // 14: leadmesh.lead.v1.LeadProfile
+	(*GetLeadJourneyRequest)(nil),  // 9: leadmesh.intake.v1.GetLeadJourneyRequest
+	(*JourneyStep)(nil),            // 10: leadmesh.intake.v1.JourneyStep
+	(*GetLeadJourneyResponse)(nil), // 11: leadmesh.intake.v1.GetLeadJourneyResponse
+	(*Submission)(nil),             // 12: leadmesh.intake.v1.Submission
+	(*EraseContactRequest)(nil),    // 13: leadmesh.intake.v1.EraseContactRequest
+	(*EraseContactResponse)(nil),   // 14: leadmesh.intake.v1.EraseContactResponse
+	(*GetErasureRequest)(nil),      // 15: leadmesh.intake.v1.GetErasureRequest
+	(*ErasureProgress)(nil),        // 16: leadmesh.intake.v1.ErasureProgress
+	(*GetErasureResponse)(nil),     // 17: leadmesh.intake.v1.GetErasureResponse
+	(*v1.Contact)(nil),             // 18: leadmesh.lead.v1.Contact
+	(*v1.Source)(nil),              // 19: leadmesh.lead.v1.Source
+	(*v1.Interest)(nil),            // 20: leadmesh.lead.v1.Interest
+	(*v1.Consent)(nil),             // 21: leadmesh.lead.v1.Consent
+	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),         // 23: leadmesh.lead.v1.LeadProfile
+	(*v11.LeadScore)(nil),          // 24: leadmesh.scoring.v1.LeadScore
+	(*v12.Assignment)(nil),         // 25: leadmesh.routing.v1.Assignment
+	(*v13.Enrollment)(nil),         // 26: leadmesh.nurture.v1.Enrollment
+	(*v14.SyncRecord)(nil),         // 27: leadmesh.crmsync.v1.SyncRecord
 }
 var file_leadmesh_intake_v1_intake_service_proto_depIdxs = []int32{
-	9,  // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
-	10, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
-	11, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
-	12, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
+	18, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
+	19, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
+	20, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
+	21, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
 	0,  // 4: leadmesh.intake.v1.SubmitLeadResponse.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	13, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
+	22, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
 	1,  // 6: leadmesh.intake.v1.RecordActivityRequest.type:type_name -> leadmesh.intake.v1.ActivityType
-	13, // 7: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // 7: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
 	8,  // 8: leadmesh.intake.v1.GetLeadResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	14, // 9: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	13, // 10: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
-	13, // 11: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
-	2,  // 12: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
-	4,  // 13: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
-	6,  // 14: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
-	3,  // 15: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
-	5,  // 16: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
-	7,  // 17: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	23, // 9: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	22, // 10: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
+	22, // 11: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
+	22, // 12: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
+	8,  // 13: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
+	12, // 14: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
+	24, // 15: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.scoring.v1.LeadScore
+	25, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.routing.v1.Assignment
+	26, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
+	27, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
+	10, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
+	22, // 20: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
+	0,  // 21: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
+	21, // 22: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
+	19, // 23: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
+	22, // 24: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
+	22, // 25: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
+	22, // 26: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
+	16, // 27: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
+	2,  // 28: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
+	4,  // 29: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
+	6,  // 30: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
+	9,  // 31: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
+	13, // 32: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
+	15, // 33: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
+	3,  // 34: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
+	5,  // 35: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
+	7,  // 36: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
+	11, // 37: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
+	14, // 38: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
+	17, // 39: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
+	34, // [34:40] is the sub-list for method output_type
+	28, // [28:34] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_intake_v1_intake_service_proto_init() }
@@ -781,7 +1487,7 @@ func file_leadmesh_intake_v1_intake_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_intake_v1_intake_service_proto_rawDesc), len(file_leadmesh_intake_v1_intake_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

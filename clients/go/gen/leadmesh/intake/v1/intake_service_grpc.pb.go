@@ -24,6 +24,9 @@ const (
 	IntakeService_SubmitLead_FullMethodName     = "/leadmesh.intake.v1.IntakeService/SubmitLead"
 	IntakeService_RecordActivity_FullMethodName = "/leadmesh.intake.v1.IntakeService/RecordActivity"
 	IntakeService_GetLead_FullMethodName        = "/leadmesh.intake.v1.IntakeService/GetLead"
+	IntakeService_GetLeadJourney_FullMethodName = "/leadmesh.intake.v1.IntakeService/GetLeadJourney"
+	IntakeService_EraseContact_FullMethodName   = "/leadmesh.intake.v1.IntakeService/EraseContact"
+	IntakeService_GetErasure_FullMethodName     = "/leadmesh.intake.v1.IntakeService/GetErasure"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -37,6 +40,15 @@ type IntakeServiceClient interface {
 	RecordActivity(ctx context.Context, in *RecordActivityRequest, opts ...grpc.CallOption) (*RecordActivityResponse, error)
 	// Returns intake's view of a lead: the normalised contact and its submissions.
 	GetLead(ctx context.Context, in *GetLeadRequest, opts ...grpc.CallOption) (*GetLeadResponse, error)
+	// Assembles what every service knows about a lead, in order, with the trace id, so a business
+	// user can follow one lead without reading code.
+	GetLeadJourney(ctx context.Context, in *GetLeadJourneyRequest, opts ...grpc.CallOption) (*GetLeadJourneyResponse, error)
+	// Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
+	// hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
+	// crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
+	EraseContact(ctx context.Context, in *EraseContactRequest, opts ...grpc.CallOption) (*EraseContactResponse, error)
+	// Where an erasure stands in each service.
+	GetErasure(ctx context.Context, in *GetErasureRequest, opts ...grpc.CallOption) (*GetErasureResponse, error)
 }
 
 type intakeServiceClient struct {
@@ -77,6 +89,36 @@ func (c *intakeServiceClient) GetLead(ctx context.Context, in *GetLeadRequest, o
 	return out, nil
 }
 
+func (c *intakeServiceClient) GetLeadJourney(ctx context.Context, in *GetLeadJourneyRequest, opts ...grpc.CallOption) (*GetLeadJourneyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetLeadJourneyResponse)
+	err := c.cc.Invoke(ctx, IntakeService_GetLeadJourney_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) EraseContact(ctx context.Context, in *EraseContactRequest, opts ...grpc.CallOption) (*EraseContactResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseContactResponse)
+	err := c.cc.Invoke(ctx, IntakeService_EraseContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) GetErasure(ctx context.Context, in *GetErasureRequest, opts ...grpc.CallOption) (*GetErasureResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetErasureResponse)
+	err := c.cc.Invoke(ctx, IntakeService_GetErasure_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntakeServiceServer is the server API for IntakeService service.
 // All implementations must embed UnimplementedIntakeServiceServer
 // for forward compatibility.
@@ -88,6 +130,15 @@ type IntakeServiceServer interface {
 	RecordActivity(context.Context, *RecordActivityRequest) (*RecordActivityResponse, error)
 	// Returns intake's view of a lead: the normalised contact and its submissions.
 	GetLead(context.Context, *GetLeadRequest) (*GetLeadResponse, error)
+	// Assembles what every service knows about a lead, in order, with the trace id, so a business
+	// user can follow one lead without reading code.
+	GetLeadJourney(context.Context, *GetLeadJourneyRequest) (*GetLeadJourneyResponse, error)
+	// Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
+	// hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
+	// crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
+	EraseContact(context.Context, *EraseContactRequest) (*EraseContactResponse, error)
+	// Where an erasure stands in each service.
+	GetErasure(context.Context, *GetErasureRequest) (*GetErasureResponse, error)
 	mustEmbedUnimplementedIntakeServiceServer()
 }
 
@@ -106,6 +157,15 @@ func (UnimplementedIntakeServiceServer) RecordActivity(context.Context, *RecordA
 }
 func (UnimplementedIntakeServiceServer) GetLead(context.Context, *GetLeadRequest) (*GetLeadResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLead not implemented")
+}
+func (UnimplementedIntakeServiceServer) GetLeadJourney(context.Context, *GetLeadJourneyRequest) (*GetLeadJourneyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetLeadJourney not implemented")
+}
+func (UnimplementedIntakeServiceServer) EraseContact(context.Context, *EraseContactRequest) (*EraseContactResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EraseContact not implemented")
+}
+func (UnimplementedIntakeServiceServer) GetErasure(context.Context, *GetErasureRequest) (*GetErasureResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetErasure not implemented")
 }
 func (UnimplementedIntakeServiceServer) mustEmbedUnimplementedIntakeServiceServer() {}
 func (UnimplementedIntakeServiceServer) testEmbeddedByValue()                       {}
@@ -182,6 +242,60 @@ func _IntakeService_GetLead_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_GetLeadJourney_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetLeadJourneyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).GetLeadJourney(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_GetLeadJourney_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).GetLeadJourney(ctx, req.(*GetLeadJourneyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_EraseContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).EraseContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_EraseContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).EraseContact(ctx, req.(*EraseContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_GetErasure_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetErasureRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).GetErasure(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_GetErasure_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).GetErasure(ctx, req.(*GetErasureRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // IntakeService_ServiceDesc is the grpc.ServiceDesc for IntakeService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -200,6 +314,18 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLead",
 			Handler:    _IntakeService_GetLead_Handler,
+		},
+		{
+			MethodName: "GetLeadJourney",
+			Handler:    _IntakeService_GetLeadJourney_Handler,
+		},
+		{
+			MethodName: "EraseContact",
+			Handler:    _IntakeService_EraseContact_Handler,
+		},
+		{
+			MethodName: "GetErasure",
+			Handler:    _IntakeService_GetErasure_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
