@@ -2,7 +2,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
 import { crmsync, intake, scoring, type LeadJourney } from '@leadmesh/client';
-import { formatDeadLetters, formatDuration, formatError, formatJourney, formatRescore, formatRuleSets, formatSubmitted, progressLine, table } from './format.js';
+import { formatDeadLetters, formatErasure, formatDuration, formatError, formatJourney, formatRescore, formatRuleSets, formatSubmitted, progressLine, table } from './format.js';
 import { ProgressReporter } from './progress.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 5, 9, 0, 0) + s * 1000);
@@ -113,5 +113,24 @@ describe('formatError', () => {
     const err = Object.assign(new Error('3 INVALID_ARGUMENT: contact.email: value must be a valid email address'), { code: grpc.status.INVALID_ARGUMENT, details: 'contact.email: value must be a valid email address', metadata: new grpc.Metadata() });
     expect(formatError(err, 'submit')).toBe('submit: INVALID_ARGUMENT: contact.email: value must be a valid email address');
     expect(formatError(new Error('boom'))).toBe('boom');
+  });
+});
+
+describe('formatErasure', () => {
+  it('lists each service with when it finished erasing', () => {
+    const text = formatErasure(create(intake.GetErasureResponseSchema, {
+      erasureId: 'e-1',
+      completed: false,
+      services: [
+        { service: 'intake', completed: true, completedAt: ts(1) },
+        { service: 'crm-sync', completed: false },
+      ],
+    }));
+    expect(text.split('\n')).toEqual([
+      'erasure e-1 in progress',
+      'SERVICE   STATUS   AT',
+      'intake    erased   2026-01-05 09:00:01Z',
+      'crm-sync  pending  -',
+    ]);
   });
 });

@@ -100,3 +100,10 @@ export function formatError(err: unknown, what?: string): string {
   if (isServiceError(err)) return `${prefix}${GrpcStatus[err.code] ?? err.code}: ${err.details || err.message}`;
   return `${prefix}${err instanceof Error ? err.message : String(err)}`;
 }
+
+/** Which services have erased the person, and when. */
+export function formatErasure(erasure: intake.GetErasureResponse): string {
+  const rows = erasure.services.map((s) => [s.service, s.completed ? 'erased' : 'pending', when(date(s.completedAt))]);
+  const head = erasure.completed ? `erasure ${erasure.erasureId} complete` : `erasure ${erasure.erasureId} in progress`;
+  return `${head}\n${table(['SERVICE', 'STATUS', 'AT'], rows)}`;
+}

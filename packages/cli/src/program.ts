@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createLeadmeshClient, optionsFromEnv, type LeadmeshClient } from '@leadmesh/client';
 import { Command, CommanderError } from 'commander';
 import { deadLettersCommand } from './commands/dead-letters.js';
+import { eraseCommand } from './commands/erase.js';
 import { journeyCommand } from './commands/journey.js';
 import { rulesCommand } from './commands/rules.js';
 import { submitCommand } from './commands/submit.js';
@@ -20,7 +21,7 @@ export interface RunOptions {
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('leadmesh')
-    .description('Operate leadmesh: submit a test lead, follow a journey, replay dead letters, manage scoring rule sets.')
+    .description('Operate leadmesh: submit a test lead, follow a journey, replay dead letters, manage scoring rule sets, erase a contact.')
     .addHelpText('after', `
 Connection (environment):
   LEADMESH_TOKEN                 bearer token or API key of your team
@@ -34,6 +35,7 @@ Connection (environment):
   journeyCommand(program, ctx);
   deadLettersCommand(program, ctx);
   rulesCommand(program, ctx);
+  eraseCommand(program, ctx);
   return program;
 }
 

@@ -16,7 +16,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'leadmesh-cli-'));
   // An operator's token: everything the CLI does.
-  stack = await startClientsStack(NAMESPACE, PORT_OFFSET, ['leads:submit', 'leads:read', 'crm:replay', 'rules:admin'], {
+  stack = await startClientsStack(NAMESPACE, PORT_OFFSET, ['leads:submit', 'leads:read', 'crm:replay', 'rules:admin', 'privacy:erase'], {
     SCORING_ACTIVE_RULE_SET: INITIAL,
     SCORING_SETTINGS_REFRESH_MS: '300',
     SCORING_RESCORE_POLL_MS: '200',
@@ -118,6 +118,19 @@ describe('leadmesh', () => {
     const after = await cli('rules', 'list');
     expect(after.stdout).toMatch(new RegExp(`^\\*\\s+${version.replace('.', '\\.')}\\s`, 'm'));
     expect(after.stdout).toContain(`active: ${version}`);
+  }, 60_000);
+
+  it('erases a contact and follows every service until it has finished', async () => {
+    const email = `erase.${Date.now()}@example-analytics.com`;
+    const leadId = await submitted(email);
+    await cli('journey', leadId, '--wait', '30');
+    const erased = await cli('erase', email);
+    expect({ code: erased.code, stderr: erased.stderr.includes('leadmesh:') ? erased.stderr : '' }).toEqual({ code: 0, stderr: '' });
+    expect(erased.stdout).toMatch(new RegExp(`^erasure \\S+ requested for lead ${leadId}$`, 'm'));
+    expect(erased.stdout).toMatch(/^erasure \S+ complete$/m);
+    for (const service of ['intake', 'scoring', 'routing', 'nurture', 'crm-sync']) expect(erased.stdout).toMatch(new RegExp(`^${service}\\s+erased\\s+\\d{4}-`, 'm'));
+    const journey = await cli('journey', leadId);
+    expect(journey.stdout).not.toContain(email);
   }, 60_000);
 
   it('names the missing scope when the operator’s token does not carry it', async () => {
