@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { GRPC_PORTS, METRICS_PORTS, SERVICES, hadolint, k8sTools, repoRoot, type Tools } from './k8s-tools.js';
+import { GRPC_PORTS, HTTP_PORTS, METRICS_PORTS, SERVICES, hadolint, k8sTools, repoRoot, type Tools } from './k8s-tools.js';
 
 interface Instruction {
   keyword: string;
@@ -66,12 +66,21 @@ describe.each(SERVICES)('services/%s/Dockerfile', (service) => {
     expect(finalStage()[0]?.args).toMatch(/nodejs24|node:24/);
   });
 
-  test('exposes its gRPC and metrics ports (and the web form for intake), the ones the Deployment uses', () => {
+  test('exposes its gRPC and metrics ports (and its HTTP door: the web form, the unsubscribe link), the ones the Deployment uses', () => {
     const exposed = finalStage().filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).map(Number);
-    const expected = [GRPC_PORTS[service], METRICS_PORTS[service], ...(service === 'intake' ? [8080] : [])];
+    const http = HTTP_PORTS[service];
+    const expected = [GRPC_PORTS[service], METRICS_PORTS[service], ...(http ? [http] : [])];
     expect(exposed.sort()).toEqual(expected.sort());
     const deployment = readFileSync(join(repoRoot, 'deploy/k8s/base', service, 'deployment.yaml'), 'utf8');
     for (const port of expected) expect(deployment).toContain(`containerPort: ${port}`);
+    // The HTTP server listens on the loopback unless told otherwise, which `docker run -p` cannot reach.
+    const env = finalStage().filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    if (http) {
+      expect(env).toMatch(new RegExp(`\\bHTTP_PORT=${http}\\b`));
+      expect(env).toMatch(/\bHTTP_HOST=0\.0\.0\.0\b/);
+    } else {
+      expect(env).not.toMatch(/\bHTTP_PORT=/);
+    }
   });
 
   test('its command is exactly the package start script, run from the service folder', () => {

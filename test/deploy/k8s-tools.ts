@@ -1,7 +1,8 @@
 // Runs the pinned Kubernetes tooling (scripts/k8s-tools.sh) and turns rendered manifests into plain
 // objects the tests can inspect.
 import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
@@ -10,6 +11,8 @@ export const SERVICES = ['intake', 'scoring', 'routing', 'nurture', 'crm-sync'] 
 export type Service = (typeof SERVICES)[number];
 export const GRPC_PORTS: Record<Service, number> = { intake: 50051, scoring: 50052, routing: 50053, nurture: 50054, 'crm-sync': 50055 };
 export const METRICS_PORTS: Record<Service, number> = { intake: 9461, scoring: 9462, routing: 9463, nurture: 9464, 'crm-sync': 9465 };
+/** The HTTP doors: intake's web form, nurture's unsubscribe link. */
+export const HTTP_PORTS: Partial<Record<Service, number>> = { intake: 8080, nurture: 8084 };
 
 /** A Kubernetes object as rendered; fields are read defensively by the tests. */
 export interface K8sObject {
@@ -41,8 +44,9 @@ export function k8sTools(): Tools {
   return { bin, schemaVersion };
 }
 
+/** `dir` is relative to the repository root, or absolute (a scratch overlay). */
 export function kustomizeBuild(tools: Tools, dir: string): string {
-  return run(join(tools.bin, 'kustomize'), ['build', join(repoRoot, dir)]);
+  return run(join(tools.bin, 'kustomize'), ['build', resolve(repoRoot, dir)]);
 }
 
 export function parseObjects(yamlText: string): K8sObject[] {
@@ -114,4 +118,23 @@ export function containerEnv(objects: K8sObject[], container: any): Map<string, 
     env.set(entry.name, { value: entry.value, secretRef: entry.valueFrom?.secretKeyRef?.name });
   }
   return env;
+}
+
+/**
+ * Which services each service calls over gRPC, read from its source (`config.peer('<service>')`),
+ * so the manifests are checked against what the code does rather than against a list kept here.
+ */
+export function meshCallsFromSource(): Record<Service, Service[]> {
+  const calls = {} as Record<Service, Service[]>;
+  for (const service of SERVICES) {
+    const files = readdirSync(join(repoRoot, 'services', service, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    const peers = new Set<Service>();
+    for (const file of files) {
+      const text = readFileSync(join(repoRoot, 'services', service, 'src', file), 'utf8');
+      for (const match of text.matchAll(/\.peer\('([a-z-]+)'\)/g)) peers.add(match[1] as Service);
+    }
+    calls[service] = [...peers].sort();
+  }
+  return calls;
 }

@@ -1,9 +1,11 @@
 // Renders every overlay with the pinned kustomize, validates every object offline against the
 // Kubernetes API schemas with kubeconform, and checks the operational invariants an SRE relies on.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, relative } from 'node:path';
+import { ownerLookupFromEnv } from '../../services/crm-sync/src/owner-directory.js';
 import {
-  GRPC_PORTS, METRICS_PORTS, SERVICES, containerEnv, k8sTools, kubeconform, kustomizeBuild, parseObjects,
+  GRPC_PORTS, HTTP_PORTS, METRICS_PORTS, SERVICES, containerEnv, k8sTools, kubeconform, kustomizeBuild, meshCallsFromSource, parseObjects,
   podTemplates, repoRoot, selectorMatches, type K8sObject, type Tools,
 } from './k8s-tools.js';
 
@@ -22,10 +24,32 @@ beforeAll(() => {
 }, 900_000);
 
 const objectsOf = (env: string) => rendered.get(env)!.objects;
+const MESH_CALLS = meshCallsFromSource();
+const callers = (service: string) => SERVICES.filter((caller) => (MESH_CALLS[caller] as string[]).includes(service)).sort();
 const ofKind = (objects: K8sObject[], kind: string) => objects.filter((o) => o.kind === kind);
 const serviceDeployments = (objects: K8sObject[]) =>
   ofKind(objects, 'Deployment').filter((d) => (SERVICES as readonly string[]).includes(d.metadata.name));
 const allContainers = (spec: any): any[] => [...(spec.initContainers ?? []), ...spec.containers];
+const serviceContainer = (objects: K8sObject[], service: string) =>
+  serviceDeployments(objects).find((d) => d.metadata.name === service)!.spec.template.spec.containers[0];
+const readme = () => readFileSync(join(repoRoot, 'deploy/k8s/README.md'), 'utf8');
+
+/** The volume behind the mount that holds `path` in the container, and the file's key in it. */
+function fileSource(spec: any, container: any, path: string): { volume: any; key: string } | undefined {
+  const mount = (container.volumeMounts ?? []).find((m: any) => m.mountPath === dirname(path) && !m.subPath);
+  const volume = (spec.volumes ?? []).find((v: any) => v.name === mount?.name);
+  const source = volume?.configMap ?? volume?.secret;
+  if (!source) return undefined;
+  const item = (source.items ?? []).find((i: any) => i.path === basename(path));
+  return { volume, key: item ? item.key : basename(path) };
+}
+
+/** Ingress rules of a NetworkPolicy that open `port`, with their peers. */
+const ingressPeersOn = (policy: K8sObject, port: number): any[] =>
+  (policy.spec.ingress ?? []).filter((rule: any) => (rule.ports ?? []).some((p: any) => p.port === port)).flatMap((rule: any) => rule.from ?? []);
+const egressPortsOutside = (policy: K8sObject): number[] =>
+  (policy.spec.egress ?? []).filter((rule: any) => (rule.to ?? []).some((peer: any) => peer.ipBlock?.cidr === '0.0.0.0/0'))
+    .flatMap((rule: any) => (rule.ports ?? []).map((p: any) => p.port as number));
 
 describe.each(ENVIRONMENTS)('overlay %s', (env) => {
   test('every rendered object is valid against the Kubernetes API schemas (strict)', () => {
@@ -78,7 +102,7 @@ describe.each(ENVIRONMENTS)('overlay %s', (env) => {
     const labels = deployment.spec.template.metadata.labels;
     const svc = ofKind(objects, 'Service').find((s) => s.metadata.name === service);
     const portNames = svc?.spec.ports.map((p: any) => p.name);
-    expect(portNames).toEqual(expect.arrayContaining(service === 'intake' ? ['grpc', 'http', 'metrics'] : ['grpc', 'metrics']));
+    expect(portNames).toEqual(expect.arrayContaining(HTTP_PORTS[service] ? ['grpc', 'http', 'metrics'] : ['grpc', 'metrics']));
     expect(selectorMatches({ matchLabels: svc?.spec.selector }, labels)).toBe(true);
 
     const pdbs = ofKind(objects, 'PodDisruptionBudget').filter((p) => selectorMatches(p.spec.selector, labels));
@@ -142,20 +166,29 @@ describe.each(ENVIRONMENTS)('overlay %s', (env) => {
     expect(uncovered).toEqual([]);
   });
 
-  test('only crm-sync may call the other services, and only the services reach NATS, MongoDB and the collector', () => {
+  test('services call each other exactly where the code does, and only the services reach NATS, MongoDB and the collector', () => {
+    // Today crm-sync (the lead it syncs) and intake (the lead journey); the list comes from the source.
+    expect(MESH_CALLS['crm-sync']).toEqual(['intake', 'nurture', 'routing', 'scoring']);
     const policies = ofKind(objectsOf(env), 'NetworkPolicy');
     const policyOf = (name: string) => policies.find((p) => p.metadata.name === name)!;
     const peersReached = (name: string) =>
       (policyOf(name).spec.egress ?? []).flatMap((rule: any) => rule.to ?? [])
         .map((peer: any) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'])
         .filter((target: string | undefined) => (SERVICES as readonly string[]).includes(target ?? ''));
-    expect(peersReached('crm-sync').sort()).toEqual(['intake', 'nurture', 'routing', 'scoring']);
-    for (const service of SERVICES.filter((s) => s !== 'crm-sync')) {
-      expect(peersReached(service)).toEqual([]);
-      const callers = (policyOf(service).spec.ingress ?? []).flatMap((rule: any) => rule.from ?? [])
+    for (const service of SERVICES) {
+      expect({ service, reaches: peersReached(service).sort() }).toEqual({ service, reaches: MESH_CALLS[service] });
+      const admitted = ingressPeersOn(policyOf(service), GRPC_PORTS[service])
         .map((peer: any) => peer.podSelector?.matchLabels?.['app.kubernetes.io/name'])
         .filter((source: string | undefined) => (SERVICES as readonly string[]).includes(source ?? ''));
-      expect(callers).toEqual(['crm-sync']);
+      expect({ service, admitted: admitted.sort() }).toEqual({ service, admitted: callers(service) });
+    }
+    const objects = objectsOf(env);
+    for (const caller of SERVICES) {
+      const settings = containerEnv(objects, serviceContainer(objects, caller));
+      for (const peer of MESH_CALLS[caller]) {
+        const key = `${peer.toUpperCase().replace(/-/g, '_')}_GRPC_ADDR`;
+        expect({ caller, [key]: settings.get(key)?.value }).toEqual({ caller, [key]: `${peer}:${GRPC_PORTS[peer]}` });
+      }
     }
     for (const infra of ['nats', 'otel-collector']) {
       const sources = (policyOf(infra).spec.ingress ?? []).flatMap((rule: any) => rule.from ?? [])
@@ -165,26 +198,120 @@ describe.each(ENVIRONMENTS)('overlay %s', (env) => {
   });
 
   test('no Secret carries a value, and every credential comes from a Secret the README tells you to create', () => {
-    const objects = objectsOf(env);
+    const { text, objects } = rendered.get(env)!;
     for (const secret of ofKind(objects, 'Secret')) {
       expect({ name: secret.metadata.name, data: secret.data, stringData: secret.stringData }).toEqual({ name: secret.metadata.name });
     }
-    const readme = readFileSync(join(repoRoot, 'deploy/k8s/README.md'), 'utf8');
+    // Nothing that looks like a credential anywhere in the output: a JWT, a PEM private key, the
+    // private member of a JWK (a signing key pasted where its public JWKS belongs).
+    expect(text.match(/eyJ[\w-]{8,}\.eyJ[\w-]{8,}/g) ?? []).toEqual([]);
+    expect(text.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----/g) ?? []).toEqual([]);
+    expect(text.match(/"d"\s*:\s*"/g) ?? []).toEqual([]);
+    // A ConfigMap may point at a credential's file, never hold one.
+    const credential = /PASSWORD|SECRET|TOKEN|CLIENT_ID|SMTP_URL/;
+    for (const configMap of ofKind(objects, 'ConfigMap')) {
+      const held = Object.keys(configMap.data ?? {}).filter((key) => credential.test(key) && !key.endsWith('_FILE'));
+      expect({ configMap: configMap.metadata.name, held }).toEqual({ configMap: configMap.metadata.name, held: [] });
+    }
     const referenced = new Set<string>();
     for (const { owner, spec } of podTemplates(objects)) {
       for (const container of allContainers(spec)) {
         for (const entry of container.env ?? []) {
-          if (/PASSWORD|SECRET|TOKEN|CLIENT_ID|SMTP_URL/.test(entry.name)) {
+          if (credential.test(entry.name)) {
             expect({ at: `${owner.metadata.name}/${entry.name}`, literal: entry.value }).toEqual({ at: `${owner.metadata.name}/${entry.name}` });
           }
           const ref = entry.valueFrom?.secretKeyRef?.name;
           if (ref) referenced.add(ref);
         }
       }
-      for (const volume of spec.volumes ?? []) if (volume.secret) referenced.add(volume.secret.secretName);
+      for (const volume of spec.volumes ?? []) {
+        if (volume.secret) referenced.add(volume.secret.secretName);
+        // A ConfigMap the overlay does not render is one you create, so the README must name it too.
+        const configMap = volume.configMap?.name;
+        if (configMap && !objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === configMap)) referenced.add(configMap);
+      }
     }
     expect(referenced.size).toBeGreaterThan(0);
-    expect([...referenced].filter((name) => !readme.includes(name))).toEqual([]);
+    expect([...referenced].filter((name) => !readme().includes(name))).toEqual([]);
+  });
+
+  test('every service refuses to start without keys and verifies callers with the JWKS ConfigMap', () => {
+    const objects = objectsOf(env);
+    for (const deployment of serviceDeployments(objects)) {
+      const pod = deployment.spec.template.spec;
+      const container = pod.containers[0];
+      const settings = containerEnv(objects, container);
+      const at = deployment.metadata.name;
+      expect({ at, required: settings.get('AUTH_REQUIRED')?.value }).toEqual({ at, required: 'true' });
+      // Inline keys would win over the file and could drift from the ConfigMap.
+      expect({ at, inline: settings.get('AUTH_JWKS_JSON') }).toEqual({ at, inline: undefined });
+      const jwksFile = settings.get('AUTH_JWKS_FILE')?.value ?? '';
+      const source = fileSource(pod, container, jwksFile);
+      expect({ at, configMap: source?.volume.configMap?.name, key: source?.key }).toEqual({ at, configMap: 'leadmesh-auth-jwks', key: 'jwks.json' });
+    }
+  });
+
+  test('a service that calls others does so with its own identity token from a Secret; the others hold none', () => {
+    const objects = objectsOf(env);
+    for (const deployment of serviceDeployments(objects)) {
+      const service = deployment.metadata.name as (typeof SERVICES)[number];
+      const pod = deployment.spec.template.spec;
+      const container = pod.containers[0];
+      const settings = containerEnv(objects, container);
+      expect(settings.get('LEADMESH_SERVICE_TOKEN')).toBeUndefined();
+      const tokenFile = settings.get('LEADMESH_SERVICE_TOKEN_FILE')?.value;
+      if (MESH_CALLS[service].length === 0) {
+        // No call, no credential: a service gets its identity with its first call to another.
+        expect({ service, tokenFile }).toEqual({ service, tokenFile: undefined });
+        continue;
+      }
+      const source = fileSource(pod, container, tokenFile ?? '');
+      expect({ service, secret: source?.volume.secret?.secretName, key: source?.key }).toEqual({
+        service,
+        secret: `leadmesh-${service}-identity`,
+        key: 'token',
+      });
+      // Readable by the pod's group, which is how the non-root user reads a root-owned file.
+      expect(source?.volume.secret.defaultMode & 0o007).toBe(0);
+      expect(source?.volume.secret.defaultMode & 0o040).toBe(0o040);
+      expect(pod.securityContext.fsGroup).toBe(pod.securityContext.runAsGroup);
+    }
+  });
+
+  test('gRPC is plaintext inside the cluster, so the kubelet\'s native gRPC probes work; mTLS is left to a service mesh', () => {
+    const objects = objectsOf(env);
+    for (const deployment of serviceDeployments(objects)) {
+      const container = deployment.spec.template.spec.containers[0];
+      const tls = [...containerEnv(objects, container).keys()].filter((key) => key.startsWith('GRPC_TLS_'));
+      // A native gRPC probe cannot speak TLS: turning TLS on here without exec probes would fail
+      // every probe and restart every pod. See the README before changing this.
+      expect({ at: deployment.metadata.name, tls }).toEqual({ at: deployment.metadata.name, tls: [] });
+      for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) expect(container[probe].grpc).toBeDefined();
+    }
+  });
+
+  test('nurture serves the unsubscribe link on 8084, reachable through the ingress, and mails through the relay', () => {
+    const objects = objectsOf(env);
+    const container = serviceContainer(objects, 'nurture');
+    const settings = containerEnv(objects, container);
+    expect(container.ports.find((p: any) => p.name === 'http')?.containerPort).toBe(8084);
+    expect(settings.get('HTTP_PORT')?.value).toBe('8084');
+    expect(settings.get('HTTP_HOST')?.value).toBe('0.0.0.0');
+    const service = ofKind(objects, 'Service').find((s) => s.metadata.name === 'nurture')!;
+    expect(service.spec.ports.find((p: any) => p.name === 'http')).toMatchObject({ port: 8084, targetPort: 'http' });
+
+    const policy = ofKind(objects, 'NetworkPolicy').find((p) => p.metadata.name === 'nurture')!;
+    const peers = ingressPeersOn(policy, 8084);
+    expect(peers.some((peer: any) => peer.namespaceSelector?.matchLabels?.['leadmesh.io/api-client'] === 'true')).toBe(true);
+    expect(egressPortsOutside(policy)).toEqual(expect.arrayContaining([587, 465, 25]));
+
+    // The link in every email points at this environment's public address, never the loopback default.
+    const publicUrl = new URL(settings.get('NURTURE_PUBLIC_URL')?.value ?? 'http://127.0.0.1');
+    expect(publicUrl.protocol).toBe('https:');
+    expect(publicUrl.hostname).not.toMatch(/^(127\.|localhost$)/);
+    expect(settings.get('NURTURE_FROM')?.value).toMatch(/<[^@\s]+@[^>\s]+>$/);
+    expect(settings.get('SMTP_URL')?.secretRef).toBe('leadmesh-nurture-smtp');
+    expect(settings.get('UNSUBSCRIBE_SECRET')?.secretRef).toBe('leadmesh-nurture-unsubscribe');
   });
 
   test(PINNED.has(env) ? 'every image is pinned to a version or digest' : 'no image uses latest', () => {
@@ -290,6 +417,13 @@ test('from QA on, the overlay names a shipped scoring rule set; scoring starts w
     const container = job!.spec.template.spec.containers[0];
     expect(container.args).toContain('leadmesh.scoring.v1.ScoringService/ActivateRuleSet');
     expect(container.args).toContain('{"version": "$(SCORING_ACTIVE_RULE_SET)"}');
+    // ActivateRuleSet needs rules:admin. grpcurl reads the token from its environment itself, so
+    // it is neither in the manifest nor in the process arguments.
+    const header = container.args[container.args.indexOf('-H') + 1] as string;
+    expect(header).toMatch(/^authorization: Bearer \$\{(\w+)\}$/);
+    expect(container.args).toContain('-expand-headers');
+    const tokenVariable = /\$\{(\w+)\}/.exec(header)![1]!;
+    expect(containerEnv(objects, container).get(tokenVariable)?.secretRef).toBe('leadmesh-rule-set-activation-identity');
     const jobVersion = containerEnv(objects, container).get('SCORING_ACTIVE_RULE_SET')?.value;
     expect(jobVersion).toBe(scoringVersion);
     expect({ env, shipped: existsSync(join(repoRoot, 'services/scoring/rules', `${jobVersion}.yaml`)) }).toEqual({ env, shipped: true });
@@ -302,4 +436,66 @@ test('the overlays differ where environments should: replicas grow toward prod',
     expect(Math.min(...replicas[i]!)).toBeGreaterThanOrEqual(Math.max(...replicas[i - 1]!));
   }
   expect(Math.min(...replicas.at(-1)!)).toBeGreaterThanOrEqual(3);
+});
+
+test('each environment sends unsubscribe links to its own public address', () => {
+  const urls = ENVIRONMENTS.map((env) => containerEnv(objectsOf(env), serviceContainer(objectsOf(env), 'nurture')).get('NURTURE_PUBLIC_URL')?.value);
+  expect(new Set(urls).size).toBe(ENVIRONMENTS.length);
+});
+
+describe('components/crm-hubspot, in a scratch overlay with an owner map', () => {
+  let scratch: string;
+  let objects: K8sObject[];
+  let text: string;
+
+  beforeAll(() => {
+    // No environment uses HubSpot yet, so render the component the way an overlay would: base,
+    // the component, and the owner map generated from a copy of the example.
+    scratch = mkdtempSync(join(tmpdir(), 'leadmesh-hubspot-'));
+    copyFileSync(join(repoRoot, 'services/crm-sync/mappings/hubspot-owners.example.yaml'), join(scratch, 'hubspot-owners.yaml'));
+    writeFileSync(
+      join(scratch, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'namespace: leadmesh-hubspot',
+        'resources:',
+        // kustomize takes no absolute paths here; relative ones may leave the folder.
+        `  - ${relative(scratch, join(repoRoot, 'deploy/k8s/base'))}`,
+        'components:',
+        `  - ${relative(scratch, join(repoRoot, 'deploy/k8s/components/crm-hubspot'))}`,
+        'configMapGenerator:',
+        '  - name: crm-sync-hubspot-owners',
+        '    files: [owners.yaml=hubspot-owners.yaml]',
+        '',
+      ].join('\n'),
+    );
+    text = kustomizeBuild(tools, scratch);
+    objects = parseObjects(text);
+  }, 120_000);
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test('renders valid objects', () => {
+    const failures = kubeconform(tools, text).filter((r) => r.status !== 'statusValid').map((r) => `${r.kind}/${r.name}: ${r.msg}`);
+    expect(failures).toEqual([]);
+  });
+
+  test('crm-sync runs its HubSpot adapter with the token from a Secret and reads the owner map the pod mounts', async () => {
+    const deployment = serviceDeployments(objects).find((d) => d.metadata.name === 'crm-sync')!;
+    const pod = deployment.spec.template.spec;
+    const settings = containerEnv(objects, pod.containers[0]);
+    expect(settings.get('CRM_PROVIDER')?.value).toBe('hubspot');
+    expect(settings.get('HUBSPOT_TOKEN')?.secretRef).toBe('leadmesh-crm-hubspot');
+    const mapFile = settings.get('HUBSPOT_OWNER_MAP_FILE')?.value ?? '';
+    const source = fileSource(pod, pod.containers[0], mapFile);
+    // The generated (hash-suffixed) ConfigMap, so a changed owner map rolls the pods.
+    const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === source?.volume.configMap?.name);
+    expect(configMap?.metadata.name).toMatch(/^crm-sync-hubspot-owners-\w+$/);
+    // What the pod would read, through crm-sync's own loader.
+    const file = join(scratch, 'mounted-owners.yaml');
+    writeFileSync(file, configMap!.data[source!.key]);
+    const lookup = await ownerLookupFromEnv({ HUBSPOT_OWNER_MAP_FILE: file });
+    expect(lookup?.('avery-chen')).toBe('81234567');
+    expect(readme()).toContain('leadmesh-crm-hubspot');
+  });
 });
