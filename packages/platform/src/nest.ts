@@ -53,8 +53,10 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     this.nats.start();
     this.store.start();
     // Consumers wait for the store too: an event must not be taken before its effect can be stored.
-    void this.store.ready().then(() => this.consumers.start());
-    this.outbox.start();
+    void this.store.ready().then(() => {
+      this.consumers.start();
+      this.outbox.start();
+    });
   }
 
   async beforeApplicationShutdown(): Promise<void> {

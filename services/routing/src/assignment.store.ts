@@ -72,6 +72,11 @@ export class AssignmentStore {
     outbox.track(this.assignments);
   }
 
+  /** Erasure: the assignment with its audit history (it holds the lead's profile) goes. */
+  async forget(leadId: string): Promise<void> {
+    await this.assignments.deleteOne({ _id: leadId });
+  }
+
   find(leadId: string) {
     return this.assignments.findById(leadId).lean<AssignmentDoc>();
   }

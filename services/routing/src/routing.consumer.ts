@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { EventConsumers } from '@leadmesh/platform';
+import { Erasures, EventConsumers } from '@leadmesh/platform';
 import { RoutingService } from './routing.service.js';
 
 /** Routing's durable consumer: translate and delegate. */
@@ -9,9 +9,11 @@ export class RoutingConsumer implements OnModuleInit {
   constructor(
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(RoutingService) private readonly routing: RoutingService,
+    @Inject(Erasures) private readonly erasures: Erasures,
   ) {}
 
   onModuleInit(): void {
+    this.erasures.register(this.consumers, (leadId) => this.routing.forget(leadId));
     this.consumers.register({
       durable: 'routing-lead-scored',
       subject: SUBJECTS.leadScored,

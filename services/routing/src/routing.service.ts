@@ -26,6 +26,11 @@ export class RoutingService {
     return toAssignment('', decision, directory.owners, { assignedAt: now, slaDueAt: this.dueAt(now, directory.teams, decision.teamId) });
   }
 
+  /** Right to erasure: the lead's assignment and its history. Round-robin turns keep only ids. */
+  async forget(leadId: string): Promise<void> {
+    await this.store.forget(leadId);
+  }
+
   async getAssignment(leadId: string): Promise<routing.Assignment> {
     const doc = await this.store.find(leadId);
     if (!doc?.assignment) throw new NotFoundError(`assignment for lead ${leadId}`);
