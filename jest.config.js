@@ -16,7 +16,7 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleNameMapper: {
-    '^@leadmesh/(contracts|platform)$': '<rootDir>/packages/$1/src/index.ts',
+    '^@leadmesh/(contracts|platform|client)$': '<rootDir>/packages/$1/src/index.ts',
     '^@leadmesh/platform/telemetry$': '<rootDir>/packages/platform/src/telemetry/start.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
@@ -41,7 +41,7 @@ export default {
       ...common,
       displayName: 'stack',
       // Tests that start services as processes (*.stack.test.ts, and test/e2e) run one at a time.
-      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/{packages,services}/*/test/**/*.stack.test.ts'],
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts', '<rootDir>/test/examples/**/*.stack.test.ts', '<rootDir>/test/chaos/**/*.stack.test.ts', '<rootDir>/test/hostile/**/*.stack.test.ts', '<rootDir>/{packages,services}/*/test/**/*.stack.test.ts'],
     },
   ],
 };
