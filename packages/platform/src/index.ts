@@ -19,3 +19,4 @@ export * from './auth/authenticator.js';
 export * from './auth/rate-limit.js';
 export * from './auth/tokens.js';
 export * from './mongo/erasures.js';
+export * from './readiness.js';

@@ -22,6 +22,7 @@ import { EventConsumers } from './nats/consumer.js';
 import { EventPublisher } from './nats/publisher.js';
 import { GrpcServer } from './grpc/server.js';
 import { Outbox } from './outbox.js';
+import { Readiness } from './readiness.js';
 import { Authenticator } from './auth/authenticator.js';
 import { Erasures } from './mongo/erasures.js';
 import { stopTelemetry } from './telemetry/start.js';
@@ -41,12 +42,14 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(GrpcServer) private readonly grpc: GrpcServer,
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(Readiness) private readonly readiness: Readiness,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const report = () => this.grpc.setServing(this.nats.isConnected && this.store.isConnected);
+    const report = () => this.grpc.setServing(this.nats.isConnected && this.store.isConnected && this.readiness.ready);
     this.nats.onChange(report);
     this.store.onChange(report);
+    this.readiness.onChange(report);
     report();
     await this.metrics.listen(this.config.grpcHost, this.config.metricsPort);
     await this.grpc.listen(this.config.grpcHost, this.config.grpcPort);
@@ -97,6 +100,7 @@ export class PlatformModule {
       { provide: EventPublisher, useValue: publisher },
       { provide: EventConsumers, useValue: consumers },
       { provide: Authenticator, useValue: authenticator },
+      { provide: Readiness, useValue: new Readiness() },
       { provide: Erasures, useValue: erasures },
       { provide: GrpcServer, useValue: new GrpcServer(logger, metrics, authenticator) },
       { provide: Outbox, useValue: outbox },

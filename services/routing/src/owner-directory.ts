@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { LOGGER, MongoStore } from '@leadmesh/platform';
+import { LOGGER, MongoStore, Readiness } from '@leadmesh/platform';
 import type { Logger } from 'pino';
 import { ownersToSeed, type Owner, type Team } from './domain/index.js';
 import { OwnerDirectoryStore } from './owner-directory.store.js';
@@ -27,10 +27,13 @@ export class OwnerDirectory implements OnApplicationBootstrap {
     @Inject(RoutingConfigRegistry) private readonly registry: RoutingConfigRegistry,
     @Inject(MongoStore) private readonly mongo: MongoStore,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Readiness) private readonly readiness: Readiness,
   ) {}
 
   onApplicationBootstrap(): void {
     void this.seedWhenReady();
+    // Routing without its owners would send every lead to the fallback owner.
+    this.readiness.hold('owner directory seeded', this.whenSeeded());
   }
 
   /** Owners and teams as of at most `ROUTING_OWNER_CACHE_MS` ago. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, NotFoundError, UnavailableError, type Logger } from '@leadmesh/platform';
+import { LOGGER, NotFoundError, Readiness, UnavailableError, type Logger } from '@leadmesh/platform';
 import type { RuleSet } from './domain/rule-set.js';
 import { readRuleSetDocument, ruleSetFingerprint } from './rules/rule-set-document.js';
 import { readRuleSetFiles, type RuleSetFile } from './rules/rule-set-files.js';
@@ -25,6 +25,7 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
     @Inject(RuleSetStore) private readonly store: RuleSetStore,
     @Inject(SCORING_OPTIONS) private readonly options: ScoringOptions,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(Readiness) private readonly readiness: Readiness,
   ) {
     // A bad file stops the start here, naming the file.
     this.files = readRuleSetFiles(options.rulesDir);
@@ -32,6 +33,8 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
+    // No SERVING before the rule sets are in the store and the active version is known.
+    this.readiness.hold('rule sets loaded', this.loaded());
     void this.loaded().then(
       () => {
         this.timer = setInterval(() => void this.refresh().catch((err: Error) => this.logger.warn({ err: err.message }, 'active rule set not refreshed')), this.options.settingsRefreshMs);

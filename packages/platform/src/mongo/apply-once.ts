@@ -36,6 +36,36 @@ export async function applyEventOnce<D extends AppliedEvents>(
   eventId: string,
   decide: (current: D | null) => Change | null,
 ): Promise<ApplyResult> {
+  // One change at a time per document within a replica. MongoDB's compare-and-set is atomic on its
+  // own; FerretDB 1.x on SQLite does not make a conditional update atomic against a concurrent one,
+  // so serialising here keeps the common case (events of one lead on one replica) exact there too.
+  return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide));
+}
+
+const inFlight = new Map<string, Promise<unknown>>();
+
+async function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
+  const before = inFlight.get(key) ?? Promise.resolve();
+  const run = before.then(work, work);
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  inFlight.set(key, settled);
+  try {
+    return await run;
+  } finally {
+    if (inFlight.get(key) === settled) inFlight.delete(key);
+  }
+}
+
+async function applyOnce<D extends AppliedEvents>(
+  model: Model<D>,
+  outbox: Outbox,
+  id: string,
+  eventId: string,
+  decide: (current: D | null) => Change | null,
+): Promise<ApplyResult> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const current = (await model.findById(id).lean()) as D | null;
     if (current?.processedEventIds?.includes(eventId)) {
