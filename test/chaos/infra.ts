@@ -1,0 +1,103 @@
+// Private NATS and FerretDB servers for the chaos tests: the pinned binaries from scripts/infra.sh,
+// on this test's own ports and data folders, so they can be killed and restarted without touching
+// the shared servers on 4222 and 27017 that other stacks use.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { join } from 'node:path';
+import { ROOT } from '../harness/stack.ts';
+
+export const INFRA_BIN = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'bin'], { encoding: 'utf8' }).trim();
+
+function run(binary: string, args: string[], logFile: string): ChildProcess {
+  const child = spawn(join(INFRA_BIN, binary), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile, { flags: 'a' });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  return child;
+}
+
+export async function killHard(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGKILL');
+  await exited;
+}
+
+export function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = netConnect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
+
+export async function waitPort(port: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await portOpen(port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`nothing listening on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+export interface NatsNodeOptions {
+  dir: string;
+  port: number;
+  name: string;
+  /** Cluster port of this node and the cluster ports of its peers, for a JetStream cluster. */
+  cluster?: { port: number; peers: number[] };
+}
+
+/** One nats-server with JetStream on a store folder that survives its restarts. */
+export class NatsNode {
+  child?: ChildProcess;
+  constructor(readonly options: NatsNodeOptions) {}
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.options.port}`;
+  }
+
+  async start(): Promise<void> {
+    const { dir, port, name, cluster } = this.options;
+    mkdirSync(join(dir, 'store'), { recursive: true });
+    const lines = [`server_name: ${name}`, `listen: 127.0.0.1:${port}`, `jetstream { store_dir: "${join(dir, 'store')}" }`];
+    if (cluster) {
+      const routes = cluster.peers.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
+      lines.push(`cluster { name: chaos, listen: 127.0.0.1:${cluster.port}, routes: [${routes}] }`);
+    }
+    writeFileSync(join(dir, 'nats.conf'), `${lines.join('\n')}\n`);
+    this.child = run('nats-server', ['-c', join(dir, 'nats.conf')], join(dir, 'nats.log'));
+    await waitPort(port);
+  }
+
+  kill(): Promise<void> {
+    return killHard(this.child);
+  }
+}
+
+/** One FerretDB on a SQLite folder that survives its restarts. */
+export class FerretNode {
+  child?: ChildProcess;
+  constructor(
+    readonly dir: string,
+    readonly port: number,
+  ) {}
+
+  get url(): string {
+    return `mongodb://127.0.0.1:${this.port}/`;
+  }
+
+  async start(): Promise<void> {
+    mkdirSync(join(this.dir, 'data'), { recursive: true });
+    this.child = run('ferretdb', ['--listen-addr', `127.0.0.1:${this.port}`, '--handler', 'sqlite', '--sqlite-url', `file:${join(this.dir, 'data')}/`], join(this.dir, 'ferretdb.log'));
+    await waitPort(this.port);
+  }
+
+  kill(): Promise<void> {
+    return killHard(this.child);
+  }
+}
