@@ -91,7 +91,7 @@ export function startService(name: Service, options: StackOptions = {}): Running
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
   // Exactly the package's start script (and the Dockerfile's CMD).
-  const child = spawn(nodeBinary(), ['--enable-source-maps', '--import', './dist/telemetry.js', 'dist/main.js'], {
+  const child = spawn(nodeBinary(), ['--max-semi-space-size=8', '--import', './dist/telemetry.js', 'dist/main.js'], {
     cwd: join(ROOT, 'services', name),
     env: { ...process.env, ...localEnv(serviceEnv(name, options)) },
     stdio: ['ignore', 'pipe', 'pipe'],
