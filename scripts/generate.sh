@@ -9,4 +9,4 @@ base=${1:-.}
 rm -rf "$base/packages/contracts/src/gen"
 npx buf generate --template buf.gen.yaml -o "$base"
 # The Go client is generated from the same proto/ (its own template and pinned plugins).
-[ "$base" = . ] && bash clients/go/generate.sh
+if [ "$base" = . ]; then bash clients/go/generate.sh; fi
