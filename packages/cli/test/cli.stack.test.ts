@@ -118,7 +118,7 @@ describe('leadmesh', () => {
     const after = await cli('rules', 'list');
     expect(after.stdout).toMatch(new RegExp(`^\\*\\s+${version.replace('.', '\\.')}\\s`, 'm'));
     expect(after.stdout).toContain(`active: ${version}`);
-  }, 60_000);
+  }, 180_000);
 
   it('erases a contact and follows every service until it has finished', async () => {
     const email = `erase.${Date.now()}@example-analytics.com`;
@@ -131,7 +131,7 @@ describe('leadmesh', () => {
     for (const service of ['intake', 'scoring', 'routing', 'nurture', 'crm-sync']) expect(erased.stdout).toMatch(new RegExp(`^${service}\\s+erased\\s+\\d{4}-`, 'm'));
     const journey = await cli('journey', leadId);
     expect(journey.stdout).not.toContain(email);
-  }, 60_000);
+  }, 180_000);
 
   it('names the missing scope when the operator’s token does not carry it', async () => {
     const readOnly = await stack.token(['leads:read']);

@@ -17,6 +17,7 @@ import { parseWebForm } from './domain/web-form.js';
 import { IntakeService } from './intake.service.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
 
 class HttpError extends Error {
   constructor(
@@ -80,9 +81,15 @@ async function readBody(req: Request): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk);
+    // Past the limit the rest is read and dropped, so the client's connection stays usable for its
+    // next request; past a hard cap the connection is cut.
+    if (size > MAX_DRAIN_BYTES) {
+      req.destroy();
+      break;
+    }
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
   }
+  if (size > MAX_BODY_BYTES) throw new HttpError(413, `body larger than ${MAX_BODY_BYTES} bytes`);
   const buffer = Buffer.concat(chunks);
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buffer);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MongoStore, Outbox, defineModel, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
+import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
 import type { Enrollment } from './domain/enrollment.js';
 import type { StoredStepStatus } from './domain/progress.js';
@@ -56,6 +56,14 @@ const schema = new Schema<ScheduledStepDoc>(
   },
   { versionKey: false, minimize: false },
 );
+interface StepClaimDoc {
+  _id: string;
+  owner: string;
+  at: Date;
+}
+
+const stepClaimSchema = new Schema<StepClaimDoc>({ _id: String, owner: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
+
 schema.index({ status: 1, dueAt: 1 });
 schema.index({ status: 1, leaseUntil: 1 });
 schema.index({ leadId: 1 });
@@ -65,9 +73,12 @@ export const stepKey = (leadId: string, trackId: string, stepId: string) => `${l
 @Injectable()
 export class StepStore {
   readonly steps: Model<ScheduledStepDoc>;
+  /** One document per (step, state seen) a replica took; the unique _id makes the take exclusive. */
+  private readonly claims: Model<StepClaimDoc>;
 
   constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
     this.steps = defineModel(store, 'ScheduledStep', schema, 'scheduled_steps');
+    this.claims = defineModel(store, 'StepClaim', stepClaimSchema, 'scheduled_step_claims');
     outbox.track(this.steps);
   }
 
@@ -78,6 +89,8 @@ export class StepStore {
   /** Erasure: the lead's steps, sent and due, go. */
   async forget(leadId: string): Promise<void> {
     await this.steps.deleteMany({ leadId: { $eq: leadId } });
+    // Claim ids start with the step id, which starts with the lead id.
+    await this.claims.deleteMany({ _id: { $gte: `${leadId}/`, $lt: `${leadId}0` } });
   }
 
   async schedule(leadId: string, enrollment: Enrollment, messageIdOf: (stepId: string) => string): Promise<void> {
@@ -120,9 +133,13 @@ export class StepStore {
    */
   async claimDue(owner: string, now: Date, leaseMs: number, limit: number): Promise<ScheduledStepDoc[]> {
     const due: Record<string, unknown> = { $or: [{ status: 'DUE', dueAt: { $lte: now } }, { status: 'CLAIMED', leaseUntil: { $lt: now } }] };
-    const candidates = await this.steps.find(due, { _id: 1 }).sort({ dueAt: 1 }).limit(limit).lean();
+    const candidates = await this.steps.find(due, { _id: 1, status: 1, attempts: 1, leaseUntil: 1 }).sort({ dueAt: 1 }).limit(limit).lean();
     const claimed: ScheduledStepDoc[] = [];
-    for (const { _id } of candidates) {
+    for (const { _id, status, attempts, leaseUntil } of candidates) {
+      // Exactly one replica wins the state it saw: a unique-key insert is atomic on every
+      // MongoDB-protocol store, where FerretDB's conditional update alone is not.
+      const seen = `${_id}@${attempts}:${status === 'CLAIMED' ? leaseUntil?.getTime() : 'due'}`;
+      if (!(await this.takeClaim(seen, owner, now))) continue;
       const doc = await this.steps
         .findOneAndUpdate(
           { _id, ...due } as never,
@@ -133,6 +150,16 @@ export class StepStore {
       if (doc) claimed.push(doc);
     }
     return claimed;
+  }
+
+  private async takeClaim(key: string, owner: string, at: Date): Promise<boolean> {
+    try {
+      await this.claims.create({ _id: key, owner, at });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
   }
 
   /**
