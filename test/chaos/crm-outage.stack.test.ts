@@ -1,6 +1,7 @@
 // The CRM down for a minute, then a storm of HubSpot 429s, while leads keep arriving: the backlog
 // waits in JetStream, drains after recovery, and every lead is in the CRM exactly once.
-import { grpcAddress } from '../harness/stack.ts';
+import { join } from 'node:path';
+import { ROOT, grpcAddress } from '../harness/stack.ts';
 import { LEADS, LeadStream, RATE, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
@@ -13,7 +14,13 @@ let stack: ChaosStack | undefined;
 
 beforeAll(async () => {
   // HubSpot answers rate limits with a real 429 and Retry-After (Salesforce sends 403s).
-  stack = await startChaosStack({ namespace: NAMESPACE, portOffset: OFFSET, crm: 'hubspot' });
+  stack = await startChaosStack({
+    namespace: NAMESPACE,
+    portOffset: OFFSET,
+    crm: 'hubspot',
+    // Every routing owner's HubSpot owner id (the mapping writes hubspot_owner_id).
+    env: { HUBSPOT_OWNER_MAP_FILE: join(ROOT, 'services', 'crm-sync', 'mappings', 'hubspot-owners.example.yaml') },
+  });
 }, 300_000);
 
 afterAll(async () => {

@@ -71,7 +71,14 @@ export interface Broker {
 
 export async function connectBroker(url: string): Promise<Broker> {
   const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
-  return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm: await jetstreamManager(nc, { timeout: 10_000 }), close: () => nc.close() };
+  try {
+    // No API check here: a new cluster answers JetStream only once it has elected a leader.
+    const jsm = await jetstreamManager(nc, { timeout: 10_000, checkAPI: false });
+    return { nc, js: jetstream(nc, { timeout: 10_000 }), jsm, close: () => nc.close() };
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
 }
 
 /** Clears what an earlier run of the same namespace left: its streams and its databases. */
