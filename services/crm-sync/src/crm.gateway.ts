@@ -4,12 +4,29 @@ import { loadFieldMapping } from './crm/mapping-files.js';
 import { mapToCrm, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type OwnerLookup } from './domain/field-mapping.js';
 import { assertOwnerLookupPresent, ownerLookupFromEnv } from './owner-directory.js';
 
-/** The configured CRM, the field mapping that goes with it, and the owner directory it may need. */
+interface PendingUpsert {
+  leadId: string;
+  fields: Record<string, CrmValue>;
+  resolve(result: CrmUpsertResult): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The configured CRM, the field mapping that goes with it, and the owner directory it may need.
+ * Upserts go out one by one while the CRM keeps up; once `maxInFlight` requests are waiting on it,
+ * the leads that queue up behind them go together as one batch (sObject Collections, HubSpot batch
+ * upsert), so a backlog drains in a few calls instead of thousands.
+ */
 export class CrmGateway {
+  private readonly queue: PendingUpsert[] = [];
+  private inFlight = 0;
+
   constructor(
     readonly crm: CrmPort,
     readonly mapping: FieldMapping,
     readonly ownerLookup?: OwnerLookup,
+    private readonly maxInFlight = Number(process.env.CRM_MAX_IN_FLIGHT ?? 4),
+    private readonly maxBatch = 200,
   ) {}
 
   static async fromEnv(env: NodeJS.ProcessEnv): Promise<CrmGateway> {
@@ -27,6 +44,39 @@ export class CrmGateway {
 
   /** Creates or updates the lead's one CRM record (the adapters upsert by our lead id or the email). */
   send(leadId: string, fields: Record<string, CrmValue>): Promise<CrmUpsertResult> {
-    return this.crm.upsertLead(leadId, fields);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ leadId, fields, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight++;
+      this.dispatch(batch).finally(() => {
+        this.inFlight--;
+        this.pump();
+      });
+    }
+  }
+
+  private async dispatch(batch: PendingUpsert[]): Promise<void> {
+    try {
+      if (batch.length === 1) {
+        const [only] = batch as [PendingUpsert];
+        only.resolve(await this.crm.upsertLead(only.leadId, only.fields));
+        return;
+      }
+      const results = await this.crm.upsertLeads(batch.map(({ leadId, fields }) => ({ leadId, fields })));
+      batch.forEach((item, i) => {
+        const result = results[i];
+        if (result?.error) item.reject(result.error);
+        else if (result?.crmId) item.resolve({ crmId: result.crmId, created: result.created ?? false });
+        else item.reject(new Error(`the CRM answered no result for lead ${item.leadId}`));
+      });
+    } catch (err) {
+      for (const item of batch) item.reject(err);
+    }
   }
 }
