@@ -17,6 +17,10 @@ bash scripts/proto-deps.sh
 npm run --silent build
 
 step "local infrastructure"
+# The services' gRPC ports (50051 and up, plus the offsets test stacks use) lie inside Linux's
+# ephemeral range: keep outgoing connections off them so a test's listener never finds its port
+# taken by some client's source port. Best effort: needs root, as on our machines and CI.
+sysctl -qw net.ipv4.ip_local_reserved_ports=50000-51999 2>/dev/null || echo "[test] could not reserve ports 50000-51999; a port clash is possible"
 bash scripts/infra.sh up
 if [ "${LEADMESH_KEEP_INFRA:-}" != 1 ]; then trap 'bash scripts/infra.sh down' EXIT; fi
 

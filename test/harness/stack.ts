@@ -85,6 +85,12 @@ export function nodeBinary(): string {
   return join(ROOT, 'node_modules', '.bin', 'node');
 }
 
+// A test that dies before its afterAll must not leave services holding ports for the next one.
+const started = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
 export function startService(name: Service, options: StackOptions = {}): RunningService {
   const logDir = options.logDir ?? join(ROOT, '.cache', 'logs');
   mkdirSync(logDir, { recursive: true });
@@ -98,6 +104,8 @@ export function startService(name: Service, options: StackOptions = {}): Running
   });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
+  started.add(child);
+  child.once('exit', () => started.delete(child));
   return { name, process: child, logFile };
 }
 
