@@ -27,6 +27,13 @@ export interface WithOutbox {
 
 export class Outbox {
   private timer?: NodeJS.Timeout;
+  /**
+   * Whether stored events may be waiting. A scan reads every outbox-carrying collection, which
+   * FerretDB does without an index, so the relay scans at start (after a crash), after a publish
+   * that failed, and otherwise only every `safetyScanMs` (another replica may have died).
+   */
+  private dirty = true;
+  private lastScan = 0;
   private readonly models: Array<Model<WithOutbox>> = [];
 
   constructor(
@@ -51,6 +58,7 @@ export class Outbox {
       await this.remove(model, id, new Set(events.map((e) => e.eventId)));
       return true;
     } catch (err) {
+      this.dirty = true;
       this.logger.warn({ err: (err as Error).message, events: events.map((e) => e.subject) }, 'publish deferred to the outbox relay');
       return false;
     }
@@ -78,8 +86,10 @@ export class Outbox {
     return this.flush(model, id, doc.outbox.map((e) => ({ ...e, payload: toBytes(e.payload) })));
   }
 
-  start(intervalMs = 1000): void {
-    this.timer = setInterval(() => void this.relay(), intervalMs);
+  start(intervalMs = 1000, safetyScanMs = Number(process.env.OUTBOX_SAFETY_SCAN_MS ?? 60_000)): void {
+    this.timer = setInterval(() => {
+      if (this.dirty || Date.now() - this.lastScan >= safetyScanMs) void this.relay();
+    }, intervalMs);
     this.timer.unref();
   }
 
@@ -90,19 +100,25 @@ export class Outbox {
   /** Publishes events left behind by a crash or a broker outage. Safe on every replica: publishes are de-duplicated by event id. */
   async relay(): Promise<number> {
     if (!this.nats.isConnected) return 0;
+    this.dirty = false;
+    this.lastScan = Date.now();
     let published = 0;
     let pending = 0;
     for (const model of this.models) {
       try {
         const cutoff = new Date(Date.now() - this.relayAfterMs);
-        const docs = await model.find({ 'outbox.createdAt': { $lt: cutoff } }, { outbox: 1 }).limit(200).lean();
+        const docs = await model.find({ 'outbox.createdAt': { $lte: new Date() } }, { outbox: 1 }).limit(200).lean();
+        // More than one page, or entries too young to relay yet: look again on the next tick.
+        if (docs.length === 200) this.dirty = true;
         for (const doc of docs) {
           const due = doc.outbox.filter((e) => e.createdAt < cutoff);
+          if (due.length < doc.outbox.length) this.dirty = true;
           pending += doc.outbox.length;
           const events = due.map((e) => ({ ...e, payload: toBytes(e.payload) }));
           if (await this.flush(model, doc._id, events)) published += events.length;
         }
       } catch (err) {
+        this.dirty = true;
         this.logger.warn({ err: (err as Error).message }, 'outbox relay pass failed');
       }
     }
