@@ -2,7 +2,7 @@
 // waits in JetStream, drains after recovery, and every lead is in the CRM exactly once.
 import { join } from 'node:path';
 import { ROOT, grpcAddress } from '../harness/stack.ts';
-import { LEADS, LeadStream, RATE, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
+import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-crm';
@@ -43,9 +43,9 @@ describe('the CRM down for a minute, then a 429 storm', () => {
     s.sim.setFaults({ outage: false, rateLimit: { count: STORM, retryAfterSeconds: 1 } });
     const leads = await stream.finish(Math.max(LEADS, stream.submitted + 10));
     expect(stream.failures).toEqual([]);
-    expect(await settleAndAudit(s, leads, { timeoutMs: 420_000 })).toEqual([]);
+    expect(await settleAndAudit(s, leads, { timeoutMs: SETTLE_MS })).toEqual([]);
     // The storm was met and sat out, not skipped.
     expect(s.sim.counters().byStatus['429']).toBe(STORM);
     expect(s.sim.faults().rateLimit?.count).toBe(0);
-  }, 900_000);
+  }, TEST_MS);
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grpcAddress } from '../harness/stack.ts';
 import { FerretNode, NatsNode } from './infra.ts';
-import { LEADS, LeadStream, RATE, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
+import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-infra';
@@ -49,6 +49,6 @@ describe('NATS and FerretDB restarted mid-stream', () => {
     expect(stream.failures).toEqual([]);
     // Some callers met the outages and retried with the same idempotency key.
     expect(leads.some((l) => l.calls > 1)).toBe(true);
-    expect(await settleAndAudit(s, leads, { timeoutMs: 420_000 })).toEqual([]);
-  }, 900_000);
+    expect(await settleAndAudit(s, leads, { timeoutMs: SETTLE_MS })).toEqual([]);
+  }, TEST_MS);
 });

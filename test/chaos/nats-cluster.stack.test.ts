@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { topology } from '@leadmesh/platform';
 import { grpcAddress } from '../harness/stack.ts';
 import { NatsNode } from './infra.ts';
-import { LEADS, LeadStream, RATE, connectBroker, eventually, startChaosStack, type ChaosStack } from './support.ts';
+import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, connectBroker, eventually, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-cluster';
@@ -61,9 +61,9 @@ describe('a JetStream cluster losing a node mid-stream', () => {
 
       const leads = await stream.finish(Math.max(LEADS, stream.submitted + 10));
       expect(stream.failures).toEqual([]);
-      expect(await settleAndAudit(s, leads, { timeoutMs: 420_000 })).toEqual([]);
+      expect(await settleAndAudit(s, leads, { timeoutMs: SETTLE_MS })).toEqual([]);
     } finally {
       await broker.close();
     }
-  }, 900_000);
+  }, TEST_MS);
 });

@@ -5,7 +5,7 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { EVENT_ID_HEADER, HEADER_CONSUMER, HEADER_DEAD_LETTER_ERROR, HEADER_ORIGINAL_SUBJECT, topology } from '@leadmesh/platform';
 import { grpcAddress } from '../harness/stack.ts';
-import { LEADS, LeadStream, RATE, connectBroker, eventually, startChaosStack, type ChaosStack } from './support.ts';
+import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, connectBroker, eventually, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-poison';
@@ -58,7 +58,7 @@ describe('a poison message in every consumer', () => {
       }
       const leads = await stream.finish(LEADS);
       expect(stream.failures).toEqual([]);
-      expect(await settleAndAudit(s, leads, { timeoutMs: 420_000, ignoreEventIds: poisonIds })).toEqual([]);
+      expect(await settleAndAudit(s, leads, { timeoutMs: SETTLE_MS, ignoreEventIds: poisonIds })).toEqual([]);
 
       const expected = [...consumers];
       const parked = await eventually(
@@ -86,5 +86,5 @@ describe('a poison message in every consumer', () => {
     } finally {
       await broker.close();
     }
-  }, 900_000);
+  }, TEST_MS);
 });

@@ -1,7 +1,7 @@
 // Two replicas of every service in one namespace: the durable consumers share the events between
 // the replicas, and each event's effect still lands once.
 import { METRICS_PORTS, SERVICES, grpcAddress } from '../harness/stack.ts';
-import { LEADS, LeadStream, RATE, counterValue, startChaosStack, type ChaosStack } from './support.ts';
+import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, counterValue, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-replicas';
@@ -33,7 +33,7 @@ describe('two replicas of every service', () => {
     const stream = new LeadStream(NAMESPACE, OFFSETS.map((o) => grpcAddress('intake', o)), RATE).start();
     const leads = await stream.finish(LEADS);
     expect(stream.failures).toEqual([]);
-    expect(await settleAndAudit(s, leads, { timeoutMs: 420_000 })).toEqual([]);
+    expect(await settleAndAudit(s, leads, { timeoutMs: SETTLE_MS })).toEqual([]);
 
     const handled: Record<string, number[]> = {};
     for (const [service, durable] of BUSY_CONSUMERS) {
@@ -48,5 +48,5 @@ describe('two replicas of every service', () => {
     }
     // Both intakes took submissions.
     expect(new Set(leads.map((l) => l.index % OFFSETS.length)).size).toBe(OFFSETS.length);
-  }, 900_000);
+  }, TEST_MS);
 });

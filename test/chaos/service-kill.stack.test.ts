@@ -1,7 +1,7 @@
 // kill -9 of each of the five services, one at a time, while leads keep arriving; each comes back
 // on the same ports and namespace. Afterwards every lead is in every store exactly once.
 import { SERVICES, grpcAddress } from '../harness/stack.ts';
-import { LEADS, LeadStream, RATE, eventually, startChaosStack, type ChaosStack } from './support.ts';
+import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, eventually, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-kill';
@@ -29,6 +29,6 @@ describe('each service killed with SIGKILL mid-stream', () => {
     const leads = await stream.finish(Math.max(LEADS, stream.submitted + 10));
     expect(stream.failures).toEqual([]);
     expect(leads.length).toBeGreaterThanOrEqual(LEADS);
-    expect(await settleAndAudit(s, leads, { allowInterruptedEmail: true, timeoutMs: 420_000 })).toEqual([]);
-  }, 900_000);
+    expect(await settleAndAudit(s, leads, { allowInterruptedEmail: true, timeoutMs: SETTLE_MS })).toEqual([]);
+  }, TEST_MS);
 });

@@ -24,6 +24,10 @@ export const SHARED_MONGO = 'mongodb://127.0.0.1:27017/';
 /** Leads per chaos test and their pace; the defaults fit this 2-core machine's end-to-end rate. */
 export const LEADS = Number(process.env.CHAOS_LEADS ?? 200);
 export const RATE = Number(process.env.CHAOS_RATE ?? 2);
+/** How long the pipeline may take to finish every lead after the stream ends, before the audit fails. */
+export const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS ?? 300_000);
+/** Each chaos test's bound: start-up, the stream, the faults and the settling, on a busy machine. */
+export const TEST_MS = 720_000;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
