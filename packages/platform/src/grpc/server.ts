@@ -120,7 +120,11 @@ export class GrpcServer {
     // Reflection serves the descriptors protoc-gen-es embedded, health's included, so stock clients
     // such as grpcurl list and call every RPC without .proto files.
     this.collectFiles(healthContract.file_grpc_health_v1_health);
-    const reflection = new ReflectionService({ leadmesh: { fileDescriptorProtos: this.fileDescriptorProtos() } } as never);
+    // Only the services this server serves: its files import other services' messages (intake's
+    // journey), and reflection would otherwise list those services here too.
+    const reflection = new ReflectionService({ leadmesh: { fileDescriptorProtos: this.fileDescriptorProtos() } } as never, {
+      services: [...this.serviceNames, 'grpc.health.v1.Health'],
+    });
     reflection.addToServer(this.server);
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(`${host}:${port}`, serverCredentials(), (err, bound) =>
