@@ -8,10 +8,22 @@ export interface ErasureDoc {
   emailHash: string;
   leadId?: string;
   requestedAt: Date;
-  /** Service name -> when it reported its part done. */
-  completed: Record<string, Date>;
   outbox: OutgoingEvent[];
 }
+
+/** One service's report that its part of an erasure is done: a document of its own, because the
+ * five reports arrive together and concurrent updates of one document are not safe on FerretDB. */
+interface ErasureReportDoc {
+  _id: string; // <erasure id>|<service>
+  erasureId: string;
+  service: string;
+  completedAt: Date;
+}
+
+const reportSchema = new Schema<ErasureReportDoc>(
+  { _id: String, erasureId: { type: String, required: true, index: true }, service: { type: String, required: true }, completedAt: { type: Date, required: true } },
+  { versionKey: false },
+);
 
 const schema = new Schema<ErasureDoc>(
   {
@@ -19,7 +31,6 @@ const schema = new Schema<ErasureDoc>(
     emailHash: { type: String, required: true, index: true },
     leadId: { type: String, index: true },
     requestedAt: { type: Date, required: true },
-    completed: { type: Schema.Types.Mixed, default: () => ({}) },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
@@ -28,9 +39,11 @@ const schema = new Schema<ErasureDoc>(
 @Injectable()
 export class ErasureStore {
   readonly erasures: Model<ErasureDoc>;
+  private readonly reports: Model<ErasureReportDoc>;
 
   constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
     this.erasures = defineModel(store, 'Erasure', schema, 'erasures');
+    this.reports = defineModel(store, 'ErasureReport', reportSchema, 'erasure_reports');
     outbox.track(this.erasures);
   }
 
@@ -58,6 +71,16 @@ export class ErasureStore {
   }
 
   async markCompleted(erasureId: string, service: string, at: Date): Promise<void> {
-    await this.erasures.updateOne({ _id: erasureId }, { $set: { [`completed.${service}`]: at } });
+    try {
+      await this.reports.create({ _id: `${erasureId}|${service}`, erasureId, service, completedAt: at });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  /** Service name -> when it reported its part done. */
+  async completions(erasureId: string): Promise<Map<string, Date>> {
+    const reports = await this.reports.find({ erasureId: { $eq: erasureId } }).lean<ErasureReportDoc[]>();
+    return new Map(reports.map((r) => [r.service, r.completedAt]));
   }
 }

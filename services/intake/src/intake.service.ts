@@ -175,7 +175,6 @@ export class IntakeService {
         emailHash,
         leadId: targetLead,
         requestedAt,
-        completed: {},
         outbox: targetLead
           ? [encodeEvent(SUBJECTS.contactErased, events.ContactErasedSchema, { eventId: `contact.erased:${erasureId}`, leadId: targetLead, occurredAt: timestampFromDate(requestedAt), erasureId })]
           : [],
@@ -193,8 +192,9 @@ export class IntakeService {
     if (!doc) throw new NotFoundError(`erasure ${erasureId}`);
     // With no lead behind the address, only intake had anything to do.
     const services = doc.leadId ? ['intake', 'scoring', 'routing', 'nurture', 'crm-sync'] : ['intake'];
+    const completed = await this.erasures.completions(erasureId);
     const progress = services.map((service) => {
-      const at = doc.completed?.[service];
+      const at = completed.get(service);
       return { service, completed: at !== undefined, completedAt: at ? timestampFromDate(new Date(at)) : undefined };
     });
     return {
