@@ -11,40 +11,40 @@ export interface FitScore {
 /** Scores who the lead is: job title, company, industry, country and mailbox. */
 export function scoreFit(profile: LeadProfile, rules: FitRules): FitScore {
   const reasons: ScoreReason[] = [];
-  const fit = (ruleId: string, points: number, sentence: string) => {
+  const awardFit = (ruleId: string, points: number, sentence: string) => {
     if (points !== 0) reasons.push(reason(ruleId, 'FIT', points, sentence));
   };
 
   const title = profile.jobTitle?.trim();
   if (title) {
     const seniority = bestKeywordMatch(title, rules.seniority);
-    if (seniority) fit(seniority.id, seniority.points, `Job title '${title}' matches seniority '${seniority.label}'`);
+    if (seniority) awardFit(seniority.id, seniority.points, `Job title '${title}' matches seniority '${seniority.label}'`);
     const role = bestKeywordMatch(title, rules.function);
-    if (role) fit(role.id, role.points, `Job title '${title}' matches function '${role.label}'`);
+    if (role) awardFit(role.id, role.points, `Job title '${title}' matches function '${role.label}'`);
   }
 
   const size = profile.companySize;
   if (size !== undefined && size > 0) {
     const band = rules.companySize.find((b) => size >= b.min && size <= (b.max ?? Number.POSITIVE_INFINITY));
-    if (band) fit(band.id, band.points, `Company size of ${size} employees is in the band '${band.label}'`);
+    if (band) awardFit(band.id, band.points, `Company size of ${size} employees is in the band '${band.label}'`);
   }
 
   const industry = profile.industry?.trim();
   if (industry) {
     const key = normalizeWords(industry);
     const rule = rules.industries.find((r) => r.industries.some((name) => normalizeWords(name) === key));
-    if (rule) fit(rule.id, rule.points, `Industry '${industry}' counts as '${rule.label}'`);
+    if (rule) awardFit(rule.id, rule.points, `Industry '${industry}' counts as '${rule.label}'`);
   }
 
   const country = profile.country?.trim().toUpperCase();
   if (country) {
     const rule = rules.countries.find((r) => r.countries.includes(country));
-    if (rule) fit(rule.id, rule.points, `Country '${country}' is in the region '${rule.label}'`);
+    if (rule) awardFit(rule.id, rule.points, `Country '${country}' is in the region '${rule.label}'`);
   }
 
   const domain = emailDomain(profile.email);
   if (domain && rules.freeMail.domains.includes(domain)) {
-    fit(rules.freeMail.id, rules.freeMail.points, `Email domain '${domain}' is a free-mail provider, not a company domain`);
+    awardFit(rules.freeMail.id, rules.freeMail.points, `Email domain '${domain}' is a free-mail provider, not a company domain`);
   }
 
   const score = clampWithReason(reasons, FIT_BOUNDS_RULE_ID, 'FIT', 'Fit score');
