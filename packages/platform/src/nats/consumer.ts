@@ -191,6 +191,9 @@ export class EventConsumers {
     );
     const end = this.metrics.eventDuration.startTimer({ consumer: handler.durable });
     if (deliveryCount > 1) this.metrics.redeliveries.inc({ consumer: handler.durable });
+    // A slow store must not make the broker think the event was lost and hand it to another
+    // replica while this one is still applying it: tell it we are working on it.
+    const heartbeat = setInterval(() => msg.working(), Math.max(1000, this.options.ackWaitMs / 3));
     try {
       await context.with(trace.setSpan(parent, span), async () => {
         let event: MessageShape<DescMessage>;
@@ -226,6 +229,7 @@ export class EventConsumers {
         this.logger.warn({ consumer: handler.durable, eventId, deliveryCount, retryInMs: delay, err: error.message }, 'event failed, will retry');
       }
     } finally {
+      clearInterval(heartbeat);
       end();
       span.end();
     }
