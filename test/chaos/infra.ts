@@ -1,14 +1,14 @@
 // Private NATS and FerretDB servers for the chaos tests: the pinned binaries from scripts/infra.sh,
 // on this test's own ports and data folders, so they can be killed and restarted without touching
 // the shared servers on 4222 and 27017 that other stacks use.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
-import { ROOT } from '../harness/stack.ts';
+import { INFRA_BIN, ferretdbArgs } from '../harness/servers.ts';
 
-export const INFRA_BIN = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'bin'], { encoding: 'utf8' }).trim();
+export { INFRA_BIN };
 
 function run(binary: string, args: string[], logFile: string): ChildProcess {
   const child = spawn(join(INFRA_BIN, binary), args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -79,7 +79,7 @@ export class NatsNode {
   }
 }
 
-/** One FerretDB on a SQLite folder that survives its restarts. */
+/** One FerretDB whose data (in the shared PostgreSQL, or a SQLite folder) survives its restarts. */
 export class FerretNode {
   child?: ChildProcess;
   constructor(
@@ -93,7 +93,7 @@ export class FerretNode {
 
   async start(): Promise<void> {
     mkdirSync(join(this.dir, 'data'), { recursive: true });
-    this.child = run('ferretdb', ['--listen-addr', `127.0.0.1:${this.port}`, '--handler', 'sqlite', '--sqlite-url', `file:${join(this.dir, 'data')}/`], join(this.dir, 'ferretdb.log'));
+    this.child = run('ferretdb', ferretdbArgs(this.port, join(this.dir, 'data')), join(this.dir, 'ferretdb.log'));
     await waitPort(this.port);
   }
 

@@ -10,14 +10,14 @@ import { status } from '@grpc/grpc-js';
 import { intake } from '@leadmesh/contracts';
 import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
 import { healthStatus, waitServing } from '../harness/health.ts';
-import { ROOT, grpcAddress, startService, stopService, type RunningService } from '../harness/stack.ts';
+import { INFRA_BIN as bin, ferretdbArgs } from '../harness/servers.ts';
+import { grpcAddress, startService, stopService, type RunningService } from '../harness/stack.ts';
 
 const NATS_PORT = 4299;
 const MONGO_PORT = 27099;
 const OFFSET = 50;
 const NAMESPACE = 'resilience';
 
-const bin = execFileSync('bash', [join(ROOT, 'scripts', 'infra.sh'), 'bin'], { encoding: 'utf8' }).trim();
 const work = mkdtempSync(join(tmpdir(), 'leadmesh-resilience-'));
 let nats: ChildProcess | undefined;
 let ferret: ChildProcess | undefined;
@@ -30,7 +30,7 @@ function startNats(): ChildProcess {
 }
 
 function startFerret(): ChildProcess {
-  return spawn(join(bin, 'ferretdb'), ['--listen-addr', `127.0.0.1:${MONGO_PORT}`, '--sqlite-url', `file:${join(work, 'ferret')}/`], { stdio: 'ignore' });
+  return spawn(join(bin, 'ferretdb'), ferretdbArgs(MONGO_PORT, join(work, 'ferret')), { stdio: 'ignore' });
 }
 
 async function kill(child: ChildProcess | undefined): Promise<void> {

@@ -82,10 +82,6 @@ export class StepStore {
     outbox.track(this.steps);
   }
 
-  /**
-   * Records each planned step of the enrollment once (the key is lead/track/step). Safe to repeat
-   * after a crash or a redelivered event: an existing step is left as it is.
-   */
   /** Erasure: the lead's steps, sent and due, go. */
   async forget(leadId: string): Promise<void> {
     await this.steps.deleteMany({ leadId: { $eq: leadId } });
@@ -93,6 +89,10 @@ export class StepStore {
     await this.claims.deleteMany({ _id: { $gte: `${leadId}/`, $lt: `${leadId}0` } });
   }
 
+  /**
+   * Records each planned step of the enrollment once (the key is lead/track/step). Safe to repeat
+   * after a crash or a redelivered event: an existing step is left as it is.
+   */
   async schedule(leadId: string, enrollment: Enrollment, messageIdOf: (stepId: string) => string): Promise<void> {
     const active = enrollment.status === 'ACTIVE';
     for (const step of enrollment.steps) {
@@ -137,8 +137,11 @@ export class StepStore {
     const claimed: ScheduledStepDoc[] = [];
     for (const { _id, status, attempts, leaseUntil } of candidates) {
       // Exactly one replica wins the state it saw: a unique-key insert is atomic on every
-      // MongoDB-protocol store, where FerretDB's conditional update alone is not.
-      const seen = `${_id}@${attempts}:${status === 'CLAIMED' ? leaseUntil?.getTime() : 'due'}`;
+      // MongoDB-protocol store, where FerretDB's conditional update alone is not. The key also
+      // names the lease period, so a claim whose step update never landed (the store went away
+      // between the two writes) does not hold the step forever: the next period claims it again.
+      const period = Math.floor(now.getTime() / leaseMs);
+      const seen = `${_id}@${attempts}:${status === 'CLAIMED' ? leaseUntil?.getTime() : 'due'}:${period}`;
       if (!(await this.takeClaim(seen, owner, now))) continue;
       const doc = await this.steps
         .findOneAndUpdate(
