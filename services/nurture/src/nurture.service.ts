@@ -136,22 +136,26 @@ export class NurtureService {
 
   /**
    * Applies one event to the lead once: newest data, exits whose criteria are now met, the track
-   * to enter; then records the steps with the scheduler. Recording steps is repeated on a
-   * redelivered event, so a crash between the two writes loses nothing.
+   * to enter; then records the steps with the scheduler. A redelivered event (a crash may have
+   * come between the two writes) records every enrollment's steps again, which loses nothing and
+   * changes nothing already recorded.
    */
   private async update(leadId: string, eventId: string, u: LeadUpdate): Promise<void> {
     const now = new Date();
     const tracks = this.registry.files.tracks;
-    await this.store.apply(leadId, eventId, (current): Change => {
+    let decided: { entered?: Enrollment; ended: Enrollment[] } = { ended: [] };
+    const result = await this.store.apply(leadId, eventId, (current): Change => {
       // Sticky facts stay as first recorded.
       const set: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(u.set ?? {})) if (!current?.[key as keyof LeadNurtureDoc]) set[key] = value;
       const lead: NurtureLead = { ...u.lead, routedToSales: u.lead.routedToSales || Boolean(current?.routedAt) };
-      const { enrollments } = exitEnrollments(current?.enrollments ?? [], tracks, lead, { ...NO_EVENTS, ...u.happened }, now);
+      const { enrollments, exited } = exitEnrollments(current?.enrollments ?? [], tracks, lead, { ...NO_EVENTS, ...u.happened }, now);
       const outgoing = u.events?.(current) ?? [];
       const entering = u.enter?.(current, enrollments);
+      let entered: Enrollment | undefined;
       if (entering && !enrollments.some((e) => e.trackId === entering.track.id)) {
-        enrollments.push(enroll(entering, now, this.settings.delayScale));
+        entered = enroll(entering, now, this.settings.delayScale);
+        enrollments.push(entered);
         outgoing.push(
           encodeEvent(SUBJECTS.nurtureEnrolled, events.NurtureEnrolledSchema, {
             eventId: `nurture.enrolled:${leadId}:${entering.track.id}`,
@@ -162,19 +166,21 @@ export class NurtureService {
           }),
         );
       }
+      // The last decision is the one stored: a lost compare-and-set decides again.
+      decided = { entered, ended: exited };
       if (u.contact) set.contact = { ...current?.contact, ...u.contact };
       if (u.consent !== undefined) set.emailMarketingConsent = u.consent;
       return { set: { ...set, enrollments }, events: outgoing };
     });
-    await this.scheduleSteps(leadId);
+    if (result === 'applied') return this.recordSteps(leadId, decided.entered ? [decided.entered] : [], decided.ended);
+    const doc = await this.store.find(leadId);
+    const enrollments = doc?.enrollments ?? [];
+    await this.recordSteps(leadId, enrollments, enrollments.filter((e) => e.status !== 'ACTIVE'));
   }
 
-  private async scheduleSteps(leadId: string): Promise<void> {
-    const doc = await this.store.find(leadId);
-    for (const e of doc?.enrollments ?? []) {
-      await this.steps.schedule(leadId, e, (stepId) => stepMessageId(leadId, e.trackId, stepId, this.settings.fromDomain));
-      if (e.status !== 'ACTIVE') await this.steps.skipRemaining(leadId, e.trackId, e.exitReason ?? 'the enrollment ended');
-    }
+  private async recordSteps(leadId: string, entered: Enrollment[], ended: Enrollment[]): Promise<void> {
+    await this.steps.record(leadId, entered, (trackId, stepId) => stepMessageId(leadId, trackId, stepId, this.settings.fromDomain));
+    await this.steps.skipRemaining(leadId, ended);
   }
 }
 

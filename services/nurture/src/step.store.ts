@@ -68,6 +68,13 @@ schema.index({ status: 1, dueAt: 1 });
 schema.index({ status: 1, leaseUntil: 1 });
 schema.index({ leadId: 1 });
 
+/** An insert of many steps that failed only because some were already recorded. */
+function onlyDuplicates(err: unknown): boolean {
+  const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] })?.writeErrors;
+  if (writeErrors?.length) return writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+  return isDuplicateKey(err);
+}
+
 export const stepKey = (leadId: string, trackId: string, stepId: string) => `${leadId}/${trackId}/${stepId}`;
 
 @Injectable()
@@ -90,36 +97,41 @@ export class StepStore {
   }
 
   /**
-   * Records each planned step of the enrollment once (the key is lead/track/step). Safe to repeat
-   * after a crash or a redelivered event: an existing step is left as it is.
+   * Records each planned step of these enrollments once (the key is lead/track/step), in one
+   * write. Safe to repeat after a crash or a redelivered event: a step already recorded, by this
+   * replica or another, is left as it is.
    */
-  async schedule(leadId: string, enrollment: Enrollment, messageIdOf: (stepId: string) => string): Promise<void> {
-    const active = enrollment.status === 'ACTIVE';
-    for (const step of enrollment.steps) {
-      const doc: Omit<ScheduledStepDoc, 'outbox'> = {
-        _id: stepKey(leadId, enrollment.trackId, step.stepId),
-        leadId,
-        trackId: enrollment.trackId,
-        stepId: step.stepId,
-        kind: enrollment.kind,
-        template: step.template,
-        subject: step.subject,
-        dueAt: step.dueAt,
-        status: active ? 'DUE' : 'SKIPPED',
-        attempts: 0,
-        messageId: messageIdOf(step.stepId),
-        ...(active ? {} : { lastError: enrollment.exitReason ?? 'the enrollment ended' }),
-      };
-      await this.steps.updateOne({ _id: doc._id }, { $setOnInsert: doc }, { upsert: true }).catch((err: { code?: number }) => {
-        // Two replicas inserting the same step at once: the other one won, which is the same step.
-        if (err?.code !== 11000) throw err;
-      });
-    }
+  async record(leadId: string, enrollments: Enrollment[], messageIdOf: (trackId: string, stepId: string) => string): Promise<void> {
+    const docs = enrollments.flatMap((enrollment) => {
+      const active = enrollment.status === 'ACTIVE';
+      return enrollment.steps.map(
+        (step): Omit<ScheduledStepDoc, 'outbox'> => ({
+          _id: stepKey(leadId, enrollment.trackId, step.stepId),
+          leadId,
+          trackId: enrollment.trackId,
+          stepId: step.stepId,
+          kind: enrollment.kind,
+          template: step.template,
+          subject: step.subject,
+          dueAt: step.dueAt,
+          status: active ? 'DUE' : 'SKIPPED',
+          attempts: 0,
+          messageId: messageIdOf(enrollment.trackId, step.stepId),
+          ...(active ? {} : { lastError: enrollment.exitReason ?? 'the enrollment ended' }),
+        }),
+      );
+    });
+    if (docs.length === 0) return;
+    await this.steps.insertMany(docs, { ordered: false }).catch((err: unknown) => {
+      if (!onlyDuplicates(err)) throw err;
+    });
   }
 
-  /** The enrollment ended: its steps not yet in a replica's hands will never be sent. */
-  async skipRemaining(leadId: string, trackId: string, reason: string): Promise<void> {
-    await this.steps.updateMany({ leadId, trackId, status: 'DUE' }, { $set: { status: 'SKIPPED', lastError: reason } });
+  /** These enrollments ended: their steps not yet in a replica's hands will never be sent. */
+  async skipRemaining(leadId: string, ended: Pick<Enrollment, 'trackId' | 'exitReason'>[]): Promise<void> {
+    for (const { trackId, exitReason } of ended) {
+      await this.steps.updateMany({ leadId, trackId, status: 'DUE' }, { $set: { status: 'SKIPPED', lastError: exitReason ?? 'the enrollment ended' } });
+    }
   }
 
   forLead(leadId: string): Promise<ScheduledStepDoc[]> {
