@@ -22,8 +22,8 @@ export const SHARED_NATS = 'nats://127.0.0.1:4222';
 export const SHARED_MONGO = 'mongodb://127.0.0.1:27017/';
 
 /** Leads per chaos test and their pace; the defaults fit this 2-core machine's end-to-end rate. */
-export const LEADS = Number(process.env.CHAOS_LEADS ?? 100);
-export const RATE = Number(process.env.CHAOS_RATE ?? 2);
+export const LEADS = Number(process.env.CHAOS_LEADS ?? 200);
+export const RATE = Number(process.env.CHAOS_RATE ?? 4);
 /** How long the pipeline may take to finish every lead after the stream ends, before the audit fails. */
 export const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS ?? 300_000);
 /** Each chaos test's bound: start-up, the stream, the faults and the settling, on a busy machine. */
