@@ -10,7 +10,7 @@ import { MongoClient } from 'mongodb';
 import { createClient, topology } from '../packages/platform/dist/index.js';
 import { events, intake, SUBJECTS } from '../packages/contracts/dist/index.js';
 import { waitServing } from '../test/harness/health.ts';
-import { grpcAddress, GRPC_PORTS, HTTP_PORTS, METRICS_PORTS, ROOT, SERVICES, startStack, stopStack, type RunningService, type Service } from '../test/harness/stack.ts';
+import { grpcAddress, GRPC_PORTS, HTTP_PORTS, METRICS_PORTS, ROOT, SERVICES, startStack, stopService, stopStack, type RunningService, type Service } from '../test/harness/stack.ts';
 import type { CallFigures } from './baselines.ts';
 import { findCeiling, type Ceiling } from './ceiling.ts';
 import { CURVE_PERCENTILES, summarize, type HistogramKind, type LatencySummary } from './histogram.ts';
@@ -65,7 +65,10 @@ export interface PipelineMode {
   startupMs?: number;
   ceiling?: Ceiling;
   fixedRates: FixedRate[];
+  /** SubmitLead flooded with only intake running. */
   submitLead?: CallFigures;
+  /** The same flood with the whole pipeline consuming behind intake, on the same two cores. */
+  submitLeadWithPipeline?: CallFigures;
   /** VmHWM after the fixed-rate phases, and at the end after the SubmitLead flood. */
   memorySteady?: Partial<Record<Service, Memory>>;
   memoryEnd?: Partial<Record<Service, Memory>>;
@@ -221,10 +224,18 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
       log(`  spans: ${mode.hops.completeTraces}/${mode.hops.traces} complete traces from ${hopsWindow.phase}${mode.hops.error ? ` (${mode.hops.error})` : ''}`);
     }
 
-    const s = await closedLoopCalls(plan.submitRun, kind, () => client.submitLead(contactSalesLead(prefix, seq++)));
-    mode.submitLead = { inFlight: plan.submitRun.inFlight, ratePerSecond: Math.round(s.ratePerSecond), calls: s.calls, errors: s.errors, firstError: s.firstError, latency: summarize(s.latency) };
-    log(`  SubmitLead alone, ${plan.submitRun.inFlight} in flight: ${mode.submitLead.ratePerSecond} calls/s, p50 ${mode.submitLead.latency.p50} ms, p99 ${mode.submitLead.latency.p99} ms${s.errors ? `, ${s.errors} errors (${s.firstError})` : ''}`);
+    const submitFlood = async (what: string): Promise<CallFigures> => {
+      const s = await closedLoopCalls(plan.submitRun, kind, () => client.submitLead(contactSalesLead(prefix, seq++)));
+      const figures = { inFlight: plan.submitRun.inFlight, ratePerSecond: Math.round(s.ratePerSecond), calls: s.calls, errors: s.errors, firstError: s.firstError, latency: summarize(s.latency) };
+      log(`  SubmitLead ${what}, ${figures.inFlight} in flight: ${figures.ratePerSecond} calls/s, p50 ${figures.latency.p50} ms, p99 ${figures.latency.p99} ms${s.errors ? `, ${s.errors} errors (${s.firstError})` : ''}`);
+      return figures;
+    };
+    mode.submitLeadWithPipeline = await submitFlood('with the pipeline consuming behind it');
     mode.memoryEnd = memoryOfStack(services);
+    // Intake's own rate: the other four stopped (their events wait in JetStream), so intake has the
+    // machine the way the echo baseline had it.
+    await Promise.all(services.filter((s) => s.name !== 'intake').map((s) => stopService(s)));
+    mode.submitLead = await submitFlood('alone');
   } catch (err) {
     mode.error = (err as Error).message;
     log(`  FAILED: ${mode.error}`);

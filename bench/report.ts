@@ -111,7 +111,10 @@ function modeSection(name: string, mode: PipelineMode | undefined): string[] {
     }
     out.push('');
   }
-  if (mode.submitLead) out.push(`SubmitLead alone (${mode.submitLead.inFlight} calls in flight, the pipeline consuming behind it): **${mode.submitLead.ratePerSecond} calls/s**, p50 ${lat(mode.submitLead.latency)[0]} ms, p99 ${lat(mode.submitLead.latency)[2]} ms${mode.submitLead.errors ? `, ${mode.submitLead.errors} errors (${mode.submitLead.firstError})` : ''}.`, '');
+  const flood = (f: NonNullable<PipelineMode['submitLead']>) =>
+    `**${f.ratePerSecond} calls/s**, p50 ${lat(f.latency)[0]} ms, p99 ${lat(f.latency)[2]} ms${f.errors ? `, ${f.errors} errors (${f.firstError})` : ''}`;
+  if (mode.submitLeadWithPipeline) out.push(`SubmitLead flood (${mode.submitLeadWithPipeline.inFlight} calls in flight) with the pipeline consuming behind it: ${flood(mode.submitLeadWithPipeline)}.`, '');
+  if (mode.submitLead) out.push(`SubmitLead flood (${mode.submitLead.inFlight} calls in flight) with intake alone (the other four stopped): ${flood(mode.submitLead)}.`, '');
   return out;
 }
 

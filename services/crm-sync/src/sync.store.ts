@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   MongoStore,
   Outbox,
+  appliedBefore,
   appliedEventsFields,
   applyEventOnce,
   defineModel,
@@ -68,9 +69,7 @@ export class SyncStore {
   }
 
   async alreadyApplied(leadId: string, eventId: string): Promise<boolean> {
-    const doc = await this.records.findOne({ _id: leadId, processedEventIds: { $eq: eventId } }, { _id: 1 }).lean();
-    if (doc) await this.outbox.flushStored(this.records, leadId);
-    return doc !== null;
+    return appliedBefore(this.records, this.outbox, await this.records.findById(leadId, { processedEventIds: 1 }).lean<SyncRecordDoc>(), eventId);
   }
 
   /** Counts an attempt before calling the CRM, so GetSyncStatus shows retries as they happen; returns the count. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   MongoStore,
   Outbox,
+  appliedBefore,
   appliedEventsFields,
   applyEventOnce,
   defineModel,
@@ -81,10 +82,9 @@ export class AssignmentStore {
     return this.assignments.findById(leadId).lean<AssignmentDoc>();
   }
 
-  async alreadyApplied(leadId: string, eventId: string): Promise<boolean> {
-    const doc = await this.assignments.findOne({ _id: leadId, processedEventIds: { $eq: eventId } }, { _id: 1 }).lean();
-    if (doc) await this.outbox.flushStored(this.assignments, leadId);
-    return doc !== null;
+  /** True when the lead's document, as just read, already holds this event. */
+  alreadyApplied(doc: AssignmentDoc | null, eventId: string): Promise<boolean> {
+    return appliedBefore(this.assignments, this.outbox, doc, eventId);
   }
 
   apply(leadId: string, eventId: string, decide: (current: AssignmentDoc | null) => Change | null) {

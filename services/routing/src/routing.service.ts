@@ -40,7 +40,7 @@ export class RoutingService {
   /** A lead is routed on its first score; later scores of an assigned lead change nothing here. */
   async onLeadScored(event: events.LeadScored, ctx: EventContext): Promise<void> {
     const existing = await this.store.find(event.leadId);
-    if (existing?.assignment || (await this.store.alreadyApplied(event.leadId, ctx.eventId))) return;
+    if ((await this.store.alreadyApplied(existing, ctx.eventId)) || existing?.assignment) return;
 
     const now = new Date();
     const routingLead = toRoutingLead(event.profile, event.score);

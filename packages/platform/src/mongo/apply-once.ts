@@ -101,6 +101,17 @@ async function applyOnce<D extends AppliedEvents>(
   throw new Error(`too many concurrent updates to ${model.modelName} ${id}`);
 }
 
+/**
+ * True when the document, as just read by _id, already records this event (a redelivery): then a
+ * publish a crash may have interrupted is finished. Reading by _id alone is what every store
+ * answers from its primary index.
+ */
+export async function appliedBefore(model: Model<any>, outbox: Outbox, doc: Pick<AppliedEvents, '_id' | 'processedEventIds'> | null, eventId: string): Promise<boolean> {
+  if (!doc?.processedEventIds?.includes(eventId)) return false;
+  await outbox.flushStored(model, doc._id);
+  return true;
+}
+
 /** Schema fields for AppliedEvents, to spread into a service's schema definition. */
 export const appliedEventsFields = {
   revision: { type: Number, required: true, default: 1 },
