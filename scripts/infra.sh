@@ -52,11 +52,13 @@ postgres_up() {
     mkdir -p "$pg_data"; [ "$(id -u)" = 0 ] && chown postgres "$pg_data"
     as_pg "$pgbin/initdb" -D "$pg_data" -U postgres --auth=trust -E UTF8 >/dev/null
   fi
-  # A local, disposable store: durable against a crashed process, not a crashed machine.
+  # A local, disposable store: durable against a crashed process, not a crashed machine. Custom
+  # plans let FerretDB's prepared lookups use the indexes deploy/local/postgres-ferretdb.sql adds.
   as_pg "$pgbin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start -o \
-      "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=off" >/dev/null
+      "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=off -c plan_cache_mode=force_custom_plan" >/dev/null
   as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
     || as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ferretdb
+  as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d ferretdb -q -v ON_ERROR_STOP=1 -f - <"$root/deploy/local/postgres-ferretdb.sql" >/dev/null
   echo "$pg_data" >"$run/postgres.data"
   log "postgres ready"
 }
