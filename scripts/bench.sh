@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark: builds, brings up the local infrastructure, measures the baselines (bare grpc-js
 # echo, bare JetStream chain) and the five services end to end with tracing on and off, and writes
-# bench/results/latest.{json,md,png}. About 10 minutes; --quick about 3 (indicative figures only).
+# bench/results/latest.{json,md,png}. About 6 minutes; --quick about 2.5 (indicative figures only).
 #
 #   bash scripts/bench.sh [--quick]
 set -euo pipefail
