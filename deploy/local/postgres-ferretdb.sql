@@ -9,6 +9,8 @@
 -- as a parameter, so the server also runs with plan_cache_mode=force_custom_plan (scripts/infra.sh):
 -- a generic plan would not see that the expression matches the index.
 
+SET client_min_messages = warning;
+
 CREATE OR REPLACE FUNCTION leadmesh_twin_index(btree oid) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
   expression text := substring(pg_get_indexdef(btree) FROM 'USING btree \(\((\(_jsonb -> ''[^'']+''::text\))\)\)$');

@@ -13,6 +13,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection } from '@nats-io/nats-core';
 import { MongoClient } from 'mongodb';
 import { SIMULATOR_DEFAULTS, startCrmSimulator, type CrmSimulator } from '../fixtures/crm-simulator/index.ts';
+import { eventually as poll } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
 import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService, type Service } from '../harness/stack.ts';
 import { FerretNode } from './infra.ts';
@@ -32,20 +33,7 @@ export const TEST_MS = 720_000;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until probe gives a value; generous deadlines because the machine is shared and slow. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 500): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+export const eventually = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000, everyMs = 500) => poll(what, probe, timeoutMs, everyMs);
 
 export const databaseName = (namespace: string, service: Service) => `leadmesh_${namespace.replace(/-/g, '_')}_${service.replace(/-/g, '_')}`;
 

@@ -7,6 +7,7 @@ import { headers } from '@nats-io/nats-core';
 import { crmsync, intake } from '@leadmesh/contracts';
 import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
+import { eventually as poll } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
 import { ROOT, SERVICES, allScopes, createStackAuth, grpcAddress, startStack, stopStack, type RunningService } from '../harness/stack.ts';
 
@@ -47,20 +48,7 @@ afterAll(async () => {
 });
 
 // Generous: on a loaded 2-core machine a fresh stack's first lead can take a minute.
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
+const eventually = <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 150_000) => poll(what, probe, timeoutMs, 300);
 
 /** Every document of every collection of every service database of this namespace, where `needle` appears. */
 async function search(needle: string): Promise<string[]> {

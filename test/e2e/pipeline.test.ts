@@ -7,6 +7,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
 import { createClient } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
+import { eventually } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
 import { GRPC_PORTS, ROOT, SERVICES, allScopes, createStackAuth, startStack, stopStack, type RunningService } from '../harness/stack.ts';
 
@@ -36,20 +37,6 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
 
 interface JaegerSpan {
   traceID: string;

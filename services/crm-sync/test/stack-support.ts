@@ -6,6 +6,7 @@ import { crmsync, intake } from '@leadmesh/contracts';
 import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
+import { eventually } from '../../../test/harness/eventually.ts';
 import { waitServing } from '../../../test/harness/health.ts';
 import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 
@@ -119,20 +120,7 @@ export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle
 export const recordsOf = (sim: CrmSimulator, leadId: string): SalesforceLead[] =>
   sim.records('salesforce').filter((r) => r.Leadmesh_Lead_Id__c === leadId);
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+export { eventually };
 
 export async function syncedRecord(stack: CrmStack, leadId: string, timeoutMs = 30_000): Promise<crmsync.SyncRecord> {
   return eventually(`lead ${leadId} synced`, async () => {

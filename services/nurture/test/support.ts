@@ -145,19 +145,6 @@ export async function mailHeaders(id: string): Promise<Record<string, string[]>>
   return (await res.json()) as Record<string, string[]>;
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+export { eventually } from '../../../test/harness/eventually.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -6,7 +6,7 @@ import type { OwnerLoad, RoundRobinClaim } from './domain/index.js';
 /**
  * One round-robin turn, keyed by team, owner and turn number. The unique key is what makes a claim
  * atomic: of replicas claiming the same turn only one insert succeeds. (A conditional update is not
- * enough: FerretDB's SQLite backend lets two concurrent compare-and-set updates both match.)
+ * enough: FerretDB 1.x lets two concurrent compare-and-set updates both match.)
  */
 interface TurnDoc {
   _id: string;

@@ -89,20 +89,7 @@ export function scoredEvent(leadId: string, input: LeadInput = {}) {
   });
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-}
+export { eventually } from '../../../test/harness/eventually.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

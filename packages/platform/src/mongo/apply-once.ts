@@ -37,7 +37,7 @@ export async function applyEventOnce<D extends AppliedEvents>(
   decide: (current: D | null) => Change | null,
 ): Promise<ApplyResult> {
   // One change at a time per document within a replica. MongoDB's compare-and-set is atomic on its
-  // own; FerretDB 1.x on SQLite does not make a conditional update atomic against a concurrent one,
+  // own; FerretDB 1.x (either backend) does not make a conditional update atomic against a concurrent one,
   // so serialising here keeps the common case (events of one lead on one replica) exact there too.
   return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide));
 }
