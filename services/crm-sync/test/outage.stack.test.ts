@@ -57,9 +57,13 @@ describe('crm-sync through a CRM outage and a 429 storm', () => {
     expect(ours).toHaveLength(50);
     for (const id of ids) expect(recordsOf(stack.sim, id)).toHaveLength(1);
 
-    for (const { leadId } of leads) {
-      const { record } = await stack.crmSync.getSyncStatus({ leadId });
-      expect({ leadId, status: record?.status, crmId: record?.crmId }).toEqual({ leadId, status: crmsync.SyncStatus.SYNCED, crmId: recordsOf(stack.sim, leadId)[0]!.Id });
+    // The CRM answers before crm-sync records the answer, so the last sync records land a moment later.
+    const statuses = await eventually('every sync record SYNCED', async () => {
+      const all = await Promise.all(ids.map(async (leadId) => ({ leadId, record: (await stack.crmSync.getSyncStatus({ leadId })).record })));
+      return all.every(({ record }) => record?.status === crmsync.SyncStatus.SYNCED) ? all : undefined;
+    }, 30_000);
+    for (const { leadId, record } of statuses) {
+      expect({ leadId, crmId: record?.crmId }).toEqual({ leadId, crmId: recordsOf(stack.sim, leadId)[0]!.Id });
     }
     expect((await stack.crmSync.listDeadLetters({})).deadLetters).toEqual([]);
   }, 120_000);
