@@ -21,8 +21,7 @@ export class NurtureConsumer implements OnModuleInit {
       subject: SUBJECTS.leadReceived,
       schema: events.LeadReceivedSchema,
       handle: async (event, ctx) => {
-        await this.nurture.onLeadReceived(event, ctx);
-        this.scheduler.kick();
+        if (await this.nurture.onLeadReceived(event, ctx)) this.scheduler.kick(event.leadId);
       },
     });
     this.consumers.register({
@@ -30,8 +29,7 @@ export class NurtureConsumer implements OnModuleInit {
       subject: SUBJECTS.leadScored,
       schema: events.LeadScoredSchema,
       handle: async (event, ctx) => {
-        await this.nurture.onLeadScored(event, ctx);
-        this.scheduler.kick();
+        if (await this.nurture.onLeadScored(event, ctx)) this.scheduler.kick(event.leadId);
       },
     });
     this.consumers.register({
@@ -39,8 +37,7 @@ export class NurtureConsumer implements OnModuleInit {
       subject: SUBJECTS.leadRouted,
       schema: events.LeadRoutedSchema,
       handle: async (event, ctx) => {
-        await this.nurture.onLeadRouted(event, ctx);
-        this.scheduler.kick();
+        if (await this.nurture.onLeadRouted(event, ctx)) this.scheduler.kick(event.leadId);
       },
     });
   }

@@ -5,14 +5,17 @@ import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
 import { StepSender } from './step.sender.js';
 
 /**
- * Wakes the sender on an interval, and at once when an enrollment has a step due now (kick).
+ * Wakes the sender: a sweep on an interval (steps that came due with time, retries, abandoned
+ * leases), and at once for a lead whose event may have made a step due now. A lead's own pass
+ * looks up that lead's steps only, so its cost does not grow with the collection.
  * Every replica runs one; the store's claims decide who sends what.
  */
 @Injectable()
 export class NurtureScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private again = false;
+  private sweepRequested = false;
+  private readonly leadsWaiting = new Set<string>();
   private stopped = false;
 
   constructor(
@@ -25,31 +28,45 @@ export class NurtureScheduler implements OnApplicationBootstrap, BeforeApplicati
   onApplicationBootstrap(): void {
     void this.mongo.ready().then(() => {
       if (this.stopped) return;
-      this.timer = setInterval(() => this.kick(), this.settings.schedulerIntervalMs);
-      this.kick();
+      this.timer = setInterval(() => this.sweep(), this.settings.schedulerIntervalMs);
+      this.sweep();
     });
   }
 
-  /** Runs a pass now, or right after the one in progress. */
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
+  /** A pass over every lead's due steps, now or right after the pass in progress. */
+  sweep(): void {
+    this.sweepRequested = true;
+    this.start();
+  }
+
+  /** A pass over this lead's due steps, now or right after the pass in progress. */
+  kick(leadId: string): void {
+    this.leadsWaiting.add(leadId);
+    this.start();
+  }
+
+  private start(): void {
+    if (this.stopped || this.running) return;
     this.running = this.passes().finally(() => (this.running = undefined));
   }
 
   private async passes(): Promise<void> {
-    do {
-      this.again = false;
+    while (!this.stopped && (this.sweepRequested || this.leadsWaiting.size > 0)) {
       try {
-        // A full batch means more may be due: keep going instead of waiting for the next tick.
-        while (!this.stopped && (await this.sender.runOnce()) >= this.settings.batchSize);
+        if (this.leadsWaiting.size > 0) {
+          const leads = [...this.leadsWaiting];
+          this.leadsWaiting.clear();
+          await this.sender.runForLeads(leads);
+        }
+        if (this.sweepRequested) {
+          this.sweepRequested = false;
+          // A full batch means more may be due: keep going instead of waiting for the next tick.
+          while (!this.stopped && (await this.sender.runOnce()) >= this.settings.batchSize);
+        }
       } catch (err) {
-        this.logger.warn({ err: (err as Error).message }, 'scheduler pass failed; next tick retries');
+        this.logger.warn({ err: (err as Error).message }, 'scheduler pass failed; the next sweep retries');
       }
-    } while (this.again && !this.stopped);
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -71,10 +71,10 @@ export class NurtureService {
   }
 
   /** A Contact Sales submission enters the confirmation track, whose first step is due at once. */
-  async onLeadReceived(event: events.LeadReceived, ctx: EventContext): Promise<void> {
+  async onLeadReceived(event: events.LeadReceived, ctx: EventContext): Promise<boolean> {
     const lead = toNurtureLead(event.profile, undefined, false);
     const confirmation = confirmationTrackFor(lead, this.registry.files.tracks);
-    await this.update(event.leadId, ctx.eventId, { ...profileUpdate(event.profile), lead, happened: {}, enter: () => confirmation });
+    return this.update(event.leadId, ctx.eventId, { ...profileUpdate(event.profile), lead, happened: {}, enter: () => confirmation });
   }
 
   /**
@@ -83,10 +83,10 @@ export class NurtureService {
    * already routed (events may arrive out of order) never enters marketing; a lead already in a
    * marketing track stays there when it is scored again.
    */
-  async onLeadScored(event: events.LeadScored, ctx: EventContext): Promise<void> {
+  async onLeadScored(event: events.LeadScored, ctx: EventContext): Promise<boolean> {
     const lead = toNurtureLead(event.profile, event.score, false);
     const contactSales = confirmationTrackFor(lead, this.registry.files.tracks) !== undefined;
-    await this.update(event.leadId, ctx.eventId, {
+    return this.update(event.leadId, ctx.eventId, {
       ...profileUpdate(event.profile),
       lead,
       happened: { becameMql: event.becameMql },
@@ -96,11 +96,11 @@ export class NurtureService {
   }
 
   /** A routed lead leaves marketing nurture and enters a sales-assist track where one matches. */
-  async onLeadRouted(event: events.LeadRouted, ctx: EventContext): Promise<void> {
+  async onLeadRouted(event: events.LeadRouted, ctx: EventContext): Promise<boolean> {
     const lead = toNurtureLead(event.profile, event.score, true);
     const profile = profileUpdate(event.profile);
     const ownerName = event.assignment?.ownerName || undefined;
-    await this.update(event.leadId, ctx.eventId, {
+    const dueNow = await this.update(event.leadId, ctx.eventId, {
       ...profile,
       contact: profile.contact && { ...profile.contact, ...(ownerName ? { ownerName } : {}) },
       lead,
@@ -109,6 +109,7 @@ export class NurtureService {
       enter: () => recommendTrack(lead, this.registry.files.tracks),
     });
     this.metrics.leadFinished();
+    return dueNow;
   }
 
   /** Stops all marketing email to the lead for good, by lead id or by the signed token of an email's link. */
@@ -138,9 +139,10 @@ export class NurtureService {
    * Applies one event to the lead once: newest data, exits whose criteria are now met, the track
    * to enter; then records the steps with the scheduler. A redelivered event (a crash may have
    * come between the two writes) records every enrollment's steps again, which loses nothing and
-   * changes nothing already recorded.
+   * changes nothing already recorded. True when a step recorded may be due now, so the caller
+   * wakes the scheduler for this lead rather than leaving the step to the next sweep.
    */
-  private async update(leadId: string, eventId: string, u: LeadUpdate): Promise<void> {
+  private async update(leadId: string, eventId: string, u: LeadUpdate): Promise<boolean> {
     const now = new Date();
     const tracks = this.registry.files.tracks;
     let decided: { entered?: Enrollment; ended: Enrollment[] } = { ended: [] };
@@ -175,12 +177,14 @@ export class NurtureService {
     if (result === 'applied') return this.recordSteps(leadId, decided.entered ? [decided.entered] : [], decided.ended);
     const doc = await this.store.find(leadId);
     const enrollments = doc?.enrollments ?? [];
-    await this.recordSteps(leadId, enrollments, enrollments.filter((e) => e.status !== 'ACTIVE'));
+    return this.recordSteps(leadId, enrollments, enrollments.filter((e) => e.status !== 'ACTIVE'));
   }
 
-  private async recordSteps(leadId: string, entered: Enrollment[], ended: Enrollment[]): Promise<void> {
+  private async recordSteps(leadId: string, entered: Enrollment[], ended: Enrollment[]): Promise<boolean> {
     await this.steps.record(leadId, entered, (trackId, stepId) => stepMessageId(leadId, trackId, stepId, this.settings.fromDomain));
     await this.steps.skipRemaining(leadId, ended);
+    const now = Date.now();
+    return entered.some((e) => e.status === 'ACTIVE' && e.steps.some((step) => step.dueAt.getTime() <= now));
   }
 }
 

@@ -38,11 +38,23 @@ export class StepSender {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  /** One pass: settle interrupted sends, claim a batch of due steps and deliver them. Returns how many were claimed. */
+  /**
+   * The sweep: settles interrupted sends, claims a batch of due steps of any lead (steps that came
+   * due with time, retries, leases that ran out) and delivers them. Returns how many were claimed.
+   */
   async runOnce(now = new Date()): Promise<number> {
     const settled = await this.steps.settleInterrupted(now);
     if (settled > 0) this.logger.warn({ settled }, 'steps interrupted mid-send settled as FAILED, not resent');
-    const claimed = await this.steps.claimDue(this.owner, now, this.settings.leaseMs, this.settings.batchSize);
+    return this.deliverAll(await this.steps.claimDue(this.owner, now, this.settings.leaseMs, this.settings.batchSize));
+  }
+
+  /** Claims and delivers the steps due now of these leads, whose events just arrived. */
+  async runForLeads(leadIds: Iterable<string>, now = new Date()): Promise<number> {
+    const claims = [...leadIds].map((leadId) => this.steps.claimDue(this.owner, now, this.settings.leaseMs, this.settings.batchSize, leadId));
+    return this.deliverAll((await Promise.all(claims)).flat());
+  }
+
+  private async deliverAll(claimed: ScheduledStepDoc[]): Promise<number> {
     await Promise.all(
       claimed.map((step) =>
         this.deliver(step).catch((err: Error) => this.logger.error({ err: err.message, step: step._id }, 'step delivery failed; its lease will expire and it is retried or settled')),

@@ -139,13 +139,13 @@ export class StepStore {
   }
 
   /**
-   * Claims up to `limit` due steps for this replica. Each claim is a compare-and-set on the step's
-   * state, so of several replicas looking at one step exactly one gets it. A claim whose lease ran
-   * out (its replica died before handing the email to SMTP) is due again.
+   * Claims up to `limit` due steps for this replica, of one lead when `leadId` is given (the lead
+   * whose event just arrived) or of any lead (the periodic sweep, which also takes over claims
+   * whose lease ran out: their replica died before handing the email to SMTP). Each claim is a
+   * compare-and-set on the state the step was seen in, so of several replicas exactly one gets it.
    */
-  async claimDue(owner: string, now: Date, leaseMs: number, limit: number): Promise<ScheduledStepDoc[]> {
-    const due: Record<string, unknown> = { $or: [{ status: 'DUE', dueAt: { $lte: now } }, { status: 'CLAIMED', leaseUntil: { $lt: now } }] };
-    const candidates = await this.steps.find(due, { _id: 1, status: 1, attempts: 1, leaseUntil: 1 }).sort({ dueAt: 1 }).limit(limit).lean();
+  async claimDue(owner: string, now: Date, leaseMs: number, limit: number, leadId?: string): Promise<ScheduledStepDoc[]> {
+    const candidates = leadId ? await this.dueOf(leadId, now, limit) : await this.dueAnywhere(now, limit);
     const claimed: ScheduledStepDoc[] = [];
     for (const { _id, status, attempts, leaseUntil } of candidates) {
       // Exactly one replica wins the state it saw: a unique-key insert is atomic on every
@@ -157,7 +157,7 @@ export class StepStore {
       if (!(await this.takeClaim(seen, owner, now))) continue;
       const doc = await this.steps
         .findOneAndUpdate(
-          { _id, ...due } as never,
+          { _id, ...(status === 'CLAIMED' ? leaseRanOut(now) : dueBy(now)) } as never,
           { $set: { status: 'CLAIMED', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
           { returnDocument: 'after' },
         )
@@ -165,6 +165,20 @@ export class StepStore {
       if (doc) claimed.push(doc);
     }
     return claimed;
+  }
+
+  // Equality on top-level fields only: FerretDB turns those into an indexed SQL lookup, and reads
+  // and filters every document of the collection for anything else (a top-level $or, ranges alone).
+  private dueOf(leadId: string, now: Date, limit: number) {
+    return this.steps.find({ leadId, ...dueBy(now) }, CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>();
+  }
+
+  private async dueAnywhere(now: Date, limit: number): Promise<Candidate[]> {
+    const [due, abandoned] = await Promise.all([
+      this.steps.find(dueBy(now), CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>(),
+      this.steps.find(leaseRanOut(now), CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>(),
+    ]);
+    return [...due, ...abandoned].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()).slice(0, limit);
   }
 
   private async takeClaim(key: string, owner: string, at: Date): Promise<boolean> {
@@ -228,3 +242,8 @@ export class StepStore {
     );
   }
 }
+
+type Candidate = Pick<ScheduledStepDoc, '_id' | 'status' | 'attempts' | 'leaseUntil' | 'dueAt'>;
+const CANDIDATE = { _id: 1, status: 1, attempts: 1, leaseUntil: 1, dueAt: 1 };
+const dueBy = (now: Date) => ({ status: 'DUE' as const, dueAt: { $lte: now } });
+const leaseRanOut = (now: Date) => ({ status: 'CLAIMED' as const, leaseUntil: { $lt: now } });

@@ -13,18 +13,17 @@ const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace
 const steps = new StepStore(store, new Outbox(new EventPublisher(nats), nats, new Metrics('nurture-claims-test'), logger));
 const LEASE_MS = 60_000;
 
-async function dueStep(): Promise<string> {
-  const leadId = randomUUID();
-  const id = `${leadId}/contact-sales/confirmation`;
+async function dueStep(leadId = randomUUID(), stepId = 'confirmation', dueAt = new Date(Date.now() - 1000)): Promise<string> {
+  const id = `${leadId}/contact-sales/${stepId}`;
   await steps.steps.create({
     _id: id,
     leadId,
     trackId: 'contact-sales',
-    stepId: 'confirmation',
+    stepId,
     kind: 'TRANSACTIONAL',
     template: 'confirmation',
     subject: 'Thanks',
-    dueAt: new Date(Date.now() - 1000),
+    dueAt,
     status: 'DUE',
     messageId: `<${id}@test>`,
   });
@@ -62,5 +61,27 @@ describe('claiming due steps', () => {
     const later = new Date(now.getTime() + LEASE_MS);
     const retaken = (await steps.claimDue('replica-b', later, LEASE_MS, 50)).find((s) => s._id === id);
     expect(retaken).toMatchObject({ status: 'CLAIMED', leaseOwner: 'replica-b' });
+  });
+
+  it("claims one lead's due steps for that lead's pass, and leaves its later steps and other leads' steps", async () => {
+    const leadId = randomUUID();
+    const now = new Date();
+    const confirmation = await dueStep(leadId);
+    const dayThree = await dueStep(leadId, 'day-3', new Date(now.getTime() + 3 * 86_400_000));
+    const otherLead = await dueStep();
+
+    const claimed = await steps.claimDue('replica-a', now, LEASE_MS, 50, leadId);
+    expect(claimed.map((s) => s._id)).toEqual([confirmation]);
+    const untouched = await steps.steps.find({ _id: { $in: [dayThree, otherLead] } }).lean();
+    expect(untouched.map((s) => s.status)).toEqual(['DUE', 'DUE']);
+  });
+
+  it('takes over, in the sweep, a claim whose lease ran out before anything was sent', async () => {
+    const id = await dueStep();
+    const now = new Date();
+    expect((await steps.claimDue('replica-a', now, LEASE_MS, 50)).map((s) => s._id)).toContain(id);
+    const afterLease = new Date(now.getTime() + LEASE_MS + 1);
+    const taken = (await steps.claimDue('replica-b', afterLease, LEASE_MS, 50)).find((s) => s._id === id);
+    expect(taken).toMatchObject({ status: 'CLAIMED', leaseOwner: 'replica-b' });
   });
 });
