@@ -128,6 +128,43 @@ describe('the event path', () => {
     }
   }, 30_000);
 
+  it('handles no more events at once than its concurrency, across all its consumers, with a backlog waiting', async () => {
+    const consumers = new EventConsumers(nats, metrics, logger, { maxDeliver: 3, backoffMs: [50], concurrency: 4, ackWaitMs: 5000 });
+    let active = 0;
+    let most = 0;
+    const handled = new Set<string>();
+    const slowly = async (eventId: string) => {
+      most = Math.max(most, ++active);
+      await new Promise((r) => setTimeout(r, 15));
+      active--;
+      handled.add(eventId);
+    };
+    const kinds = [
+      { subject: SUBJECTS.leadReceived, schema: events.LeadReceivedSchema },
+      { subject: SUBJECTS.leadScored, schema: events.LeadScoredSchema },
+      { subject: SUBJECTS.leadRouted, schema: events.LeadRoutedSchema },
+    ] as const;
+    for (const { subject, schema } of kinds) {
+      consumers.register({ durable: `platform-test-limit-${subject.split('.').pop()}`, subject, schema, handle: (_event, ctx) => slowly(ctx.eventId) });
+    }
+    // The backlog is in the stream before the consumers start, so every consumer has events to hand at once.
+    const ids: string[] = [];
+    for (const { subject, schema } of kinds) {
+      for (let i = 0; i < 40; i++) {
+        const eventId = `limit:${subject}:${i}:${randomUUID()}`;
+        ids.push(eventId);
+        await publisher.publish(encodeEvent(subject, schema as never, { eventId, leadId: randomUUID() } as never));
+      }
+    }
+    consumers.start();
+    try {
+      await until('every event handled', async () => ids.every((id) => handled.has(id)), 20_000);
+      expect(most).toBe(4);
+    } finally {
+      await consumers.stop();
+    }
+  }, 30_000);
+
   it('publishes outbox events left behind by a crash through the relay', async () => {
     const leadId = randomUUID();
     const event = received(leadId);

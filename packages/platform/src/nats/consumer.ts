@@ -2,6 +2,7 @@ import { fromBinary, type DescMessage, type MessageShape } from '@bufbuild/proto
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.js';
 import type { NatsClient } from './connection.js';
@@ -69,7 +70,8 @@ export class EventConsumers {
   private readonly handlers: EventHandler[] = [];
   private readonly running = new Map<string, ConsumerMessages>();
   private readonly started = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Events being handled, across this service's consumers: at most `concurrency` at once. */
+  private readonly work: PQueue;
   private stopped = false;
   private lagTimer?: NodeJS.Timeout;
   /** Events about an erased lead are acknowledged and dropped: a replay must not bring the person back. */
@@ -80,7 +82,9 @@ export class EventConsumers {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly options: ConsumerOptions = defaults,
-  ) {}
+  ) {
+    this.work = new PQueue({ concurrency: options.concurrency });
+  }
 
   skipErasedLeads(isErased: (leadId: string) => Promise<boolean>): void {
     this.isErased = isErased;
@@ -110,7 +114,7 @@ export class EventConsumers {
     this.stopped = true;
     clearInterval(this.lagTimer);
     for (const messages of this.running.values()) await messages.close().catch(() => undefined);
-    await Promise.allSettled([...this.inFlight]);
+    await this.work.onIdle();
   }
 
   private async run(handler: EventHandler): Promise<void> {
@@ -125,9 +129,12 @@ export class EventConsumers {
         delay = 500;
         for await (const msg of messages) {
           if (this.stopped) break;
-          const job = this.process(handler, msg).finally(() => this.inFlight.delete(job));
-          this.inFlight.add(job);
-          if (this.inFlight.size >= this.options.concurrency) await Promise.race(this.inFlight);
+          void this.work.add(() => this.process(handler, msg)).catch((err: unknown) => {
+            this.logger.error({ consumer: handler.durable, seq: msg.seq, err: (err as Error).message }, 'event handling failed outside its handler; the broker redelivers it');
+          });
+          // Take the next event only once this one has a slot: the rest wait in the broker, not
+          // in this process (an unbounded in-process backlog was what let memory grow under load).
+          if (this.work.size > 0) await this.work.onSizeLessThan(1);
         }
       } catch (err) {
         if (this.stopped) break;
