@@ -50,19 +50,17 @@ export class CrmSyncService {
   }
 
   /** A lead routed for the first time: bring it into the CRM. */
-  async onLeadRouted(event: events.LeadRouted, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome | 'duplicate'> {
-    if (await this.store.alreadyApplied(event.leadId, ctx.eventId)) return 'duplicate';
+  onLeadRouted(event: events.LeadRouted, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
     return this.sync.run(event.leadId, causeOf(ctx, event.occurredAt), { onlyIfRouted: false, lastTry, assignment: event.assignment });
   }
 
   /** A rescore or a reassignment: the same CRM record gets the lead's current state, if anything changed. */
-  async onLeadChanged(leadId: string, occurredAt: events.LeadScored['occurredAt'], ctx: EventContext, lastTry: boolean): Promise<SyncOutcome | 'duplicate'> {
-    if (await this.store.alreadyApplied(leadId, ctx.eventId)) return 'duplicate';
+  onLeadChanged(leadId: string, occurredAt: events.LeadScored['occurredAt'], ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
     return this.sync.run(leadId, causeOf(ctx, occurredAt), { onlyIfRouted: true, lastTry });
   }
 
   /** Consent withdrawn: remembered first, so even a lead not in the CRM yet arrives there opted out. */
-  async onLeadUnsubscribed(event: events.LeadUnsubscribed, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome | 'duplicate'> {
+  async onLeadUnsubscribed(event: events.LeadUnsubscribed, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
     const at = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
     await this.store.markUnsubscribed(event.leadId, this.sync.crmName, at);
     return this.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry);

@@ -32,8 +32,9 @@ export interface SyncOptions {
  * - unchanged: the CRM already holds these fields, nothing was sent
  * - not-routed: an update for a lead crm-sync has not brought in yet; lead.routed will
  * - dead-lettered: given up, with the reason in dead letters
+ * - duplicate: a redelivered event this record already took in
  */
-export type SyncOutcome = 'synced' | 'unchanged' | 'not-routed' | 'dead-lettered';
+export type SyncOutcome = 'synced' | 'unchanged' | 'not-routed' | 'dead-lettered' | 'duplicate';
 
 /** Failures that no retry of the same data can fix. */
 export const isPermanent = (err: unknown) => err instanceof FieldMappingError || (err instanceof CrmError && !err.transient);
@@ -88,6 +89,7 @@ export class LeadSync {
 
   private async syncOnce(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
     const record = await this.store.find(leadId);
+    if (await this.store.appliedBefore(record, cause.eventId)) return 'duplicate';
     if (options.onlyIfRouted && !(record && record.attempts > 0)) return 'not-routed';
     const gathered = await this.sources.gather(leadId);
     if (!gathered.lead) throw new Error(`intake has no lead ${leadId}`);
@@ -125,7 +127,8 @@ export class LeadSync {
         ],
       };
     });
-    await this.deadLetters.remove(leadId);
+    // Only a lead given up before has a dead letter; the replay that retries it removes it too.
+    if (record?.status === 'FAILED') await this.deadLetters.remove(leadId);
     if (first) this.metrics.leadFinished();
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';

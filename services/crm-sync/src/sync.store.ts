@@ -68,8 +68,9 @@ export class SyncStore {
     return this.records.findById(leadId).lean<SyncRecordDoc>();
   }
 
-  async alreadyApplied(leadId: string, eventId: string): Promise<boolean> {
-    return appliedBefore(this.records, this.outbox, await this.records.findById(leadId, { processedEventIds: 1 }).lean<SyncRecordDoc>(), eventId);
+  /** The record already took this event in (a redelivery); its events still unpublished go out now. */
+  appliedBefore(record: SyncRecordDoc | null, eventId: string): Promise<boolean> {
+    return appliedBefore(this.records, this.outbox, record, eventId);
   }
 
   /** Counts an attempt before calling the CRM, so GetSyncStatus shows retries as they happen; returns the count. */
