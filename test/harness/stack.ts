@@ -63,6 +63,8 @@ export interface RunningService {
 /** The variables a local run gives every service: loopback infrastructure, fast span export. */
 export function localEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
+    // As the images set it (services/*/Dockerfile).
+    MALLOC_ARENA_MAX: '2',
     NATS_URL: 'nats://127.0.0.1:4222',
     MONGO_URL: 'mongodb://127.0.0.1:27017/',
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
