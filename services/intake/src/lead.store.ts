@@ -133,8 +133,9 @@ export class LeadStore {
   }
 
   /**
-   * The contact for this email: the existing one (profile refreshed) or a new one. Two concurrent
-   * first submissions race on the unique email index; the loser reads the winner's contact.
+   * The contact for this email: a new one, or the existing one with its profile refreshed. Most
+   * submissions come from new people, so the insert goes first (one store call); the unique email
+   * index turns a known email, or a concurrent first submission, into the refresh of that contact.
    */
   async upsertContact(
     emailKey: string,
@@ -142,22 +143,22 @@ export class LeadStore {
     profile: Record<string, unknown>,
     at: Date,
     visitorId?: string,
+    attempt = 1,
   ): Promise<{ leadId: string; created: boolean }> {
+    try {
+      await this.contacts.create({ _id: newLeadId, emailKey, profile, receivedAt: at, lastSubmittedAt: at, visitorIds: visitorId ? [visitorId] : [] });
+      return { leadId: newLeadId, created: true };
+    } catch (err) {
+      if (!isDuplicateKey(err) || attempt > 2) throw err;
+    }
     const existing = await this.contacts.findOneAndUpdate(
       { emailKey: { $eq: emailKey } },
       { $set: { profile, lastSubmittedAt: at }, ...(visitorId ? { $addToSet: { visitorIds: visitorId } } : {}) },
       { new: true },
     ).lean();
-    if (existing) return { leadId: existing._id, created: false };
-    try {
-      await this.contacts.create({ _id: newLeadId, emailKey, profile, receivedAt: at, lastSubmittedAt: at, visitorIds: visitorId ? [visitorId] : [] });
-      return { leadId: newLeadId, created: true };
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      const winner = await this.findContactByEmail(emailKey);
-      if (!winner) throw err;
-      return { leadId: winner._id, created: false };
-    }
+    // Erased between the two calls: the email is free again, so this submission makes a new contact.
+    if (!existing) return this.upsertContact(emailKey, newLeadId, profile, at, visitorId, attempt + 1);
+    return { leadId: existing._id, created: false };
   }
 
   /** Inserts the audit record with its lead.received event; false when the idempotency key was taken meanwhile. */
