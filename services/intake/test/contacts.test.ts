@@ -1,25 +1,15 @@
 // The contact upsert against the real FerretDB: the insert goes first, and the unique email index
 // decides between a new contact and the refresh of a known one, also for first submissions racing.
 import { randomUUID } from 'node:crypto';
-import { EventPublisher, Metrics, MongoStore, NatsClient, Outbox, createLogger, topology } from '@leadmesh/platform';
+import { testStore } from '../../../test/harness/store.ts';
 import { LeadStore } from '../src/lead.store.js';
 
-const namespace = `intake-contacts-${randomUUID().slice(0, 8)}`;
-const logger = createLogger('intake-contacts-test', 'silent');
-const nats = new NatsClient('nats://127.0.0.1:4222', 'intake-contacts-test', logger, topology(namespace));
-const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace.replace(/-/g, '_')}`, logger);
-const leads = new LeadStore(store, new Outbox(new EventPublisher(nats), nats, new Metrics('intake-contacts-test'), logger));
+const db = testStore('intake-contacts');
+const leads = new LeadStore(db.store, db.outbox);
 
-beforeAll(async () => {
-  store.start();
-  await store.ready();
-  await leads.contacts.init();
-}, 60_000);
+beforeAll(() => db.start(), 60_000);
 
-afterAll(async () => {
-  await store.connection.dropDatabase().catch(() => undefined);
-  await store.close();
-});
+afterAll(() => db.stop());
 
 describe('the contact upsert', () => {
   it('makes one contact of concurrent first submissions from one email, and the others join it', async () => {

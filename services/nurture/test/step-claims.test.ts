@@ -3,14 +3,11 @@
 // step for ever. Found by the chaos test that restarts FerretDB mid-stream: a confirmation email
 // stayed DUE for good.
 import { randomUUID } from 'node:crypto';
-import { EventPublisher, Metrics, MongoStore, NatsClient, Outbox, createLogger, topology } from '@leadmesh/platform';
+import { testStore } from '../../../test/harness/store.ts';
 import { StepStore } from '../src/step.store.js';
 
-const namespace = `nurture-claims-${randomUUID().slice(0, 8)}`;
-const logger = createLogger('nurture-claims-test', 'silent');
-const nats = new NatsClient('nats://127.0.0.1:4222', 'nurture-claims-test', logger, topology(namespace));
-const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace.replace(/-/g, '_')}`, logger);
-const steps = new StepStore(store, new Outbox(new EventPublisher(nats), nats, new Metrics('nurture-claims-test'), logger));
+const db = testStore('nurture-claims');
+const steps = new StepStore(db.store, db.outbox);
 const LEASE_MS = 60_000;
 
 async function dueStep(leadId = randomUUID(), stepId = 'confirmation', dueAt = new Date(Date.now() - 1000)): Promise<string> {
@@ -30,15 +27,9 @@ async function dueStep(leadId = randomUUID(), stepId = 'confirmation', dueAt = n
   return id;
 }
 
-beforeAll(async () => {
-  store.start();
-  await store.ready();
-}, 60_000);
+beforeAll(() => db.start(), 60_000);
 
-afterAll(async () => {
-  await store.connection.dropDatabase().catch(() => undefined);
-  await store.close();
-});
+afterAll(() => db.stop());
 
 describe('claiming due steps', () => {
   it('gives a due step to one replica only', async () => {
