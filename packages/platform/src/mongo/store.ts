@@ -29,6 +29,8 @@ export function isDuplicateKey(err: unknown): boolean {
 export class MongoStore {
   readonly connection: Connection;
   private connected = false;
+  /** Set once every model's indexes exist: until then the unique keys the services rely on are not enforced. */
+  private indexesEnsured = false;
   private closing = false;
   private readonly listeners = new Set<(connected: boolean) => void>();
   private readyWaiters: Array<() => void> = [];
@@ -42,8 +44,9 @@ export class MongoStore {
     this.connection = mongoose.createConnection();
     this.connection.set('bufferCommands', false);
     this.connection.on('disconnected', () => this.setConnected(false));
-    this.connection.on('reconnected', () => this.setConnected(true));
-    this.connection.on('connected', () => this.setConnected(true));
+    // The driver says connected before the indexes are made; ready and SERVING wait for them.
+    this.connection.on('reconnected', () => this.indexesEnsured && this.setConnected(true));
+    this.connection.on('connected', () => this.indexesEnsured && this.setConnected(true));
   }
 
   get isConnected(): boolean {
@@ -81,6 +84,7 @@ export class MongoStore {
           autoIndex: false,
         });
         for (const model of Object.values(this.connection.models)) await model.createIndexes();
+        this.indexesEnsured = true;
         this.logger.info({ database: this.database }, 'store connected, indexes ensured');
         this.setConnected(true);
         return;
