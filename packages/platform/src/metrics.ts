@@ -1,6 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/**
+ * Every command this process sends to its store, counted from the driver's command-started events
+ * (MongoStore): what a lead costs the store is read here, not estimated. One counter per process,
+ * as the process metrics are, because the store and the registry are made apart; every Metrics
+ * registry of the process exports it.
+ */
+export const storeCommands = new Counter({
+  name: 'leadmesh_store_commands_total',
+  help: 'Commands sent to the store (MongoDB protocol), by command name and collection',
+  labelNames: ['command', 'collection'] as const,
+  registers: [],
+});
+
 // One registry per service, served on its own port so Prometheus scrapes each service apart.
 export class Metrics {
   readonly registry = new Registry();
@@ -61,11 +74,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly storeCommands = storeCommands;
+
   private server?: Server;
 
   constructor(service: string) {
     this.registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: this.registry });
+    this.registry.registerMetric(storeCommands);
   }
 
   leadFinished(): void {

@@ -1,5 +1,6 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from 'pino';
+import { storeCommands } from '../metrics.js';
 
 const UNAVAILABLE_ERRORS = new Set([
   'MongoServerSelectionError',
@@ -20,6 +21,24 @@ export function isStoreUnavailable(err: unknown): boolean {
 /** True for a unique-index violation: the document is already there. */
 export function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
+}
+
+/** The part of a driver command-started event the count needs. */
+export interface StoreCommandStarted {
+  commandName: string;
+  command: Record<string, unknown>;
+}
+
+/**
+ * Counts one command by name and collection. Reads two fields and never walks the command, so it
+ * costs the same for a bulk write of a hundred documents as for a lookup by _id.
+ */
+export function countStoreCommand(event: StoreCommandStarted): void {
+  // find/insert/update/delete/aggregate/findAndModify name the collection under the command's own
+  // name; getMore under `collection`; admin commands (ping, endSessions) name none.
+  const named = event.command[event.commandName];
+  const collection = typeof named === 'string' ? named : typeof event.command.collection === 'string' ? event.command.collection : '';
+  storeCommands.inc({ command: event.commandName, collection });
 }
 
 /**
@@ -47,6 +66,8 @@ export class MongoStore {
     // The driver says connected before the indexes are made; ready and SERVING wait for them.
     this.connection.on('reconnected', () => this.indexesEnsured && this.setConnected(true));
     this.connection.on('connected', () => this.indexesEnsured && this.setConnected(true));
+    // Forwarded by mongoose from the driver when the connection is opened with monitorCommands.
+    this.connection.on('commandStarted', countStoreCommand);
   }
 
   get isConnected(): boolean {
@@ -82,6 +103,8 @@ export class MongoStore {
           maxPoolSize: Number(process.env.MONGO_POOL_SIZE ?? 20),
           bufferCommands: false,
           autoIndex: false,
+          // Command events feed leadmesh_store_commands_total (countStoreCommand).
+          monitorCommands: true,
         });
         for (const model of Object.values(this.connection.models)) await model.createIndexes();
         this.indexesEnsured = true;
