@@ -43,6 +43,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(Readiness) private readonly readiness: Readiness,
+    @Inject(Erasures) private readonly erasures: Erasures,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,8 +56,18 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     await this.grpc.listen(this.config.grpcHost, this.config.grpcPort);
     this.nats.start();
     this.store.start();
-    // Consumers wait for the store too: an event must not be taken before its effect can be stored.
-    void this.store.ready().then(() => {
+    // Consumers wait for the store too: an event must not be taken before its effect can be stored,
+    // nor before the erased leads are known.
+    void this.store.ready().then(async () => {
+      for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+        try {
+          await this.erasures.load();
+          break;
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message, retryInMs: delay }, 'erased leads not loaded yet, retrying');
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
       this.consumers.start();
       this.outbox.start();
     });
@@ -65,8 +76,9 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
   async beforeApplicationShutdown(): Promise<void> {
     this.logger.info('shutting down: draining consumers and calls');
     this.grpc.setServing(false);
-    this.outbox.stop();
     await this.consumers.stop();
+    await this.outbox.stop();
+    this.erasures.stop();
     await this.grpc.close();
     await this.nats.close();
     await this.store.close();

@@ -35,6 +35,16 @@ export class Outbox {
   private dirty = true;
   private lastScan = 0;
   private readonly models: Array<Model<WithOutbox>> = [];
+  /**
+   * Entries published but still on their documents, by model and document. Clearing them one
+   * document at a time cost a read and a write per published event (two of every five store calls
+   * of a lead); gathered here they go in one bulk write per model a few times a second. Until then
+   * they are harmless: the relay skips them, and a crash only means the relay publishes them again,
+   * which the stream drops as duplicates (same Nats-Msg-Id) and consumers recognise anyway.
+   */
+  private readonly published = new Map<Model<WithOutbox>, Map<unknown, Set<string>>>();
+  private clearing?: NodeJS.Timeout;
+  private clearRun: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -42,6 +52,7 @@ export class Outbox {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly relayAfterMs = 3000,
+    private readonly clearAfterMs = 200,
   ) {}
 
   /** Models whose documents carry an `outbox` array (schema field `outbox: [outboxEntrySchema]`). */
@@ -50,12 +61,13 @@ export class Outbox {
     this.models.push(model as Model<WithOutbox>);
   }
 
-  /** Publishes the events stored on a document and clears them. If the broker is down they stay for the relay. */
+  /** Publishes the events stored on a document; they are cleared from it in the next batch. If the broker is down they stay for the relay. */
   async flush(model: Model<any>, id: unknown, events: OutgoingEvent[]): Promise<boolean> {
     if (events.length === 0) return true;
     try {
+      // In order: one document's events are one lead's story (other documents publish meanwhile).
       for (const event of events) await this.publisher.publish(event);
-      await this.remove(model, id, new Set(events.map((e) => e.eventId)));
+      this.markPublished(model as Model<WithOutbox>, id, events);
       return true;
     } catch (err) {
       this.dirty = true;
@@ -64,26 +76,62 @@ export class Outbox {
     }
   }
 
+  private markPublished(model: Model<WithOutbox>, id: unknown, events: OutgoingEvent[]): void {
+    let byDoc = this.published.get(model);
+    if (!byDoc) this.published.set(model, (byDoc = new Map()));
+    let ids = byDoc.get(id);
+    if (!ids) byDoc.set(id, (ids = new Set()));
+    for (const event of events) ids.add(event.eventId);
+    this.clearing ??= setTimeout(() => {
+      this.clearing = undefined;
+      void this.clearPublished();
+    }, this.clearAfterMs);
+  }
+
+  private isPublished(model: Model<WithOutbox>, id: unknown, eventId: string): boolean {
+    return this.published.get(model)?.get(id)?.has(eventId) ?? false;
+  }
+
   /**
-   * Drops published entries with a compare-and-set on the outbox's length: portable to stores
-   * whose $pull cannot match on an embedded field, and safe against an entry added meanwhile.
+   * Removes every published entry gathered so far: one unordered bulk write per model, each
+   * document's entries pulled by event id, so an entry added meanwhile stays.
    */
-  private async remove(model: Model<any>, id: unknown, published: Set<string>): Promise<void> {
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const doc = await (model as Model<WithOutbox>).findById(id, { outbox: 1 }).lean();
-      if (!doc?.outbox?.length) return;
-      const remaining = doc.outbox.filter((e) => !published.has(e.eventId));
-      if (remaining.length === doc.outbox.length) return;
-      const result = await model.updateOne({ _id: id, outbox: { $size: doc.outbox.length } }, { $set: { outbox: remaining } });
-      if (result.modifiedCount === 1) return;
-    }
+  clearPublished(): Promise<void> {
+    this.clearRun = this.clearRun.then(async () => {
+      for (const [model, byDoc] of this.published) {
+        if (byDoc.size === 0) continue;
+        const batch = [...byDoc].slice(0, 1000);
+        const ops = batch.map(([id, ids]) => ({ updateOne: { filter: { _id: id }, update: { $pull: { outbox: { eventId: { $in: [...ids] } } } } } }));
+        try {
+          await model.bulkWrite(ops as never, { ordered: false });
+          for (const [id, ids] of batch) if (byDoc.get(id) === ids) byDoc.delete(id);
+        } catch (err) {
+          this.logger.warn({ err: (err as Error).message, documents: batch.length }, 'clearing published outbox entries failed, will try again');
+        }
+        if (byDoc.size > 0) this.markPending();
+      }
+    });
+    return this.clearRun;
+  }
+
+  private markPending(): void {
+    this.clearing ??= setTimeout(() => {
+      this.clearing = undefined;
+      void this.clearPublished();
+    }, Math.max(this.clearAfterMs, 1000));
   }
 
   /** Publishes whatever a document still holds in its outbox (after a redelivered event found its effect already stored). */
   async flushStored(model: Model<any>, id: unknown): Promise<boolean> {
     const doc = await (model as Model<WithOutbox>).findById(id, { outbox: 1 }).lean();
-    if (!doc?.outbox?.length) return true;
-    return this.flush(model, id, doc.outbox.map((e) => ({ ...e, payload: toBytes(e.payload) })));
+    return this.flushEntries(model, doc);
+  }
+
+  /** Like flushStored, for a document the caller has just read with its outbox. */
+  flushEntries(model: Model<any>, doc: { _id: unknown; outbox?: OutgoingEvent[] } | null): Promise<boolean> {
+    const waiting = (doc?.outbox ?? []).filter((e) => !this.isPublished(model as Model<WithOutbox>, doc!._id, e.eventId));
+    if (waiting.length === 0) return Promise.resolve(true);
+    return this.flush(model, doc!._id, waiting.map((e) => ({ ...e, payload: toBytes(e.payload) })));
   }
 
   start(intervalMs = 1000, safetyScanMs = Number(process.env.OUTBOX_SAFETY_SCAN_MS ?? 60_000)): void {
@@ -93,8 +141,12 @@ export class Outbox {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the relay and clears what was published, so a rollout leaves no work for the next relay. */
+  async stop(): Promise<void> {
     clearInterval(this.timer);
+    clearTimeout(this.clearing);
+    this.clearing = undefined;
+    await this.clearPublished().catch(() => undefined);
   }
 
   /** Publishes events left behind by a crash or a broker outage. Safe on every replica: publishes are de-duplicated by event id. */
@@ -111,9 +163,10 @@ export class Outbox {
         // More than one page, or entries too young to relay yet: look again on the next tick.
         if (docs.length === 200) this.dirty = true;
         for (const doc of docs) {
-          const due = doc.outbox.filter((e) => e.createdAt < cutoff);
-          if (due.length < doc.outbox.length) this.dirty = true;
-          pending += doc.outbox.length;
+          const waiting = doc.outbox.filter((e) => !this.isPublished(model, doc._id, e.eventId));
+          const due = waiting.filter((e) => e.createdAt < cutoff);
+          if (due.length < waiting.length) this.dirty = true;
+          pending += waiting.length;
           const events = due.map((e) => ({ ...e, payload: toBytes(e.payload) }));
           if (await this.flush(model, doc._id, events)) published += events.length;
         }

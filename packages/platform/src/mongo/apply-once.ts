@@ -11,6 +11,8 @@ export interface AppliedEvents {
   /** Recent events already applied; a redelivered one is recognised and skipped. */
   processedEventIds: string[];
   outbox: OutgoingEvent[];
+  /** Set on the tombstone an erasure leaves in place of the lead's document (see forgetLead). */
+  erasedAt?: Date;
 }
 
 export interface Change {
@@ -20,7 +22,7 @@ export interface Change {
   events: OutgoingEvent[];
 }
 
-export type ApplyResult = 'applied' | 'duplicate' | 'unchanged';
+export type ApplyResult = 'applied' | 'duplicate' | 'unchanged' | 'erased';
 
 const KEEP_EVENT_IDS = 500;
 
@@ -68,9 +70,11 @@ async function applyOnce<D extends AppliedEvents>(
 ): Promise<ApplyResult> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const current = (await model.findById(id).lean()) as D | null;
+    // The person was forgotten while this event was on its way: it must not bring them back.
+    if (current?.erasedAt) return 'erased';
     if (current?.processedEventIds?.includes(eventId)) {
-      // Applied before; finish a publish a crash may have interrupted.
-      await outbox.flushStored(model, id);
+      // Applied before; finish a publish a crash may have interrupted (the read brought the outbox).
+      await outbox.flushEntries(model, current);
       return 'duplicate';
     }
     const change = decide(current);
@@ -83,7 +87,8 @@ async function applyOnce<D extends AppliedEvents>(
       if (!current) {
         const doc: Record<string, unknown> = { _id: id, revision: 1, processedEventIds: [eventId], outbox: change?.events ?? [], ...(change?.set ?? {}) };
         for (const [field, { values }] of Object.entries(change?.append ?? {})) doc[field] = values;
-        await model.create(doc as never);
+        // Cast and defaulted by the schema, but not hydrated into a mongoose document.
+        await model.insertMany([doc]);
       } else {
         const result = await model.updateOne(
           { _id: id, revision: current.revision } as never,
@@ -106,14 +111,38 @@ async function applyOnce<D extends AppliedEvents>(
  * publish a crash may have interrupted is finished. Reading by _id alone is what every store
  * answers from its primary index.
  */
-export async function appliedBefore(model: Model<any>, outbox: Outbox, doc: Pick<AppliedEvents, '_id' | 'processedEventIds'> | null, eventId: string): Promise<boolean> {
+export async function appliedBefore(model: Model<any>, outbox: Outbox, doc: Pick<AppliedEvents, '_id' | 'processedEventIds' | 'erasedAt'> & { outbox?: OutgoingEvent[] } | null, eventId: string): Promise<boolean> {
+  if (doc?.erasedAt) return true;
   if (!doc?.processedEventIds?.includes(eventId)) return false;
-  await outbox.flushStored(model, doc._id);
+  if (doc.outbox) await outbox.flushEntries(model, doc);
+  else await outbox.flushStored(model, doc._id);
   return true;
 }
+
+/** The revision a tombstone carries: no reader's compare-and-set can match it. */
+const ERASED_REVISION = -1;
+
+/**
+ * Right to erasure for a lead-keyed document: it is replaced by a tombstone holding only the
+ * (random, not personal) lead id, rather than deleted. An event already on its way when the
+ * erasure arrived then finds the tombstone and changes nothing (applyEventOnce answers 'erased'):
+ * a delete would have let its write create the document again. The tombstone is written even where
+ * the service never held the lead, for the same reason.
+ */
+export async function forgetLead(model: Model<any>, leadId: string): Promise<void> {
+  await model.replaceOne(
+    { _id: leadId },
+    { _id: leadId, revision: ERASED_REVISION, erasedAt: new Date(), processedEventIds: [], outbox: [] },
+    { upsert: true },
+  );
+}
+
+/** Leaves tombstones out of a query on a lead-keyed collection. */
+export const notErased = { erasedAt: { $exists: false } } as const;
 
 /** Schema fields for AppliedEvents, to spread into a service's schema definition. */
 export const appliedEventsFields = {
   revision: { type: Number, required: true, default: 1 },
   processedEventIds: { type: [String], default: [] },
+  erasedAt: Date,
 };

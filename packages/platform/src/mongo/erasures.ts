@@ -13,14 +13,25 @@ interface ErasedLeadDoc {
   outbox: OutgoingEvent[];
 }
 
+/** How often a replica picks up the erasures other replicas handled. */
+const REFRESH_MS = 5000;
+
 /**
  * Right to erasure, the same way in every service: on contact.erased the service deletes what it
  * holds about the lead, keeps a tombstone of the (random) lead id so a replayed old event cannot
  * bring the person back, and reports completion with erasure.completed.
+ *
+ * Every replica keeps the erased lead ids in memory, loaded before its consumers start and kept
+ * current from its own erasures and a periodic look at the newest ones, so an event costs no store
+ * read to know whether its lead was erased. The view may lag another replica's erasure by a few
+ * seconds; what closes that gap is the lead's own document, which erasure turns into a tombstone
+ * that no event's write can bring back (forgetLead).
  */
 export class Erasures {
   private readonly erased: Model<ErasedLeadDoc>;
   private readonly known = new Set<string>();
+  private newestSeen = new Date(0);
+  private refresher?: NodeJS.Timeout;
 
   constructor(
     store: MongoStore,
@@ -28,18 +39,48 @@ export class Erasures {
     private readonly service: string,
   ) {
     const schema = new Schema<ErasedLeadDoc>(
-      { _id: String, erasureId: { type: String, required: true }, erasedAt: { type: Date, required: true }, outbox: { type: [outboxEntrySchema], default: [] } },
+      { _id: String, erasureId: { type: String, required: true }, erasedAt: { type: Date, required: true, index: true }, outbox: { type: [outboxEntrySchema], default: [] } },
       { versionKey: false },
     );
     this.erased = defineModel<ErasedLeadDoc>(store, 'ErasedLead', schema, 'erased_leads');
     outbox.track(this.erased);
   }
 
+  /** Answered from memory: load() runs before the consumers start. */
   async isErased(leadId: string): Promise<boolean> {
-    if (this.known.has(leadId)) return true;
-    const found = (await this.erased.exists({ _id: leadId })) !== null;
-    if (found) this.known.add(leadId);
-    return found;
+    return this.known.has(leadId);
+  }
+
+  /** Reads every erased lead id once (in pages), then keeps up with the newest every few seconds. */
+  async load(): Promise<void> {
+    for (let after: string | undefined; ; ) {
+      const page = await this.erased
+        .find(after === undefined ? {} : { _id: { $gt: after } }, { _id: 1, erasedAt: 1 })
+        .sort({ _id: 1 })
+        .limit(5000)
+        .lean();
+      for (const doc of page) this.remember(doc._id, doc.erasedAt);
+      if (page.length < 5000) break;
+      after = page.at(-1)!._id;
+    }
+    clearInterval(this.refresher);
+    this.refresher = setInterval(() => void this.refresh().catch(() => undefined), REFRESH_MS);
+    this.refresher.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.refresher);
+  }
+
+  private async refresh(): Promise<void> {
+    // A little overlap: another replica's clock and write may land just behind the newest we saw.
+    const since = new Date(this.newestSeen.getTime() - 60_000);
+    for (const doc of await this.erased.find({ erasedAt: { $gte: since } }, { _id: 1, erasedAt: 1 }).lean()) this.remember(doc._id, doc.erasedAt);
+  }
+
+  private remember(leadId: string, erasedAt: Date): void {
+    this.known.add(leadId);
+    if (erasedAt > this.newestSeen) this.newestSeen = erasedAt;
   }
 
   /** Registers the contact.erased consumer; `forget` deletes or anonymises everything this service holds about the lead. */
@@ -50,6 +91,7 @@ export class Erasures {
       schema: events.ContactErasedSchema,
       handle: async (event) => {
         // Idempotent: deleting twice is harmless, the tombstone is written once.
+        this.known.add(event.leadId);
         await forget(event.leadId);
         await this.complete(event.leadId, event.erasureId);
       },
@@ -72,6 +114,5 @@ export class Erasures {
       if (!isDuplicateKey(err)) throw err;
       await this.outbox.flushStored(this.erased, leadId);
     }
-    this.known.add(leadId);
   }
 }
