@@ -18,6 +18,7 @@ import { contactSalesLead } from './leads.ts';
 import { closedLoopCalls, closedLoopE2E, CompletionTracker, openLoopE2E, type CallRun, type E2ERun, type E2ESample } from './load.ts';
 import { memoryOf, onCleanup, type Memory } from './processes.ts';
 import { hopReport, type HopReport } from './spans.ts';
+import { measureLeadCost, type LeadCost } from './accounting.ts';
 
 export const NAMESPACE = 'bench';
 export const PORT_OFFSET = 600;
@@ -31,6 +32,8 @@ export interface PipelinePlan {
   rateRun: E2ERun;
   submitRun: CallRun;
   jaegerTraces: number;
+  /** The idle window before the counted phase, whose rates are subtracted from its counts. */
+  idleMs: number;
 }
 
 export interface SecondBucket {
@@ -69,12 +72,18 @@ export interface PipelineMode {
   submitLead?: CallFigures;
   /** The same flood with the whole pipeline consuming behind intake, on the same two cores. */
   submitLeadWithPipeline?: CallFigures;
+  /** RSS once SERVING, before any lead; and again in the idle window before the counted phase. */
+  memoryIdle?: Partial<Record<Service, Memory>>;
+  memoryIdleAfterLoad?: Partial<Record<Service, Memory>>;
   /** VmHWM after the fixed-rate phases, and at the end after the SubmitLead flood. */
   memorySteady?: Partial<Record<Service, Memory>>;
   memoryEnd?: Partial<Record<Service, Memory>>;
   hops?: HopReport;
   /** Which phase the span sample comes from. */
   hopsFrom?: string;
+  /** Store calls, CPU and gRPC calls per lead, counted over one fixed-rate phase: this rate's. */
+  cost?: LeadCost;
+  countedRate?: number;
   error?: string;
   logDir: string;
 }
@@ -127,7 +136,12 @@ function tail(file: string): string {
   }
 }
 
-export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: HistogramKind, nc: NatsConnection, jsm: JetStreamManager, runId: string, log: (line: string) => void): Promise<PipelineMode> {
+/**
+ * One mode of the pipeline (tracing on or off). `comparisonRate`, when given, is run as well and is
+ * the phase whose cost per lead is counted, so both modes are compared at the same rate; otherwise
+ * that phase is the one at half the ceiling.
+ */
+export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: HistogramKind, nc: NatsConnection, jsm: JetStreamManager, runId: string, log: (line: string) => void, comparisonRate?: number): Promise<PipelineMode> {
   const logDir = join(ROOT, '.cache', 'bench-logs', tracing ? 'tracing-on' : 'tracing-off');
   const mode: PipelineMode = { tracing, fixedRates: [], logDir };
   const ports = [...SERVICES.map((s) => GRPC_PORTS[s]), ...SERVICES.map((s) => METRICS_PORTS[s]), ...Object.values(HTTP_PORTS)].map((p) => p + PORT_OFFSET);
@@ -171,7 +185,10 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
       throw new Error(`${(err as Error).message}${exited.length ? `; ${exited.join('; ')}` : ''}`);
     }
     mode.startupMs = Date.now() - started;
-    log(`  five services SERVING after ${mode.startupMs} ms; warming up`);
+    // Idle: started and connected, no lead yet.
+    await new Promise((r) => setTimeout(r, 2000));
+    mode.memoryIdle = memoryOfStack(services);
+    log(`  five services SERVING after ${mode.startupMs} ms, idle RSS ${Object.values(mode.memoryIdle).map((m) => m?.rssMb).join(' / ')} MB; warming up`);
     await closedLoopE2E(8, { warmupMs: 0, durationMs: plan.warmupMs, drainMs: 10_000 }, kind, tracker, submit);
 
     log('  highest sustainable rate (closed loop, end to end):');
@@ -181,7 +198,10 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
 
     // Half the ceiling shows latency with headroom, whatever this machine manages.
     const half = Math.round(ceiling / 2);
-    const rates = [...new Set([...plan.fixedRates, ...(half >= 2 ? [half] : [])])].sort((a, b) => a - b);
+    const rates = [...new Set([...plan.fixedRates, ...(half >= 2 ? [half] : []), ...(comparisonRate ? [comparisonRate] : [])])].sort((a, b) => a - b);
+    const runnable = rates.filter((rate) => rate <= ceiling * 0.95);
+    const countedRate = comparisonRate && runnable.includes(comparisonRate) ? comparisonRate : runnable.includes(half) ? half : runnable[0];
+    mode.countedRate = countedRate;
     // The spans of the half-ceiling phase, or of the ceiling search when no fixed rate could run.
     let hopsWindow: { phase: string; from: number; to: number } = { phase: 'the ceiling search', from: ceilingFrom, to: Date.now() };
     let fixedRun = false;
@@ -192,8 +212,30 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
         continue;
       }
       tracker.forget();
-      const from = Date.now();
-      const r = await openLoopE2E(rate, { ...plan.rateRun, maxBacklog: Math.max(200, rate * 3) }, kind, tracker, submit);
+      const phase = () => openLoopE2E(rate, { ...plan.rateRun, maxBacklog: Math.max(200, rate * 3) }, kind, tracker, submit);
+      let from = Date.now();
+      let r: Awaited<ReturnType<typeof phase>>;
+      if (rate === countedRate) {
+        const counted = await measureLeadCost({
+          services,
+          portOffset: PORT_OFFSET,
+          jsm,
+          stream: topology(NAMESPACE).pipelineStream,
+          phase: `the ${rate}/s phase`,
+          idleMs: plan.idleMs,
+          onIdle: () => {
+            mode.memoryIdleAfterLoad = memoryOfStack(services);
+            from = Date.now();
+          },
+          run: phase,
+        });
+        r = counted.result;
+        mode.cost = counted.cost;
+        const c = counted.cost;
+        log(`  counted over the ${rate}/s phase (${c.leads} leads): ${c.storeCallsPerLead} store calls, ${c.cpuMsPerLead ?? '?'} ms CPU per lead (${SERVICES.map((s) => `${s} ${c.services[s]?.storeCalls}/${c.services[s]?.cpuMs}`).join(', ')}); ${c.crossServiceRpcs} cross-service gRPC calls`);
+      } else {
+        r = await phase();
+      }
       const to = Date.now();
       const sustained = !r.abandoned && r.lost === 0 && r.submitErrors === 0 && r.throughputPerSecond >= r.offeredPerSecond * 0.9;
       mode.fixedRates.push({
@@ -213,7 +255,8 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
       });
       const l = summarize(r.latency);
       log(`  ${rate}/s: ${sustained ? 'sustained' : 'NOT sustained'}, ${Math.round(r.throughputPerSecond)}/s synced, p50 ${l.p50} ms, p90 ${l.p90} ms, p99 ${l.p99} ms, max ${l.max} ms${r.abandoned ? ` (${r.abandoned})` : ''}${r.lost ? `, ${r.lost} not synced in time` : ''}`);
-      if (rate === half || !fixedRun) hopsWindow = { phase: `the ${rate}/s phase`, from, to };
+      // The spans come from the phase whose costs were counted.
+      if (rate === countedRate || !fixedRun) hopsWindow = { phase: `the ${rate}/s phase`, from, to };
       fixedRun = true;
     }
     mode.memorySteady = memoryOfStack(services);

@@ -37,7 +37,36 @@ export interface HopReport {
   storePerLead: Record<string, Stat>;
   /** crm-sync's outbound CRM HTTP calls and its gRPC reads of the other services. */
   calls: Record<string, Stat>;
+  /** Spans in one complete trace: all of them, per service, and the store's among them. */
+  spansPerTrace?: CountStat;
+  spansPerService: Record<string, CountStat>;
+  storeSpansPerTrace?: CountStat;
+  /**
+   * gRPC client spans in one complete trace, made by the services themselves (the load generator
+   * is not traced): the cross-service calls on the pipeline path, with which ones they were.
+   */
+  grpcClientCallsPerTrace?: CountStat;
+  grpcClientCalls: Record<string, number>;
   error?: string;
+}
+
+export interface CountStat {
+  n: number;
+  mean: number;
+  p50: number;
+  min: number;
+  max: number;
+}
+
+function countStat(values: number[]): CountStat {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: values.length,
+    mean: Math.round((values.reduce((a, b) => a + b, 0) / Math.max(1, values.length)) * 10) / 10,
+    p50: sorted[Math.max(0, Math.ceil(sorted.length / 2) - 1)] ?? 0,
+    min: sorted[0] ?? 0,
+    max: sorted[sorted.length - 1] ?? 0,
+  };
 }
 
 function stat(values: number[]): Stat {
@@ -64,7 +93,7 @@ export async function hopReport(namespace: string, startMs: number, endMs: numbe
     end: String(Math.ceil(endMs * 1000)),
     limit: String(limit),
   });
-  const empty: HopReport = { traces: 0, completeTraces: 0, brokerHops: {}, processing: {}, storePerLead: {}, calls: {} };
+  const empty: HopReport = { traces: 0, completeTraces: 0, brokerHops: {}, processing: {}, storePerLead: {}, calls: {}, spansPerService: {}, grpcClientCalls: {} };
   let traces: JaegerTrace[];
   try {
     const res = await fetch(`${JAEGER}/api/traces?${params}`, { signal: AbortSignal.timeout(30_000) });
@@ -80,6 +109,11 @@ export async function hopReport(namespace: string, startMs: number, endMs: numbe
   const store = new Map<string, number[]>();
   const calls = new Map<string, number[]>();
   const endToEnd: number[] = [];
+  const spanCounts: number[] = [];
+  const storeSpanCounts: number[] = [];
+  const grpcClientCounts: number[] = [];
+  const perService = new Map<string, number[]>();
+  const grpcClientCalls: Record<string, number> = {};
   for (const trace of traces) {
     const service = (s: JaegerSpan) => trace.processes[s.processID]?.serviceName ?? '?';
     const tag = (s: JaegerSpan, key: string) => s.tags.find((t) => t.key === key)?.value;
@@ -115,7 +149,26 @@ export async function hopReport(namespace: string, startMs: number, endMs: numbe
       if (published !== undefined) push(brokerHops, `${subject} -> ${service(span)}`, (span.startTime - published) / 1000);
     }
     for (const [svc, ms] of storeTime) push(store, svc, ms);
-    if (submitStart !== undefined && syncedEnd !== undefined) endToEnd.push((syncedEnd - submitStart) / 1000);
+    if (submitStart !== undefined && syncedEnd !== undefined) {
+      endToEnd.push((syncedEnd - submitStart) / 1000);
+      // Counted on complete traces only: a trace still arriving would understate the count.
+      spanCounts.push(trace.spans.length);
+      const byService = new Map<string, number>();
+      let storeSpans = 0;
+      let grpcClient = 0;
+      for (const span of trace.spans) {
+        byService.set(service(span), (byService.get(service(span)) ?? 0) + 1);
+        if (tag(span, 'db.system.name') === 'mongodb' || tag(span, 'db.system') === 'mongodb') storeSpans++;
+        if (tag(span, 'span.kind') === 'client' && tag(span, 'rpc.system') === 'grpc') {
+          grpcClient++;
+          const key = `${service(span)} ${span.operationName}`;
+          grpcClientCalls[key] = (grpcClientCalls[key] ?? 0) + 1;
+        }
+      }
+      for (const [svc, n] of byService) push(perService, svc, n);
+      storeSpanCounts.push(storeSpans);
+      grpcClientCounts.push(grpcClient);
+    }
   }
   return {
     traces: traces.length,
@@ -125,5 +178,10 @@ export async function hopReport(namespace: string, startMs: number, endMs: numbe
     processing: statsOf(processing),
     storePerLead: statsOf(store),
     calls: statsOf(calls),
+    spansPerTrace: spanCounts.length ? countStat(spanCounts) : undefined,
+    spansPerService: Object.fromEntries([...perService.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, countStat(v)])),
+    storeSpansPerTrace: storeSpanCounts.length ? countStat(storeSpanCounts) : undefined,
+    grpcClientCallsPerTrace: grpcClientCounts.length ? countStat(grpcClientCounts) : undefined,
+    grpcClientCalls,
   };
 }
