@@ -15,6 +15,7 @@ import { NestFactory } from '@nestjs/core';
 import type { Logger } from 'pino';
 import { loadConfig, type PlatformConfig, type ServiceName } from './config.js';
 import { createLogger } from './logger.js';
+import { UnavailableError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { MongoStore } from './mongo/store.js';
 import { NatsClient } from './nats/connection.js';
@@ -47,10 +48,13 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const report = () => this.grpc.setServing(this.nats.isConnected && this.store.isConnected && this.readiness.ready);
+    const report = () => this.grpc.setServing(this.nats.isConnected && this.store.isConnected && this.readiness.ready && !this.consumers.isHeld);
     this.nats.onChange(report);
     this.store.onChange(report);
     this.readiness.onChange(report);
+    // The consumers often learn first that the store is gone (a failed write comes before the
+    // driver's next heartbeat), and they say when it answers again.
+    this.consumers.onHeldChange(report);
     report();
     await this.metrics.listen(this.config.grpcHost, this.config.metricsPort);
     await this.grpc.listen(this.config.grpcHost, this.config.grpcPort);
@@ -101,6 +105,8 @@ export class PlatformModule {
     const authenticator = new Authenticator();
     const outbox = new Outbox(publisher, nats, metrics, logger);
     const consumers = new EventConsumers(nats, metrics, logger);
+    consumers.dependOn({ name: 'store', answers: () => pingStore(store) });
+    store.onChange((connected) => !connected && consumers.holdFor('store disconnected'));
     const erasures = new Erasures(store, outbox, service);
     consumers.skipErasedLeads((leadId) => erasures.isErased(leadId));
     const providers = [
@@ -124,6 +130,13 @@ export class PlatformModule {
       exports: providers.filter((p) => p !== PlatformLifecycle).map((p) => (p as { provide: unknown }).provide as never),
     };
   }
+}
+
+/** A round trip to the service's database, through the driver's server selection (fails within its timeout while down). */
+async function pingStore(store: MongoStore): Promise<void> {
+  const db = store.connection.db;
+  if (!db) throw new UnavailableError('store not connected yet');
+  await db.command({ ping: 1 });
 }
 
 /** Nest's own log lines, as JSON through the service logger. */

@@ -1,9 +1,11 @@
 import { fromBinary, type DescMessage, type MessageShape } from '@bufbuild/protobuf';
 import { headers as natsHeaders, nanos } from '@nats-io/nats-core';
 import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
+import { UnavailableError } from '../errors.js';
+import { PoisonEventError, classifyFailure, isInfrastructureFailure } from '../failures.js';
 import type { Metrics } from '../metrics.js';
 import type { NatsClient } from './connection.js';
 import { isNotFound } from './streams.js';
@@ -25,7 +27,11 @@ export interface EventHandler<Desc extends DescMessage = DescMessage> {
   durable: string;
   subject: string;
   schema: Desc;
-  /** Overrides for a consumer whose failures are mostly a dependency being down (e.g. the CRM). */
+  /**
+   * Overrides for a consumer whose failures are mostly a dependency being down (e.g. the CRM). Only
+   * the service's own store and broker count as infrastructure; anything else a handler throws is
+   * spent from this budget, and `EventContext.deliveryCount` tells the handler where it stands.
+   */
   retry?: Partial<Pick<ConsumerOptions, 'maxDeliver' | 'backoffMs'>>;
   /** Must be idempotent: the same event may arrive more than once. Resolving means the effect is stored. */
   handle(event: MessageShape<Desc>, ctx: EventContext): Promise<void>;
@@ -37,15 +43,10 @@ export const HEADER_ORIGINAL_SEQUENCE = 'Leadmesh-Original-Sequence';
 export const HEADER_CONSUMER = 'Leadmesh-Consumer';
 export const HEADER_DELIVERIES = 'Leadmesh-Deliveries';
 
-/** An event that cannot succeed however often it is retried (it does not decode, or is invalid). */
-export class PoisonEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PoisonEventError';
-  }
-}
+export { PoisonEventError, classifyFailure, isInfrastructureFailure, type FailureKind } from '../failures.js';
 
 export interface ConsumerOptions {
+  /** Deliveries an event failing on its merits gets before it is parked (enforced here, not by the broker). */
   maxDeliver: number;
   /** Delay before the n-th retry (n from 1); the last entry repeats. */
   backoffMs: number[];
@@ -61,17 +62,54 @@ const defaults: ConsumerOptions = {
   ackWaitMs: 30_000,
 };
 
+/** How often a held service asks its store and broker whether they answer: first after this, then doubling. */
+const PROBE_FIRST_MS = 500;
+const PROBE_MAX_MS = 5000;
+/** A probe that neither answers nor fails counts as no answer. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Something the consumers need to apply events (the store, the broker), and how to ask whether it answers. */
+export interface Dependency {
+  name: string;
+  /** Resolves when it answers; rejects (or hangs) while it does not. */
+  answers(): Promise<unknown>;
+}
+
+interface Hold {
+  reason: string;
+  since: number;
+  resumed: Promise<void>;
+  resume(): void;
+}
+
+type Outcome = 'done' | 'held';
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    // Unreferenced: a held service that is told to stop must not wait for its next probe to exit.
+    setTimeout(resolve, ms).unref();
+  });
+
 /**
  * Runs a service's durable pull consumers: trace context joined across the broker, ack only after
- * the effect is stored, retries delayed with backoff, and an event that keeps failing parked in
- * the dead-letter stream with its error so one poison message never blocks the others.
+ * the effect is stored, retries delayed with backoff, and an event that keeps failing on its merits
+ * parked in the dead-letter stream with its error so one poison message never blocks the others.
+ *
+ * When the store or broker cannot be reached, no event is at fault: every consumer of the service
+ * stops pulling (a hold), the service reports NOT_SERVING, the events in hand stay in hand, and all
+ * resume by themselves once every dependency answers again, however long that takes.
  */
 export class EventConsumers {
   private readonly handlers: EventHandler[] = [];
   private readonly running = new Map<string, ConsumerMessages>();
-  private readonly started = new Set<string>();
+  /** Events taken from the broker and not yet acked, nak'ed or parked (handled, queued or held). */
+  private readonly inHand = new Set<Promise<void>>();
   /** Events being handled, across this service's consumers: at most `concurrency` at once. */
   private readonly work: PQueue;
+  private readonly dependencies: Dependency[] = [];
+  private readonly holdListeners = new Set<(held: boolean) => void>();
+  private hold?: Hold;
+  private started = false;
   private stopped = false;
   private lagTimer?: NodeJS.Timeout;
   /** Events about an erased lead are acknowledged and dropped: a replay must not bring the person back. */
@@ -84,6 +122,13 @@ export class EventConsumers {
     private readonly options: ConsumerOptions = defaults,
   ) {
     this.work = new PQueue({ concurrency: options.concurrency });
+    this.dependOn({
+      name: 'broker',
+      answers: async () => {
+        if (!nats.isConnected) throw new UnavailableError('event broker (NATS) is not connected');
+        await nats.jsm.getAccountInfo();
+      },
+    });
   }
 
   skipErasedLeads(isErased: (leadId: string) => Promise<boolean>): void {
@@ -94,17 +139,48 @@ export class EventConsumers {
     this.handlers.push(handler as unknown as EventHandler);
   }
 
-  /** Starts every registered consumer once NATS is up, and restarts them after a broker outage. */
+  /** A dependency a hold waits for (the broker is one already); the platform adds the service's store. */
+  dependOn(dependency: Dependency): void {
+    this.dependencies.push(dependency);
+  }
+
+  /** True while the consumers wait for the store or broker: the service is then NOT_SERVING. */
+  get isHeld(): boolean {
+    return this.hold !== undefined;
+  }
+
+  onHeldChange(listener: (held: boolean) => void): void {
+    this.holdListeners.add(listener);
+  }
+
+  /**
+   * Stops pulling on every consumer of the service until every dependency answers again. Called on
+   * an infrastructure failure while applying an event, and by whoever learns first that the store
+   * or broker is gone. Idempotent: one hold at a time.
+   */
+  holdFor(reason: string, err?: unknown): void {
+    if (this.stopped || this.hold) return;
+    let resume!: () => void;
+    const resumed = new Promise<void>((r) => (resume = r));
+    const hold: Hold = { reason, since: Date.now(), resumed, resume };
+    this.hold = hold;
+    this.logger.warn({ reason, err: err instanceof Error ? err.message : undefined }, 'consumers held: stopped pulling until the store and broker answer');
+    // Not awaited: an iterator closes once its loop has taken the messages it already holds, and
+    // those are held in hand too.
+    for (const messages of this.running.values()) void messages.close().catch(() => undefined);
+    for (const listener of this.holdListeners) listener(true);
+    void this.resumeWhenAnswering(hold);
+  }
+
+  /** Starts every registered consumer once NATS is up; each keeps going through broker and store outages. */
   start(): void {
-    const startAll = () => {
-      for (const handler of this.handlers) {
-        if (this.started.has(handler.durable)) continue;
-        this.started.add(handler.durable);
-        void this.run(handler);
-      }
-    };
-    this.nats.onChange((connected) => connected && !this.stopped && startAll());
-    void this.nats.ready().then(() => !this.stopped && startAll());
+    if (this.started) return;
+    this.started = true;
+    this.nats.onChange((connected) => !connected && this.holdFor('event broker disconnected'));
+    void this.nats.ready().then(() => {
+      if (this.stopped) return;
+      for (const handler of this.handlers) void this.run(handler);
+    });
     this.lagTimer = setInterval(() => void this.reportLag(), 5000);
     this.lagTimer.unref();
   }
@@ -113,36 +189,83 @@ export class EventConsumers {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.lagTimer);
+    // Held events wake up, see the stop and go back to the broker for another replica.
+    this.hold?.resume();
     for (const messages of this.running.values()) await messages.close().catch(() => undefined);
+    while (this.inHand.size > 0) await Promise.allSettled([...this.inHand]);
     await this.work.onIdle();
+  }
+
+  private async resumeWhenAnswering(hold: Hold): Promise<void> {
+    let delay = PROBE_FIRST_MS;
+    for (;;) {
+      await sleep(delay);
+      if (this.stopped || this.hold !== hold) return;
+      const silent = await this.silentDependency();
+      if (!silent) break;
+      this.logger.debug({ dependency: silent.name, err: silent.err, heldMs: Date.now() - hold.since }, 'still held: dependency does not answer');
+      delay = Math.min(delay * 2, PROBE_MAX_MS);
+    }
+    this.hold = undefined;
+    hold.resume();
+    this.logger.info({ reason: hold.reason, heldMs: Date.now() - hold.since }, 'consumers resumed: store and broker answer again');
+    for (const listener of this.holdListeners) listener(false);
+  }
+
+  /** The first dependency that does not answer, or undefined when all do. */
+  private async silentDependency(): Promise<{ name: string; err: string } | undefined> {
+    for (const dependency of this.dependencies) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          dependency.answers(),
+          new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS))),
+        ]);
+      } catch (err) {
+        return { name: dependency.name, err: (err as Error).message };
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+    return undefined;
   }
 
   private async run(handler: EventHandler): Promise<void> {
     let delay = 500;
     while (!this.stopped) {
+      if (this.hold) {
+        await this.hold.resumed;
+        continue;
+      }
+      let messages: ConsumerMessages | undefined;
       try {
         await this.ensureConsumer(handler);
         const consumer = await this.nats.js.consumers.get(this.nats.topology.pipelineStream, handler.durable);
-        const messages = await consumer.consume({ max_messages: Math.max(this.options.concurrency, 16) });
+        messages = await consumer.consume({ max_messages: Math.max(this.options.concurrency, 16) });
         this.running.set(handler.durable, messages);
-        this.logger.info({ consumer: handler.durable, subject: handler.subject }, 'consumer started');
+        // A hold or stop that came while this consumer was starting did not see it.
+        if (this.hold || this.stopped) void messages.close().catch(() => undefined);
+        else this.logger.info({ consumer: handler.durable, subject: handler.subject }, 'consumer started');
         delay = 500;
         for await (const msg of messages) {
-          if (this.stopped) break;
-          void this.work.add(() => this.process(handler, msg)).catch((err: unknown) => {
-            this.logger.error({ consumer: handler.durable, seq: msg.seq, err: (err as Error).message }, 'event handling failed outside its handler; the broker redelivers it');
-          });
+          if (this.stopped) {
+            // Taken from the broker after the stop began: give it straight back for another replica.
+            msg.nak();
+            continue;
+          }
+          this.dispatch(handler, msg);
           // Take the next event only once this one has a slot: the rest wait in the broker, not
           // in this process (an unbounded in-process backlog was what let memory grow under load).
           if (this.work.size > 0) await this.work.onSizeLessThan(1);
         }
       } catch (err) {
         if (this.stopped) break;
-        this.logger.warn({ consumer: handler.durable, err: (err as Error).message }, 'consumer interrupted, restarting');
+        if (isInfrastructureFailure(err)) this.holdFor(`consumer ${handler.durable} cannot reach the broker`, err);
+        else this.logger.warn({ consumer: handler.durable, err: (err as Error).message }, 'consumer interrupted, restarting');
       } finally {
-        this.running.delete(handler.durable);
+        if (messages && this.running.get(handler.durable) === messages) this.running.delete(handler.durable);
       }
-      if (this.stopped) break;
+      if (this.stopped || this.hold) continue;
       await new Promise((r) => setTimeout(r, delay));
       delay = Math.min(delay * 2, 5000);
     }
@@ -151,7 +274,17 @@ export class EventConsumers {
   /** Creates the durable consumer, or brings an existing one's settings up to date (rollouts change them). */
   private async ensureConsumer(handler: EventHandler): Promise<void> {
     const settings = {
-      max_deliver: this.retryOf(handler).maxDeliver,
+      // Unlimited at the broker, on purpose. JetStream stops delivering an event once its
+      // deliveries reach max_deliver, with no dead letter and whatever caused each delivery, so a
+      // finite limit there is a way to lose events to infrastructure: a held event stays in hand
+      // through a store outage (heartbeats, no redelivery), but each broker outage or crash while
+      // it is in hand lets its ack wait run out and counts one more delivery. The budget for
+      // events that fail on their merits (`maxDeliver`, per handler `retry`) is enforced by
+      // process() on the delivery count instead, and ends in the dead-letter stream, never in a
+      // drop. Deliveries spent on crashes and broker outages only shorten that budget. The price:
+      // an event that kills the process every time is redelivered for ever (watch
+      // leadmesh_event_redeliveries_total) where JetStream would have dropped it without a trace.
+      max_deliver: -1,
       ack_wait: nanos(this.options.ackWaitMs),
       max_ack_pending: 1000,
     };
@@ -174,10 +307,26 @@ export class EventConsumers {
     return { maxDeliver: handler.retry?.maxDeliver ?? this.options.maxDeliver, backoffMs: handler.retry?.backoffMs ?? this.options.backoffMs };
   }
 
-  private async process(handler: EventHandler, msg: JsMsg): Promise<void> {
+  /** Takes one event in hand until it is acked, retried later, parked, or given back at a stop. */
+  private dispatch(handler: EventHandler, msg: JsMsg): void {
+    // From the moment it is taken, queued or held as much as handled: a slow store or a long hold
+    // must not make the broker think the event was lost and hand it to another replica, which
+    // would also count a delivery against its budget.
+    const heartbeat = setInterval(() => msg.working(), Math.max(1000, this.options.ackWaitMs / 3));
+    const done: Promise<void> = this.deliver(handler, msg)
+      .catch((err: unknown) => {
+        this.logger.error({ consumer: handler.durable, seq: msg.seq, err: (err as Error).message }, 'event handling failed outside its handler; the broker redelivers it');
+      })
+      .finally(() => {
+        clearInterval(heartbeat);
+        this.inHand.delete(done);
+      });
+    this.inHand.add(done);
+  }
+
+  private async deliver(handler: EventHandler, msg: JsMsg): Promise<void> {
     const parent = extractTraceContext(msg.headers);
     const eventId = msg.headers?.get(EVENT_ID_HEADER) || `${msg.subject}:${msg.seq}`;
-    const deliveryCount = msg.info.deliveryCount;
     const span = tracer.startSpan(
       `process ${msg.subject}`,
       {
@@ -190,17 +339,35 @@ export class EventConsumers {
           'messaging.consumer.group.name': handler.durable,
           'messaging.message.id': eventId,
           'messaging.message.body.size': msg.data.byteLength,
-          'messaging.nats.delivery_count': deliveryCount,
+          'messaging.nats.delivery_count': msg.info.deliveryCount,
           'messaging.nats.stream.sequence': msg.seq,
         },
       },
       parent,
     );
+    if (msg.info.deliveryCount > 1) this.metrics.redeliveries.inc({ consumer: handler.durable });
+    try {
+      // Queued synchronously on the first pass, so the pull loop sees the slot taken.
+      while ((await this.work.add(() => this.attempt(handler, msg, span, parent, eventId))) === 'held') {
+        await (this.hold?.resumed ?? Promise.resolve());
+        if (this.stopped) {
+          // Shutting down while held: back to the broker at once, for another replica or the next start.
+          msg.nak();
+          span.setAttribute('leadmesh.released', 'service stopping while held');
+          return;
+        }
+      }
+    } finally {
+      span.end();
+    }
+  }
+
+  /** One try at applying the event: 'held' when the store or broker does not answer, to try again once they do. */
+  private async attempt(handler: EventHandler, msg: JsMsg, span: Span, parent: Context, eventId: string): Promise<Outcome> {
+    // Do not knock on a door known to be shut: the hold's probe says when to try again.
+    if (this.hold) return 'held';
+    const deliveryCount = msg.info.deliveryCount;
     const end = this.metrics.eventDuration.startTimer({ consumer: handler.durable });
-    if (deliveryCount > 1) this.metrics.redeliveries.inc({ consumer: handler.durable });
-    // A slow store must not make the broker think the event was lost and hand it to another
-    // replica while this one is still applying it: tell it we are working on it.
-    const heartbeat = setInterval(() => msg.working(), Math.max(1000, this.options.ackWaitMs / 3));
     try {
       await context.with(trace.setSpan(parent, span), async () => {
         let event: MessageShape<DescMessage>;
@@ -219,13 +386,26 @@ export class EventConsumers {
       });
       msg.ack();
       this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'ack' });
+      return 'done';
     } catch (err) {
       const error = err as Error;
+      if (classifyFailure(error) === 'infrastructure') {
+        if (this.stopped) {
+          // Shutting down: back to the broker at once rather than held by a process that is leaving.
+          msg.nak();
+          return 'done';
+        }
+        // Nothing is wrong with the event: keep it in hand, no nak (a redelivery would count
+        // against its budget), and hold every consumer until the store and broker answer.
+        span.addEvent('held: store or broker unreachable', { 'exception.message': error.message });
+        this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'held' });
+        this.holdFor(`${handler.durable} could not reach the store or broker`, error);
+        return 'held';
+      }
       span.recordException(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
-      const poison = error instanceof PoisonEventError;
       const retry = this.retryOf(handler);
-      if (poison || deliveryCount >= retry.maxDeliver) {
+      if (error instanceof PoisonEventError || deliveryCount >= retry.maxDeliver) {
         await this.park(handler, msg, error, span);
       } else {
         const backoff = retry.backoffMs;
@@ -235,15 +415,14 @@ export class EventConsumers {
         this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'retry' });
         this.logger.warn({ consumer: handler.durable, eventId, deliveryCount, retryInMs: delay, err: error.message }, 'event failed, will retry');
       }
+      return 'done';
     } finally {
-      clearInterval(heartbeat);
       end();
-      span.end();
     }
   }
 
   /** Copies the event with its error into the dead-letter stream, then terminates it here. */
-  private async park(handler: EventHandler, msg: JsMsg, error: Error, span: ReturnType<typeof tracer.startSpan>): Promise<void> {
+  private async park(handler: EventHandler, msg: JsMsg, error: Error, span: Span): Promise<void> {
     try {
       const headers = natsHeaders();
       for (const key of msg.headers?.keys() ?? []) headers.set(key, msg.headers!.get(key));
