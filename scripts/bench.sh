@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark: builds, brings up the local infrastructure, measures the baselines (bare grpc-js
-# echo, bare JetStream chain) and the five services end to end with tracing on and off, and writes
-# bench/results/latest.{json,md,png}. About 6 minutes; --quick about 2.5 (indicative figures only).
+# echo, bare JetStream chain, five-hop JetStream chain writing to FerretDB) and the five services
+# end to end with tracing on and off (with store calls, CPU, spans and RSS per lead and service),
+# and writes bench/results/latest.{json,md,png}. About 6 minutes; --quick about 2.5 (indicative figures only).
 #
 #   bash scripts/bench.sh [--quick]
 set -euo pipefail
