@@ -5,8 +5,10 @@ import {
   appliedEventsFields,
   applyEventOnce,
   defineModel,
+  forgetLead,
   outboxEntrySchema,
   type AppliedEvents,
+  type ApplyOptions,
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
@@ -53,9 +55,9 @@ export class ScoreStore {
     outbox.track(this.scores);
   }
 
-  /** Erasure: the profile, activity, score and history of the lead go. */
-  async forget(leadId: string): Promise<void> {
-    await this.scores.deleteOne({ _id: leadId });
+  /** Erasure: the profile, activity, score and history of the lead go; a tombstone keeps late events out. */
+  forget(leadId: string): Promise<void> {
+    return forgetLead(this.scores, leadId);
   }
 
   find(leadId: string) {
@@ -75,7 +77,7 @@ export class ScoreStore {
     return docs.map((d) => d._id);
   }
 
-  apply(leadId: string, eventId: string, decide: (current: LeadScoreDoc | null) => Change | null) {
-    return applyEventOnce(this.scores, this.outbox, leadId, eventId, decide);
+  apply(leadId: string, eventId: string, decide: (current: LeadScoreDoc | null) => Change | null, options?: ApplyOptions) {
+    return applyEventOnce(this.scores, this.outbox, leadId, eventId, decide, options);
   }
 }

@@ -55,8 +55,13 @@ export class ScoringService {
     const profile = toJson(lead.LeadProfileSchema, event.profile ?? create(lead.LeadProfileSchema)) as Record<string, unknown>;
     const ruleSet = await this.ruleSets.active();
     const cause: Cause = { eventId: ctx.eventId, announce: 'always' };
-    await this.store.apply(event.leadId, ctx.eventId, (current) =>
-      this.rescore(event.leadId, cause, current, profile, current?.activities ?? [], ruleSet),
+    await this.store.apply(
+      event.leadId,
+      ctx.eventId,
+      (current) => this.rescore(event.leadId, cause, current, profile, current?.activities ?? [], ruleSet),
+      // A new person's first submission: scoring has nothing on the lead yet (activity stitched
+      // before the form is the exception the insert finds out about).
+      { likelyNew: event.newLead },
     );
     this.metrics.leadFinished();
   }

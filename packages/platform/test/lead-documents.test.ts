@@ -1,0 +1,163 @@
+// Lead-keyed documents against the real NATS and FerretDB, counted in store commands: a new lead's
+// event is one insert, published outbox entries leave in one bulk write for many documents, an
+// erased lead's tombstone refuses a late event, and the erased leads are known without a read per event.
+import { randomUUID } from 'node:crypto';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import { Schema } from 'mongoose';
+import { SUBJECTS, events } from '@leadmesh/contracts';
+import {
+  Erasures,
+  EventPublisher,
+  Metrics,
+  MongoStore,
+  NatsClient,
+  Outbox,
+  appliedEventsFields,
+  applyEventOnce,
+  createLogger,
+  defineModel,
+  encodeEvent,
+  ensureStreams,
+  forgetLead,
+  notErased,
+  outboxEntrySchema,
+  topology,
+  type AppliedEvents,
+} from '@leadmesh/platform';
+
+const namespace = `leaddocs-${randomUUID().slice(0, 8)}`;
+const logger = createLogger('lead-documents-test', 'silent');
+const metrics = new Metrics('lead-documents-test');
+const nats = new NatsClient('nats://127.0.0.1:4222', 'lead-documents-test', logger, topology(namespace));
+const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace.replace(/-/g, '_')}`, logger);
+const outbox = new Outbox(new EventPublisher(nats), nats, metrics, logger, 500, 100);
+const erasures = new Erasures(store, outbox, 'lead-documents-test');
+
+interface StageDoc extends AppliedEvents {
+  stage?: string;
+}
+const stages = defineModel<StageDoc>(
+  store,
+  'LeadStage',
+  new Schema<StageDoc>({ _id: String, ...appliedEventsFields, stage: String, outbox: { type: [outboxEntrySchema], default: [] } }, { versionKey: false }),
+  'lead_stages',
+);
+outbox.track(stages);
+
+const scored = (leadId: string) =>
+  encodeEvent(SUBJECTS.leadScored, events.LeadScoredSchema, { eventId: `lead.scored:${leadId}:${randomUUID()}`, leadId, occurredAt: timestampNow() });
+
+/** Store commands sent to lead_stages so far, by command name. */
+async function commands(): Promise<Record<string, number>> {
+  const { values } = await metrics.storeCommands.get();
+  return Object.fromEntries(values.filter((v) => v.labels.collection === 'lead_stages').map((v) => [v.labels.command, v.value]));
+}
+
+async function commandsDuring(work: () => Promise<unknown>): Promise<Record<string, number>> {
+  const before = await commands();
+  await work();
+  const after = await commands();
+  return Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+beforeAll(async () => {
+  nats.start();
+  store.start();
+  await Promise.all([nats.ready(), store.ready()]);
+  await ensureStreams(nats.jsm, nats.topology);
+}, 60_000);
+
+afterAll(async () => {
+  await outbox.stop();
+  erasures.stop();
+  await store.connection.dropDatabase().catch(() => undefined);
+  await store.close();
+  await nats.jsm.streams.delete(nats.topology.pipelineStream).catch(() => undefined);
+  await nats.jsm.streams.delete(nats.topology.deadLetterStream).catch(() => undefined);
+  await nats.close();
+});
+
+describe('lead-keyed documents', () => {
+  it("applies a new lead's event with one insert and no read", async () => {
+    const leadId = randomUUID();
+    const used = await commandsDuring(() =>
+      applyEventOnce(stages, outbox, leadId, `e-${leadId}`, () => ({ set: { stage: 'scored' }, events: [] }), { likelyNew: true }),
+    );
+    expect(used).toEqual({ insert: 1 });
+    expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'scored', processedEventIds: [`e-${leadId}`] });
+  });
+
+  it('falls back to read and compare-and-set when a "likely new" lead exists, and applies once', async () => {
+    const leadId = randomUUID();
+    await applyEventOnce(stages, outbox, leadId, 'first', () => ({ set: { stage: 'received' }, events: [] }));
+    const results = [
+      await applyEventOnce(stages, outbox, leadId, 'second', (current) => ({ set: { stage: `${current?.stage}+scored` }, events: [] }), { likelyNew: true }),
+      await applyEventOnce(stages, outbox, leadId, 'second', (current) => ({ set: { stage: `${current?.stage}+again` }, events: [] }), { likelyNew: true }),
+    ];
+    expect(results).toEqual(['applied', 'duplicate']);
+    expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'received+scored', revision: 2 });
+  });
+
+  it('clears the published outbox entries of many leads in one bulk write', async () => {
+    const leadIds = Array.from({ length: 20 }, () => randomUUID());
+    const used = await commandsDuring(async () => {
+      await Promise.all(leadIds.map((id) => applyEventOnce(stages, outbox, id, `e-${id}`, () => ({ set: { stage: 'scored' }, events: [scored(id)] }), { likelyNew: true })));
+      await until('published entries cleared', async () => (await stages.countDocuments({ _id: { $in: leadIds }, 'outbox.0': { $exists: true } })) === 0);
+    });
+    // 20 inserts and the one bulk update (a second only if the batch timer split them), no reads.
+    expect(used.insert).toBe(20);
+    expect(used.update).toBeLessThanOrEqual(2);
+    expect(used.find ?? 0).toBe(0);
+    const info = await nats.jsm.streams.info(nats.topology.pipelineStream);
+    expect(info.state.messages).toBeGreaterThanOrEqual(20);
+  });
+
+  it('keeps an entry stored after the publish until the relay publishes it', async () => {
+    const leadId = randomUUID();
+    const waiting = scored(leadId);
+    // An entry some earlier write left behind (the broker was down then), beside a published one.
+    await stages.collection.insertOne({ _id: leadId, revision: 1, processedEventIds: [], outbox: [waiting] } as never);
+    await applyEventOnce(stages, outbox, leadId, `e-${leadId}`, () => ({ set: { stage: 'scored' }, events: [scored(leadId)] }));
+    await outbox.clearPublished();
+    const doc = await stages.findById(leadId).lean();
+    expect(doc!.outbox.map((e) => e.eventId)).toEqual([waiting.eventId]);
+  });
+
+  it("refuses a late event for an erased lead: the tombstone is not brought back", async () => {
+    const leadId = randomUUID();
+    await applyEventOnce(stages, outbox, leadId, 'received', () => ({ set: { stage: 'received' }, events: [] }));
+    await forgetLead(stages, leadId);
+    // Late events, whether the service held the lead or not, and whether the writer expected a new lead.
+    const late = await applyEventOnce(stages, outbox, leadId, 'scored', () => ({ set: { stage: 'scored' }, events: [scored(leadId)] }), { likelyNew: true });
+    const neverHeld = randomUUID();
+    await forgetLead(stages, neverHeld);
+    const lateForNeverHeld = await applyEventOnce(stages, outbox, neverHeld, 'scored', () => ({ set: { stage: 'scored' }, events: [] }));
+    expect([late, lateForNeverHeld]).toEqual(['erased', 'erased']);
+    const tombstone = await stages.findById(leadId).lean();
+    expect(tombstone).toMatchObject({ _id: leadId, revision: -1, processedEventIds: [], outbox: [] });
+    expect(tombstone).not.toHaveProperty('stage');
+    expect(await stages.countDocuments({ _id: { $in: [leadId, neverHeld] }, ...notErased })).toBe(0);
+  });
+
+  it('knows erased leads from memory once loaded, including those another replica erased', async () => {
+    const erasedBefore = randomUUID();
+    await store.connection.collection('erased_leads').insertOne({ _id: erasedBefore, erasureId: randomUUID(), erasedAt: new Date(), outbox: [] } as never);
+    await erasures.load();
+    const used = await commandsDuring(async () => expect(await erasures.isErased(erasedBefore)).toBe(true));
+    expect(used).toEqual({});
+    expect(await erasures.isErased(randomUUID())).toBe(false);
+    // Another replica's erasure reaches this one through the periodic look at the newest.
+    const erasedElsewhere = randomUUID();
+    await store.connection.collection('erased_leads').insertOne({ _id: erasedElsewhere, erasureId: randomUUID(), erasedAt: new Date(), outbox: [] } as never);
+    await until('the other replica erasure is known', () => erasures.isErased(erasedElsewhere), 20_000);
+  }, 30_000);
+});
