@@ -9,6 +9,7 @@ import (
 
 	crmsyncv1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/crmsync/v1"
 	intakev1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/intake/v1"
+	leadv1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
 	nurturev1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/nurture/v1"
 	routingv1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/routing/v1"
 	scoringv1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1"
@@ -111,7 +112,7 @@ func intakeEvents(l *intakev1.Lead) []Event {
 	return []Event{{At: at(l.GetReceivedAt()), Service: "intake", Summary: fmt.Sprintf("lead received (%s, %s, %s)", c.GetEmail(), c.GetCompany(), c.GetCountry()), Details: []string{consent}}}
 }
 
-func scoreEvent(s *scoringv1.LeadScore, label string) Event {
+func scoreEvent(s *leadv1.LeadScore, label string) Event {
 	e := Event{At: at(s.GetScoredAt()), Service: "scoring", Summary: fmt.Sprintf("%s %s (fit %d, engagement %d), stage %s, rule set %s", label, s.GetGrade(), s.GetFitScore(), s.GetEngagementScore(), strings.ToUpper(enumWord(s.GetLifecycleStage().String(), "LIFECYCLE_STAGE_")), s.GetRuleSetVersion())}
 	for _, r := range s.GetReasons() {
 		e.Details = append(e.Details, fmt.Sprintf("%+d %s %s", r.GetPoints(), r.GetRuleId(), r.GetExplanation()))

@@ -1,10 +1,10 @@
 // The generated contracts, re-exported by package. Import a package's names from here, e.g.
 // `import { intake, events } from '@leadmesh/contracts'`.
-export * as lead from './gen/leadmesh/lead/v1/lead_pb.js';
+export * as lead from './lead.js';
 export * as intake from './gen/leadmesh/intake/v1/intake_service_pb.js';
-export * as scoring from './gen/leadmesh/scoring/v1/scoring_service_pb.js';
-export * as routing from './gen/leadmesh/routing/v1/routing_service_pb.js';
-export * as nurture from './gen/leadmesh/nurture/v1/nurture_service_pb.js';
+export * as scoring from './scoring.js';
+export * as routing from './routing.js';
+export * as nurture from './nurture.js';
 export * as crmsync from './gen/leadmesh/crmsync/v1/crm_sync_service_pb.js';
 export * as events from './gen/leadmesh/events/v1/events_pb.js';
 export { SUBJECTS } from './subjects.js';

@@ -12,8 +12,6 @@ package eventsv1
 
 import (
 	v1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
-	v12 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/routing/v1"
-	v11 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -208,7 +206,7 @@ type LeadScored struct {
 	LeadId     string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
 	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	Profile    *v1.LeadProfile        `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
-	Score      *v11.LeadScore         `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
+	Score      *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
 	// The lead crossed the MQL threshold with this score.
 	BecameMql     bool `protobuf:"varint,6,opt,name=became_mql,json=becameMql,proto3" json:"became_mql,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -273,7 +271,7 @@ func (x *LeadScored) GetProfile() *v1.LeadProfile {
 	return nil
 }
 
-func (x *LeadScored) GetScore() *v11.LeadScore {
+func (x *LeadScored) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
@@ -294,8 +292,8 @@ type LeadRouted struct {
 	LeadId        string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
 	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	Profile       *v1.LeadProfile        `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
-	Score         *v11.LeadScore         `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
-	Assignment    *v12.Assignment        `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Score         *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
+	Assignment    *v1.Assignment         `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -358,14 +356,14 @@ func (x *LeadRouted) GetProfile() *v1.LeadProfile {
 	return nil
 }
 
-func (x *LeadRouted) GetScore() *v11.LeadScore {
+func (x *LeadRouted) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
 	return nil
 }
 
-func (x *LeadRouted) GetAssignment() *v12.Assignment {
+func (x *LeadRouted) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
 	}
@@ -374,12 +372,15 @@ func (x *LeadRouted) GetAssignment() *v12.Assignment {
 
 // leadmesh.nurture.enrolled: nurture enrolled a lead in a track.
 type NurtureEnrolled struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	LeadId        string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
-	TrackId       string                 `protobuf:"bytes,4,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
-	TrackVersion  string                 `protobuf:"bytes,5,opt,name=track_version,json=trackVersion,proto3" json:"track_version,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	EventId    string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	LeadId     string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// The same as enrollment.track_id and enrollment.track_version, kept for older consumers.
+	TrackId      string `protobuf:"bytes,4,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
+	TrackVersion string `protobuf:"bytes,5,opt,name=track_version,json=trackVersion,proto3" json:"track_version,omitempty"`
+	// The enrollment this event started, as crm-sync and the journey show it.
+	Enrollment    *v1.EnrollmentSummary `protobuf:"bytes,6,opt,name=enrollment,proto3" json:"enrollment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -447,6 +448,13 @@ func (x *NurtureEnrolled) GetTrackVersion() string {
 		return x.TrackVersion
 	}
 	return ""
+}
+
+func (x *NurtureEnrolled) GetEnrollment() *v1.EnrollmentSummary {
+	if x != nil {
+		return x.Enrollment
+	}
+	return nil
 }
 
 // leadmesh.crm.synced: the CRM holds the lead's current state.
@@ -534,8 +542,8 @@ type LeadReassigned struct {
 	LeadId          string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
 	OccurredAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	Profile         *v1.LeadProfile        `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
-	Score           *v11.LeadScore         `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
-	Assignment      *v12.Assignment        `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Score           *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
+	Assignment      *v1.Assignment         `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
 	PreviousOwnerId string                 `protobuf:"bytes,7,opt,name=previous_owner_id,json=previousOwnerId,proto3" json:"previous_owner_id,omitempty"`
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
@@ -599,14 +607,14 @@ func (x *LeadReassigned) GetProfile() *v1.LeadProfile {
 	return nil
 }
 
-func (x *LeadReassigned) GetScore() *v11.LeadScore {
+func (x *LeadReassigned) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
 	return nil
 }
 
-func (x *LeadReassigned) GetAssignment() *v12.Assignment {
+func (x *LeadReassigned) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
 	}
@@ -994,7 +1002,7 @@ var File_leadmesh_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fleadmesh/events/v1/events.proto\x12\x12leadmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a)leadmesh/routing/v1/routing_service.proto\x1a)leadmesh/scoring/v1/scoring_service.proto\"\xf8\x01\n" +
+	"\x1fleadmesh/events/v1/events.proto\x12\x12leadmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a!leadmesh/lead/v1/enrollment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xf8\x01\n" +
 	"\fLeadReceived\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1011,35 +1019,38 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\vactivity_id\x18\x04 \x01(\tR\n" +
 	"activityId\x12#\n" +
 	"\ractivity_type\x18\x05 \x01(\tR\factivityType\x12\x10\n" +
-	"\x03url\x18\x06 \x01(\tR\x03url\"\x8b\x02\n" +
+	"\x03url\x18\x06 \x01(\tR\x03url\"\x88\x02\n" +
 	"\n" +
 	"LeadScored\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
 	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x127\n" +
-	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x124\n" +
-	"\x05score\x18\x05 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x12\x1d\n" +
+	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x121\n" +
+	"\x05score\x18\x05 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12\x1d\n" +
 	"\n" +
-	"became_mql\x18\x06 \x01(\bR\tbecameMql\"\xad\x02\n" +
+	"became_mql\x18\x06 \x01(\bR\tbecameMql\"\xa7\x02\n" +
 	"\n" +
 	"LeadRouted\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
 	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x127\n" +
-	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x124\n" +
-	"\x05score\x18\x05 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x12?\n" +
+	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x121\n" +
+	"\x05score\x18\x05 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12<\n" +
 	"\n" +
-	"assignment\x18\x06 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
-	"assignment\"\xc2\x01\n" +
+	"assignment\x18\x06 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
+	"assignment\"\x87\x02\n" +
 	"\x0fNurtureEnrolled\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
 	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12\x19\n" +
 	"\btrack_id\x18\x04 \x01(\tR\atrackId\x12#\n" +
-	"\rtrack_version\x18\x05 \x01(\tR\ftrackVersion\"\xb2\x01\n" +
+	"\rtrack_version\x18\x05 \x01(\tR\ftrackVersion\x12C\n" +
+	"\n" +
+	"enrollment\x18\x06 \x01(\v2#.leadmesh.lead.v1.EnrollmentSummaryR\n" +
+	"enrollment\"\xb2\x01\n" +
 	"\tCrmSynced\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1047,16 +1058,16 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12\x15\n" +
 	"\x06crm_id\x18\x04 \x01(\tR\x05crmId\x12\x1d\n" +
 	"\n" +
-	"latency_ms\x18\x05 \x01(\x04R\tlatencyMs\"\xdd\x02\n" +
+	"latency_ms\x18\x05 \x01(\x04R\tlatencyMs\"\xd7\x02\n" +
 	"\x0eLeadReassigned\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
 	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x127\n" +
-	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x124\n" +
-	"\x05score\x18\x05 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x12?\n" +
+	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x121\n" +
+	"\x05score\x18\x05 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12<\n" +
 	"\n" +
-	"assignment\x18\x06 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
+	"assignment\x18\x06 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment\x12*\n" +
 	"\x11previous_owner_id\x18\a \x01(\tR\x0fpreviousOwnerId\"\xeb\x01\n" +
 	"\tEmailSent\x12\x19\n" +
@@ -1125,8 +1136,9 @@ var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*ErasureCompleted)(nil),      // 11: leadmesh.events.v1.ErasureCompleted
 	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
 	(*v1.LeadProfile)(nil),        // 13: leadmesh.lead.v1.LeadProfile
-	(*v11.LeadScore)(nil),         // 14: leadmesh.scoring.v1.LeadScore
-	(*v12.Assignment)(nil),        // 15: leadmesh.routing.v1.Assignment
+	(*v1.LeadScore)(nil),          // 14: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),         // 15: leadmesh.lead.v1.Assignment
+	(*v1.EnrollmentSummary)(nil),  // 16: leadmesh.lead.v1.EnrollmentSummary
 }
 var file_leadmesh_events_v1_events_proto_depIdxs = []int32{
 	12, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
@@ -1134,27 +1146,28 @@ var file_leadmesh_events_v1_events_proto_depIdxs = []int32{
 	12, // 2: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
 	12, // 3: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
 	13, // 4: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	14, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.scoring.v1.LeadScore
+	14, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
 	12, // 6: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
 	13, // 7: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	14, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.scoring.v1.LeadScore
-	15, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.routing.v1.Assignment
+	14, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
+	15, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
 	12, // 10: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 11: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 12: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 13: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	14, // 14: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.scoring.v1.LeadScore
-	15, // 15: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.routing.v1.Assignment
-	12, // 16: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 17: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 18: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 19: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 20: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	16, // 11: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
+	12, // 12: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 13: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 14: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	14, // 15: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
+	15, // 16: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
+	12, // 17: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 18: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 19: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 20: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
+	12, // 21: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_events_v1_events_proto_init() }

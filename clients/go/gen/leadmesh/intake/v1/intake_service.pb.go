@@ -11,11 +11,9 @@ package intakev1
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/auth/v1"
-	v14 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/crmsync/v1"
+	v12 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/crmsync/v1"
 	v1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
-	v13 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/nurture/v1"
-	v12 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/routing/v1"
-	v11 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1"
+	v11 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/nurture/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -756,10 +754,10 @@ type GetLeadJourneyResponse struct {
 	Lead  *Lead                  `protobuf:"bytes,1,opt,name=lead,proto3" json:"lead,omitempty"`
 	// The submissions, oldest first, with their consent.
 	Submissions []*Submission     `protobuf:"bytes,2,rep,name=submissions,proto3" json:"submissions,omitempty"`
-	Score       *v11.LeadScore    `protobuf:"bytes,3,opt,name=score,proto3" json:"score,omitempty"`
-	Assignment  *v12.Assignment   `protobuf:"bytes,4,opt,name=assignment,proto3" json:"assignment,omitempty"`
-	Enrollments []*v13.Enrollment `protobuf:"bytes,5,rep,name=enrollments,proto3" json:"enrollments,omitempty"`
-	Sync        *v14.SyncRecord   `protobuf:"bytes,6,opt,name=sync,proto3" json:"sync,omitempty"`
+	Score       *v1.LeadScore     `protobuf:"bytes,3,opt,name=score,proto3" json:"score,omitempty"`
+	Assignment  *v1.Assignment    `protobuf:"bytes,4,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Enrollments []*v11.Enrollment `protobuf:"bytes,5,rep,name=enrollments,proto3" json:"enrollments,omitempty"`
+	Sync        *v12.SyncRecord   `protobuf:"bytes,6,opt,name=sync,proto3" json:"sync,omitempty"`
 	// Everything above as one timeline, oldest first.
 	Steps []*JourneyStep `protobuf:"bytes,7,rep,name=steps,proto3" json:"steps,omitempty"`
 	// The trace of the first submission, to open in Jaeger.
@@ -816,28 +814,28 @@ func (x *GetLeadJourneyResponse) GetSubmissions() []*Submission {
 	return nil
 }
 
-func (x *GetLeadJourneyResponse) GetScore() *v11.LeadScore {
+func (x *GetLeadJourneyResponse) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
 	return nil
 }
 
-func (x *GetLeadJourneyResponse) GetAssignment() *v12.Assignment {
+func (x *GetLeadJourneyResponse) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
 	}
 	return nil
 }
 
-func (x *GetLeadJourneyResponse) GetEnrollments() []*v13.Enrollment {
+func (x *GetLeadJourneyResponse) GetEnrollments() []*v11.Enrollment {
 	if x != nil {
 		return x.Enrollments
 	}
 	return nil
 }
 
-func (x *GetLeadJourneyResponse) GetSync() *v14.SyncRecord {
+func (x *GetLeadJourneyResponse) GetSync() *v12.SyncRecord {
 	if x != nil {
 		return x.Sync
 	}
@@ -1257,7 +1255,7 @@ var File_leadmesh_intake_v1_intake_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\n" +
-	"'leadmesh/intake/v1/intake_service.proto\x12\x12leadmesh.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a*leadmesh/crmsync/v1/crm_sync_service.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a)leadmesh/nurture/v1/nurture_service.proto\x1a)leadmesh/routing/v1/routing_service.proto\x1a)leadmesh/scoring/v1/scoring_service.proto\"\xcb\x02\n" +
+	"'leadmesh/intake/v1/intake_service.proto\x12\x12leadmesh.intake.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a*leadmesh/crmsync/v1/crm_sync_service.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\x1a)leadmesh/nurture/v1/nurture_service.proto\"\xcb\x02\n" +
 	"\x11SubmitLeadRequest\x121\n" +
 	"\x0fidempotency_key\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\x0eidempotencyKey\x12;\n" +
 	"\acontact\x18\x02 \x01(\v2\x19.leadmesh.lead.v1.ContactB\x06\xbaH\x03\xc8\x01\x01R\acontact\x120\n" +
@@ -1306,13 +1304,13 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\voccurred_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"occurredAt\x12\x18\n" +
 	"\aservice\x18\x02 \x01(\tR\aservice\x12\x18\n" +
-	"\asummary\x18\x03 \x01(\tR\asummary\"\x85\x04\n" +
+	"\asummary\x18\x03 \x01(\tR\asummary\"\xff\x03\n" +
 	"\x16GetLeadJourneyResponse\x12,\n" +
 	"\x04lead\x18\x01 \x01(\v2\x18.leadmesh.intake.v1.LeadR\x04lead\x12@\n" +
-	"\vsubmissions\x18\x02 \x03(\v2\x1e.leadmesh.intake.v1.SubmissionR\vsubmissions\x124\n" +
-	"\x05score\x18\x03 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x12?\n" +
+	"\vsubmissions\x18\x02 \x03(\v2\x1e.leadmesh.intake.v1.SubmissionR\vsubmissions\x121\n" +
+	"\x05score\x18\x03 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12<\n" +
 	"\n" +
-	"assignment\x18\x04 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
+	"assignment\x18\x04 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment\x12A\n" +
 	"\venrollments\x18\x05 \x03(\v2\x1f.leadmesh.nurture.v1.EnrollmentR\venrollments\x123\n" +
 	"\x04sync\x18\x06 \x01(\v2\x1f.leadmesh.crmsync.v1.SyncRecordR\x04sync\x125\n" +
@@ -1419,10 +1417,10 @@ var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
 	(*v1.Consent)(nil),             // 21: leadmesh.lead.v1.Consent
 	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
 	(*v1.LeadProfile)(nil),         // 23: leadmesh.lead.v1.LeadProfile
-	(*v11.LeadScore)(nil),          // 24: leadmesh.scoring.v1.LeadScore
-	(*v12.Assignment)(nil),         // 25: leadmesh.routing.v1.Assignment
-	(*v13.Enrollment)(nil),         // 26: leadmesh.nurture.v1.Enrollment
-	(*v14.SyncRecord)(nil),         // 27: leadmesh.crmsync.v1.SyncRecord
+	(*v1.LeadScore)(nil),           // 24: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),          // 25: leadmesh.lead.v1.Assignment
+	(*v11.Enrollment)(nil),         // 26: leadmesh.nurture.v1.Enrollment
+	(*v12.SyncRecord)(nil),         // 27: leadmesh.crmsync.v1.SyncRecord
 }
 var file_leadmesh_intake_v1_intake_service_proto_depIdxs = []int32{
 	18, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
@@ -1440,8 +1438,8 @@ var file_leadmesh_intake_v1_intake_service_proto_depIdxs = []int32{
 	22, // 12: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
 	8,  // 13: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
 	12, // 14: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
-	24, // 15: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.scoring.v1.LeadScore
-	25, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.routing.v1.Assignment
+	24, // 15: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
+	25, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
 	26, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
 	27, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
 	10, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep

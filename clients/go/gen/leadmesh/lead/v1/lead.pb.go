@@ -356,11 +356,16 @@ func (x *Consent) GetGivenAt() *timestamppb.Timestamp {
 // Everything downstream services need to know about a lead, carried on its events so that no
 // service has to read another's database.
 type LeadProfile struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Contact       *Contact               `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
-	Source        *Source                `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
-	Interest      *Interest              `protobuf:"bytes,3,opt,name=interest,proto3" json:"interest,omitempty"`
-	Consent       *Consent               `protobuf:"bytes,4,opt,name=consent,proto3" json:"consent,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Contact  *Contact               `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
+	Source   *Source                `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	Interest *Interest              `protobuf:"bytes,3,opt,name=interest,proto3" json:"interest,omitempty"`
+	Consent  *Consent               `protobuf:"bytes,4,opt,name=consent,proto3" json:"consent,omitempty"`
+	// When intake first received this lead (its first submission). Intake sets it on the first
+	// submission's lead.received, and it travels on with the profile, so a consumer knows the
+	// lead's age without asking intake. Unset on a repeat submission's lead.received: a consumer
+	// keeps the one it has.
+	ReceivedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -423,6 +428,13 @@ func (x *LeadProfile) GetConsent() *Consent {
 	return nil
 }
 
+func (x *LeadProfile) GetReceivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAt
+	}
+	return nil
+}
+
 var File_leadmesh_lead_v1_lead_proto protoreflect.FileDescriptor
 
 const file_leadmesh_lead_v1_lead_proto_rawDesc = "" +
@@ -459,12 +471,14 @@ const file_leadmesh_lead_v1_lead_proto_rawDesc = "" +
 	"\aConsent\x12'\n" +
 	"\x0femail_marketing\x18\x01 \x01(\bR\x0eemailMarketing\x120\n" +
 	"\x0fwording_version\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x182R\x0ewordingVersion\x125\n" +
-	"\bgiven_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\agivenAt\"\xe1\x01\n" +
+	"\bgiven_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\agivenAt\"\x9e\x02\n" +
 	"\vLeadProfile\x123\n" +
 	"\acontact\x18\x01 \x01(\v2\x19.leadmesh.lead.v1.ContactR\acontact\x120\n" +
 	"\x06source\x18\x02 \x01(\v2\x18.leadmesh.lead.v1.SourceR\x06source\x126\n" +
 	"\binterest\x18\x03 \x01(\v2\x1a.leadmesh.lead.v1.InterestR\binterest\x123\n" +
-	"\aconsent\x18\x04 \x01(\v2\x19.leadmesh.lead.v1.ConsentR\aconsentB\xc8\x01\n" +
+	"\aconsent\x18\x04 \x01(\v2\x19.leadmesh.lead.v1.ConsentR\aconsent\x12;\n" +
+	"\vreceived_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"receivedAtB\xc8\x01\n" +
 	"\x14com.leadmesh.lead.v1B\tLeadProtoP\x01ZCgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1;leadv1\xa2\x02\x03LLX\xaa\x02\x10Leadmesh.Lead.V1\xca\x02\x10Leadmesh\\Lead\\V1\xe2\x02\x1cLeadmesh\\Lead\\V1\\GPBMetadata\xea\x02\x12Leadmesh::Lead::V1b\x06proto3"
 
 var (
@@ -494,11 +508,12 @@ var file_leadmesh_lead_v1_lead_proto_depIdxs = []int32{
 	1, // 2: leadmesh.lead.v1.LeadProfile.source:type_name -> leadmesh.lead.v1.Source
 	2, // 3: leadmesh.lead.v1.LeadProfile.interest:type_name -> leadmesh.lead.v1.Interest
 	3, // 4: leadmesh.lead.v1.LeadProfile.consent:type_name -> leadmesh.lead.v1.Consent
-	5, // [5:5] is the sub-list for method output_type
-	5, // [5:5] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	5, // 5: leadmesh.lead.v1.LeadProfile.received_at:type_name -> google.protobuf.Timestamp
+	6, // [6:6] is the sub-list for method output_type
+	6, // [6:6] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_lead_v1_lead_proto_init() }

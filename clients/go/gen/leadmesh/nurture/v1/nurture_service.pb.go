@@ -12,7 +12,6 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/auth/v1"
 	v1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
-	v11 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -27,58 +26,6 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
-
-type EnrollmentStatus int32
-
-const (
-	EnrollmentStatus_ENROLLMENT_STATUS_UNSPECIFIED EnrollmentStatus = 0
-	EnrollmentStatus_ENROLLMENT_STATUS_ACTIVE      EnrollmentStatus = 1
-	EnrollmentStatus_ENROLLMENT_STATUS_COMPLETED   EnrollmentStatus = 2
-	EnrollmentStatus_ENROLLMENT_STATUS_EXITED      EnrollmentStatus = 3
-)
-
-// Enum value maps for EnrollmentStatus.
-var (
-	EnrollmentStatus_name = map[int32]string{
-		0: "ENROLLMENT_STATUS_UNSPECIFIED",
-		1: "ENROLLMENT_STATUS_ACTIVE",
-		2: "ENROLLMENT_STATUS_COMPLETED",
-		3: "ENROLLMENT_STATUS_EXITED",
-	}
-	EnrollmentStatus_value = map[string]int32{
-		"ENROLLMENT_STATUS_UNSPECIFIED": 0,
-		"ENROLLMENT_STATUS_ACTIVE":      1,
-		"ENROLLMENT_STATUS_COMPLETED":   2,
-		"ENROLLMENT_STATUS_EXITED":      3,
-	}
-)
-
-func (x EnrollmentStatus) Enum() *EnrollmentStatus {
-	p := new(EnrollmentStatus)
-	*p = x
-	return p
-}
-
-func (x EnrollmentStatus) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (EnrollmentStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_leadmesh_nurture_v1_nurture_service_proto_enumTypes[0].Descriptor()
-}
-
-func (EnrollmentStatus) Type() protoreflect.EnumType {
-	return &file_leadmesh_nurture_v1_nurture_service_proto_enumTypes[0]
-}
-
-func (x EnrollmentStatus) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use EnrollmentStatus.Descriptor instead.
-func (EnrollmentStatus) EnumDescriptor() ([]byte, []int) {
-	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{0}
-}
 
 type StepStatus int32
 
@@ -121,11 +68,11 @@ func (x StepStatus) String() string {
 }
 
 func (StepStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_leadmesh_nurture_v1_nurture_service_proto_enumTypes[1].Descriptor()
+	return file_leadmesh_nurture_v1_nurture_service_proto_enumTypes[0].Descriptor()
 }
 
 func (StepStatus) Type() protoreflect.EnumType {
-	return &file_leadmesh_nurture_v1_nurture_service_proto_enumTypes[1]
+	return &file_leadmesh_nurture_v1_nurture_service_proto_enumTypes[0]
 }
 
 func (x StepStatus) Number() protoreflect.EnumNumber {
@@ -134,7 +81,7 @@ func (x StepStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use StepStatus.Descriptor instead.
 func (StepStatus) EnumDescriptor() ([]byte, []int) {
-	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{0}
 }
 
 // A lead's place in a track.
@@ -143,7 +90,7 @@ type Enrollment struct {
 	LeadId       string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
 	TrackId      string                 `protobuf:"bytes,2,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
 	TrackVersion string                 `protobuf:"bytes,3,opt,name=track_version,json=trackVersion,proto3" json:"track_version,omitempty"`
-	Status       EnrollmentStatus       `protobuf:"varint,4,opt,name=status,proto3,enum=leadmesh.nurture.v1.EnrollmentStatus" json:"status,omitempty"`
+	Status       v1.EnrollmentStatus    `protobuf:"varint,4,opt,name=status,proto3,enum=leadmesh.lead.v1.EnrollmentStatus" json:"status,omitempty"`
 	// Why the lead entered this track.
 	Reason     string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
 	EnrolledAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=enrolled_at,json=enrolledAt,proto3" json:"enrolled_at,omitempty"`
@@ -205,11 +152,11 @@ func (x *Enrollment) GetTrackVersion() string {
 	return ""
 }
 
-func (x *Enrollment) GetStatus() EnrollmentStatus {
+func (x *Enrollment) GetStatus() v1.EnrollmentStatus {
 	if x != nil {
 		return x.Status
 	}
-	return EnrollmentStatus_ENROLLMENT_STATUS_UNSPECIFIED
+	return v1.EnrollmentStatus(0)
 }
 
 func (x *Enrollment) GetReason() string {
@@ -336,7 +283,7 @@ func (x *EnrollmentStep) GetLastError() string {
 type RecommendTrackRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Profile *v1.LeadProfile        `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
-	Score   *v11.LeadScore         `protobuf:"bytes,2,opt,name=score,proto3" json:"score,omitempty"`
+	Score   *v1.LeadScore          `protobuf:"bytes,2,opt,name=score,proto3" json:"score,omitempty"`
 	// Whether the lead has already been routed to a sales owner.
 	RoutedToSales bool `protobuf:"varint,3,opt,name=routed_to_sales,json=routedToSales,proto3" json:"routed_to_sales,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -380,7 +327,7 @@ func (x *RecommendTrackRequest) GetProfile() *v1.LeadProfile {
 	return nil
 }
 
-func (x *RecommendTrackRequest) GetScore() *v11.LeadScore {
+func (x *RecommendTrackRequest) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
@@ -698,13 +645,13 @@ var File_leadmesh_nurture_v1_nurture_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"\n" +
-	")leadmesh/nurture/v1/nurture_service.proto\x12\x13leadmesh.nurture.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a)leadmesh/scoring/v1/scoring_service.proto\"\xd5\x02\n" +
+	")leadmesh/nurture/v1/nurture_service.proto\x12\x13leadmesh.nurture.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a!leadmesh/lead/v1/enrollment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xd2\x02\n" +
 	"\n" +
 	"Enrollment\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
 	"\btrack_id\x18\x02 \x01(\tR\atrackId\x12#\n" +
-	"\rtrack_version\x18\x03 \x01(\tR\ftrackVersion\x12=\n" +
-	"\x06status\x18\x04 \x01(\x0e2%.leadmesh.nurture.v1.EnrollmentStatusR\x06status\x12\x16\n" +
+	"\rtrack_version\x18\x03 \x01(\tR\ftrackVersion\x12:\n" +
+	"\x06status\x18\x04 \x01(\x0e2\".leadmesh.lead.v1.EnrollmentStatusR\x06status\x12\x16\n" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\x12;\n" +
 	"\venrolled_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"enrolledAt\x129\n" +
@@ -719,10 +666,10 @@ const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"\asent_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1a\n" +
 	"\battempts\x18\x06 \x01(\rR\battempts\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\a \x01(\tR\tlastError\"\xb6\x01\n" +
+	"last_error\x18\a \x01(\tR\tlastError\"\xb3\x01\n" +
 	"\x15RecommendTrackRequest\x12?\n" +
-	"\aprofile\x18\x01 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileB\x06\xbaH\x03\xc8\x01\x01R\aprofile\x124\n" +
-	"\x05score\x18\x02 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x12&\n" +
+	"\aprofile\x18\x01 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileB\x06\xbaH\x03\xc8\x01\x01R\aprofile\x121\n" +
+	"\x05score\x18\x02 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12&\n" +
 	"\x0frouted_to_sales\x18\x03 \x01(\bR\rroutedToSales\"p\n" +
 	"\x16RecommendTrackResponse\x12\x19\n" +
 	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12#\n" +
@@ -743,12 +690,7 @@ const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"\asubject\x12\x05\xbaH\x02\b\x01\"s\n" +
 	"\x13UnsubscribeResponse\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12C\n" +
-	"\x0funsubscribed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eunsubscribedAt*\x92\x01\n" +
-	"\x10EnrollmentStatus\x12!\n" +
-	"\x1dENROLLMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n" +
-	"\x18ENROLLMENT_STATUS_ACTIVE\x10\x01\x12\x1f\n" +
-	"\x1bENROLLMENT_STATUS_COMPLETED\x10\x02\x12\x1c\n" +
-	"\x18ENROLLMENT_STATUS_EXITED\x10\x03*\x85\x01\n" +
+	"\x0funsubscribed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eunsubscribedAt*\x85\x01\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -775,40 +717,40 @@ func file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP() []byte {
 	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescData
 }
 
-var file_leadmesh_nurture_v1_nurture_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_leadmesh_nurture_v1_nurture_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_leadmesh_nurture_v1_nurture_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_leadmesh_nurture_v1_nurture_service_proto_goTypes = []any{
-	(EnrollmentStatus)(0),          // 0: leadmesh.nurture.v1.EnrollmentStatus
-	(StepStatus)(0),                // 1: leadmesh.nurture.v1.StepStatus
-	(*Enrollment)(nil),             // 2: leadmesh.nurture.v1.Enrollment
-	(*EnrollmentStep)(nil),         // 3: leadmesh.nurture.v1.EnrollmentStep
-	(*RecommendTrackRequest)(nil),  // 4: leadmesh.nurture.v1.RecommendTrackRequest
-	(*RecommendTrackResponse)(nil), // 5: leadmesh.nurture.v1.RecommendTrackResponse
-	(*GetEnrollmentsRequest)(nil),  // 6: leadmesh.nurture.v1.GetEnrollmentsRequest
-	(*GetEnrollmentsResponse)(nil), // 7: leadmesh.nurture.v1.GetEnrollmentsResponse
-	(*UnsubscribeRequest)(nil),     // 8: leadmesh.nurture.v1.UnsubscribeRequest
-	(*UnsubscribeResponse)(nil),    // 9: leadmesh.nurture.v1.UnsubscribeResponse
+	(StepStatus)(0),                // 0: leadmesh.nurture.v1.StepStatus
+	(*Enrollment)(nil),             // 1: leadmesh.nurture.v1.Enrollment
+	(*EnrollmentStep)(nil),         // 2: leadmesh.nurture.v1.EnrollmentStep
+	(*RecommendTrackRequest)(nil),  // 3: leadmesh.nurture.v1.RecommendTrackRequest
+	(*RecommendTrackResponse)(nil), // 4: leadmesh.nurture.v1.RecommendTrackResponse
+	(*GetEnrollmentsRequest)(nil),  // 5: leadmesh.nurture.v1.GetEnrollmentsRequest
+	(*GetEnrollmentsResponse)(nil), // 6: leadmesh.nurture.v1.GetEnrollmentsResponse
+	(*UnsubscribeRequest)(nil),     // 7: leadmesh.nurture.v1.UnsubscribeRequest
+	(*UnsubscribeResponse)(nil),    // 8: leadmesh.nurture.v1.UnsubscribeResponse
+	(v1.EnrollmentStatus)(0),       // 9: leadmesh.lead.v1.EnrollmentStatus
 	(*timestamppb.Timestamp)(nil),  // 10: google.protobuf.Timestamp
 	(*v1.LeadProfile)(nil),         // 11: leadmesh.lead.v1.LeadProfile
-	(*v11.LeadScore)(nil),          // 12: leadmesh.scoring.v1.LeadScore
+	(*v1.LeadScore)(nil),           // 12: leadmesh.lead.v1.LeadScore
 }
 var file_leadmesh_nurture_v1_nurture_service_proto_depIdxs = []int32{
-	0,  // 0: leadmesh.nurture.v1.Enrollment.status:type_name -> leadmesh.nurture.v1.EnrollmentStatus
+	9,  // 0: leadmesh.nurture.v1.Enrollment.status:type_name -> leadmesh.lead.v1.EnrollmentStatus
 	10, // 1: leadmesh.nurture.v1.Enrollment.enrolled_at:type_name -> google.protobuf.Timestamp
-	3,  // 2: leadmesh.nurture.v1.Enrollment.steps:type_name -> leadmesh.nurture.v1.EnrollmentStep
+	2,  // 2: leadmesh.nurture.v1.Enrollment.steps:type_name -> leadmesh.nurture.v1.EnrollmentStep
 	10, // 3: leadmesh.nurture.v1.EnrollmentStep.due_at:type_name -> google.protobuf.Timestamp
-	1,  // 4: leadmesh.nurture.v1.EnrollmentStep.status:type_name -> leadmesh.nurture.v1.StepStatus
+	0,  // 4: leadmesh.nurture.v1.EnrollmentStep.status:type_name -> leadmesh.nurture.v1.StepStatus
 	10, // 5: leadmesh.nurture.v1.EnrollmentStep.sent_at:type_name -> google.protobuf.Timestamp
 	11, // 6: leadmesh.nurture.v1.RecommendTrackRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	12, // 7: leadmesh.nurture.v1.RecommendTrackRequest.score:type_name -> leadmesh.scoring.v1.LeadScore
-	2,  // 8: leadmesh.nurture.v1.GetEnrollmentsResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
+	12, // 7: leadmesh.nurture.v1.RecommendTrackRequest.score:type_name -> leadmesh.lead.v1.LeadScore
+	1,  // 8: leadmesh.nurture.v1.GetEnrollmentsResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
 	10, // 9: leadmesh.nurture.v1.UnsubscribeResponse.unsubscribed_at:type_name -> google.protobuf.Timestamp
-	4,  // 10: leadmesh.nurture.v1.NurtureService.RecommendTrack:input_type -> leadmesh.nurture.v1.RecommendTrackRequest
-	6,  // 11: leadmesh.nurture.v1.NurtureService.GetEnrollments:input_type -> leadmesh.nurture.v1.GetEnrollmentsRequest
-	8,  // 12: leadmesh.nurture.v1.NurtureService.Unsubscribe:input_type -> leadmesh.nurture.v1.UnsubscribeRequest
-	5,  // 13: leadmesh.nurture.v1.NurtureService.RecommendTrack:output_type -> leadmesh.nurture.v1.RecommendTrackResponse
-	7,  // 14: leadmesh.nurture.v1.NurtureService.GetEnrollments:output_type -> leadmesh.nurture.v1.GetEnrollmentsResponse
-	9,  // 15: leadmesh.nurture.v1.NurtureService.Unsubscribe:output_type -> leadmesh.nurture.v1.UnsubscribeResponse
+	3,  // 10: leadmesh.nurture.v1.NurtureService.RecommendTrack:input_type -> leadmesh.nurture.v1.RecommendTrackRequest
+	5,  // 11: leadmesh.nurture.v1.NurtureService.GetEnrollments:input_type -> leadmesh.nurture.v1.GetEnrollmentsRequest
+	7,  // 12: leadmesh.nurture.v1.NurtureService.Unsubscribe:input_type -> leadmesh.nurture.v1.UnsubscribeRequest
+	4,  // 13: leadmesh.nurture.v1.NurtureService.RecommendTrack:output_type -> leadmesh.nurture.v1.RecommendTrackResponse
+	6,  // 14: leadmesh.nurture.v1.NurtureService.GetEnrollments:output_type -> leadmesh.nurture.v1.GetEnrollmentsResponse
+	8,  // 15: leadmesh.nurture.v1.NurtureService.Unsubscribe:output_type -> leadmesh.nurture.v1.UnsubscribeResponse
 	13, // [13:16] is the sub-list for method output_type
 	10, // [10:13] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
@@ -830,7 +772,7 @@ func file_leadmesh_nurture_v1_nurture_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_nurture_v1_nurture_service_proto_rawDesc), len(file_leadmesh_nurture_v1_nurture_service_proto_rawDesc)),
-			NumEnums:      2,
+			NumEnums:      1,
 			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -12,7 +12,6 @@ import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/auth/v1"
 	v1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
-	v11 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -27,126 +26,6 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
-
-// Who owns a lead, and the rule that decided it.
-type Assignment struct {
-	state     protoimpl.MessageState `protogen:"open.v1"`
-	LeadId    string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	OwnerId   string                 `protobuf:"bytes,2,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
-	OwnerName string                 `protobuf:"bytes,3,opt,name=owner_name,json=ownerName,proto3" json:"owner_name,omitempty"`
-	TeamId    string                 `protobuf:"bytes,4,opt,name=team_id,json=teamId,proto3" json:"team_id,omitempty"`
-	RuleId    string                 `protobuf:"bytes,5,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
-	// Human-readable explanation of the decision.
-	Reason     string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
-	AssignedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=assigned_at,json=assignedAt,proto3" json:"assigned_at,omitempty"`
-	// When the owner must accept the lead before it is re-routed.
-	SlaDueAt   *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=sla_due_at,json=slaDueAt,proto3" json:"sla_due_at,omitempty"`
-	AcceptedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=accepted_at,json=acceptedAt,proto3" json:"accepted_at,omitempty"`
-	// Owners who had the lead before and let the SLA lapse, oldest first.
-	PreviousOwnerIds []string `protobuf:"bytes,10,rep,name=previous_owner_ids,json=previousOwnerIds,proto3" json:"previous_owner_ids,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
-}
-
-func (x *Assignment) Reset() {
-	*x = Assignment{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *Assignment) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*Assignment) ProtoMessage() {}
-
-func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
-func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Assignment) GetLeadId() string {
-	if x != nil {
-		return x.LeadId
-	}
-	return ""
-}
-
-func (x *Assignment) GetOwnerId() string {
-	if x != nil {
-		return x.OwnerId
-	}
-	return ""
-}
-
-func (x *Assignment) GetOwnerName() string {
-	if x != nil {
-		return x.OwnerName
-	}
-	return ""
-}
-
-func (x *Assignment) GetTeamId() string {
-	if x != nil {
-		return x.TeamId
-	}
-	return ""
-}
-
-func (x *Assignment) GetRuleId() string {
-	if x != nil {
-		return x.RuleId
-	}
-	return ""
-}
-
-func (x *Assignment) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-func (x *Assignment) GetAssignedAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.AssignedAt
-	}
-	return nil
-}
-
-func (x *Assignment) GetSlaDueAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.SlaDueAt
-	}
-	return nil
-}
-
-func (x *Assignment) GetAcceptedAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.AcceptedAt
-	}
-	return nil
-}
-
-func (x *Assignment) GetPreviousOwnerIds() []string {
-	if x != nil {
-		return x.PreviousOwnerIds
-	}
-	return nil
-}
 
 // A sales owner who can be assigned leads.
 type Owner struct {
@@ -172,7 +51,7 @@ type Owner struct {
 
 func (x *Owner) Reset() {
 	*x = Owner{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -184,7 +63,7 @@ func (x *Owner) String() string {
 func (*Owner) ProtoMessage() {}
 
 func (x *Owner) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -197,7 +76,7 @@ func (x *Owner) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Owner.ProtoReflect.Descriptor instead.
 func (*Owner) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *Owner) GetOwnerId() string {
@@ -297,7 +176,7 @@ type WorkingHours struct {
 
 func (x *WorkingHours) Reset() {
 	*x = WorkingHours{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -309,7 +188,7 @@ func (x *WorkingHours) String() string {
 func (*WorkingHours) ProtoMessage() {}
 
 func (x *WorkingHours) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -322,7 +201,7 @@ func (x *WorkingHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkingHours.ProtoReflect.Descriptor instead.
 func (*WorkingHours) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *WorkingHours) GetDays() []uint32 {
@@ -356,7 +235,7 @@ type OutOfOffice struct {
 
 func (x *OutOfOffice) Reset() {
 	*x = OutOfOffice{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +247,7 @@ func (x *OutOfOffice) String() string {
 func (*OutOfOffice) ProtoMessage() {}
 
 func (x *OutOfOffice) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +260,7 @@ func (x *OutOfOffice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutOfOffice.ProtoReflect.Descriptor instead.
 func (*OutOfOffice) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *OutOfOffice) GetFrom() *timestamppb.Timestamp {
@@ -410,7 +289,7 @@ type OwnerSegments struct {
 
 func (x *OwnerSegments) Reset() {
 	*x = OwnerSegments{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -422,7 +301,7 @@ func (x *OwnerSegments) String() string {
 func (*OwnerSegments) ProtoMessage() {}
 
 func (x *OwnerSegments) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -435,7 +314,7 @@ func (x *OwnerSegments) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerSegments.ProtoReflect.Descriptor instead.
 func (*OwnerSegments) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *OwnerSegments) GetMinCompanySize() uint32 {
@@ -477,7 +356,7 @@ type AcceptLeadRequest struct {
 
 func (x *AcceptLeadRequest) Reset() {
 	*x = AcceptLeadRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +368,7 @@ func (x *AcceptLeadRequest) String() string {
 func (*AcceptLeadRequest) ProtoMessage() {}
 
 func (x *AcceptLeadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +381,7 @@ func (x *AcceptLeadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptLeadRequest.ProtoReflect.Descriptor instead.
 func (*AcceptLeadRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AcceptLeadRequest) GetLeadId() string {
@@ -521,14 +400,14 @@ func (x *AcceptLeadRequest) GetOwnerId() string {
 
 type AcceptLeadResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Assignment    *Assignment            `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Assignment    *v1.Assignment         `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AcceptLeadResponse) Reset() {
 	*x = AcceptLeadResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +419,7 @@ func (x *AcceptLeadResponse) String() string {
 func (*AcceptLeadResponse) ProtoMessage() {}
 
 func (x *AcceptLeadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,10 +432,10 @@ func (x *AcceptLeadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptLeadResponse.ProtoReflect.Descriptor instead.
 func (*AcceptLeadResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *AcceptLeadResponse) GetAssignment() *Assignment {
+func (x *AcceptLeadResponse) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
 	}
@@ -572,7 +451,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -584,7 +463,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -597,7 +476,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListOwnersRequest) GetTeamId() string {
@@ -616,7 +495,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +507,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +520,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -660,7 +539,7 @@ type UpsertOwnerRequest struct {
 
 func (x *UpsertOwnerRequest) Reset() {
 	*x = UpsertOwnerRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +551,7 @@ func (x *UpsertOwnerRequest) String() string {
 func (*UpsertOwnerRequest) ProtoMessage() {}
 
 func (x *UpsertOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +564,7 @@ func (x *UpsertOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertOwnerRequest.ProtoReflect.Descriptor instead.
 func (*UpsertOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpsertOwnerRequest) GetOwner() *Owner {
@@ -704,7 +583,7 @@ type UpsertOwnerResponse struct {
 
 func (x *UpsertOwnerResponse) Reset() {
 	*x = UpsertOwnerResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +595,7 @@ func (x *UpsertOwnerResponse) String() string {
 func (*UpsertOwnerResponse) ProtoMessage() {}
 
 func (x *UpsertOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +608,7 @@ func (x *UpsertOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertOwnerResponse.ProtoReflect.Descriptor instead.
 func (*UpsertOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpsertOwnerResponse) GetOwner() *Owner {
@@ -750,7 +629,7 @@ type SetOwnerAvailabilityRequest struct {
 
 func (x *SetOwnerAvailabilityRequest) Reset() {
 	*x = SetOwnerAvailabilityRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -762,7 +641,7 @@ func (x *SetOwnerAvailabilityRequest) String() string {
 func (*SetOwnerAvailabilityRequest) ProtoMessage() {}
 
 func (x *SetOwnerAvailabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -775,7 +654,7 @@ func (x *SetOwnerAvailabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerAvailabilityRequest.ProtoReflect.Descriptor instead.
 func (*SetOwnerAvailabilityRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SetOwnerAvailabilityRequest) GetOwnerId() string {
@@ -808,7 +687,7 @@ type SetOwnerAvailabilityResponse struct {
 
 func (x *SetOwnerAvailabilityResponse) Reset() {
 	*x = SetOwnerAvailabilityResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +699,7 @@ func (x *SetOwnerAvailabilityResponse) String() string {
 func (*SetOwnerAvailabilityResponse) ProtoMessage() {}
 
 func (x *SetOwnerAvailabilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +712,7 @@ func (x *SetOwnerAvailabilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerAvailabilityResponse.ProtoReflect.Descriptor instead.
 func (*SetOwnerAvailabilityResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetOwnerAvailabilityResponse) GetOwner() *Owner {
@@ -846,14 +725,14 @@ func (x *SetOwnerAvailabilityResponse) GetOwner() *Owner {
 type PreviewRouteRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Profile       *v1.LeadProfile        `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
-	Score         *v11.LeadScore         `protobuf:"bytes,2,opt,name=score,proto3" json:"score,omitempty"`
+	Score         *v1.LeadScore          `protobuf:"bytes,2,opt,name=score,proto3" json:"score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PreviewRouteRequest) Reset() {
 	*x = PreviewRouteRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +744,7 @@ func (x *PreviewRouteRequest) String() string {
 func (*PreviewRouteRequest) ProtoMessage() {}
 
 func (x *PreviewRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +757,7 @@ func (x *PreviewRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRouteRequest.ProtoReflect.Descriptor instead.
 func (*PreviewRouteRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PreviewRouteRequest) GetProfile() *v1.LeadProfile {
@@ -888,7 +767,7 @@ func (x *PreviewRouteRequest) GetProfile() *v1.LeadProfile {
 	return nil
 }
 
-func (x *PreviewRouteRequest) GetScore() *v11.LeadScore {
+func (x *PreviewRouteRequest) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
@@ -897,14 +776,14 @@ func (x *PreviewRouteRequest) GetScore() *v11.LeadScore {
 
 type PreviewRouteResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Assignment    *Assignment            `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Assignment    *v1.Assignment         `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PreviewRouteResponse) Reset() {
 	*x = PreviewRouteResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +795,7 @@ func (x *PreviewRouteResponse) String() string {
 func (*PreviewRouteResponse) ProtoMessage() {}
 
 func (x *PreviewRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,10 +808,10 @@ func (x *PreviewRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRouteResponse.ProtoReflect.Descriptor instead.
 func (*PreviewRouteResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{13}
 }
 
-func (x *PreviewRouteResponse) GetAssignment() *Assignment {
+func (x *PreviewRouteResponse) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
 	}
@@ -948,7 +827,7 @@ type GetAssignmentRequest struct {
 
 func (x *GetAssignmentRequest) Reset() {
 	*x = GetAssignmentRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -960,7 +839,7 @@ func (x *GetAssignmentRequest) String() string {
 func (*GetAssignmentRequest) ProtoMessage() {}
 
 func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -973,7 +852,7 @@ func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentRequest.ProtoReflect.Descriptor instead.
 func (*GetAssignmentRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetAssignmentRequest) GetLeadId() string {
@@ -985,14 +864,14 @@ func (x *GetAssignmentRequest) GetLeadId() string {
 
 type GetAssignmentResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Assignment    *Assignment            `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	Assignment    *v1.Assignment         `protobuf:"bytes,1,opt,name=assignment,proto3" json:"assignment,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetAssignmentResponse) Reset() {
 	*x = GetAssignmentResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +883,7 @@ func (x *GetAssignmentResponse) String() string {
 func (*GetAssignmentResponse) ProtoMessage() {}
 
 func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,10 +896,10 @@ func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentResponse.ProtoReflect.Descriptor instead.
 func (*GetAssignmentResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{16}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{15}
 }
 
-func (x *GetAssignmentResponse) GetAssignment() *Assignment {
+func (x *GetAssignmentResponse) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
 	}
@@ -1031,24 +910,7 @@ var File_leadmesh_routing_v1_routing_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\n" +
-	")leadmesh/routing/v1/routing_service.proto\x12\x13leadmesh.routing.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a)leadmesh/scoring/v1/scoring_service.proto\"\x8b\x03\n" +
-	"\n" +
-	"Assignment\x12\x17\n" +
-	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
-	"\bowner_id\x18\x02 \x01(\tR\aownerId\x12\x1d\n" +
-	"\n" +
-	"owner_name\x18\x03 \x01(\tR\townerName\x12\x17\n" +
-	"\ateam_id\x18\x04 \x01(\tR\x06teamId\x12\x17\n" +
-	"\arule_id\x18\x05 \x01(\tR\x06ruleId\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\x12;\n" +
-	"\vassigned_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"assignedAt\x128\n" +
-	"\n" +
-	"sla_due_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bslaDueAt\x12;\n" +
-	"\vaccepted_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"acceptedAt\x12,\n" +
-	"\x12previous_owner_ids\x18\n" +
-	" \x03(\tR\x10previousOwnerIds\"\xc6\x04\n" +
+	")leadmesh/routing/v1/routing_service.proto\x12\x13leadmesh.routing.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xc6\x04\n" +
 	"\x05Owner\x12:\n" +
 	"\bowner_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a\x10\x01\x18@2\x14^[a-z0-9][a-z0-9-]*$R\aownerId\x12\x1e\n" +
 	"\x04name\x18\x02 \x01(\tB\n" +
@@ -1081,10 +943,10 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\bproducts\x18\x04 \x03(\tR\bproducts\"\\\n" +
 	"\x11AcceptLeadRequest\x12!\n" +
 	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\x12$\n" +
-	"\bowner_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aownerId\"U\n" +
-	"\x12AcceptLeadResponse\x12?\n" +
+	"\bowner_id\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\aownerId\"R\n" +
+	"\x12AcceptLeadResponse\x12<\n" +
 	"\n" +
-	"assignment\x18\x01 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
+	"assignment\x18\x01 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment\"5\n" +
 	"\x11ListOwnersRequest\x12 \n" +
 	"\ateam_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06teamId\"H\n" +
@@ -1099,19 +961,19 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\x06active\x18\x02 \x01(\bR\x06active\x12N\n" +
 	"\rout_of_office\x18\x03 \x03(\v2 .leadmesh.routing.v1.OutOfOfficeB\b\xbaH\x05\x92\x01\x02\x10dR\voutOfOffice\"P\n" +
 	"\x1cSetOwnerAvailabilityResponse\x120\n" +
-	"\x05owner\x18\x01 \x01(\v2\x1a.leadmesh.routing.v1.OwnerR\x05owner\"\x8c\x01\n" +
+	"\x05owner\x18\x01 \x01(\v2\x1a.leadmesh.routing.v1.OwnerR\x05owner\"\x89\x01\n" +
 	"\x13PreviewRouteRequest\x12?\n" +
-	"\aprofile\x18\x01 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileB\x06\xbaH\x03\xc8\x01\x01R\aprofile\x124\n" +
-	"\x05score\x18\x02 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\"W\n" +
-	"\x14PreviewRouteResponse\x12?\n" +
+	"\aprofile\x18\x01 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileB\x06\xbaH\x03\xc8\x01\x01R\aprofile\x121\n" +
+	"\x05score\x18\x02 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\"T\n" +
+	"\x14PreviewRouteResponse\x12<\n" +
 	"\n" +
-	"assignment\x18\x01 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
+	"assignment\x18\x01 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment\"9\n" +
 	"\x14GetAssignmentRequest\x12!\n" +
-	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"X\n" +
-	"\x15GetAssignmentResponse\x12?\n" +
+	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"U\n" +
+	"\x15GetAssignmentResponse\x12<\n" +
 	"\n" +
-	"assignment\x18\x01 \x01(\v2\x1f.leadmesh.routing.v1.AssignmentR\n" +
+	"assignment\x18\x01 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment2\xf0\x05\n" +
 	"\x0eRoutingService\x12|\n" +
 	"\fPreviewRoute\x12(.leadmesh.routing.v1.PreviewRouteRequest\x1a).leadmesh.routing.v1.PreviewRouteResponse\"\x17\xca\xf3\x18\x0frouting:preview\xd0\xf3\x18\x01\x12z\n" +
@@ -1137,65 +999,62 @@ func file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP() []byte {
 	return file_leadmesh_routing_v1_routing_service_proto_rawDescData
 }
 
-var file_leadmesh_routing_v1_routing_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_leadmesh_routing_v1_routing_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_leadmesh_routing_v1_routing_service_proto_goTypes = []any{
-	(*Assignment)(nil),                   // 0: leadmesh.routing.v1.Assignment
-	(*Owner)(nil),                        // 1: leadmesh.routing.v1.Owner
-	(*WorkingHours)(nil),                 // 2: leadmesh.routing.v1.WorkingHours
-	(*OutOfOffice)(nil),                  // 3: leadmesh.routing.v1.OutOfOffice
-	(*OwnerSegments)(nil),                // 4: leadmesh.routing.v1.OwnerSegments
-	(*AcceptLeadRequest)(nil),            // 5: leadmesh.routing.v1.AcceptLeadRequest
-	(*AcceptLeadResponse)(nil),           // 6: leadmesh.routing.v1.AcceptLeadResponse
-	(*ListOwnersRequest)(nil),            // 7: leadmesh.routing.v1.ListOwnersRequest
-	(*ListOwnersResponse)(nil),           // 8: leadmesh.routing.v1.ListOwnersResponse
-	(*UpsertOwnerRequest)(nil),           // 9: leadmesh.routing.v1.UpsertOwnerRequest
-	(*UpsertOwnerResponse)(nil),          // 10: leadmesh.routing.v1.UpsertOwnerResponse
-	(*SetOwnerAvailabilityRequest)(nil),  // 11: leadmesh.routing.v1.SetOwnerAvailabilityRequest
-	(*SetOwnerAvailabilityResponse)(nil), // 12: leadmesh.routing.v1.SetOwnerAvailabilityResponse
-	(*PreviewRouteRequest)(nil),          // 13: leadmesh.routing.v1.PreviewRouteRequest
-	(*PreviewRouteResponse)(nil),         // 14: leadmesh.routing.v1.PreviewRouteResponse
-	(*GetAssignmentRequest)(nil),         // 15: leadmesh.routing.v1.GetAssignmentRequest
-	(*GetAssignmentResponse)(nil),        // 16: leadmesh.routing.v1.GetAssignmentResponse
-	(*timestamppb.Timestamp)(nil),        // 17: google.protobuf.Timestamp
+	(*Owner)(nil),                        // 0: leadmesh.routing.v1.Owner
+	(*WorkingHours)(nil),                 // 1: leadmesh.routing.v1.WorkingHours
+	(*OutOfOffice)(nil),                  // 2: leadmesh.routing.v1.OutOfOffice
+	(*OwnerSegments)(nil),                // 3: leadmesh.routing.v1.OwnerSegments
+	(*AcceptLeadRequest)(nil),            // 4: leadmesh.routing.v1.AcceptLeadRequest
+	(*AcceptLeadResponse)(nil),           // 5: leadmesh.routing.v1.AcceptLeadResponse
+	(*ListOwnersRequest)(nil),            // 6: leadmesh.routing.v1.ListOwnersRequest
+	(*ListOwnersResponse)(nil),           // 7: leadmesh.routing.v1.ListOwnersResponse
+	(*UpsertOwnerRequest)(nil),           // 8: leadmesh.routing.v1.UpsertOwnerRequest
+	(*UpsertOwnerResponse)(nil),          // 9: leadmesh.routing.v1.UpsertOwnerResponse
+	(*SetOwnerAvailabilityRequest)(nil),  // 10: leadmesh.routing.v1.SetOwnerAvailabilityRequest
+	(*SetOwnerAvailabilityResponse)(nil), // 11: leadmesh.routing.v1.SetOwnerAvailabilityResponse
+	(*PreviewRouteRequest)(nil),          // 12: leadmesh.routing.v1.PreviewRouteRequest
+	(*PreviewRouteResponse)(nil),         // 13: leadmesh.routing.v1.PreviewRouteResponse
+	(*GetAssignmentRequest)(nil),         // 14: leadmesh.routing.v1.GetAssignmentRequest
+	(*GetAssignmentResponse)(nil),        // 15: leadmesh.routing.v1.GetAssignmentResponse
+	(*timestamppb.Timestamp)(nil),        // 16: google.protobuf.Timestamp
+	(*v1.Assignment)(nil),                // 17: leadmesh.lead.v1.Assignment
 	(*v1.LeadProfile)(nil),               // 18: leadmesh.lead.v1.LeadProfile
-	(*v11.LeadScore)(nil),                // 19: leadmesh.scoring.v1.LeadScore
+	(*v1.LeadScore)(nil),                 // 19: leadmesh.lead.v1.LeadScore
 }
 var file_leadmesh_routing_v1_routing_service_proto_depIdxs = []int32{
-	17, // 0: leadmesh.routing.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
-	17, // 1: leadmesh.routing.v1.Assignment.sla_due_at:type_name -> google.protobuf.Timestamp
-	17, // 2: leadmesh.routing.v1.Assignment.accepted_at:type_name -> google.protobuf.Timestamp
-	2,  // 3: leadmesh.routing.v1.Owner.working_hours:type_name -> leadmesh.routing.v1.WorkingHours
-	3,  // 4: leadmesh.routing.v1.Owner.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
-	4,  // 5: leadmesh.routing.v1.Owner.segments:type_name -> leadmesh.routing.v1.OwnerSegments
-	17, // 6: leadmesh.routing.v1.OutOfOffice.from:type_name -> google.protobuf.Timestamp
-	17, // 7: leadmesh.routing.v1.OutOfOffice.to:type_name -> google.protobuf.Timestamp
-	0,  // 8: leadmesh.routing.v1.AcceptLeadResponse.assignment:type_name -> leadmesh.routing.v1.Assignment
-	1,  // 9: leadmesh.routing.v1.ListOwnersResponse.owners:type_name -> leadmesh.routing.v1.Owner
-	1,  // 10: leadmesh.routing.v1.UpsertOwnerRequest.owner:type_name -> leadmesh.routing.v1.Owner
-	1,  // 11: leadmesh.routing.v1.UpsertOwnerResponse.owner:type_name -> leadmesh.routing.v1.Owner
-	3,  // 12: leadmesh.routing.v1.SetOwnerAvailabilityRequest.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
-	1,  // 13: leadmesh.routing.v1.SetOwnerAvailabilityResponse.owner:type_name -> leadmesh.routing.v1.Owner
-	18, // 14: leadmesh.routing.v1.PreviewRouteRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	19, // 15: leadmesh.routing.v1.PreviewRouteRequest.score:type_name -> leadmesh.scoring.v1.LeadScore
-	0,  // 16: leadmesh.routing.v1.PreviewRouteResponse.assignment:type_name -> leadmesh.routing.v1.Assignment
-	0,  // 17: leadmesh.routing.v1.GetAssignmentResponse.assignment:type_name -> leadmesh.routing.v1.Assignment
-	13, // 18: leadmesh.routing.v1.RoutingService.PreviewRoute:input_type -> leadmesh.routing.v1.PreviewRouteRequest
-	15, // 19: leadmesh.routing.v1.RoutingService.GetAssignment:input_type -> leadmesh.routing.v1.GetAssignmentRequest
-	5,  // 20: leadmesh.routing.v1.RoutingService.AcceptLead:input_type -> leadmesh.routing.v1.AcceptLeadRequest
-	7,  // 21: leadmesh.routing.v1.RoutingService.ListOwners:input_type -> leadmesh.routing.v1.ListOwnersRequest
-	9,  // 22: leadmesh.routing.v1.RoutingService.UpsertOwner:input_type -> leadmesh.routing.v1.UpsertOwnerRequest
-	11, // 23: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:input_type -> leadmesh.routing.v1.SetOwnerAvailabilityRequest
-	14, // 24: leadmesh.routing.v1.RoutingService.PreviewRoute:output_type -> leadmesh.routing.v1.PreviewRouteResponse
-	16, // 25: leadmesh.routing.v1.RoutingService.GetAssignment:output_type -> leadmesh.routing.v1.GetAssignmentResponse
-	6,  // 26: leadmesh.routing.v1.RoutingService.AcceptLead:output_type -> leadmesh.routing.v1.AcceptLeadResponse
-	8,  // 27: leadmesh.routing.v1.RoutingService.ListOwners:output_type -> leadmesh.routing.v1.ListOwnersResponse
-	10, // 28: leadmesh.routing.v1.RoutingService.UpsertOwner:output_type -> leadmesh.routing.v1.UpsertOwnerResponse
-	12, // 29: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:output_type -> leadmesh.routing.v1.SetOwnerAvailabilityResponse
-	24, // [24:30] is the sub-list for method output_type
-	18, // [18:24] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	1,  // 0: leadmesh.routing.v1.Owner.working_hours:type_name -> leadmesh.routing.v1.WorkingHours
+	2,  // 1: leadmesh.routing.v1.Owner.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
+	3,  // 2: leadmesh.routing.v1.Owner.segments:type_name -> leadmesh.routing.v1.OwnerSegments
+	16, // 3: leadmesh.routing.v1.OutOfOffice.from:type_name -> google.protobuf.Timestamp
+	16, // 4: leadmesh.routing.v1.OutOfOffice.to:type_name -> google.protobuf.Timestamp
+	17, // 5: leadmesh.routing.v1.AcceptLeadResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	0,  // 6: leadmesh.routing.v1.ListOwnersResponse.owners:type_name -> leadmesh.routing.v1.Owner
+	0,  // 7: leadmesh.routing.v1.UpsertOwnerRequest.owner:type_name -> leadmesh.routing.v1.Owner
+	0,  // 8: leadmesh.routing.v1.UpsertOwnerResponse.owner:type_name -> leadmesh.routing.v1.Owner
+	2,  // 9: leadmesh.routing.v1.SetOwnerAvailabilityRequest.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
+	0,  // 10: leadmesh.routing.v1.SetOwnerAvailabilityResponse.owner:type_name -> leadmesh.routing.v1.Owner
+	18, // 11: leadmesh.routing.v1.PreviewRouteRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	19, // 12: leadmesh.routing.v1.PreviewRouteRequest.score:type_name -> leadmesh.lead.v1.LeadScore
+	17, // 13: leadmesh.routing.v1.PreviewRouteResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	17, // 14: leadmesh.routing.v1.GetAssignmentResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	12, // 15: leadmesh.routing.v1.RoutingService.PreviewRoute:input_type -> leadmesh.routing.v1.PreviewRouteRequest
+	14, // 16: leadmesh.routing.v1.RoutingService.GetAssignment:input_type -> leadmesh.routing.v1.GetAssignmentRequest
+	4,  // 17: leadmesh.routing.v1.RoutingService.AcceptLead:input_type -> leadmesh.routing.v1.AcceptLeadRequest
+	6,  // 18: leadmesh.routing.v1.RoutingService.ListOwners:input_type -> leadmesh.routing.v1.ListOwnersRequest
+	8,  // 19: leadmesh.routing.v1.RoutingService.UpsertOwner:input_type -> leadmesh.routing.v1.UpsertOwnerRequest
+	10, // 20: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:input_type -> leadmesh.routing.v1.SetOwnerAvailabilityRequest
+	13, // 21: leadmesh.routing.v1.RoutingService.PreviewRoute:output_type -> leadmesh.routing.v1.PreviewRouteResponse
+	15, // 22: leadmesh.routing.v1.RoutingService.GetAssignment:output_type -> leadmesh.routing.v1.GetAssignmentResponse
+	5,  // 23: leadmesh.routing.v1.RoutingService.AcceptLead:output_type -> leadmesh.routing.v1.AcceptLeadResponse
+	7,  // 24: leadmesh.routing.v1.RoutingService.ListOwners:output_type -> leadmesh.routing.v1.ListOwnersResponse
+	9,  // 25: leadmesh.routing.v1.RoutingService.UpsertOwner:output_type -> leadmesh.routing.v1.UpsertOwnerResponse
+	11, // 26: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:output_type -> leadmesh.routing.v1.SetOwnerAvailabilityResponse
+	21, // [21:27] is the sub-list for method output_type
+	15, // [15:21] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_routing_v1_routing_service_proto_init() }
@@ -1209,7 +1068,7 @@ func file_leadmesh_routing_v1_routing_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_routing_v1_routing_service_proto_rawDesc), len(file_leadmesh_routing_v1_routing_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

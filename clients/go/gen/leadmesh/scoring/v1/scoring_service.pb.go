@@ -28,279 +28,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Where a lead stands in the funnel.
-type LifecycleStage int32
-
-const (
-	LifecycleStage_LIFECYCLE_STAGE_UNSPECIFIED LifecycleStage = 0
-	LifecycleStage_LIFECYCLE_STAGE_LEAD        LifecycleStage = 1
-	// Marketing qualified lead: fit and engagement together cross the MQL threshold.
-	LifecycleStage_LIFECYCLE_STAGE_MQL LifecycleStage = 2
-)
-
-// Enum value maps for LifecycleStage.
-var (
-	LifecycleStage_name = map[int32]string{
-		0: "LIFECYCLE_STAGE_UNSPECIFIED",
-		1: "LIFECYCLE_STAGE_LEAD",
-		2: "LIFECYCLE_STAGE_MQL",
-	}
-	LifecycleStage_value = map[string]int32{
-		"LIFECYCLE_STAGE_UNSPECIFIED": 0,
-		"LIFECYCLE_STAGE_LEAD":        1,
-		"LIFECYCLE_STAGE_MQL":         2,
-	}
-)
-
-func (x LifecycleStage) Enum() *LifecycleStage {
-	p := new(LifecycleStage)
-	*p = x
-	return p
-}
-
-func (x LifecycleStage) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (LifecycleStage) Descriptor() protoreflect.EnumDescriptor {
-	return file_leadmesh_scoring_v1_scoring_service_proto_enumTypes[0].Descriptor()
-}
-
-func (LifecycleStage) Type() protoreflect.EnumType {
-	return &file_leadmesh_scoring_v1_scoring_service_proto_enumTypes[0]
-}
-
-func (x LifecycleStage) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use LifecycleStage.Descriptor instead.
-func (LifecycleStage) EnumDescriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{0}
-}
-
-// Which score a reason contributed to.
-type ScoreDimension int32
-
-const (
-	ScoreDimension_SCORE_DIMENSION_UNSPECIFIED ScoreDimension = 0
-	ScoreDimension_SCORE_DIMENSION_FIT         ScoreDimension = 1
-	ScoreDimension_SCORE_DIMENSION_ENGAGEMENT  ScoreDimension = 2
-)
-
-// Enum value maps for ScoreDimension.
-var (
-	ScoreDimension_name = map[int32]string{
-		0: "SCORE_DIMENSION_UNSPECIFIED",
-		1: "SCORE_DIMENSION_FIT",
-		2: "SCORE_DIMENSION_ENGAGEMENT",
-	}
-	ScoreDimension_value = map[string]int32{
-		"SCORE_DIMENSION_UNSPECIFIED": 0,
-		"SCORE_DIMENSION_FIT":         1,
-		"SCORE_DIMENSION_ENGAGEMENT":  2,
-	}
-)
-
-func (x ScoreDimension) Enum() *ScoreDimension {
-	p := new(ScoreDimension)
-	*p = x
-	return p
-}
-
-func (x ScoreDimension) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (ScoreDimension) Descriptor() protoreflect.EnumDescriptor {
-	return file_leadmesh_scoring_v1_scoring_service_proto_enumTypes[1].Descriptor()
-}
-
-func (ScoreDimension) Type() protoreflect.EnumType {
-	return &file_leadmesh_scoring_v1_scoring_service_proto_enumTypes[1]
-}
-
-func (x ScoreDimension) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use ScoreDimension.Descriptor instead.
-func (ScoreDimension) EnumDescriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{1}
-}
-
-// One rule's contribution to a score.
-type ScoreReason struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RuleId        string                 `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
-	Dimension     ScoreDimension         `protobuf:"varint,2,opt,name=dimension,proto3,enum=leadmesh.scoring.v1.ScoreDimension" json:"dimension,omitempty"`
-	Points        int32                  `protobuf:"varint,3,opt,name=points,proto3" json:"points,omitempty"`
-	Explanation   string                 `protobuf:"bytes,4,opt,name=explanation,proto3" json:"explanation,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *ScoreReason) Reset() {
-	*x = ScoreReason{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[0]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *ScoreReason) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*ScoreReason) ProtoMessage() {}
-
-func (x *ScoreReason) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[0]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use ScoreReason.ProtoReflect.Descriptor instead.
-func (*ScoreReason) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *ScoreReason) GetRuleId() string {
-	if x != nil {
-		return x.RuleId
-	}
-	return ""
-}
-
-func (x *ScoreReason) GetDimension() ScoreDimension {
-	if x != nil {
-		return x.Dimension
-	}
-	return ScoreDimension_SCORE_DIMENSION_UNSPECIFIED
-}
-
-func (x *ScoreReason) GetPoints() int32 {
-	if x != nil {
-		return x.Points
-	}
-	return 0
-}
-
-func (x *ScoreReason) GetExplanation() string {
-	if x != nil {
-		return x.Explanation
-	}
-	return ""
-}
-
-// A lead's score and why.
-type LeadScore struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	LeadId          string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	FitScore        int32                  `protobuf:"varint,2,opt,name=fit_score,json=fitScore,proto3" json:"fit_score,omitempty"`
-	EngagementScore int32                  `protobuf:"varint,3,opt,name=engagement_score,json=engagementScore,proto3" json:"engagement_score,omitempty"`
-	// Fit letter (A best to D) and engagement digit (1 best to 4), e.g. "A1".
-	Grade          string         `protobuf:"bytes,4,opt,name=grade,proto3" json:"grade,omitempty"`
-	LifecycleStage LifecycleStage `protobuf:"varint,5,opt,name=lifecycle_stage,json=lifecycleStage,proto3,enum=leadmesh.scoring.v1.LifecycleStage" json:"lifecycle_stage,omitempty"`
-	Reasons        []*ScoreReason `protobuf:"bytes,6,rep,name=reasons,proto3" json:"reasons,omitempty"`
-	// The rule set that produced this score.
-	RuleSetVersion string                 `protobuf:"bytes,7,opt,name=rule_set_version,json=ruleSetVersion,proto3" json:"rule_set_version,omitempty"`
-	ScoredAt       *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=scored_at,json=scoredAt,proto3" json:"scored_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
-}
-
-func (x *LeadScore) Reset() {
-	*x = LeadScore{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[1]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *LeadScore) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*LeadScore) ProtoMessage() {}
-
-func (x *LeadScore) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[1]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use LeadScore.ProtoReflect.Descriptor instead.
-func (*LeadScore) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{1}
-}
-
-func (x *LeadScore) GetLeadId() string {
-	if x != nil {
-		return x.LeadId
-	}
-	return ""
-}
-
-func (x *LeadScore) GetFitScore() int32 {
-	if x != nil {
-		return x.FitScore
-	}
-	return 0
-}
-
-func (x *LeadScore) GetEngagementScore() int32 {
-	if x != nil {
-		return x.EngagementScore
-	}
-	return 0
-}
-
-func (x *LeadScore) GetGrade() string {
-	if x != nil {
-		return x.Grade
-	}
-	return ""
-}
-
-func (x *LeadScore) GetLifecycleStage() LifecycleStage {
-	if x != nil {
-		return x.LifecycleStage
-	}
-	return LifecycleStage_LIFECYCLE_STAGE_UNSPECIFIED
-}
-
-func (x *LeadScore) GetReasons() []*ScoreReason {
-	if x != nil {
-		return x.Reasons
-	}
-	return nil
-}
-
-func (x *LeadScore) GetRuleSetVersion() string {
-	if x != nil {
-		return x.RuleSetVersion
-	}
-	return ""
-}
-
-func (x *LeadScore) GetScoredAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.ScoredAt
-	}
-	return nil
-}
-
 // An activity as scoring sees it: its type and when it happened.
 type ScoredActivity struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -312,7 +39,7 @@ type ScoredActivity struct {
 
 func (x *ScoredActivity) Reset() {
 	*x = ScoredActivity{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[2]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[0]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -324,7 +51,7 @@ func (x *ScoredActivity) String() string {
 func (*ScoredActivity) ProtoMessage() {}
 
 func (x *ScoredActivity) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[2]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[0]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -337,7 +64,7 @@ func (x *ScoredActivity) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoredActivity.ProtoReflect.Descriptor instead.
 func (*ScoredActivity) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{0}
 }
 
 func (x *ScoredActivity) GetType() string {
@@ -368,7 +95,7 @@ type ScoreLeadRequest struct {
 
 func (x *ScoreLeadRequest) Reset() {
 	*x = ScoreLeadRequest{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[3]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -380,7 +107,7 @@ func (x *ScoreLeadRequest) String() string {
 func (*ScoreLeadRequest) ProtoMessage() {}
 
 func (x *ScoreLeadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[3]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -393,7 +120,7 @@ func (x *ScoreLeadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreLeadRequest.ProtoReflect.Descriptor instead.
 func (*ScoreLeadRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *ScoreLeadRequest) GetProfile() *v1.LeadProfile {
@@ -426,14 +153,14 @@ func (x *ScoreLeadRequest) GetAsOf() *timestamppb.Timestamp {
 
 type ScoreLeadResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Score         *LeadScore             `protobuf:"bytes,1,opt,name=score,proto3" json:"score,omitempty"`
+	Score         *v1.LeadScore          `protobuf:"bytes,1,opt,name=score,proto3" json:"score,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ScoreLeadResponse) Reset() {
 	*x = ScoreLeadResponse{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[4]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +172,7 @@ func (x *ScoreLeadResponse) String() string {
 func (*ScoreLeadResponse) ProtoMessage() {}
 
 func (x *ScoreLeadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[4]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,10 +185,10 @@ func (x *ScoreLeadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ScoreLeadResponse.ProtoReflect.Descriptor instead.
 func (*ScoreLeadResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{2}
 }
 
-func (x *ScoreLeadResponse) GetScore() *LeadScore {
+func (x *ScoreLeadResponse) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
@@ -477,7 +204,7 @@ type GetLeadScoreRequest struct {
 
 func (x *GetLeadScoreRequest) Reset() {
 	*x = GetLeadScoreRequest{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[5]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +216,7 @@ func (x *GetLeadScoreRequest) String() string {
 func (*GetLeadScoreRequest) ProtoMessage() {}
 
 func (x *GetLeadScoreRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[5]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +229,7 @@ func (x *GetLeadScoreRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadScoreRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadScoreRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetLeadScoreRequest) GetLeadId() string {
@@ -514,16 +241,16 @@ func (x *GetLeadScoreRequest) GetLeadId() string {
 
 type GetLeadScoreResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Score *LeadScore             `protobuf:"bytes,1,opt,name=score,proto3" json:"score,omitempty"`
+	Score *v1.LeadScore          `protobuf:"bytes,1,opt,name=score,proto3" json:"score,omitempty"`
 	// Earlier scores, newest first.
-	History       []*LeadScore `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
+	History       []*v1.LeadScore `protobuf:"bytes,2,rep,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetLeadScoreResponse) Reset() {
 	*x = GetLeadScoreResponse{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[6]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +262,7 @@ func (x *GetLeadScoreResponse) String() string {
 func (*GetLeadScoreResponse) ProtoMessage() {}
 
 func (x *GetLeadScoreResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[6]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,17 +275,17 @@ func (x *GetLeadScoreResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadScoreResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadScoreResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *GetLeadScoreResponse) GetScore() *LeadScore {
+func (x *GetLeadScoreResponse) GetScore() *v1.LeadScore {
 	if x != nil {
 		return x.Score
 	}
 	return nil
 }
 
-func (x *GetLeadScoreResponse) GetHistory() []*LeadScore {
+func (x *GetLeadScoreResponse) GetHistory() []*v1.LeadScore {
 	if x != nil {
 		return x.History
 	}
@@ -581,7 +308,7 @@ type RuleSet struct {
 
 func (x *RuleSet) Reset() {
 	*x = RuleSet{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[7]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -593,7 +320,7 @@ func (x *RuleSet) String() string {
 func (*RuleSet) ProtoMessage() {}
 
 func (x *RuleSet) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[7]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -606,7 +333,7 @@ func (x *RuleSet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RuleSet.ProtoReflect.Descriptor instead.
 func (*RuleSet) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *RuleSet) GetVersion() string {
@@ -661,7 +388,7 @@ type PublishRuleSetRequest struct {
 
 func (x *PublishRuleSetRequest) Reset() {
 	*x = PublishRuleSetRequest{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[8]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -673,7 +400,7 @@ func (x *PublishRuleSetRequest) String() string {
 func (*PublishRuleSetRequest) ProtoMessage() {}
 
 func (x *PublishRuleSetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[8]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -686,7 +413,7 @@ func (x *PublishRuleSetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRuleSetRequest.ProtoReflect.Descriptor instead.
 func (*PublishRuleSetRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *PublishRuleSetRequest) GetDocument() string {
@@ -705,7 +432,7 @@ type PublishRuleSetResponse struct {
 
 func (x *PublishRuleSetResponse) Reset() {
 	*x = PublishRuleSetResponse{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[9]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -717,7 +444,7 @@ func (x *PublishRuleSetResponse) String() string {
 func (*PublishRuleSetResponse) ProtoMessage() {}
 
 func (x *PublishRuleSetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[9]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -730,7 +457,7 @@ func (x *PublishRuleSetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishRuleSetResponse.ProtoReflect.Descriptor instead.
 func (*PublishRuleSetResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PublishRuleSetResponse) GetRuleSet() *RuleSet {
@@ -748,7 +475,7 @@ type ListRuleSetsRequest struct {
 
 func (x *ListRuleSetsRequest) Reset() {
 	*x = ListRuleSetsRequest{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[10]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -760,7 +487,7 @@ func (x *ListRuleSetsRequest) String() string {
 func (*ListRuleSetsRequest) ProtoMessage() {}
 
 func (x *ListRuleSetsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[10]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -773,7 +500,7 @@ func (x *ListRuleSetsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRuleSetsRequest.ProtoReflect.Descriptor instead.
 func (*ListRuleSetsRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{8}
 }
 
 type ListRuleSetsResponse struct {
@@ -786,7 +513,7 @@ type ListRuleSetsResponse struct {
 
 func (x *ListRuleSetsResponse) Reset() {
 	*x = ListRuleSetsResponse{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[11]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -798,7 +525,7 @@ func (x *ListRuleSetsResponse) String() string {
 func (*ListRuleSetsResponse) ProtoMessage() {}
 
 func (x *ListRuleSetsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[11]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -811,7 +538,7 @@ func (x *ListRuleSetsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRuleSetsResponse.ProtoReflect.Descriptor instead.
 func (*ListRuleSetsResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListRuleSetsResponse) GetRuleSets() []*RuleSet {
@@ -837,7 +564,7 @@ type ActivateRuleSetRequest struct {
 
 func (x *ActivateRuleSetRequest) Reset() {
 	*x = ActivateRuleSetRequest{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[12]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +576,7 @@ func (x *ActivateRuleSetRequest) String() string {
 func (*ActivateRuleSetRequest) ProtoMessage() {}
 
 func (x *ActivateRuleSetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[12]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +589,7 @@ func (x *ActivateRuleSetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActivateRuleSetRequest.ProtoReflect.Descriptor instead.
 func (*ActivateRuleSetRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ActivateRuleSetRequest) GetVersion() string {
@@ -883,7 +610,7 @@ type ActivateRuleSetResponse struct {
 
 func (x *ActivateRuleSetResponse) Reset() {
 	*x = ActivateRuleSetResponse{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[13]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -895,7 +622,7 @@ func (x *ActivateRuleSetResponse) String() string {
 func (*ActivateRuleSetResponse) ProtoMessage() {}
 
 func (x *ActivateRuleSetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[13]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -908,7 +635,7 @@ func (x *ActivateRuleSetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActivateRuleSetResponse.ProtoReflect.Descriptor instead.
 func (*ActivateRuleSetResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ActivateRuleSetResponse) GetRuleSet() *RuleSet {
@@ -941,7 +668,7 @@ type RescoreJob struct {
 
 func (x *RescoreJob) Reset() {
 	*x = RescoreJob{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[14]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -953,7 +680,7 @@ func (x *RescoreJob) String() string {
 func (*RescoreJob) ProtoMessage() {}
 
 func (x *RescoreJob) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[14]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -966,7 +693,7 @@ func (x *RescoreJob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RescoreJob.ProtoReflect.Descriptor instead.
 func (*RescoreJob) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RescoreJob) GetJobId() string {
@@ -1027,7 +754,7 @@ type GetRescoreProgressRequest struct {
 
 func (x *GetRescoreProgressRequest) Reset() {
 	*x = GetRescoreProgressRequest{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[15]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1039,7 +766,7 @@ func (x *GetRescoreProgressRequest) String() string {
 func (*GetRescoreProgressRequest) ProtoMessage() {}
 
 func (x *GetRescoreProgressRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[15]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1052,7 +779,7 @@ func (x *GetRescoreProgressRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRescoreProgressRequest.ProtoReflect.Descriptor instead.
 func (*GetRescoreProgressRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetRescoreProgressRequest) GetJobId() string {
@@ -1071,7 +798,7 @@ type GetRescoreProgressResponse struct {
 
 func (x *GetRescoreProgressResponse) Reset() {
 	*x = GetRescoreProgressResponse{}
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[16]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +810,7 @@ func (x *GetRescoreProgressResponse) String() string {
 func (*GetRescoreProgressResponse) ProtoMessage() {}
 
 func (x *GetRescoreProgressResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[16]
+	mi := &file_leadmesh_scoring_v1_scoring_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +823,7 @@ func (x *GetRescoreProgressResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRescoreProgressResponse.ProtoReflect.Descriptor instead.
 func (*GetRescoreProgressResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{16}
+	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetRescoreProgressResponse) GetRescore() *RescoreJob {
@@ -1110,21 +837,7 @@ var File_leadmesh_scoring_v1_scoring_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"\n" +
-	")leadmesh/scoring/v1/scoring_service.proto\x12\x13leadmesh.scoring.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a\x1bleadmesh/lead/v1/lead.proto\"\xa3\x01\n" +
-	"\vScoreReason\x12\x17\n" +
-	"\arule_id\x18\x01 \x01(\tR\x06ruleId\x12A\n" +
-	"\tdimension\x18\x02 \x01(\x0e2#.leadmesh.scoring.v1.ScoreDimensionR\tdimension\x12\x16\n" +
-	"\x06points\x18\x03 \x01(\x05R\x06points\x12 \n" +
-	"\vexplanation\x18\x04 \x01(\tR\vexplanation\"\xef\x02\n" +
-	"\tLeadScore\x12\x17\n" +
-	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x1b\n" +
-	"\tfit_score\x18\x02 \x01(\x05R\bfitScore\x12)\n" +
-	"\x10engagement_score\x18\x03 \x01(\x05R\x0fengagementScore\x12\x14\n" +
-	"\x05grade\x18\x04 \x01(\tR\x05grade\x12L\n" +
-	"\x0flifecycle_stage\x18\x05 \x01(\x0e2#.leadmesh.scoring.v1.LifecycleStageR\x0elifecycleStage\x12:\n" +
-	"\areasons\x18\x06 \x03(\v2 .leadmesh.scoring.v1.ScoreReasonR\areasons\x12(\n" +
-	"\x10rule_set_version\x18\a \x01(\tR\x0eruleSetVersion\x127\n" +
-	"\tscored_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bscoredAt\"j\n" +
+	")leadmesh/scoring/v1/scoring_service.proto\x12\x13leadmesh.scoring.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"j\n" +
 	"\x0eScoredActivity\x12\x1b\n" +
 	"\x04type\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x04type\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1135,14 +848,14 @@ const file_leadmesh_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"activities\x18\x02 \x03(\v2#.leadmesh.scoring.v1.ScoredActivityB\t\xbaH\x06\x92\x01\x03\x10\xe8\aR\n" +
 	"activities\x121\n" +
 	"\x10rule_set_version\x18\x03 \x01(\tB\a\xbaH\x04r\x02\x18@R\x0eruleSetVersion\x12/\n" +
-	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"I\n" +
-	"\x11ScoreLeadResponse\x124\n" +
-	"\x05score\x18\x01 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\"8\n" +
+	"\x05as_of\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"F\n" +
+	"\x11ScoreLeadResponse\x121\n" +
+	"\x05score\x18\x01 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\"8\n" +
 	"\x13GetLeadScoreRequest\x12!\n" +
-	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"\x86\x01\n" +
-	"\x14GetLeadScoreResponse\x124\n" +
-	"\x05score\x18\x01 \x01(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\x05score\x128\n" +
-	"\ahistory\x18\x02 \x03(\v2\x1e.leadmesh.scoring.v1.LeadScoreR\ahistory\"\xf7\x01\n" +
+	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"\x80\x01\n" +
+	"\x14GetLeadScoreResponse\x121\n" +
+	"\x05score\x18\x01 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x125\n" +
+	"\ahistory\x18\x02 \x03(\v2\x1b.leadmesh.lead.v1.LeadScoreR\ahistory\"\xf7\x01\n" +
 	"\aRuleSet\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
@@ -1177,15 +890,7 @@ const file_leadmesh_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"\x19GetRescoreProgressRequest\x12 \n" +
 	"\x06job_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\"W\n" +
 	"\x1aGetRescoreProgressResponse\x129\n" +
-	"\arescore\x18\x01 \x01(\v2\x1f.leadmesh.scoring.v1.RescoreJobR\arescore*d\n" +
-	"\x0eLifecycleStage\x12\x1f\n" +
-	"\x1bLIFECYCLE_STAGE_UNSPECIFIED\x10\x00\x12\x18\n" +
-	"\x14LIFECYCLE_STAGE_LEAD\x10\x01\x12\x17\n" +
-	"\x13LIFECYCLE_STAGE_MQL\x10\x02*j\n" +
-	"\x0eScoreDimension\x12\x1f\n" +
-	"\x1bSCORE_DIMENSION_UNSPECIFIED\x10\x00\x12\x17\n" +
-	"\x13SCORE_DIMENSION_FIT\x10\x01\x12\x1e\n" +
-	"\x1aSCORE_DIMENSION_ENGAGEMENT\x10\x022\xf8\x05\n" +
+	"\arescore\x18\x01 \x01(\v2\x1f.leadmesh.scoring.v1.RescoreJobR\arescore2\xf8\x05\n" +
 	"\x0eScoringService\x12s\n" +
 	"\tScoreLead\x12%.leadmesh.scoring.v1.ScoreLeadRequest\x1a&.leadmesh.scoring.v1.ScoreLeadResponse\"\x17\xca\xf3\x18\x0fscoring:preview\xd0\xf3\x18\x01\x12w\n" +
 	"\fGetLeadScore\x12(.leadmesh.scoring.v1.GetLeadScoreRequest\x1a).leadmesh.scoring.v1.GetLeadScoreResponse\"\x12\xca\xf3\x18\n" +
@@ -1208,69 +913,61 @@ func file_leadmesh_scoring_v1_scoring_service_proto_rawDescGZIP() []byte {
 	return file_leadmesh_scoring_v1_scoring_service_proto_rawDescData
 }
 
-var file_leadmesh_scoring_v1_scoring_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_leadmesh_scoring_v1_scoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_leadmesh_scoring_v1_scoring_service_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_leadmesh_scoring_v1_scoring_service_proto_goTypes = []any{
-	(LifecycleStage)(0),                // 0: leadmesh.scoring.v1.LifecycleStage
-	(ScoreDimension)(0),                // 1: leadmesh.scoring.v1.ScoreDimension
-	(*ScoreReason)(nil),                // 2: leadmesh.scoring.v1.ScoreReason
-	(*LeadScore)(nil),                  // 3: leadmesh.scoring.v1.LeadScore
-	(*ScoredActivity)(nil),             // 4: leadmesh.scoring.v1.ScoredActivity
-	(*ScoreLeadRequest)(nil),           // 5: leadmesh.scoring.v1.ScoreLeadRequest
-	(*ScoreLeadResponse)(nil),          // 6: leadmesh.scoring.v1.ScoreLeadResponse
-	(*GetLeadScoreRequest)(nil),        // 7: leadmesh.scoring.v1.GetLeadScoreRequest
-	(*GetLeadScoreResponse)(nil),       // 8: leadmesh.scoring.v1.GetLeadScoreResponse
-	(*RuleSet)(nil),                    // 9: leadmesh.scoring.v1.RuleSet
-	(*PublishRuleSetRequest)(nil),      // 10: leadmesh.scoring.v1.PublishRuleSetRequest
-	(*PublishRuleSetResponse)(nil),     // 11: leadmesh.scoring.v1.PublishRuleSetResponse
-	(*ListRuleSetsRequest)(nil),        // 12: leadmesh.scoring.v1.ListRuleSetsRequest
-	(*ListRuleSetsResponse)(nil),       // 13: leadmesh.scoring.v1.ListRuleSetsResponse
-	(*ActivateRuleSetRequest)(nil),     // 14: leadmesh.scoring.v1.ActivateRuleSetRequest
-	(*ActivateRuleSetResponse)(nil),    // 15: leadmesh.scoring.v1.ActivateRuleSetResponse
-	(*RescoreJob)(nil),                 // 16: leadmesh.scoring.v1.RescoreJob
-	(*GetRescoreProgressRequest)(nil),  // 17: leadmesh.scoring.v1.GetRescoreProgressRequest
-	(*GetRescoreProgressResponse)(nil), // 18: leadmesh.scoring.v1.GetRescoreProgressResponse
-	(*timestamppb.Timestamp)(nil),      // 19: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),             // 20: leadmesh.lead.v1.LeadProfile
+	(*ScoredActivity)(nil),             // 0: leadmesh.scoring.v1.ScoredActivity
+	(*ScoreLeadRequest)(nil),           // 1: leadmesh.scoring.v1.ScoreLeadRequest
+	(*ScoreLeadResponse)(nil),          // 2: leadmesh.scoring.v1.ScoreLeadResponse
+	(*GetLeadScoreRequest)(nil),        // 3: leadmesh.scoring.v1.GetLeadScoreRequest
+	(*GetLeadScoreResponse)(nil),       // 4: leadmesh.scoring.v1.GetLeadScoreResponse
+	(*RuleSet)(nil),                    // 5: leadmesh.scoring.v1.RuleSet
+	(*PublishRuleSetRequest)(nil),      // 6: leadmesh.scoring.v1.PublishRuleSetRequest
+	(*PublishRuleSetResponse)(nil),     // 7: leadmesh.scoring.v1.PublishRuleSetResponse
+	(*ListRuleSetsRequest)(nil),        // 8: leadmesh.scoring.v1.ListRuleSetsRequest
+	(*ListRuleSetsResponse)(nil),       // 9: leadmesh.scoring.v1.ListRuleSetsResponse
+	(*ActivateRuleSetRequest)(nil),     // 10: leadmesh.scoring.v1.ActivateRuleSetRequest
+	(*ActivateRuleSetResponse)(nil),    // 11: leadmesh.scoring.v1.ActivateRuleSetResponse
+	(*RescoreJob)(nil),                 // 12: leadmesh.scoring.v1.RescoreJob
+	(*GetRescoreProgressRequest)(nil),  // 13: leadmesh.scoring.v1.GetRescoreProgressRequest
+	(*GetRescoreProgressResponse)(nil), // 14: leadmesh.scoring.v1.GetRescoreProgressResponse
+	(*timestamppb.Timestamp)(nil),      // 15: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),             // 16: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),               // 17: leadmesh.lead.v1.LeadScore
 }
 var file_leadmesh_scoring_v1_scoring_service_proto_depIdxs = []int32{
-	1,  // 0: leadmesh.scoring.v1.ScoreReason.dimension:type_name -> leadmesh.scoring.v1.ScoreDimension
-	0,  // 1: leadmesh.scoring.v1.LeadScore.lifecycle_stage:type_name -> leadmesh.scoring.v1.LifecycleStage
-	2,  // 2: leadmesh.scoring.v1.LeadScore.reasons:type_name -> leadmesh.scoring.v1.ScoreReason
-	19, // 3: leadmesh.scoring.v1.LeadScore.scored_at:type_name -> google.protobuf.Timestamp
-	19, // 4: leadmesh.scoring.v1.ScoredActivity.occurred_at:type_name -> google.protobuf.Timestamp
-	20, // 5: leadmesh.scoring.v1.ScoreLeadRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	4,  // 6: leadmesh.scoring.v1.ScoreLeadRequest.activities:type_name -> leadmesh.scoring.v1.ScoredActivity
-	19, // 7: leadmesh.scoring.v1.ScoreLeadRequest.as_of:type_name -> google.protobuf.Timestamp
-	3,  // 8: leadmesh.scoring.v1.ScoreLeadResponse.score:type_name -> leadmesh.scoring.v1.LeadScore
-	3,  // 9: leadmesh.scoring.v1.GetLeadScoreResponse.score:type_name -> leadmesh.scoring.v1.LeadScore
-	3,  // 10: leadmesh.scoring.v1.GetLeadScoreResponse.history:type_name -> leadmesh.scoring.v1.LeadScore
-	19, // 11: leadmesh.scoring.v1.RuleSet.published_at:type_name -> google.protobuf.Timestamp
-	19, // 12: leadmesh.scoring.v1.RuleSet.activated_at:type_name -> google.protobuf.Timestamp
-	9,  // 13: leadmesh.scoring.v1.PublishRuleSetResponse.rule_set:type_name -> leadmesh.scoring.v1.RuleSet
-	9,  // 14: leadmesh.scoring.v1.ListRuleSetsResponse.rule_sets:type_name -> leadmesh.scoring.v1.RuleSet
-	9,  // 15: leadmesh.scoring.v1.ActivateRuleSetResponse.rule_set:type_name -> leadmesh.scoring.v1.RuleSet
-	16, // 16: leadmesh.scoring.v1.ActivateRuleSetResponse.rescore:type_name -> leadmesh.scoring.v1.RescoreJob
-	19, // 17: leadmesh.scoring.v1.RescoreJob.started_at:type_name -> google.protobuf.Timestamp
-	19, // 18: leadmesh.scoring.v1.RescoreJob.finished_at:type_name -> google.protobuf.Timestamp
-	16, // 19: leadmesh.scoring.v1.GetRescoreProgressResponse.rescore:type_name -> leadmesh.scoring.v1.RescoreJob
-	5,  // 20: leadmesh.scoring.v1.ScoringService.ScoreLead:input_type -> leadmesh.scoring.v1.ScoreLeadRequest
-	7,  // 21: leadmesh.scoring.v1.ScoringService.GetLeadScore:input_type -> leadmesh.scoring.v1.GetLeadScoreRequest
-	10, // 22: leadmesh.scoring.v1.ScoringService.PublishRuleSet:input_type -> leadmesh.scoring.v1.PublishRuleSetRequest
-	12, // 23: leadmesh.scoring.v1.ScoringService.ListRuleSets:input_type -> leadmesh.scoring.v1.ListRuleSetsRequest
-	14, // 24: leadmesh.scoring.v1.ScoringService.ActivateRuleSet:input_type -> leadmesh.scoring.v1.ActivateRuleSetRequest
-	17, // 25: leadmesh.scoring.v1.ScoringService.GetRescoreProgress:input_type -> leadmesh.scoring.v1.GetRescoreProgressRequest
-	6,  // 26: leadmesh.scoring.v1.ScoringService.ScoreLead:output_type -> leadmesh.scoring.v1.ScoreLeadResponse
-	8,  // 27: leadmesh.scoring.v1.ScoringService.GetLeadScore:output_type -> leadmesh.scoring.v1.GetLeadScoreResponse
-	11, // 28: leadmesh.scoring.v1.ScoringService.PublishRuleSet:output_type -> leadmesh.scoring.v1.PublishRuleSetResponse
-	13, // 29: leadmesh.scoring.v1.ScoringService.ListRuleSets:output_type -> leadmesh.scoring.v1.ListRuleSetsResponse
-	15, // 30: leadmesh.scoring.v1.ScoringService.ActivateRuleSet:output_type -> leadmesh.scoring.v1.ActivateRuleSetResponse
-	18, // 31: leadmesh.scoring.v1.ScoringService.GetRescoreProgress:output_type -> leadmesh.scoring.v1.GetRescoreProgressResponse
-	26, // [26:32] is the sub-list for method output_type
-	20, // [20:26] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	15, // 0: leadmesh.scoring.v1.ScoredActivity.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 1: leadmesh.scoring.v1.ScoreLeadRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	0,  // 2: leadmesh.scoring.v1.ScoreLeadRequest.activities:type_name -> leadmesh.scoring.v1.ScoredActivity
+	15, // 3: leadmesh.scoring.v1.ScoreLeadRequest.as_of:type_name -> google.protobuf.Timestamp
+	17, // 4: leadmesh.scoring.v1.ScoreLeadResponse.score:type_name -> leadmesh.lead.v1.LeadScore
+	17, // 5: leadmesh.scoring.v1.GetLeadScoreResponse.score:type_name -> leadmesh.lead.v1.LeadScore
+	17, // 6: leadmesh.scoring.v1.GetLeadScoreResponse.history:type_name -> leadmesh.lead.v1.LeadScore
+	15, // 7: leadmesh.scoring.v1.RuleSet.published_at:type_name -> google.protobuf.Timestamp
+	15, // 8: leadmesh.scoring.v1.RuleSet.activated_at:type_name -> google.protobuf.Timestamp
+	5,  // 9: leadmesh.scoring.v1.PublishRuleSetResponse.rule_set:type_name -> leadmesh.scoring.v1.RuleSet
+	5,  // 10: leadmesh.scoring.v1.ListRuleSetsResponse.rule_sets:type_name -> leadmesh.scoring.v1.RuleSet
+	5,  // 11: leadmesh.scoring.v1.ActivateRuleSetResponse.rule_set:type_name -> leadmesh.scoring.v1.RuleSet
+	12, // 12: leadmesh.scoring.v1.ActivateRuleSetResponse.rescore:type_name -> leadmesh.scoring.v1.RescoreJob
+	15, // 13: leadmesh.scoring.v1.RescoreJob.started_at:type_name -> google.protobuf.Timestamp
+	15, // 14: leadmesh.scoring.v1.RescoreJob.finished_at:type_name -> google.protobuf.Timestamp
+	12, // 15: leadmesh.scoring.v1.GetRescoreProgressResponse.rescore:type_name -> leadmesh.scoring.v1.RescoreJob
+	1,  // 16: leadmesh.scoring.v1.ScoringService.ScoreLead:input_type -> leadmesh.scoring.v1.ScoreLeadRequest
+	3,  // 17: leadmesh.scoring.v1.ScoringService.GetLeadScore:input_type -> leadmesh.scoring.v1.GetLeadScoreRequest
+	6,  // 18: leadmesh.scoring.v1.ScoringService.PublishRuleSet:input_type -> leadmesh.scoring.v1.PublishRuleSetRequest
+	8,  // 19: leadmesh.scoring.v1.ScoringService.ListRuleSets:input_type -> leadmesh.scoring.v1.ListRuleSetsRequest
+	10, // 20: leadmesh.scoring.v1.ScoringService.ActivateRuleSet:input_type -> leadmesh.scoring.v1.ActivateRuleSetRequest
+	13, // 21: leadmesh.scoring.v1.ScoringService.GetRescoreProgress:input_type -> leadmesh.scoring.v1.GetRescoreProgressRequest
+	2,  // 22: leadmesh.scoring.v1.ScoringService.ScoreLead:output_type -> leadmesh.scoring.v1.ScoreLeadResponse
+	4,  // 23: leadmesh.scoring.v1.ScoringService.GetLeadScore:output_type -> leadmesh.scoring.v1.GetLeadScoreResponse
+	7,  // 24: leadmesh.scoring.v1.ScoringService.PublishRuleSet:output_type -> leadmesh.scoring.v1.PublishRuleSetResponse
+	9,  // 25: leadmesh.scoring.v1.ScoringService.ListRuleSets:output_type -> leadmesh.scoring.v1.ListRuleSetsResponse
+	11, // 26: leadmesh.scoring.v1.ScoringService.ActivateRuleSet:output_type -> leadmesh.scoring.v1.ActivateRuleSetResponse
+	14, // 27: leadmesh.scoring.v1.ScoringService.GetRescoreProgress:output_type -> leadmesh.scoring.v1.GetRescoreProgressResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_scoring_v1_scoring_service_proto_init() }
@@ -1283,14 +980,13 @@ func file_leadmesh_scoring_v1_scoring_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_scoring_v1_scoring_service_proto_rawDesc), len(file_leadmesh_scoring_v1_scoring_service_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   17,
+			NumEnums:      0,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_leadmesh_scoring_v1_scoring_service_proto_goTypes,
 		DependencyIndexes: file_leadmesh_scoring_v1_scoring_service_proto_depIdxs,
-		EnumInfos:         file_leadmesh_scoring_v1_scoring_service_proto_enumTypes,
 		MessageInfos:      file_leadmesh_scoring_v1_scoring_service_proto_msgTypes,
 	}.Build()
 	File_leadmesh_scoring_v1_scoring_service_proto = out.File

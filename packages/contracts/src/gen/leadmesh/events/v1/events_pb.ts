@@ -10,19 +10,21 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Assignment } from "../../lead/v1/assignment_pb.js";
+import { file_leadmesh_lead_v1_assignment } from "../../lead/v1/assignment_pb.js";
+import type { EnrollmentSummary } from "../../lead/v1/enrollment_pb.js";
+import { file_leadmesh_lead_v1_enrollment } from "../../lead/v1/enrollment_pb.js";
 import type { LeadProfile } from "../../lead/v1/lead_pb.js";
 import { file_leadmesh_lead_v1_lead } from "../../lead/v1/lead_pb.js";
-import type { Assignment } from "../../routing/v1/routing_service_pb.js";
-import { file_leadmesh_routing_v1_routing_service } from "../../routing/v1/routing_service_pb.js";
-import type { LeadScore } from "../../scoring/v1/scoring_service_pb.js";
-import { file_leadmesh_scoring_v1_scoring_service } from "../../scoring/v1/scoring_service_pb.js";
+import type { LeadScore } from "../../lead/v1/score_pb.js";
+import { file_leadmesh_lead_v1_score } from "../../lead/v1/score_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file leadmesh/events/v1/events.proto.
  */
 export const file_leadmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItMBCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCL0AQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRItCgVzY29yZRgFIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlEjMKCmFzc2lnbm1lbnQYBiABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQijgEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJIoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQikwIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi0KBXNjb3JlGAUgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSMwoKYXNzaWdubWVudBgGIAEoCzIfLmxlYWRtZXNoLnJvdXRpbmcudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAkidwoNQ29udGFjdEVyYXNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJIosBChBFcmFzdXJlQ29tcGxldGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmVyYXN1cmVfaWQYBCABKAkSDwoHc2VydmljZRgFIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_lead, file_leadmesh_routing_v1_routing_service, file_leadmesh_scoring_v1_scoring_service]);
+  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItABCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCLuAQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgFIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBiABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQixwEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJEjcKCmVucm9sbG1lbnQYBiABKAsyIy5sZWFkbWVzaC5sZWFkLnYxLkVucm9sbG1lbnRTdW1tYXJ5IoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQijQIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSMAoKYXNzaWdubWVudBgGIAEoCzIcLmxlYWRtZXNoLmxlYWQudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAkidwoNQ29udGFjdEVyYXNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJIosBChBFcmFzdXJlQ29tcGxldGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmVyYXN1cmVfaWQYBCABKAkSDwoHc2VydmljZRgFIAEoCWIGcHJvdG8z", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * leadmesh.lead.received: intake accepted a submission.
@@ -143,7 +145,7 @@ export type LeadScored = Message<"leadmesh.events.v1.LeadScored"> & {
   profile?: LeadProfile | undefined;
 
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 5;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 5;
    */
   score?: LeadScore | undefined;
 
@@ -189,12 +191,12 @@ export type LeadRouted = Message<"leadmesh.events.v1.LeadRouted"> & {
   profile?: LeadProfile | undefined;
 
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 5;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 5;
    */
   score?: LeadScore | undefined;
 
   /**
-   * @generated from field: leadmesh.routing.v1.Assignment assignment = 6;
+   * @generated from field: leadmesh.lead.v1.Assignment assignment = 6;
    */
   assignment?: Assignment | undefined;
 };
@@ -228,6 +230,8 @@ export type NurtureEnrolled = Message<"leadmesh.events.v1.NurtureEnrolled"> & {
   occurredAt?: Timestamp | undefined;
 
   /**
+   * The same as enrollment.track_id and enrollment.track_version, kept for older consumers.
+   *
    * @generated from field: string track_id = 4;
    */
   trackId: string;
@@ -236,6 +240,13 @@ export type NurtureEnrolled = Message<"leadmesh.events.v1.NurtureEnrolled"> & {
    * @generated from field: string track_version = 5;
    */
   trackVersion: string;
+
+  /**
+   * The enrollment this event started, as crm-sync and the journey show it.
+   *
+   * @generated from field: leadmesh.lead.v1.EnrollmentSummary enrollment = 6;
+   */
+  enrollment?: EnrollmentSummary | undefined;
 };
 
 /**
@@ -313,12 +324,12 @@ export type LeadReassigned = Message<"leadmesh.events.v1.LeadReassigned"> & {
   profile?: LeadProfile | undefined;
 
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 5;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 5;
    */
   score?: LeadScore | undefined;
 
   /**
-   * @generated from field: leadmesh.routing.v1.Assignment assignment = 6;
+   * @generated from field: leadmesh.lead.v1.Assignment assignment = 6;
    */
   assignment?: Assignment | undefined;
 

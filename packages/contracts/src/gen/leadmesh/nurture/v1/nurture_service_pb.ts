@@ -10,17 +10,19 @@ import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/vali
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_leadmesh_auth_v1_auth } from "../../auth/v1/auth_pb.js";
+import type { EnrollmentStatus } from "../../lead/v1/enrollment_pb.js";
+import { file_leadmesh_lead_v1_enrollment } from "../../lead/v1/enrollment_pb.js";
 import type { LeadProfile } from "../../lead/v1/lead_pb.js";
 import { file_leadmesh_lead_v1_lead } from "../../lead/v1/lead_pb.js";
-import type { LeadScore } from "../../scoring/v1/scoring_service_pb.js";
-import { file_leadmesh_scoring_v1_scoring_service } from "../../scoring/v1/scoring_service_pb.js";
+import type { LeadScore } from "../../lead/v1/score_pb.js";
+import { file_leadmesh_lead_v1_score } from "../../lead/v1/score_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file leadmesh/nurture/v1/nurture_service.proto.
  */
 export const file_leadmesh_nurture_v1_nurture_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9udXJ0dXJlL3YxL251cnR1cmVfc2VydmljZS5wcm90bxITbGVhZG1lc2gubnVydHVyZS52MSKHAgoKRW5yb2xsbWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEhUKDXRyYWNrX3ZlcnNpb24YAyABKAkSNQoGc3RhdHVzGAQgASgOMiUubGVhZG1lc2gubnVydHVyZS52MS5FbnJvbGxtZW50U3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIvCgtlbnJvbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoFc3RlcHMYByADKAsyIy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnRTdGVwEhMKC2V4aXRfcmVhc29uGAggASgJIuMBCg5FbnJvbGxtZW50U3RlcBIPCgdzdGVwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEioKBmR1ZV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoGc3RhdHVzGAQgASgOMh8ubGVhZG1lc2gubnVydHVyZS52MS5TdGVwU3RhdHVzEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGF0dGVtcHRzGAYgASgNEhIKCmxhc3RfZXJyb3IYByABKAkilwEKFVJlY29tbWVuZFRyYWNrUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEi0KBXNjb3JlGAIgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSFwoPcm91dGVkX3RvX3NhbGVzGAMgASgIIlEKFlJlY29tbWVuZFRyYWNrUmVzcG9uc2USEAoIdHJhY2tfaWQYASABKAkSFQoNdHJhY2tfdmVyc2lvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiMgoVR2V0RW5yb2xsbWVudHNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIn4KFkdldEVucm9sbG1lbnRzUmVzcG9uc2USNAoLZW5yb2xsbWVudHMYASADKAsyHy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnQSEgoKc3VwcHJlc3NlZBgCIAEoCBIaChJzdXBwcmVzc2lvbl9yZWFzb24YAyABKAkiYAoSVW5zdWJzY3JpYmVSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASGwoFdG9rZW4YAiABKAlCCrpIB3IFEAEYgARIAEIQCgdzdWJqZWN0EgW6SAIIASJbChNVbnN1YnNjcmliZVJlc3BvbnNlEg8KB2xlYWRfaWQYASABKAkSMwoPdW5zdWJzY3JpYmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqSAQoQRW5yb2xsbWVudFN0YXR1cxIhCh1FTlJPTExNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhwKGEVOUk9MTE1FTlRfU1RBVFVTX0FDVElWRRABEh8KG0VOUk9MTE1FTlRfU1RBVFVTX0NPTVBMRVRFRBACEhwKGEVOUk9MTE1FTlRfU1RBVFVTX0VYSVRFRBADKoUBCgpTdGVwU3RhdHVzEhsKF1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASEwoPU1RFUF9TVEFUVVNfRFVFEAESFAoQU1RFUF9TVEFUVVNfU0VOVBACEhcKE1NURVBfU1RBVFVTX1NLSVBQRUQQAxIWChJTVEVQX1NUQVRVU19GQUlMRUQQBDKPAwoOTnVydHVyZVNlcnZpY2USggEKDlJlY29tbWVuZFRyYWNrEioubGVhZG1lc2gubnVydHVyZS52MS5SZWNvbW1lbmRUcmFja1JlcXVlc3QaKy5sZWFkbWVzaC5udXJ0dXJlLnYxLlJlY29tbWVuZFRyYWNrUmVzcG9uc2UiF8rzGA9udXJ0dXJlOnByZXZpZXfQ8xgBEn0KDkdldEVucm9sbG1lbnRzEioubGVhZG1lc2gubnVydHVyZS52MS5HZXRFbnJvbGxtZW50c1JlcXVlc3QaKy5sZWFkbWVzaC5udXJ0dXJlLnYxLkdldEVucm9sbG1lbnRzUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ5CgtVbnN1YnNjcmliZRInLmxlYWRtZXNoLm51cnR1cmUudjEuVW5zdWJzY3JpYmVSZXF1ZXN0GigubGVhZG1lc2gubnVydHVyZS52MS5VbnN1YnNjcmliZVJlc3BvbnNlIhfK8xgTbnVydHVyZTp1bnN1YnNjcmliZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_lead, file_leadmesh_scoring_v1_scoring_service]);
+  fileDesc("CilsZWFkbWVzaC9udXJ0dXJlL3YxL251cnR1cmVfc2VydmljZS5wcm90bxITbGVhZG1lc2gubnVydHVyZS52MSKEAgoKRW5yb2xsbWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEhUKDXRyYWNrX3ZlcnNpb24YAyABKAkSMgoGc3RhdHVzGAQgASgOMiIubGVhZG1lc2gubGVhZC52MS5FbnJvbGxtZW50U3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIvCgtlbnJvbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoFc3RlcHMYByADKAsyIy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnRTdGVwEhMKC2V4aXRfcmVhc29uGAggASgJIuMBCg5FbnJvbGxtZW50U3RlcBIPCgdzdGVwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEioKBmR1ZV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoGc3RhdHVzGAQgASgOMh8ubGVhZG1lc2gubnVydHVyZS52MS5TdGVwU3RhdHVzEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGF0dGVtcHRzGAYgASgNEhIKCmxhc3RfZXJyb3IYByABKAkilAEKFVJlY29tbWVuZFRyYWNrUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEioKBXNjb3JlGAIgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSFwoPcm91dGVkX3RvX3NhbGVzGAMgASgIIlEKFlJlY29tbWVuZFRyYWNrUmVzcG9uc2USEAoIdHJhY2tfaWQYASABKAkSFQoNdHJhY2tfdmVyc2lvbhgCIAEoCRIOCgZyZWFzb24YAyABKAkiMgoVR2V0RW5yb2xsbWVudHNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIn4KFkdldEVucm9sbG1lbnRzUmVzcG9uc2USNAoLZW5yb2xsbWVudHMYASADKAsyHy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnQSEgoKc3VwcHJlc3NlZBgCIAEoCBIaChJzdXBwcmVzc2lvbl9yZWFzb24YAyABKAkiYAoSVW5zdWJzY3JpYmVSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASGwoFdG9rZW4YAiABKAlCCrpIB3IFEAEYgARIAEIQCgdzdWJqZWN0EgW6SAIIASJbChNVbnN1YnNjcmliZVJlc3BvbnNlEg8KB2xlYWRfaWQYASABKAkSMwoPdW5zdWJzY3JpYmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCqFAQoKU3RlcFN0YXR1cxIbChdTVEVQX1NUQVRVU19VTlNQRUNJRklFRBAAEhMKD1NURVBfU1RBVFVTX0RVRRABEhQKEFNURVBfU1RBVFVTX1NFTlQQAhIXChNTVEVQX1NUQVRVU19TS0lQUEVEEAMSFgoSU1RFUF9TVEFUVVNfRkFJTEVEEAQyjwMKDk51cnR1cmVTZXJ2aWNlEoIBCg5SZWNvbW1lbmRUcmFjaxIqLmxlYWRtZXNoLm51cnR1cmUudjEuUmVjb21tZW5kVHJhY2tSZXF1ZXN0GisubGVhZG1lc2gubnVydHVyZS52MS5SZWNvbW1lbmRUcmFja1Jlc3BvbnNlIhfK8xgPbnVydHVyZTpwcmV2aWV30PMYARJ9Cg5HZXRFbnJvbGxtZW50cxIqLmxlYWRtZXNoLm51cnR1cmUudjEuR2V0RW5yb2xsbWVudHNSZXF1ZXN0GisubGVhZG1lc2gubnVydHVyZS52MS5HZXRFbnJvbGxtZW50c1Jlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESeQoLVW5zdWJzY3JpYmUSJy5sZWFkbWVzaC5udXJ0dXJlLnYxLlVuc3Vic2NyaWJlUmVxdWVzdBooLmxlYWRtZXNoLm51cnR1cmUudjEuVW5zdWJzY3JpYmVSZXNwb25zZSIXyvMYE251cnR1cmU6dW5zdWJzY3JpYmViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * A lead's place in a track.
@@ -44,7 +46,7 @@ export type Enrollment = Message<"leadmesh.nurture.v1.Enrollment"> & {
   trackVersion: string;
 
   /**
-   * @generated from field: leadmesh.nurture.v1.EnrollmentStatus status = 4;
+   * @generated from field: leadmesh.lead.v1.EnrollmentStatus status = 4;
    */
   status: EnrollmentStatus;
 
@@ -139,7 +141,7 @@ export type RecommendTrackRequest = Message<"leadmesh.nurture.v1.RecommendTrackR
   profile?: LeadProfile | undefined;
 
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 2;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 2;
    */
   score?: LeadScore | undefined;
 
@@ -285,37 +287,6 @@ export const UnsubscribeResponseSchema: GenMessage<UnsubscribeResponse> = /*@__P
   messageDesc(file_leadmesh_nurture_v1_nurture_service, 7);
 
 /**
- * @generated from enum leadmesh.nurture.v1.EnrollmentStatus
- */
-export enum EnrollmentStatus {
-  /**
-   * @generated from enum value: ENROLLMENT_STATUS_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * @generated from enum value: ENROLLMENT_STATUS_ACTIVE = 1;
-   */
-  ACTIVE = 1,
-
-  /**
-   * @generated from enum value: ENROLLMENT_STATUS_COMPLETED = 2;
-   */
-  COMPLETED = 2,
-
-  /**
-   * @generated from enum value: ENROLLMENT_STATUS_EXITED = 3;
-   */
-  EXITED = 3,
-}
-
-/**
- * Describes the enum leadmesh.nurture.v1.EnrollmentStatus.
- */
-export const EnrollmentStatusSchema: GenEnum<EnrollmentStatus> = /*@__PURE__*/
-  enumDesc(file_leadmesh_nurture_v1_nurture_service, 0);
-
-/**
  * @generated from enum leadmesh.nurture.v1.StepStatus
  */
 export enum StepStatus {
@@ -353,7 +324,7 @@ export enum StepStatus {
  * Describes the enum leadmesh.nurture.v1.StepStatus.
  */
 export const StepStatusSchema: GenEnum<StepStatus> = /*@__PURE__*/
-  enumDesc(file_leadmesh_nurture_v1_nurture_service, 1);
+  enumDesc(file_leadmesh_nurture_v1_nurture_service, 0);
 
 /**
  * @generated from service leadmesh.nurture.v1.NurtureService

@@ -10,87 +10,19 @@ import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/vali
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_leadmesh_auth_v1_auth } from "../../auth/v1/auth_pb.js";
+import type { Assignment } from "../../lead/v1/assignment_pb.js";
+import { file_leadmesh_lead_v1_assignment } from "../../lead/v1/assignment_pb.js";
 import type { LeadProfile } from "../../lead/v1/lead_pb.js";
 import { file_leadmesh_lead_v1_lead } from "../../lead/v1/lead_pb.js";
-import type { LeadScore } from "../../scoring/v1/scoring_service_pb.js";
-import { file_leadmesh_scoring_v1_scoring_service } from "../../scoring/v1/scoring_service_pb.js";
+import type { LeadScore } from "../../lead/v1/score_pb.js";
+import { file_leadmesh_lead_v1_score } from "../../lead/v1/score_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file leadmesh/routing/v1/routing_service.proto.
  */
 export const file_leadmesh_routing_v1_routing_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSKjAgoKQXNzaWdubWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCG93bmVyX2lkGAIgASgJEhIKCm93bmVyX25hbWUYAyABKAkSDwoHdGVhbV9pZBgEIAEoCRIPCgdydWxlX2lkGAUgASgJEg4KBnJlYXNvbhgGIAEoCRIvCgthc3NpZ25lZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKc2xhX2R1ZV9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLYWNjZXB0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEnByZXZpb3VzX293bmVyX2lkcxgKIAMoCSLMAwoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkkKEkFjY2VwdExlYWRSZXNwb25zZRIzCgphc3NpZ25tZW50GAEgASgLMh8ubGVhZG1lc2gucm91dGluZy52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAiQAoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXIiRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInwKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARItCgVzY29yZRgCIAEoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlIksKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjMKCmFzc2lnbm1lbnQYASABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiTAoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjMKCmFzc2lnbm1lbnQYASABKAsyHy5sZWFkbWVzaC5yb3V0aW5nLnYxLkFzc2lnbm1lbnQy8AUKDlJvdXRpbmdTZXJ2aWNlEnwKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2UiF8rzGA9yb3V0aW5nOnByZXZpZXfQ8xgBEnoKDUdldEFzc2lnbm1lbnQSKS5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXF1ZXN0GioubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJvCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlIhDK8xgMbGVhZHM6YWNjZXB0Em8KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2UiEMrzGAxvd25lcnM6YWRtaW4ScgoLVXBzZXJ0T3duZXISJy5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVxdWVzdBooLmxlYWRtZXNoLnJvdXRpbmcudjEuVXBzZXJ0T3duZXJSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbhKNAQoUU2V0T3duZXJBdmFpbGFiaWxpdHkSMC5sZWFkbWVzaC5yb3V0aW5nLnYxLlNldE93bmVyQXZhaWxhYmlsaXR5UmVxdWVzdBoxLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_lead, file_leadmesh_scoring_v1_scoring_service]);
-
-/**
- * Who owns a lead, and the rule that decided it.
- *
- * @generated from message leadmesh.routing.v1.Assignment
- */
-export type Assignment = Message<"leadmesh.routing.v1.Assignment"> & {
-  /**
-   * @generated from field: string lead_id = 1;
-   */
-  leadId: string;
-
-  /**
-   * @generated from field: string owner_id = 2;
-   */
-  ownerId: string;
-
-  /**
-   * @generated from field: string owner_name = 3;
-   */
-  ownerName: string;
-
-  /**
-   * @generated from field: string team_id = 4;
-   */
-  teamId: string;
-
-  /**
-   * @generated from field: string rule_id = 5;
-   */
-  ruleId: string;
-
-  /**
-   * Human-readable explanation of the decision.
-   *
-   * @generated from field: string reason = 6;
-   */
-  reason: string;
-
-  /**
-   * @generated from field: google.protobuf.Timestamp assigned_at = 7;
-   */
-  assignedAt?: Timestamp | undefined;
-
-  /**
-   * When the owner must accept the lead before it is re-routed.
-   *
-   * @generated from field: google.protobuf.Timestamp sla_due_at = 8;
-   */
-  slaDueAt?: Timestamp | undefined;
-
-  /**
-   * @generated from field: google.protobuf.Timestamp accepted_at = 9;
-   */
-  acceptedAt?: Timestamp | undefined;
-
-  /**
-   * Owners who had the lead before and let the SLA lapse, oldest first.
-   *
-   * @generated from field: repeated string previous_owner_ids = 10;
-   */
-  previousOwnerIds: string[];
-};
-
-/**
- * Describes the message leadmesh.routing.v1.Assignment.
- * Use `create(AssignmentSchema)` to create a new message.
- */
-export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 0);
+  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSLMAwoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkYKEkFjY2VwdExlYWRSZXNwb25zZRIwCgphc3NpZ25tZW50GAEgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAiQAoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXIiRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInkKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARIqCgVzY29yZRgCIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlIkgKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSQoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQy8AUKDlJvdXRpbmdTZXJ2aWNlEnwKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2UiF8rzGA9yb3V0aW5nOnByZXZpZXfQ8xgBEnoKDUdldEFzc2lnbm1lbnQSKS5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXF1ZXN0GioubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJvCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlIhDK8xgMbGVhZHM6YWNjZXB0Em8KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2UiEMrzGAxvd25lcnM6YWRtaW4ScgoLVXBzZXJ0T3duZXISJy5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVxdWVzdBooLmxlYWRtZXNoLnJvdXRpbmcudjEuVXBzZXJ0T3duZXJSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbhKNAQoUU2V0T3duZXJBdmFpbGFiaWxpdHkSMC5sZWFkbWVzaC5yb3V0aW5nLnYxLlNldE93bmVyQXZhaWxhYmlsaXR5UmVxdWVzdBoxLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * A sales owner who can be assigned leads.
@@ -170,7 +102,7 @@ export type Owner = Message<"leadmesh.routing.v1.Owner"> & {
  * Use `create(OwnerSchema)` to create a new message.
  */
 export const OwnerSchema: GenMessage<Owner> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 1);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 0);
 
 /**
  * @generated from message leadmesh.routing.v1.WorkingHours
@@ -201,7 +133,7 @@ export type WorkingHours = Message<"leadmesh.routing.v1.WorkingHours"> & {
  * Use `create(WorkingHoursSchema)` to create a new message.
  */
 export const WorkingHoursSchema: GenMessage<WorkingHours> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 2);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 1);
 
 /**
  * @generated from message leadmesh.routing.v1.OutOfOffice
@@ -223,7 +155,7 @@ export type OutOfOffice = Message<"leadmesh.routing.v1.OutOfOffice"> & {
  * Use `create(OutOfOfficeSchema)` to create a new message.
  */
 export const OutOfOfficeSchema: GenMessage<OutOfOffice> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 3);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 2);
 
 /**
  * @generated from message leadmesh.routing.v1.OwnerSegments
@@ -255,7 +187,7 @@ export type OwnerSegments = Message<"leadmesh.routing.v1.OwnerSegments"> & {
  * Use `create(OwnerSegmentsSchema)` to create a new message.
  */
 export const OwnerSegmentsSchema: GenMessage<OwnerSegments> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 4);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 3);
 
 /**
  * @generated from message leadmesh.routing.v1.AcceptLeadRequest
@@ -279,14 +211,14 @@ export type AcceptLeadRequest = Message<"leadmesh.routing.v1.AcceptLeadRequest">
  * Use `create(AcceptLeadRequestSchema)` to create a new message.
  */
 export const AcceptLeadRequestSchema: GenMessage<AcceptLeadRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 5);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 4);
 
 /**
  * @generated from message leadmesh.routing.v1.AcceptLeadResponse
  */
 export type AcceptLeadResponse = Message<"leadmesh.routing.v1.AcceptLeadResponse"> & {
   /**
-   * @generated from field: leadmesh.routing.v1.Assignment assignment = 1;
+   * @generated from field: leadmesh.lead.v1.Assignment assignment = 1;
    */
   assignment?: Assignment | undefined;
 };
@@ -296,7 +228,7 @@ export type AcceptLeadResponse = Message<"leadmesh.routing.v1.AcceptLeadResponse
  * Use `create(AcceptLeadResponseSchema)` to create a new message.
  */
 export const AcceptLeadResponseSchema: GenMessage<AcceptLeadResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 6);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 5);
 
 /**
  * @generated from message leadmesh.routing.v1.ListOwnersRequest
@@ -313,7 +245,7 @@ export type ListOwnersRequest = Message<"leadmesh.routing.v1.ListOwnersRequest">
  * Use `create(ListOwnersRequestSchema)` to create a new message.
  */
 export const ListOwnersRequestSchema: GenMessage<ListOwnersRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 7);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 6);
 
 /**
  * @generated from message leadmesh.routing.v1.ListOwnersResponse
@@ -330,7 +262,7 @@ export type ListOwnersResponse = Message<"leadmesh.routing.v1.ListOwnersResponse
  * Use `create(ListOwnersResponseSchema)` to create a new message.
  */
 export const ListOwnersResponseSchema: GenMessage<ListOwnersResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 8);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 7);
 
 /**
  * @generated from message leadmesh.routing.v1.UpsertOwnerRequest
@@ -347,7 +279,7 @@ export type UpsertOwnerRequest = Message<"leadmesh.routing.v1.UpsertOwnerRequest
  * Use `create(UpsertOwnerRequestSchema)` to create a new message.
  */
 export const UpsertOwnerRequestSchema: GenMessage<UpsertOwnerRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 8);
 
 /**
  * @generated from message leadmesh.routing.v1.UpsertOwnerResponse
@@ -364,7 +296,7 @@ export type UpsertOwnerResponse = Message<"leadmesh.routing.v1.UpsertOwnerRespon
  * Use `create(UpsertOwnerResponseSchema)` to create a new message.
  */
 export const UpsertOwnerResponseSchema: GenMessage<UpsertOwnerResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
 
 /**
  * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityRequest
@@ -391,7 +323,7 @@ export type SetOwnerAvailabilityRequest = Message<"leadmesh.routing.v1.SetOwnerA
  * Use `create(SetOwnerAvailabilityRequestSchema)` to create a new message.
  */
 export const SetOwnerAvailabilityRequestSchema: GenMessage<SetOwnerAvailabilityRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
 
 /**
  * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityResponse
@@ -408,7 +340,7 @@ export type SetOwnerAvailabilityResponse = Message<"leadmesh.routing.v1.SetOwner
  * Use `create(SetOwnerAvailabilityResponseSchema)` to create a new message.
  */
 export const SetOwnerAvailabilityResponseSchema: GenMessage<SetOwnerAvailabilityResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteRequest
@@ -420,7 +352,7 @@ export type PreviewRouteRequest = Message<"leadmesh.routing.v1.PreviewRouteReque
   profile?: LeadProfile | undefined;
 
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 2;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 2;
    */
   score?: LeadScore | undefined;
 };
@@ -430,14 +362,14 @@ export type PreviewRouteRequest = Message<"leadmesh.routing.v1.PreviewRouteReque
  * Use `create(PreviewRouteRequestSchema)` to create a new message.
  */
 export const PreviewRouteRequestSchema: GenMessage<PreviewRouteRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteResponse
  */
 export type PreviewRouteResponse = Message<"leadmesh.routing.v1.PreviewRouteResponse"> & {
   /**
-   * @generated from field: leadmesh.routing.v1.Assignment assignment = 1;
+   * @generated from field: leadmesh.lead.v1.Assignment assignment = 1;
    */
   assignment?: Assignment | undefined;
 };
@@ -447,7 +379,7 @@ export type PreviewRouteResponse = Message<"leadmesh.routing.v1.PreviewRouteResp
  * Use `create(PreviewRouteResponseSchema)` to create a new message.
  */
 export const PreviewRouteResponseSchema: GenMessage<PreviewRouteResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentRequest
@@ -464,14 +396,14 @@ export type GetAssignmentRequest = Message<"leadmesh.routing.v1.GetAssignmentReq
  * Use `create(GetAssignmentRequestSchema)` to create a new message.
  */
 export const GetAssignmentRequestSchema: GenMessage<GetAssignmentRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentResponse
  */
 export type GetAssignmentResponse = Message<"leadmesh.routing.v1.GetAssignmentResponse"> & {
   /**
-   * @generated from field: leadmesh.routing.v1.Assignment assignment = 1;
+   * @generated from field: leadmesh.lead.v1.Assignment assignment = 1;
    */
   assignment?: Assignment | undefined;
 };
@@ -481,7 +413,7 @@ export type GetAssignmentResponse = Message<"leadmesh.routing.v1.GetAssignmentRe
  * Use `create(GetAssignmentResponseSchema)` to create a new message.
  */
 export const GetAssignmentResponseSchema: GenMessage<GetAssignmentResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 16);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
 
 /**
  * @generated from service leadmesh.routing.v1.RoutingService

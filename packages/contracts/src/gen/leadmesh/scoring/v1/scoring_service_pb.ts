@@ -5,113 +5,23 @@
 // Scoring turns a lead's profile and activity into a fit score, an engagement score, a grade and
 // a lifecycle stage, each with the reasons behind it.
 
-import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_leadmesh_auth_v1_auth } from "../../auth/v1/auth_pb.js";
 import type { LeadProfile } from "../../lead/v1/lead_pb.js";
 import { file_leadmesh_lead_v1_lead } from "../../lead/v1/lead_pb.js";
+import type { LeadScore } from "../../lead/v1/score_pb.js";
+import { file_leadmesh_lead_v1_score } from "../../lead/v1/score_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file leadmesh/scoring/v1/scoring_service.proto.
  */
 export const file_leadmesh_scoring_v1_scoring_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9zY29yaW5nL3YxL3Njb3Jpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2guc2NvcmluZy52MSJ7CgtTY29yZVJlYXNvbhIPCgdydWxlX2lkGAEgASgJEjYKCWRpbWVuc2lvbhgCIAEoDjIjLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVEaW1lbnNpb24SDgoGcG9pbnRzGAMgASgFEhMKC2V4cGxhbmF0aW9uGAQgASgJIpICCglMZWFkU2NvcmUSDwoHbGVhZF9pZBgBIAEoCRIRCglmaXRfc2NvcmUYAiABKAUSGAoQZW5nYWdlbWVudF9zY29yZRgDIAEoBRINCgVncmFkZRgEIAEoCRI8Cg9saWZlY3ljbGVfc3RhZ2UYBSABKA4yIy5sZWFkbWVzaC5zY29yaW5nLnYxLkxpZmVjeWNsZVN0YWdlEjEKB3JlYXNvbnMYBiADKAsyIC5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlUmVhc29uEhgKEHJ1bGVfc2V0X3ZlcnNpb24YByABKAkSLQoJc2NvcmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJYCg5TY29yZWRBY3Rpdml0eRIVCgR0eXBlGAEgASgJQge6SARyAhhAEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLcAQoQU2NvcmVMZWFkUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEkIKCmFjdGl2aXRpZXMYAiADKAsyIy5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlZEFjdGl2aXR5Qgm6SAaSAQMQ6AcSIQoQcnVsZV9zZXRfdmVyc2lvbhgDIAEoCUIHukgEcgIYQBIpCgVhc19vZhgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQgoRU2NvcmVMZWFkUmVzcG9uc2USLQoFc2NvcmUYASABKAsyHi5sZWFkbWVzaC5zY29yaW5nLnYxLkxlYWRTY29yZSIwChNHZXRMZWFkU2NvcmVSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBInYKFEdldExlYWRTY29yZVJlc3BvbnNlEi0KBXNjb3JlGAEgASgLMh4ubGVhZG1lc2guc2NvcmluZy52MS5MZWFkU2NvcmUSLwoHaGlzdG9yeRgCIAMoCzIeLmxlYWRtZXNoLnNjb3JpbmcudjEuTGVhZFNjb3JlIrUBCgdSdWxlU2V0Eg8KB3ZlcnNpb24YASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIZG9jdW1lbnQYAyABKAkSDgoGYWN0aXZlGAQgASgIEjAKDHB1Ymxpc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYWN0aXZhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2ChVQdWJsaXNoUnVsZVNldFJlcXVlc3QSHQoIZG9jdW1lbnQYASABKAlCC7pICHIGEAEYgIAQIkgKFlB1Ymxpc2hSdWxlU2V0UmVzcG9uc2USLgoIcnVsZV9zZXQYASABKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQiFQoTTGlzdFJ1bGVTZXRzUmVxdWVzdCJfChRMaXN0UnVsZVNldHNSZXNwb25zZRIvCglydWxlX3NldHMYASADKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQSFgoOYWN0aXZlX3ZlcnNpb24YAiABKAkiNAoWQWN0aXZhdGVSdWxlU2V0UmVxdWVzdBIaCgd2ZXJzaW9uGAEgASgJQgm6SAZyBBABGEAiewoXQWN0aXZhdGVSdWxlU2V0UmVzcG9uc2USLgoIcnVsZV9zZXQYASABKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQSMAoHcmVzY29yZRgCIAEoCzIfLmxlYWRtZXNoLnNjb3JpbmcudjEuUmVzY29yZUpvYiLGAQoKUmVzY29yZUpvYhIOCgZqb2JfaWQYASABKAkSGAoQcnVsZV9zZXRfdmVyc2lvbhgCIAEoCRINCgV0b3RhbBgDIAEoDRIMCgRkb25lGAQgASgNEhAKCGZpbmlzaGVkGAUgASgIEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2ChlHZXRSZXNjb3JlUHJvZ3Jlc3NSZXF1ZXN0EhkKBmpvYl9pZBgBIAEoCUIJukgGcgQQARhAIk4KGkdldFJlc2NvcmVQcm9ncmVzc1Jlc3BvbnNlEjAKB3Jlc2NvcmUYASABKAsyHy5sZWFkbWVzaC5zY29yaW5nLnYxLlJlc2NvcmVKb2IqZAoOTGlmZWN5Y2xlU3RhZ2USHwobTElGRUNZQ0xFX1NUQUdFX1VOU1BFQ0lGSUVEEAASGAoUTElGRUNZQ0xFX1NUQUdFX0xFQUQQARIXChNMSUZFQ1lDTEVfU1RBR0VfTVFMEAIqagoOU2NvcmVEaW1lbnNpb24SHwobU0NPUkVfRElNRU5TSU9OX1VOU1BFQ0lGSUVEEAASFwoTU0NPUkVfRElNRU5TSU9OX0ZJVBABEh4KGlNDT1JFX0RJTUVOU0lPTl9FTkdBR0VNRU5UEAIy+AUKDlNjb3JpbmdTZXJ2aWNlEnMKCVNjb3JlTGVhZBIlLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVxdWVzdBomLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVzcG9uc2UiF8rzGA9zY29yaW5nOnByZXZpZXfQ8xgBEncKDEdldExlYWRTY29yZRIoLmxlYWRtZXNoLnNjb3JpbmcudjEuR2V0TGVhZFNjb3JlUmVxdWVzdBopLmxlYWRtZXNoLnNjb3JpbmcudjEuR2V0TGVhZFNjb3JlUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ6Cg5QdWJsaXNoUnVsZVNldBIqLmxlYWRtZXNoLnNjb3JpbmcudjEuUHVibGlzaFJ1bGVTZXRSZXF1ZXN0GisubGVhZG1lc2guc2NvcmluZy52MS5QdWJsaXNoUnVsZVNldFJlc3BvbnNlIg/K8xgLcnVsZXM6YWRtaW4SdAoMTGlzdFJ1bGVTZXRzEigubGVhZG1lc2guc2NvcmluZy52MS5MaXN0UnVsZVNldHNSZXF1ZXN0GikubGVhZG1lc2guc2NvcmluZy52MS5MaXN0UnVsZVNldHNSZXNwb25zZSIPyvMYC3J1bGVzOmFkbWluEn0KD0FjdGl2YXRlUnVsZVNldBIrLmxlYWRtZXNoLnNjb3JpbmcudjEuQWN0aXZhdGVSdWxlU2V0UmVxdWVzdBosLmxlYWRtZXNoLnNjb3JpbmcudjEuQWN0aXZhdGVSdWxlU2V0UmVzcG9uc2UiD8rzGAtydWxlczphZG1pbhKGAQoSR2V0UmVzY29yZVByb2dyZXNzEi4ubGVhZG1lc2guc2NvcmluZy52MS5HZXRSZXNjb3JlUHJvZ3Jlc3NSZXF1ZXN0Gi8ubGVhZG1lc2guc2NvcmluZy52MS5HZXRSZXNjb3JlUHJvZ3Jlc3NSZXNwb25zZSIPyvMYC3J1bGVzOmFkbWluYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_lead]);
-
-/**
- * One rule's contribution to a score.
- *
- * @generated from message leadmesh.scoring.v1.ScoreReason
- */
-export type ScoreReason = Message<"leadmesh.scoring.v1.ScoreReason"> & {
-  /**
-   * @generated from field: string rule_id = 1;
-   */
-  ruleId: string;
-
-  /**
-   * @generated from field: leadmesh.scoring.v1.ScoreDimension dimension = 2;
-   */
-  dimension: ScoreDimension;
-
-  /**
-   * @generated from field: int32 points = 3;
-   */
-  points: number;
-
-  /**
-   * @generated from field: string explanation = 4;
-   */
-  explanation: string;
-};
-
-/**
- * Describes the message leadmesh.scoring.v1.ScoreReason.
- * Use `create(ScoreReasonSchema)` to create a new message.
- */
-export const ScoreReasonSchema: GenMessage<ScoreReason> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 0);
-
-/**
- * A lead's score and why.
- *
- * @generated from message leadmesh.scoring.v1.LeadScore
- */
-export type LeadScore = Message<"leadmesh.scoring.v1.LeadScore"> & {
-  /**
-   * @generated from field: string lead_id = 1;
-   */
-  leadId: string;
-
-  /**
-   * @generated from field: int32 fit_score = 2;
-   */
-  fitScore: number;
-
-  /**
-   * @generated from field: int32 engagement_score = 3;
-   */
-  engagementScore: number;
-
-  /**
-   * Fit letter (A best to D) and engagement digit (1 best to 4), e.g. "A1".
-   *
-   * @generated from field: string grade = 4;
-   */
-  grade: string;
-
-  /**
-   * @generated from field: leadmesh.scoring.v1.LifecycleStage lifecycle_stage = 5;
-   */
-  lifecycleStage: LifecycleStage;
-
-  /**
-   * @generated from field: repeated leadmesh.scoring.v1.ScoreReason reasons = 6;
-   */
-  reasons: ScoreReason[];
-
-  /**
-   * The rule set that produced this score.
-   *
-   * @generated from field: string rule_set_version = 7;
-   */
-  ruleSetVersion: string;
-
-  /**
-   * @generated from field: google.protobuf.Timestamp scored_at = 8;
-   */
-  scoredAt?: Timestamp | undefined;
-};
-
-/**
- * Describes the message leadmesh.scoring.v1.LeadScore.
- * Use `create(LeadScoreSchema)` to create a new message.
- */
-export const LeadScoreSchema: GenMessage<LeadScore> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 1);
+  fileDesc("CilsZWFkbWVzaC9zY29yaW5nL3YxL3Njb3Jpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2guc2NvcmluZy52MSJYCg5TY29yZWRBY3Rpdml0eRIVCgR0eXBlGAEgASgJQge6SARyAhhAEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLcAQoQU2NvcmVMZWFkUmVxdWVzdBI2Cgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZUIGukgDyAEBEkIKCmFjdGl2aXRpZXMYAiADKAsyIy5sZWFkbWVzaC5zY29yaW5nLnYxLlNjb3JlZEFjdGl2aXR5Qgm6SAaSAQMQ6AcSIQoQcnVsZV9zZXRfdmVyc2lvbhgDIAEoCUIHukgEcgIYQBIpCgVhc19vZhgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoRU2NvcmVMZWFkUmVzcG9uc2USKgoFc2NvcmUYASABKAsyGy5sZWFkbWVzaC5sZWFkLnYxLkxlYWRTY29yZSIwChNHZXRMZWFkU2NvcmVSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBInAKFEdldExlYWRTY29yZVJlc3BvbnNlEioKBXNjb3JlGAEgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSLAoHaGlzdG9yeRgCIAMoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlIrUBCgdSdWxlU2V0Eg8KB3ZlcnNpb24YASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAkSEAoIZG9jdW1lbnQYAyABKAkSDgoGYWN0aXZlGAQgASgIEjAKDHB1Ymxpc2hlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYWN0aXZhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2ChVQdWJsaXNoUnVsZVNldFJlcXVlc3QSHQoIZG9jdW1lbnQYASABKAlCC7pICHIGEAEYgIAQIkgKFlB1Ymxpc2hSdWxlU2V0UmVzcG9uc2USLgoIcnVsZV9zZXQYASABKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQiFQoTTGlzdFJ1bGVTZXRzUmVxdWVzdCJfChRMaXN0UnVsZVNldHNSZXNwb25zZRIvCglydWxlX3NldHMYASADKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQSFgoOYWN0aXZlX3ZlcnNpb24YAiABKAkiNAoWQWN0aXZhdGVSdWxlU2V0UmVxdWVzdBIaCgd2ZXJzaW9uGAEgASgJQgm6SAZyBBABGEAiewoXQWN0aXZhdGVSdWxlU2V0UmVzcG9uc2USLgoIcnVsZV9zZXQYASABKAsyHC5sZWFkbWVzaC5zY29yaW5nLnYxLlJ1bGVTZXQSMAoHcmVzY29yZRgCIAEoCzIfLmxlYWRtZXNoLnNjb3JpbmcudjEuUmVzY29yZUpvYiLGAQoKUmVzY29yZUpvYhIOCgZqb2JfaWQYASABKAkSGAoQcnVsZV9zZXRfdmVyc2lvbhgCIAEoCRINCgV0b3RhbBgDIAEoDRIMCgRkb25lGAQgASgNEhAKCGZpbmlzaGVkGAUgASgIEi4KCnN0YXJ0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2ZpbmlzaGVkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI2ChlHZXRSZXNjb3JlUHJvZ3Jlc3NSZXF1ZXN0EhkKBmpvYl9pZBgBIAEoCUIJukgGcgQQARhAIk4KGkdldFJlc2NvcmVQcm9ncmVzc1Jlc3BvbnNlEjAKB3Jlc2NvcmUYASABKAsyHy5sZWFkbWVzaC5zY29yaW5nLnYxLlJlc2NvcmVKb2Iy+AUKDlNjb3JpbmdTZXJ2aWNlEnMKCVNjb3JlTGVhZBIlLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVxdWVzdBomLmxlYWRtZXNoLnNjb3JpbmcudjEuU2NvcmVMZWFkUmVzcG9uc2UiF8rzGA9zY29yaW5nOnByZXZpZXfQ8xgBEncKDEdldExlYWRTY29yZRIoLmxlYWRtZXNoLnNjb3JpbmcudjEuR2V0TGVhZFNjb3JlUmVxdWVzdBopLmxlYWRtZXNoLnNjb3JpbmcudjEuR2V0TGVhZFNjb3JlUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ6Cg5QdWJsaXNoUnVsZVNldBIqLmxlYWRtZXNoLnNjb3JpbmcudjEuUHVibGlzaFJ1bGVTZXRSZXF1ZXN0GisubGVhZG1lc2guc2NvcmluZy52MS5QdWJsaXNoUnVsZVNldFJlc3BvbnNlIg/K8xgLcnVsZXM6YWRtaW4SdAoMTGlzdFJ1bGVTZXRzEigubGVhZG1lc2guc2NvcmluZy52MS5MaXN0UnVsZVNldHNSZXF1ZXN0GikubGVhZG1lc2guc2NvcmluZy52MS5MaXN0UnVsZVNldHNSZXNwb25zZSIPyvMYC3J1bGVzOmFkbWluEn0KD0FjdGl2YXRlUnVsZVNldBIrLmxlYWRtZXNoLnNjb3JpbmcudjEuQWN0aXZhdGVSdWxlU2V0UmVxdWVzdBosLmxlYWRtZXNoLnNjb3JpbmcudjEuQWN0aXZhdGVSdWxlU2V0UmVzcG9uc2UiD8rzGAtydWxlczphZG1pbhKGAQoSR2V0UmVzY29yZVByb2dyZXNzEi4ubGVhZG1lc2guc2NvcmluZy52MS5HZXRSZXNjb3JlUHJvZ3Jlc3NSZXF1ZXN0Gi8ubGVhZG1lc2guc2NvcmluZy52MS5HZXRSZXNjb3JlUHJvZ3Jlc3NSZXNwb25zZSIPyvMYC3J1bGVzOmFkbWluYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * An activity as scoring sees it: its type and when it happened.
@@ -135,7 +45,7 @@ export type ScoredActivity = Message<"leadmesh.scoring.v1.ScoredActivity"> & {
  * Use `create(ScoredActivitySchema)` to create a new message.
  */
 export const ScoredActivitySchema: GenMessage<ScoredActivity> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 2);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 0);
 
 /**
  * @generated from message leadmesh.scoring.v1.ScoreLeadRequest
@@ -171,14 +81,14 @@ export type ScoreLeadRequest = Message<"leadmesh.scoring.v1.ScoreLeadRequest"> &
  * Use `create(ScoreLeadRequestSchema)` to create a new message.
  */
 export const ScoreLeadRequestSchema: GenMessage<ScoreLeadRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 3);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 1);
 
 /**
  * @generated from message leadmesh.scoring.v1.ScoreLeadResponse
  */
 export type ScoreLeadResponse = Message<"leadmesh.scoring.v1.ScoreLeadResponse"> & {
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 1;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 1;
    */
   score?: LeadScore | undefined;
 };
@@ -188,7 +98,7 @@ export type ScoreLeadResponse = Message<"leadmesh.scoring.v1.ScoreLeadResponse">
  * Use `create(ScoreLeadResponseSchema)` to create a new message.
  */
 export const ScoreLeadResponseSchema: GenMessage<ScoreLeadResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 4);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 2);
 
 /**
  * @generated from message leadmesh.scoring.v1.GetLeadScoreRequest
@@ -205,21 +115,21 @@ export type GetLeadScoreRequest = Message<"leadmesh.scoring.v1.GetLeadScoreReque
  * Use `create(GetLeadScoreRequestSchema)` to create a new message.
  */
 export const GetLeadScoreRequestSchema: GenMessage<GetLeadScoreRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 5);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 3);
 
 /**
  * @generated from message leadmesh.scoring.v1.GetLeadScoreResponse
  */
 export type GetLeadScoreResponse = Message<"leadmesh.scoring.v1.GetLeadScoreResponse"> & {
   /**
-   * @generated from field: leadmesh.scoring.v1.LeadScore score = 1;
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 1;
    */
   score?: LeadScore | undefined;
 
   /**
    * Earlier scores, newest first.
    *
-   * @generated from field: repeated leadmesh.scoring.v1.LeadScore history = 2;
+   * @generated from field: repeated leadmesh.lead.v1.LeadScore history = 2;
    */
   history: LeadScore[];
 };
@@ -229,7 +139,7 @@ export type GetLeadScoreResponse = Message<"leadmesh.scoring.v1.GetLeadScoreResp
  * Use `create(GetLeadScoreResponseSchema)` to create a new message.
  */
 export const GetLeadScoreResponseSchema: GenMessage<GetLeadScoreResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 6);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 4);
 
 /**
  * A rule-set version as scoring knows it.
@@ -275,7 +185,7 @@ export type RuleSet = Message<"leadmesh.scoring.v1.RuleSet"> & {
  * Use `create(RuleSetSchema)` to create a new message.
  */
 export const RuleSetSchema: GenMessage<RuleSet> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 7);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 5);
 
 /**
  * @generated from message leadmesh.scoring.v1.PublishRuleSetRequest
@@ -294,7 +204,7 @@ export type PublishRuleSetRequest = Message<"leadmesh.scoring.v1.PublishRuleSetR
  * Use `create(PublishRuleSetRequestSchema)` to create a new message.
  */
 export const PublishRuleSetRequestSchema: GenMessage<PublishRuleSetRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 8);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 6);
 
 /**
  * @generated from message leadmesh.scoring.v1.PublishRuleSetResponse
@@ -311,7 +221,7 @@ export type PublishRuleSetResponse = Message<"leadmesh.scoring.v1.PublishRuleSet
  * Use `create(PublishRuleSetResponseSchema)` to create a new message.
  */
 export const PublishRuleSetResponseSchema: GenMessage<PublishRuleSetResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 9);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 7);
 
 /**
  * @generated from message leadmesh.scoring.v1.ListRuleSetsRequest
@@ -324,7 +234,7 @@ export type ListRuleSetsRequest = Message<"leadmesh.scoring.v1.ListRuleSetsReque
  * Use `create(ListRuleSetsRequestSchema)` to create a new message.
  */
 export const ListRuleSetsRequestSchema: GenMessage<ListRuleSetsRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 10);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 8);
 
 /**
  * @generated from message leadmesh.scoring.v1.ListRuleSetsResponse
@@ -346,7 +256,7 @@ export type ListRuleSetsResponse = Message<"leadmesh.scoring.v1.ListRuleSetsResp
  * Use `create(ListRuleSetsResponseSchema)` to create a new message.
  */
 export const ListRuleSetsResponseSchema: GenMessage<ListRuleSetsResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 11);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 9);
 
 /**
  * @generated from message leadmesh.scoring.v1.ActivateRuleSetRequest
@@ -363,7 +273,7 @@ export type ActivateRuleSetRequest = Message<"leadmesh.scoring.v1.ActivateRuleSe
  * Use `create(ActivateRuleSetRequestSchema)` to create a new message.
  */
 export const ActivateRuleSetRequestSchema: GenMessage<ActivateRuleSetRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 12);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 10);
 
 /**
  * @generated from message leadmesh.scoring.v1.ActivateRuleSetResponse
@@ -387,7 +297,7 @@ export type ActivateRuleSetResponse = Message<"leadmesh.scoring.v1.ActivateRuleS
  * Use `create(ActivateRuleSetResponseSchema)` to create a new message.
  */
 export const ActivateRuleSetResponseSchema: GenMessage<ActivateRuleSetResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 13);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 11);
 
 /**
  * A background rescore of every stored lead.
@@ -436,7 +346,7 @@ export type RescoreJob = Message<"leadmesh.scoring.v1.RescoreJob"> & {
  * Use `create(RescoreJobSchema)` to create a new message.
  */
 export const RescoreJobSchema: GenMessage<RescoreJob> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 14);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 12);
 
 /**
  * @generated from message leadmesh.scoring.v1.GetRescoreProgressRequest
@@ -453,7 +363,7 @@ export type GetRescoreProgressRequest = Message<"leadmesh.scoring.v1.GetRescoreP
  * Use `create(GetRescoreProgressRequestSchema)` to create a new message.
  */
 export const GetRescoreProgressRequestSchema: GenMessage<GetRescoreProgressRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 15);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 13);
 
 /**
  * @generated from message leadmesh.scoring.v1.GetRescoreProgressResponse
@@ -470,65 +380,7 @@ export type GetRescoreProgressResponse = Message<"leadmesh.scoring.v1.GetRescore
  * Use `create(GetRescoreProgressResponseSchema)` to create a new message.
  */
 export const GetRescoreProgressResponseSchema: GenMessage<GetRescoreProgressResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_scoring_v1_scoring_service, 16);
-
-/**
- * Where a lead stands in the funnel.
- *
- * @generated from enum leadmesh.scoring.v1.LifecycleStage
- */
-export enum LifecycleStage {
-  /**
-   * @generated from enum value: LIFECYCLE_STAGE_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * @generated from enum value: LIFECYCLE_STAGE_LEAD = 1;
-   */
-  LEAD = 1,
-
-  /**
-   * Marketing qualified lead: fit and engagement together cross the MQL threshold.
-   *
-   * @generated from enum value: LIFECYCLE_STAGE_MQL = 2;
-   */
-  MQL = 2,
-}
-
-/**
- * Describes the enum leadmesh.scoring.v1.LifecycleStage.
- */
-export const LifecycleStageSchema: GenEnum<LifecycleStage> = /*@__PURE__*/
-  enumDesc(file_leadmesh_scoring_v1_scoring_service, 0);
-
-/**
- * Which score a reason contributed to.
- *
- * @generated from enum leadmesh.scoring.v1.ScoreDimension
- */
-export enum ScoreDimension {
-  /**
-   * @generated from enum value: SCORE_DIMENSION_UNSPECIFIED = 0;
-   */
-  UNSPECIFIED = 0,
-
-  /**
-   * @generated from enum value: SCORE_DIMENSION_FIT = 1;
-   */
-  FIT = 1,
-
-  /**
-   * @generated from enum value: SCORE_DIMENSION_ENGAGEMENT = 2;
-   */
-  ENGAGEMENT = 2,
-}
-
-/**
- * Describes the enum leadmesh.scoring.v1.ScoreDimension.
- */
-export const ScoreDimensionSchema: GenEnum<ScoreDimension> = /*@__PURE__*/
-  enumDesc(file_leadmesh_scoring_v1_scoring_service, 1);
+  messageDesc(file_leadmesh_scoring_v1_scoring_service, 14);
 
 /**
  * @generated from service leadmesh.scoring.v1.ScoringService
