@@ -91,7 +91,8 @@ export class IntakeService {
           leadId,
           occurredAt: timestampFromDate(receivedAt),
           submissionId,
-          profile,
+          // The lead's age travels with its profile; a repeat submission leaves it to the first one's.
+          profile: created ? { ...profile, receivedAt: timestampFromDate(receivedAt) } : profile,
           newLead: created,
         }),
       ],

@@ -165,6 +165,7 @@ export class NurtureService {
             occurredAt: timestampFromDate(now),
             trackId: entering.track.id,
             trackVersion: entering.track.version,
+            enrollment: { trackId: entering.track.id, trackVersion: entering.track.version, status: nurture.EnrollmentStatus.ACTIVE, reason: entering.reason, enrolledAt: timestampFromDate(now) },
           }),
         );
       }
