@@ -2,6 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { Erasures, EventConsumers, type EventContext } from '@leadmesh/platform';
 import { CrmSyncService } from './crm-sync.service.js';
+import type { LeadEvent } from './lead-events.js';
 
 export interface CrmRetryPolicy {
   maxDeliver: number;
@@ -38,33 +39,42 @@ export class CrmSyncConsumer implements OnModuleInit {
     const retry = retryPolicyFromEnv(process.env);
     // On the last delivery a failure is given up into crm-sync's own dead letters instead of thrown.
     const lastTry = (ctx: EventContext) => ctx.deliveryCount >= retry.maxDeliver;
+    const on = (ctx: EventContext, leadEvent: LeadEvent) => this.crmSync.onLeadEvent(leadEvent, ctx, lastTry(ctx)).then(() => undefined);
+    // Every event that carries part of the lead: crm-sync builds the CRM record from these alone.
     this.consumers.register({
       durable: 'crm-sync-lead-routed',
       subject: SUBJECTS.leadRouted,
       schema: events.LeadRoutedSchema,
       retry,
-      handle: async (event, ctx) => void (await this.crmSync.onLeadRouted(event, ctx, lastTry(ctx))),
+      handle: (event, ctx) => on(ctx, { kind: 'routed', event }),
     });
     this.consumers.register({
       durable: 'crm-sync-lead-scored',
       subject: SUBJECTS.leadScored,
       schema: events.LeadScoredSchema,
       retry,
-      handle: async (event, ctx) => void (await this.crmSync.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry(ctx))),
+      handle: (event, ctx) => on(ctx, { kind: 'scored', event }),
     });
     this.consumers.register({
       durable: 'crm-sync-lead-reassigned',
       subject: SUBJECTS.leadReassigned,
       schema: events.LeadReassignedSchema,
       retry,
-      handle: async (event, ctx) => void (await this.crmSync.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry(ctx))),
+      handle: (event, ctx) => on(ctx, { kind: 'reassigned', event }),
+    });
+    this.consumers.register({
+      durable: 'crm-sync-nurture-enrolled',
+      subject: SUBJECTS.nurtureEnrolled,
+      schema: events.NurtureEnrolledSchema,
+      retry,
+      handle: (event, ctx) => on(ctx, { kind: 'enrolled', event }),
     });
     this.consumers.register({
       durable: 'crm-sync-lead-unsubscribed',
       subject: SUBJECTS.leadUnsubscribed,
       schema: events.LeadUnsubscribedSchema,
       retry,
-      handle: async (event, ctx) => void (await this.crmSync.onLeadUnsubscribed(event, ctx, lastTry(ctx))),
+      handle: (event, ctx) => on(ctx, { kind: 'unsubscribed', event }),
     });
   }
 }

@@ -6,14 +6,12 @@ import { CrmSyncGrpc } from './crm-sync.grpc.js';
 import { CrmSyncService } from './crm-sync.service.js';
 import { DeadLetterStore } from './dead-letter.store.js';
 import { LeadSync } from './lead-sync.js';
-import { LeadSources } from './lead-sources.js';
 import { SyncStore } from './sync.store.js';
 
 @Module({
   imports: [PlatformModule.forService('crm-sync')],
   providers: [
     { provide: CrmGateway, useFactory: () => CrmGateway.fromEnv(process.env) },
-    LeadSources,
     SyncStore,
     DeadLetterStore,
     LeadSync,

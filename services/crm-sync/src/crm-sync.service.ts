@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { crmsync, type events } from '@leadmesh/contracts';
+import { crmsync } from '@leadmesh/contracts';
 import { InvalidArgumentError, LOGGER, NotFoundError, type EventContext, type Logger } from '@leadmesh/platform';
 import { DeadLetterStore, type DeadLetterEntry } from './dead-letter.store.js';
+import { stateOf, type LeadEvent } from './lead-events.js';
 import { LeadSync, type SyncCause, type SyncOutcome } from './lead-sync.js';
 import { CrmGateway } from './crm.gateway.js';
 import { SyncStore, type SyncRecordDoc } from './sync.store.js';
@@ -49,21 +50,21 @@ export class CrmSyncService {
     return toSyncRecord(leadId, doc);
   }
 
-  /** A lead routed for the first time: bring it into the CRM. */
-  onLeadRouted(event: events.LeadRouted, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
-    return this.sync.run(event.leadId, causeOf(ctx, event.occurredAt), { onlyIfRouted: false, lastTry, assignment: event.assignment });
-  }
-
-  /** A rescore or a reassignment: the same CRM record gets the lead's current state, if anything changed. */
-  onLeadChanged(leadId: string, occurredAt: events.LeadScored['occurredAt'], ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
-    return this.sync.run(leadId, causeOf(ctx, occurredAt), { onlyIfRouted: true, lastTry });
-  }
-
-  /** Consent withdrawn: remembered first, so even a lead not in the CRM yet arrives there opted out. */
-  async onLeadUnsubscribed(event: events.LeadUnsubscribed, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
-    const at = event.occurredAt ? timestampDate(event.occurredAt) : new Date();
-    await this.store.markUnsubscribed(event.leadId, this.sync.crmName, at);
-    return this.onLeadChanged(event.leadId, event.occurredAt, ctx, lastTry);
+  /**
+   * A lead routed for the first time comes into the CRM; a rescore, a reassignment, an enrollment or
+   * an unsubscribe updates the same CRM record if the lead is routed and its CRM fields change. Each
+   * event's state is kept either way, so the lead arrives complete (opted out, in its track) whatever
+   * the order of its events.
+   */
+  onLeadEvent(leadEvent: LeadEvent, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
+    const { event } = leadEvent;
+    const cause: SyncCause = {
+      eventId: ctx.eventId,
+      subject: ctx.subject,
+      occurredAt: event.occurredAt ? timestampDate(event.occurredAt) : undefined,
+      state: stateOf(leadEvent),
+    };
+    return this.sync.run(event.leadId, cause, { onlyIfRouted: leadEvent.kind !== 'routed', lastTry });
   }
 
   async listDeadLetters(pageSize: number, pageToken: string): Promise<MessageInitShape<typeof crmsync.ListDeadLettersResponseSchema>> {
@@ -77,8 +78,9 @@ export class CrmSyncService {
   }
 
   /**
-   * Tries dead-lettered leads again with their current state. One lead may be any lead crm-sync knows
-   * (replaying a synced lead whose fields did not change is a no-op, counted as skipped).
+   * Tries dead-lettered leads again with the state their events delivered (no other service is
+   * asked). One lead may be any lead crm-sync knows (replaying a synced lead whose fields did not
+   * change is a no-op, counted as skipped).
    */
   async replay(target: { leadId: string } | { all: true }): Promise<ReplayTally> {
     const tally: ReplayTally = { replayed: 0, skipped: 0, failed: 0 };
@@ -119,10 +121,6 @@ export class CrmSyncService {
       this.logger.warn({ leadId, err: (err as Error).message }, 'replay of lead failed');
     }
   }
-}
-
-function causeOf(ctx: EventContext, occurredAt: events.LeadScored['occurredAt']): SyncCause {
-  return { eventId: ctx.eventId, subject: ctx.subject, occurredAt: occurredAt ? timestampDate(occurredAt) : undefined };
 }
 
 function encodePageToken(leadId: string): string {

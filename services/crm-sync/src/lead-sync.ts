@@ -1,30 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { SUBJECTS, events, type routing } from '@leadmesh/contracts';
+import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
 import { CrmError } from './crm/crm-port.js';
 import { FieldMappingError } from './domain/field-mapping.js';
+import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
 import { sameCrmFields } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
 import { DeadLetterStore } from './dead-letter.store.js';
-import { LeadSources } from './lead-sources.js';
-import { leadReceivedAt, toSnapshot } from './lead-snapshot.js';
-import { SyncStore } from './sync.store.js';
+import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
+import { SyncStore, type SyncRecordDoc } from './sync.store.js';
 
-/** What made crm-sync look at a lead: an event, or an operator's replay. */
+/** What made crm-sync look at a lead: an event with the state it carries, or an operator's replay. */
 export interface SyncCause {
   eventId: string;
   subject: string;
   occurredAt?: Date | undefined;
+  /** What the event delivered of the lead; a replay brings nothing and works from the stored state. */
+  state?: LeadState | undefined;
 }
 
 export interface SyncOptions {
-  /** Updates (rescore, reassignment, unsubscribe) only touch leads lead.routed already brought in. */
+  /** Updates (rescore, reassignment, enrollment, unsubscribe) only touch leads routing has assigned. */
   onlyIfRouted: boolean;
   /** No retry follows: a transient failure is given up into dead letters instead of thrown. */
   lastTry: boolean;
-  /** Routing's decision as the event carried it, for when routing's own answer is not there yet. */
-  assignment?: routing.Assignment | undefined;
 }
 
 /**
@@ -37,25 +37,28 @@ export interface SyncOptions {
 export type SyncOutcome = 'synced' | 'unchanged' | 'not-routed' | 'dead-lettered' | 'duplicate';
 
 /** Failures that no retry of the same data can fix. */
-export const isPermanent = (err: unknown) => err instanceof FieldMappingError || (err instanceof CrmError && !err.transient);
+export const isPermanent = (err: unknown) => err instanceof FieldMappingError || err instanceof NoLeadStateError || (err instanceof CrmError && !err.transient);
 
 /**
- * Brings one lead's CRM record up to date with what its owning services hold now. Every path goes
- * through here (first sync, updates, replays), so a lead only ever has the one record its external
- * id (Salesforce) or email (HubSpot) names, and the CRM id is kept on the sync record.
+ * Brings one lead's CRM record up to date with the lead as the pipeline's events delivered it: no
+ * other service is asked. Every path goes through here (first sync, updates, replays), so a lead only
+ * ever has the one record its external id (Salesforce) or email (HubSpot) names, and the CRM id is
+ * kept on the sync record. Per event: one read of the sync record, the CRM call if the CRM fields
+ * change, one write of the effect with the event id and crm.synced (outbox). A crash between the CRM
+ * call and that write sends the same fields again on redelivery, which the adapters' upsert by
+ * external id or email turns into an update of the same CRM record.
  */
 @Injectable()
 export class LeadSync {
   /**
    * One sync per lead at a time in this replica: two events of one lead handled side by side could
-   * otherwise gather in one order and write the CRM in the other, leaving it a step behind.
+   * otherwise map in one order and write the CRM in the other, leaving it a step behind.
    */
   readonly #running = new Map<string, Promise<unknown>>();
 
   constructor(
     @Inject(SyncStore) private readonly store: SyncStore,
     @Inject(DeadLetterStore) private readonly deadLetters: DeadLetterStore,
-    @Inject(LeadSources) private readonly sources: LeadSources,
     @Inject(CrmGateway) private readonly gateway: CrmGateway,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -76,46 +79,56 @@ export class LeadSync {
   }
 
   private async runNow(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
+    let state: LeadState | undefined;
     try {
-      return await this.syncOnce(leadId, cause, options);
+      const record = await this.store.find(leadId);
+      if (await this.store.appliedBefore(record, cause.eventId)) return 'duplicate';
+      state = cause.state ? mergeLeadState(record?.lead, cause.state) : (record?.lead ?? undefined);
+      return await this.syncOnce(leadId, cause, options, record, state);
     } catch (err) {
       const error = err as Error;
-      if (isPermanent(err)) return this.giveUp(leadId, cause, error);
-      if (options.lastTry) return this.giveUp(leadId, cause, error, `gave up after the last retry: ${error.message}`);
-      await this.store.recordTransientFailure(leadId, error.message);
+      if (isPermanent(err)) return this.giveUp(leadId, cause, error, state);
+      if (options.lastTry) return this.giveUp(leadId, cause, error, state, `gave up after the last retry: ${error.message}`);
+      await this.store.recordTransientFailure(leadId, this.crmName, error.message);
       throw err;
     }
   }
 
-  private async syncOnce(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
-    const record = await this.store.find(leadId);
-    if (await this.store.appliedBefore(record, cause.eventId)) return 'duplicate';
-    if (options.onlyIfRouted && !(record && record.attempts > 0)) return 'not-routed';
-    const gathered = await this.sources.gather(leadId);
-    if (!gathered.lead) throw new Error(`intake has no lead ${leadId}`);
-    const receivedAt = leadReceivedAt(gathered.lead);
-    const snapshot = toSnapshot({
-      lead: gathered.lead,
-      score: gathered.score,
-      assignment: gathered.assignment ?? options.assignment,
-      enrollments: gathered.enrollments,
-      unsubscribed: gathered.unsubscribedInNurture || record?.unsubscribedAt != null,
-    });
-    const fields = this.gateway.map(snapshot);
-    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields)) return 'unchanged';
+  private async syncOnce(leadId: string, cause: SyncCause, options: SyncOptions, record: SyncRecordDoc | null, state: LeadState | undefined): Promise<SyncOutcome> {
+    // A record with a CRM id from before crm-sync kept the lead's state has no assignment, but is routed.
+    if (options.onlyIfRouted && !isRouted(state) && !record?.crmId) {
+      await this.keep(leadId, cause, record, state);
+      return 'not-routed';
+    }
+    const fields = this.gateway.map(toSnapshot(leadId, state));
+    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields)) {
+      await this.keep(leadId, cause, record, state);
+      return 'unchanged';
+    }
 
-    await this.store.recordAttempt(leadId, this.gateway.crm.name, receivedAt);
     const { crmId } = await this.gateway.send(leadId, fields);
 
     const syncedAt = new Date();
     let first = false;
     let latencyMs = 0;
-    await this.store.apply(leadId, cause.eventId, (current) => {
+    await this.store.commit(leadId, cause.eventId, record, (current) => {
+      const lead = this.leadAfter(current, cause);
       first = !current?.syncedAt;
       // The first sync measures the pipeline from intake; an update measures from the change that caused it.
-      latencyMs = Math.max(0, syncedAt.getTime() - (first ? receivedAt : (cause.occurredAt ?? syncedAt)).getTime());
+      const from = (first ? lead?.receivedAt : undefined) ?? cause.occurredAt ?? syncedAt;
+      latencyMs = Math.max(0, syncedAt.getTime() - from.getTime());
       return {
-        set: { status: 'SYNCED', crmId, fields, lastSyncedAt: syncedAt, lastError: null, ...(first && { syncedAt, latencyMs }) },
+        set: {
+          ...(!current && { crm: this.crmName }),
+          lead,
+          status: 'SYNCED',
+          crmId,
+          fields,
+          attempts: (current?.attempts ?? 0) + 1,
+          lastSyncedAt: syncedAt,
+          lastError: null,
+          ...(first && { syncedAt, latencyMs, leadReceivedAt: lead?.receivedAt ?? null }),
+        },
         events: [
           encodeEvent(SUBJECTS.crmSynced, events.CrmSyncedSchema, {
             eventId: `crm.synced:${leadId}:${cause.eventId}`,
@@ -134,11 +147,25 @@ export class LeadSync {
     return 'synced';
   }
 
+  /** Keeps what the event delivered when the CRM needs no call (not routed yet, or the same fields). */
+  private async keep(leadId: string, cause: SyncCause, record: SyncRecordDoc | null, state: LeadState | undefined): Promise<void> {
+    if (!cause.state || sameLeadState(record?.lead, state)) return;
+    await this.store.commit(leadId, cause.eventId, record, (current) => ({
+      set: { lead: this.leadAfter(current, cause), ...(!current && { crm: this.crmName, status: 'PENDING', attempts: 0, fields: {} }) },
+      events: [],
+    }));
+  }
+
+  /** The stored lead with the event's state taken in; decided again on the record as it is now when another replica wrote it meanwhile. */
+  private leadAfter(current: SyncRecordDoc | null, cause: SyncCause): LeadState | undefined {
+    return cause.state ? mergeLeadState(current?.lead, cause.state) : (current?.lead ?? undefined);
+  }
+
   /** Parks the lead in dead letters with the CRM's message and says so on leadmesh.crm.sync_failed. */
-  private async giveUp(leadId: string, cause: SyncCause, err: Error, message = err.message): Promise<SyncOutcome> {
+  private async giveUp(leadId: string, cause: SyncCause, err: Error, state: LeadState | undefined, message = err.message): Promise<SyncOutcome> {
     const failedAt = new Date();
-    const attempts = await this.store.recordGivenUp(leadId, this.gateway.crm.name, message);
-    const code = err instanceof CrmError ? err.code : err instanceof FieldMappingError ? 'FIELD_MAPPING' : undefined;
+    const attempts = await this.store.recordGivenUp(leadId, this.gateway.crm.name, message, state);
+    const code = err instanceof CrmError ? err.code : err instanceof FieldMappingError ? 'FIELD_MAPPING' : err instanceof NoLeadStateError ? 'NO_LEAD_STATE' : undefined;
     await this.deadLetters.put(
       { leadId, error: message, code, attempts, eventId: cause.eventId, subject: cause.subject, failedAt },
       encodeEvent(SUBJECTS.crmSyncFailed, events.CrmSyncFailedSchema, {

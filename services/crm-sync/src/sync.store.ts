@@ -6,11 +6,14 @@ import {
   appliedEventsFields,
   applyEventOnce,
   defineModel,
+  isDuplicateKey,
   outboxEntrySchema,
   type AppliedEvents,
+  type ApplyResult,
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import type { LeadState } from './domain/lead-state.js';
 
 export type SyncState = 'PENDING' | 'SYNCED' | 'FAILED';
 
@@ -26,7 +29,9 @@ export interface SyncRecordDoc extends AppliedEvents {
   latencyMs?: number;
   /** The last time the CRM record was written (syncedAt stays the first time, for the latency). */
   lastSyncedAt?: Date;
-  /** Set by leadmesh.lead.unsubscribed: consent stays withdrawn in the CRM from then on. */
+  /** The lead as the pipeline's events delivered it; the CRM record is mapped from this alone. */
+  lead?: LeadState;
+  /** Where records written before crm-sync kept the lead's state held the unsubscribe; read, never written. */
   unsubscribedAt?: Date;
   fields: Record<string, unknown>;
 }
@@ -44,6 +49,7 @@ const schema = new Schema<SyncRecordDoc>(
     syncedAt: Date,
     latencyMs: Number,
     lastSyncedAt: Date,
+    lead: { type: Schema.Types.Mixed },
     unsubscribedAt: Date,
     fields: { type: Schema.Types.Mixed, default: () => ({}) },
     outbox: { type: [outboxEntrySchema], default: [] },
@@ -64,8 +70,11 @@ export class SyncStore {
     await this.records.deleteOne({ _id: leadId });
   }
 
-  find(leadId: string) {
-    return this.records.findById(leadId).lean<SyncRecordDoc>();
+  async find(leadId: string): Promise<SyncRecordDoc | null> {
+    const record = await this.records.findById(leadId).lean<SyncRecordDoc>();
+    // A record from before the lead's state was kept: its unsubscribe still withdraws consent.
+    if (record?.unsubscribedAt && !record.lead?.unsubscribedAt) record.lead = { ...record.lead, unsubscribedAt: record.unsubscribedAt };
+    return record;
   }
 
   /** The record already took this event in (a redelivery); its events still unpublished go out now. */
@@ -73,46 +82,68 @@ export class SyncStore {
     return appliedBefore(this.records, this.outbox, record, eventId);
   }
 
-  /** Counts an attempt before calling the CRM, so GetSyncStatus shows retries as they happen; returns the count. */
-  async recordAttempt(leadId: string, crm: string, leadReceivedAt: Date): Promise<number> {
+  /**
+   * A failure that will be retried: counted, with the CRM's message for GetSyncStatus; the status
+   * stays as it is (a synced lead is still in the CRM). The event's state is not kept here: the
+   * event comes again and brings it.
+   */
+  async recordTransientFailure(leadId: string, crm: string, error: string): Promise<void> {
+    await this.records.updateOne(
+      { _id: leadId },
+      { $set: { lastError: error }, $inc: { attempts: 1 }, $setOnInsert: { status: 'PENDING', crm, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
+      { upsert: true },
+    );
+  }
+
+  /**
+   * The sync is given up (the lead is in dead letters), keeping the lead's state so that a replay can
+   * map it without asking anyone; returns the attempts made so far, this one included.
+   */
+  async recordGivenUp(leadId: string, crm: string, error: string, lead: LeadState | undefined): Promise<number> {
     const doc = await this.records
       .findOneAndUpdate(
         { _id: leadId },
-        { $inc: { attempts: 1 }, $setOnInsert: { status: 'PENDING', crm, leadReceivedAt, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
-        { upsert: true, new: true },
+        {
+          $set: { status: 'FAILED', lastError: error, ...(lead && { lead }) },
+          $inc: { attempts: 1 },
+          $setOnInsert: { crm, revision: 1, processedEventIds: [], outbox: [], fields: {} },
+        },
+        { upsert: true, new: true, projection: { attempts: 1 } },
       )
-      .lean<SyncRecordDoc>();
+      .lean<Pick<SyncRecordDoc, 'attempts'>>();
     return doc?.attempts ?? 1;
   }
 
-  /** A failure that will be retried: the status stays as it is (a synced lead is still in the CRM). */
-  async recordTransientFailure(leadId: string, error: string): Promise<void> {
-    await this.records.updateOne({ _id: leadId }, { $set: { lastError: error } });
+  /**
+   * Stores one event's effect on the record as read before the CRM call, in one write: a
+   * compare-and-set on the revision read, with the event id and the events to publish (outbox). If
+   * another replica wrote the record meanwhile, the effect is decided again on what it holds now.
+   */
+  async commit(leadId: string, eventId: string, read: SyncRecordDoc | null, decide: (current: SyncRecordDoc | null) => Change | null): Promise<ApplyResult> {
+    const change = decide(read);
+    if (!change) return 'unchanged';
+    if (!(await this.writeOver(leadId, eventId, read, change))) return applyEventOnce(this.records, this.outbox, leadId, eventId, decide);
+    if (change.events.length > 0) await this.outbox.flush(this.records, leadId, change.events);
+    return 'applied';
   }
 
-  /** The sync is given up (the lead is in dead letters); returns the attempts made so far. */
-  async recordGivenUp(leadId: string, crm: string, error: string): Promise<number> {
-    const doc = await this.records
-      .findOneAndUpdate(
-        { _id: leadId },
-        { $set: { status: 'FAILED', lastError: error }, $setOnInsert: { crm, attempts: 0, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
-        { upsert: true, new: true },
-      )
-      .lean<SyncRecordDoc>();
-    return doc?.attempts ?? 0;
-  }
-
-  /** Remembers the unsubscribe even before the lead was first synced, so the first sync carries it. */
-  async markUnsubscribed(leadId: string, crm: string, at: Date): Promise<void> {
-    await this.records.updateOne(
-      { _id: leadId },
-      { $setOnInsert: { status: 'PENDING', crm, attempts: 0, revision: 1, processedEventIds: [], outbox: [], fields: {}, unsubscribedAt: at } },
-      { upsert: true },
-    );
-    await this.records.updateOne({ _id: leadId, unsubscribedAt: { $exists: false } }, { $set: { unsubscribedAt: at } });
-  }
-
-  apply(leadId: string, eventId: string, decide: (current: SyncRecordDoc | null) => Change | null) {
-    return applyEventOnce(this.records, this.outbox, leadId, eventId, decide);
+  /** False when the record is no longer the one read (or appeared since it was read as missing). */
+  private async writeOver(leadId: string, eventId: string, read: SyncRecordDoc | null, change: Change): Promise<boolean> {
+    try {
+      if (!read) {
+        await this.records.insertMany([{ _id: leadId, revision: 1, processedEventIds: [eventId], outbox: change.events, ...change.set }]);
+        return true;
+      }
+      const push: Record<string, unknown> = { processedEventIds: { $each: [eventId], $slice: -KEEP_EVENT_IDS } };
+      if (change.events.length > 0) push.outbox = { $each: change.events };
+      const result = await this.records.updateOne({ _id: leadId, revision: read.revision }, { $set: change.set, $inc: { revision: 1 }, $push: push });
+      return result.modifiedCount === 1;
+    } catch (err) {
+      if (isDuplicateKey(err)) return false;
+      throw err;
+    }
   }
 }
+
+/** As many applied event ids as the platform keeps on a document. */
+const KEEP_EVENT_IDS = 500;

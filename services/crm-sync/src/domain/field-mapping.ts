@@ -49,7 +49,8 @@ export interface CrmLeadSnapshot {
   };
   assignment?: { ownerId: string; ownerName: string; ownerEmail?: string; teamId: string };
   nurture?: { trackId: string };
-  receivedAt: Date;
+  /** Unknown only for a lead whose events came from before intake stamped it on the profile. */
+  receivedAt?: Date | undefined;
 }
 
 /** Every path a mapping may read; a typo in a mapping file fails at load, not on the first lead. */
