@@ -108,9 +108,9 @@ export class SyncStore {
           $inc: { attempts: 1 },
           $setOnInsert: { crm, revision: 1, processedEventIds: [], outbox: [], fields: {} },
         },
-        { upsert: true, new: true, projection: { attempts: 1 } },
+        { upsert: true, returnDocument: 'after' },
       )
-      .lean<Pick<SyncRecordDoc, 'attempts'>>();
+      .lean<SyncRecordDoc>();
     return doc?.attempts ?? 1;
   }
 

@@ -2,7 +2,7 @@
 // for crm-sync's stack tests. Every timing that defaults to minutes is shrunk through the environment.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { crmsync, intake } from '@leadmesh/contracts';
+import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
 import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
@@ -12,6 +12,10 @@ import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningSer
 
 const clientsOf = (portOffset: number) => ({
   intake: createClient(intake.IntakeService, grpcAddress('intake', portOffset), { timeoutMs: 10_000 }),
+  // The test's own view of what the owning services hold, to compare the CRM record against.
+  scoring: createClient(scoring.ScoringService, grpcAddress('scoring', portOffset), { timeoutMs: 10_000 }),
+  routing: createClient(routing.RoutingService, grpcAddress('routing', portOffset), { timeoutMs: 10_000 }),
+  nurture: createClient(nurture.NurtureService, grpcAddress('nurture', portOffset), { timeoutMs: 10_000 }),
   // Replay of all dead letters may take a while: it answers when the pass is done.
   crmSync: createClient(crmsync.CrmSyncService, grpcAddress('crm-sync', portOffset), { timeoutMs: 60_000 }),
 });
@@ -57,7 +61,20 @@ async function freshNamespace(namespace: string): Promise<NatsClient> {
   return nats;
 }
 
-export async function startCrmStack(namespace: string, portOffset: number, env: Record<string, string> = {}): Promise<CrmStack> {
+/**
+ * crm-sync with no route to the other services' gRPC APIs (a port nothing listens on): it must do
+ * its work from the pipeline's events alone.
+ */
+export const CRM_SYNC_WITHOUT_PEERS: Record<string, string> = Object.fromEntries(
+  SERVICES.filter((s) => s !== 'crm-sync').map((s) => [`${s.toUpperCase().replace(/-/g, '_')}_GRPC_ADDR`, '127.0.0.1:9']),
+);
+
+export async function startCrmStack(
+  namespace: string,
+  portOffset: number,
+  env: Record<string, string> = {},
+  crmSyncEnv: Record<string, string> = CRM_SYNC_WITHOUT_PEERS,
+): Promise<CrmStack> {
   const nats = await freshNamespace(namespace);
   const sim = await startCrmSimulator({ port: 8090 + portOffset });
   const services: RunningService[] = SERVICES.map((name) =>
@@ -74,13 +91,13 @@ export async function startCrmStack(namespace: string, portOffset: number, env: 
         HUBSPOT_TOKEN: SIMULATOR_DEFAULTS.hubspotToken,
         ...FAST_CRM_ENV,
         ...env,
+        ...(name === 'crm-sync' ? crmSyncEnv : {}),
       },
     }),
   );
   const clients = clientsOf(portOffset);
   const stop = async () => {
-    clients.intake.close();
-    clients.crmSync.close();
+    for (const client of [clients.intake, clients.scoring, clients.routing, clients.nurture, clients.crmSync]) client.close();
     await Promise.all(services.map((s) => stopService(s)));
     await sim.close();
     await nats.close();

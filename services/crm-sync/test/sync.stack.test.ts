@@ -1,8 +1,9 @@
 // crm-sync on the real NATS and FerretDB, with the four upstream services running and the CRM
 // simulator (a test fixture) standing in for Salesforce: one record per lead, whatever happens to it.
+// crm-sync has no route to the other services' gRPC APIs here: it works from the events alone.
 import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { SUBJECTS, crmsync, events, intake } from '@leadmesh/contracts';
+import { SUBJECTS, crmsync, events, intake, lead } from '@leadmesh/contracts';
 import { EventPublisher, encodeEvent } from '@leadmesh/platform';
 import { eventually, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
@@ -46,6 +47,29 @@ describe('crm-sync against the CRM simulator', () => {
     expect(record.fields.Email).toBe(email);
     expect(record.attempts).toBe(1);
     expect(record.latencyMs).toBeGreaterThan(0n);
+    expect(record.leadReceivedAt).toBeDefined();
+  }, 90_000);
+
+  it('brings a lead into the CRM with its owner, score and track from the events alone, with no route to the other services', async () => {
+    const { leadId } = await submitLead(stack, 'events-only');
+    await syncedRecord(stack, leadId);
+    // What the owning services hold, asked by the test (crm-sync cannot reach them).
+    const { score } = await stack.scoring.getLeadScore({ leadId });
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    // The track the lead entered last, as nurture holds it now.
+    const latestTrack = async () => {
+      const { enrollments } = await stack.nurture.getEnrollments({ leadId });
+      const active = enrollments.filter((e) => e.status === lead.EnrollmentStatus.ACTIVE);
+      return active.sort((a, b) => Number(b.enrolledAt?.seconds ?? 0n) - Number(a.enrolledAt?.seconds ?? 0n))[0]?.trackId;
+    };
+    const inCrm = await eventually('owner, score and track in the CRM', async () => {
+      const [r] = recordsOf(stack.sim, leadId);
+      const track = await latestTrack();
+      return r && track && r.Nurture_Track__c === track && r.Leadmesh_Owner_Name__c === assignment?.ownerName && r.Lead_Grade__c === score?.grade ? r : undefined;
+    });
+    expect(inCrm).toMatchObject({ Leadmesh_Team__c: assignment!.teamId, Fit_Score__c: score!.fitScore, Engagement_Score__c: score!.engagementScore });
+    expect(inCrm.Leadmesh_Received_At__c).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
+    expect(recordsOf(stack.sim, leadId)).toHaveLength(1);
   }, 90_000);
 
   it('keeps one CRM record through three rescores, a reassignment and an unsubscribe', async () => {
@@ -62,20 +86,32 @@ describe('crm-sync against the CRM simulator', () => {
     }
     expect(last).toBeGreaterThan(before);
 
+    // A reassignment carries the new owner (and the lead as routing holds it); the unsubscribe only itself.
     const occurredAt = timestampFromDate(new Date());
-    await publish(SUBJECTS.leadReassigned, events.LeadReassignedSchema, { eventId: randomUUID(), leadId, occurredAt, previousOwnerId: 'avery-chen' });
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    const { score } = await stack.scoring.getLeadScore({ leadId });
+    const { lead: stored } = await stack.intake.getLead({ leadId });
+    await publish(SUBJECTS.leadReassigned, events.LeadReassignedSchema, {
+      eventId: randomUUID(),
+      leadId,
+      occurredAt,
+      profile: stored!.profile,
+      score: score!,
+      assignment: { ...assignment!, ownerId: 'sam-okafor', ownerName: 'Sam Okafor', assignedAt: occurredAt },
+      previousOwnerId: assignment!.ownerId,
+    });
     await publish(SUBJECTS.leadUnsubscribed, events.LeadUnsubscribedSchema, { eventId: randomUUID(), leadId, occurredAt });
     const record = await eventually('the opt-out stored', async () => {
       const { record } = await stack.crmSync.getSyncStatus({ leadId });
-      return record?.fields.HasOptedOutOfEmail === 'true' ? record : undefined;
+      return record?.fields.HasOptedOutOfEmail === 'true' && record.fields.Leadmesh_Owner_Name__c === 'Sam Okafor' ? record : undefined;
     });
     expect(record).toMatchObject({ crmId: first.crmId, status: crmsync.SyncStatus.SYNCED });
 
     const inCrm = recordsOf(stack.sim, leadId);
     expect(inCrm).toHaveLength(1);
-    expect(inCrm[0]).toMatchObject({ Id: first.crmId, HasOptedOutOfEmail: true, Engagement_Score__c: last });
-    // The first sync, three rescores and the unsubscribe each wrote the record.
-    expect(record.attempts).toBeGreaterThanOrEqual(5);
+    expect(inCrm[0]).toMatchObject({ Id: first.crmId, HasOptedOutOfEmail: true, Engagement_Score__c: last, Leadmesh_Owner_Name__c: 'Sam Okafor' });
+    // The first sync, three rescores, the reassignment and the unsubscribe each wrote the record.
+    expect(record.attempts).toBeGreaterThanOrEqual(6);
     // The first sync's latency (intake to CRM) is kept.
     expect(record.latencyMs).toBe(first.latencyMs);
   }, 90_000);
