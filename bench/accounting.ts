@@ -147,6 +147,8 @@ export interface LeadCost {
   idleSeconds: number;
   /** Every consumer had drained when the closing snapshot was taken. */
   drained: boolean;
+  /** Drained and every lead sent was synced: only then is a per-lead figure a lead's cost. */
+  complete: boolean;
   services: Partial<Record<Service, ServiceCost>>;
   storeCallsPerLead: number;
   cpuMsPerLead?: number;
@@ -216,6 +218,7 @@ export async function measureLeadCost<T>({ services, portOffset, jsm, stream, ph
       seconds: round(seconds, 1),
       idleSeconds: round(idleSeconds, 1),
       drained,
+      complete: drained && completed === sent && sent > 0,
       services: costs,
       storeCallsPerLead: round(all.reduce((a, c) => a + c.storeCalls, 0)),
       cpuMsPerLead: cpus.every((c) => c !== undefined) ? round(cpus.reduce((a, c) => a + c!, 0)) : undefined,

@@ -98,7 +98,9 @@ export function computeTargets(r: Results): Target[] {
   const grpcInTraces = on?.hops?.grpcClientCallsPerTrace;
   const idle = worst(on?.memoryIdle, (m) => m.rssMb);
   const peak = worst(on?.memoryEnd, (m) => m.peakRssMb);
-  const costNote = cost ? ` (${cost.leads} leads at ${on?.countedRate}/s${cost.drained ? '' : ', consumers not drained when counted'})` : '';
+  const costNote = cost ? ` (${cost.leads} leads at ${on?.countedRate}/s${cost.complete ? '' : `; **only ${cost.completed} synced${cost.drained ? '' : ', consumers not drained'}: not a lead's cost**`})` : '';
+  /** A per-lead figure only judges a target when every lead of the phase went through. */
+  const judged = (met: boolean) => (cost?.complete ? met : null);
   return [
     {
       target: 'pipeline ceiling >= 50% of the store-chain baseline and >= 150 leads/s',
@@ -113,19 +115,20 @@ export function computeTargets(r: Results): Target[] {
     {
       target: 'store calls per lead, all five services <= 12',
       measured: cost ? `${cost.storeCallsPerLead}${costNote}` : 'not measured',
-      met: cost ? cost.storeCallsPerLead <= 12 : null,
+      met: cost ? judged(cost.storeCallsPerLead <= 12) : null,
     },
     {
       target: 'cross-service gRPC reads on the pipeline path = 0',
       measured: cost
         ? `${cost.crossServiceRpcs} gRPC calls served besides SubmitLead over ${cost.leads} leads${grpcInTraces ? `; ${grpcInTraces.mean} gRPC client spans per trace (${grpcInTraces.n} traces)` : ''}`
         : 'not measured',
-      met: cost ? cost.crossServiceRpcs === 0 && (grpcInTraces?.max ?? 0) === 0 : null,
+      // A call seen is a call made, whether or not every lead went through.
+      met: cost ? (cost.crossServiceRpcs > 0 || (grpcInTraces?.max ?? 0) > 0 ? false : judged(true)) : null,
     },
     {
       target: 'service CPU per lead, summed over the five <= 5 ms',
       measured: cost?.cpuMsPerLead === undefined ? 'not measured' : `${cost.cpuMsPerLead} ms${costNote}`,
-      met: cost?.cpuMsPerLead === undefined ? null : cost.cpuMsPerLead <= 5,
+      met: cost?.cpuMsPerLead === undefined ? null : judged(cost.cpuMsPerLead <= 5),
     },
     {
       target: 'RSS per service <= 110 MB idle',
@@ -159,7 +162,7 @@ function perLeadSection(r: Results): string[] {
   const out = ['## Per lead, counted', ''];
   const describe = (name: string, m: PipelineMode | undefined) =>
     m?.cost
-      ? `${name}: the ${m.countedRate}/s phase, ${m.cost.leads} leads sent (${m.cost.completed} synced) over ${m.cost.seconds} s, idle rates from the ${m.cost.idleSeconds} s just before subtracted${m.cost.drained ? '' : '; **the consumers had not drained when the closing count was taken**'}.`
+      ? `${name}: the ${m.countedRate}/s phase, ${m.cost.leads} leads sent (${m.cost.completed} synced) over ${m.cost.seconds} s, idle rates from the ${m.cost.idleSeconds} s just before subtracted${m.cost.drained ? '' : '; **the consumers had not drained when the closing count was taken**'}${m.cost.complete ? '' : '; **not every lead went through, so these are not a lead\'s cost**'}.`
       : `${name}: not counted.`;
   out.push(describe('Tracing on', on), describe('Tracing off', off), '');
   const spans = on?.hops?.spansPerService ?? {};
