@@ -232,7 +232,7 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
         r = counted.result;
         mode.cost = counted.cost;
         const c = counted.cost;
-        log(`  counted over the ${rate}/s phase (${c.completed} of ${c.leads} leads synced${c.drained ? "" : ", consumers not drained"}): ${c.storeCallsPerLead} store calls, ${c.cpuMsPerLead ?? '?'} ms CPU per lead (${SERVICES.map((s) => `${s} ${c.services[s]?.storeCalls}/${c.services[s]?.cpuMs}`).join(', ')}); ${c.crossServiceRpcs} cross-service gRPC calls`);
+        log(`  counted over the ${rate}/s phase (${c.completed} of ${c.leads} leads synced${c.drained ? '' : ', consumers not drained'}): ${c.storeCallsPerLead} store calls, ${c.cpuMsPerLead ?? '?'} ms CPU per lead (${SERVICES.map((s) => `${s} ${c.services[s]?.storeCalls}/${c.services[s]?.cpuMs}`).join(', ')}); ${c.crossServiceRpcs} cross-service gRPC calls`);
       } else {
         r = await phase();
       }
