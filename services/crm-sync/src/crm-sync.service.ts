@@ -46,7 +46,7 @@ export class CrmSyncService {
 
   async getSyncStatus(leadId: string): Promise<MessageInitShape<typeof crmsync.SyncRecordSchema>> {
     const doc = await this.store.find(leadId);
-    if (!doc) throw new NotFoundError(`sync record for lead ${leadId}`);
+    if (!doc || doc.erasedAt) throw new NotFoundError(`sync record for lead ${leadId}`);
     return toSyncRecord(leadId, doc);
   }
 
@@ -86,7 +86,7 @@ export class CrmSyncService {
     const tally: ReplayTally = { replayed: 0, skipped: 0, failed: 0 };
     if ('leadId' in target) {
       const [letter, record] = await Promise.all([this.deadLetters.find(target.leadId), this.store.find(target.leadId)]);
-      if (!letter && !record) throw new NotFoundError(`dead letter or sync record for lead ${target.leadId}`);
+      if (!letter && (!record || record.erasedAt)) throw new NotFoundError(`dead letter or sync record for lead ${target.leadId}`);
       await this.replayOne(target.leadId, tally);
       return tally;
     }

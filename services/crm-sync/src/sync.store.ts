@@ -6,7 +6,9 @@ import {
   appliedEventsFields,
   applyEventOnce,
   defineModel,
+  forgetLead,
   isDuplicateKey,
+  notErased,
   outboxEntrySchema,
   type AppliedEvents,
   type ApplyResult,
@@ -66,8 +68,9 @@ export class SyncStore {
     outbox.track(this.records);
   }
 
+  /** A tombstone, not a delete: an event of the lead still on its way must not bring its state back. */
   async forget(leadId: string): Promise<void> {
-    await this.records.deleteOne({ _id: leadId });
+    await forgetLead(this.records, leadId);
   }
 
   async find(leadId: string): Promise<SyncRecordDoc | null> {
@@ -88,11 +91,23 @@ export class SyncStore {
    * event comes again and brings it.
    */
   async recordTransientFailure(leadId: string, crm: string, error: string): Promise<void> {
-    await this.records.updateOne(
-      { _id: leadId },
-      { $set: { lastError: error }, $inc: { attempts: 1 }, $setOnInsert: { status: 'PENDING', crm, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
-      { upsert: true },
+    await this.upsertUnlessErased(() =>
+      this.records.updateOne(
+        { _id: leadId, ...notErased },
+        { $set: { lastError: error }, $inc: { attempts: 1 }, $setOnInsert: { status: 'PENDING', crm, revision: 1, processedEventIds: [], outbox: [], fields: {} } },
+        { upsert: true },
+      ),
     );
+  }
+
+  /** An erasure that came in meanwhile left a tombstone: the upsert's insert collides with it, and nothing is written. */
+  private async upsertUnlessErased<T>(write: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await write();
+    } catch (err) {
+      if (isDuplicateKey(err)) return undefined;
+      throw err;
+    }
   }
 
   /**
@@ -100,17 +115,19 @@ export class SyncStore {
    * map it without asking anyone; returns the attempts made so far, this one included.
    */
   async recordGivenUp(leadId: string, crm: string, error: string, lead: LeadState | undefined): Promise<number> {
-    const doc = await this.records
-      .findOneAndUpdate(
-        { _id: leadId },
-        {
-          $set: { status: 'FAILED', lastError: error, ...(lead && { lead }) },
-          $inc: { attempts: 1 },
-          $setOnInsert: { crm, revision: 1, processedEventIds: [], outbox: [], fields: {} },
-        },
-        { upsert: true, returnDocument: 'after' },
-      )
-      .lean<SyncRecordDoc>();
+    const doc = await this.upsertUnlessErased(() =>
+      this.records
+        .findOneAndUpdate(
+          { _id: leadId, ...notErased },
+          {
+            $set: { status: 'FAILED', lastError: error, ...(lead && { lead }) },
+            $inc: { attempts: 1 },
+            $setOnInsert: { crm, revision: 1, processedEventIds: [], outbox: [], fields: {} },
+          },
+          { upsert: true, returnDocument: 'after' },
+        )
+        .lean<SyncRecordDoc>(),
+    );
     return doc?.attempts ?? 1;
   }
 
