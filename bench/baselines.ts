@@ -11,7 +11,7 @@ import { findCeiling, type Ceiling } from './ceiling.ts';
 import { summarize, type HistogramKind, type LatencySummary } from './histogram.ts';
 import { contactSalesLead } from './leads.ts';
 import { closedLoopCalls, CompletionTracker, type CallRun, type E2ERun } from './load.ts';
-import { memoryOf, onCleanup, startChild, stopChild, type Memory } from './processes.ts';
+import { MONGO_URL, memoryOf, onCleanup, startChild, stopChild, type Memory } from './processes.ts';
 
 export const ECHO_ADDRESS = '127.0.0.1:50650';
 const CHAIN_STREAM = 'BENCH_CHAIN';
@@ -19,7 +19,6 @@ const CHAIN_SUBJECTS = ['benchchain.received', 'benchchain.scored', 'benchchain.
 const STORE_CHAIN_STREAM = 'BENCH_STORE_CHAIN';
 // A hop per service, named after the service that consumes the subject.
 const STORE_CHAIN_SUBJECTS = ['benchstore.intake', 'benchstore.scoring', 'benchstore.routing', 'benchstore.nurture', 'benchstore.crmsync', 'benchstore.done'] as const;
-const MONGO_URL = 'mongodb://127.0.0.1:27017/';
 
 export interface CallFigures {
   inFlight: number;

@@ -16,7 +16,7 @@ import { findCeiling, type Ceiling } from './ceiling.ts';
 import { CURVE_PERCENTILES, summarize, type HistogramKind, type LatencySummary } from './histogram.ts';
 import { contactSalesLead } from './leads.ts';
 import { closedLoopCalls, closedLoopE2E, CompletionTracker, openLoopE2E, type CallRun, type E2ERun, type E2ESample } from './load.ts';
-import { memoryOf, onCleanup, type Memory } from './processes.ts';
+import { MONGO_URL, memoryOf, onCleanup, type Memory } from './processes.ts';
 import { hopReport, type HopReport } from './spans.ts';
 import { measureLeadCost, type LeadCost } from './accounting.ts';
 
@@ -117,7 +117,7 @@ async function portInUse(port: number): Promise<boolean> {
 async function resetNamespace(jsm: JetStreamManager): Promise<void> {
   const t = topology(NAMESPACE);
   for (const stream of [t.pipelineStream, t.deadLetterStream]) await jsm.streams.delete(stream).catch(() => undefined);
-  const mongo = new MongoClient('mongodb://127.0.0.1:27017/', { serverSelectionTimeoutMS: 5000 });
+  const mongo = new MongoClient(MONGO_URL, { serverSelectionTimeoutMS: 5000 });
   try {
     const { databases } = await mongo.db('admin').admin().listDatabases({ nameOnly: true });
     for (const { name } of databases) if (name.startsWith(`leadmesh_${NAMESPACE}_`)) await mongo.db(name).dropDatabase();
@@ -157,6 +157,7 @@ export async function pipelineMode(tracing: boolean, plan: PipelinePlan, kind: H
       SALESFORCE_LOGIN_URL: `http://127.0.0.1:${CRM_SIMULATOR_PORT}`,
       HUBSPOT_BASE_URL: `http://127.0.0.1:${CRM_SIMULATOR_PORT}`,
       OTEL_SDK_DISABLED: tracing ? 'false' : 'true',
+      MONGO_URL,
     },
   });
   let stopped = false;

@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeBinary, ROOT } from '../test/harness/stack.ts';
 
+/** The store every part of the run uses: the local FerretDB unless BENCH_MONGO_URL names another (e.g. a MongoDB). */
+export const MONGO_URL = process.env.BENCH_MONGO_URL ?? 'mongodb://127.0.0.1:27017/';
+
 const cleanups: Array<() => Promise<void>> = [];
 
 /** Runs `fn` at the end of the run, last registered first, also on Ctrl-C or failure. */

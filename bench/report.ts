@@ -17,6 +17,8 @@ export interface Machine {
   /** 1, 5 and 15 minute load averages: other work on the machine competes with the bench. */
   loadAverageAtStart: number[];
   loadAverageAtEnd?: number[];
+  /** The store the run used (BENCH_MONGO_URL, else the local FerretDB). */
+  store?: string;
 }
 
 export interface Target {
@@ -240,7 +242,7 @@ export function markdown(r: Results): string {
   const out: string[] = [
     '# leadmesh benchmark: latest run',
     '',
-    `\`${r.command}\` on ${m.date}, commit \`${m.gitCommit.slice(0, 12)}\`${m.gitDirty ? ' (with uncommitted changes)' : ''}; ${m.cpus} × ${m.model}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Every process of the suite (five services, NATS, FerretDB, Jaeger, Mailpit, the CRM simulator and the load generator) on this one machine. ${r.durationSeconds} s in all.${r.quick ? ' **Quick run: short phases and low rates; the figures are indicative only.**' : ''}`,
+    `\`${r.command}\` on ${m.date}, commit \`${m.gitCommit.slice(0, 12)}\`${m.gitDirty ? ' (with uncommitted changes)' : ''}; ${m.cpus} × ${m.model}, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Every process of the suite (five services, NATS, FerretDB, Jaeger, Mailpit, the CRM simulator and the load generator) on this one machine. ${r.durationSeconds} s in all. Store: \`${m.store ?? 'mongodb://127.0.0.1:27017/'}\`.${r.quick ? ' **Quick run: short phases and low rates; the figures are indicative only.**' : ''}`,
     '',
     `Load average (1/5/15 min) at the start ${m.loadAverageAtStart.join(' / ')}, at the end ${m.loadAverageAtEnd?.join(' / ') ?? 'n/a'}, on ${m.cpus} cores${(m.loadAverageAtStart[0] ?? 0) > m.cpus ? ': **the machine was already busy with other work when the run started, so absolute figures are low; the ratios to the baselines measured in the same run are the comparable part**' : ''}.`,
     '',

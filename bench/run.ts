@@ -13,7 +13,7 @@ import { chainBaseline, echoBaseline, storeChainBaseline } from './baselines.ts'
 import { chartSpec, renderPng } from './chart.ts';
 import { histogramKind } from './histogram.ts';
 import { CRM_SIMULATOR_PORT, pipelineMode, type PipelinePlan } from './pipeline.ts';
-import { cleanupAll, onCleanup } from './processes.ts';
+import { cleanupAll, MONGO_URL, onCleanup } from './processes.ts';
 import { computeRatios, computeTargets, markdown, type Machine, type Results } from './report.ts';
 import type { CallRun, E2ERun } from './load.ts';
 
@@ -77,6 +77,7 @@ function machine(): Machine {
     gitCommit: git('rev-parse', 'HEAD'),
     gitDirty: git('status', '--porcelain', '--untracked-files=no') !== '',
     loadAverageAtStart: loadAverage(),
+    store: MONGO_URL,
   };
 }
 
