@@ -5,8 +5,10 @@ import {
   appliedEventsFields,
   applyEventOnce,
   defineModel,
+  forgetLead,
   outboxEntrySchema,
   type AppliedEvents,
+  type ApplyResult,
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
@@ -31,7 +33,20 @@ export interface LeadNurtureDoc extends AppliedEvents {
   bouncedAt?: Date;
   routedAt?: Date;
   enrollments: Enrollment[];
+  /**
+   * The lead's schedule in one field (domain takeDueSteps): steps of active enrollments due before
+   * it have been handed to a sender, steps due at or after it have not. Null when none is pending.
+   */
+  nextStepAt?: Date | null;
+  /** 'WAITING' while nextStepAt is set: the sweep's equality filter, which FerretDB answers from an index. */
+  nextStep?: 'WAITING' | null;
 }
+
+/** What a sender needs of a lead to check and render an email: no outbox, no bookkeeping. */
+export type LeadEmailState = Pick<LeadNurtureDoc, '_id' | 'contact' | 'emailMarketingConsent' | 'unsubscribedAt' | 'bouncedAt' | 'enrollments'>;
+
+/** A lead whose next step has come, as the sweep reads it. */
+export type DueLead = LeadEmailState & Pick<LeadNurtureDoc, 'nextStepAt'>;
 
 const schema = new Schema<LeadNurtureDoc>(
   {
@@ -43,6 +58,8 @@ const schema = new Schema<LeadNurtureDoc>(
     bouncedAt: Date,
     routedAt: Date,
     enrollments: { type: Schema.Types.Mixed, default: () => [] },
+    nextStepAt: Date,
+    nextStep: { type: String, index: true },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
@@ -57,21 +74,48 @@ export class EnrollmentStore {
     outbox.track(this.leads);
   }
 
-  /** Erasure: the lead's nurture state, consent and suppression included, goes. */
+  /**
+   * Erasure: the lead's nurture state, consent and suppression included, goes. A tombstone takes
+   * its place so that an event already on its way cannot enroll the person again.
+   */
   async forget(leadId: string): Promise<void> {
-    await this.leads.deleteOne({ _id: leadId });
+    await forgetLead(this.leads, leadId);
   }
 
   async find(leadId: string): Promise<LeadNurtureDoc | null> {
     const doc = await this.leads.findById(leadId).lean<LeadNurtureDoc>();
+    if (!doc || doc.erasedAt) return null;
     // Mixed fields come back as stored: make the dates inside enrollments real dates again.
-    if (doc) doc.enrollments = (doc.enrollments ?? []).map(reviveEnrollment);
+    doc.enrollments = (doc.enrollments ?? []).map(reviveEnrollment);
     return doc;
   }
 
-  apply(leadId: string, eventId: string, decide: (current: LeadNurtureDoc | null) => Change | null) {
-    return applyEventOnce(this.leads, this.outbox, leadId, eventId, (current) =>
-      decide(current && { ...current, enrollments: (current.enrollments ?? []).map(reviveEnrollment) }),
+  /**
+   * Leads whose next step has come, oldest first: equality on `nextStep` narrows the read to
+   * leads with a step pending at all before the time is compared.
+   */
+  async dueLeads(now: Date, limit: number): Promise<DueLead[]> {
+    const docs = await this.leads
+      .find({ nextStep: 'WAITING', nextStepAt: { $lte: now } }, { contact: 1, emailMarketingConsent: 1, unsubscribedAt: 1, bouncedAt: 1, enrollments: 1, nextStepAt: 1 })
+      .sort({ nextStepAt: 1 })
+      .limit(limit)
+      .lean<DueLead[]>();
+    for (const doc of docs) doc.enrollments = (doc.enrollments ?? []).map(reviveEnrollment);
+    return docs;
+  }
+
+  /**
+   * Applies one change once (platform applyEventOnce: one read, one compare-and-set write holding
+   * the effect, the event id and the outbox). `likelyNew` skips the read for a lead's first event.
+   */
+  apply(leadId: string, eventId: string, decide: (current: LeadNurtureDoc | null) => Change | null, likelyNew = false): Promise<ApplyResult> {
+    return applyEventOnce(
+      this.leads,
+      this.outbox,
+      leadId,
+      eventId,
+      (current) => decide(current && { ...current, enrollments: (current.enrollments ?? []).map(reviveEnrollment) }),
+      { likelyNew },
     );
   }
 }

@@ -3,13 +3,13 @@ import { type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, nurture, scoring, type lead } from '@leadmesh/contracts';
 import { FailedPreconditionError, InvalidArgumentError, Metrics, encodeEvent, type Change, type EventContext, type OutgoingEvent } from '@leadmesh/platform';
-import { stepMessageId } from './domain/delivery.js';
 import { NO_EVENTS, confirmationTrackFor, enroll, exitEnrollments, type Enrollment } from './domain/enrollment.js';
 import { enrollmentStatus, stepProgress, type StepProgress } from './domain/progress.js';
+import { takeDueSteps, type DueStep } from './domain/schedule.js';
 import { recommendTrack, type EnrollmentEvents, type NurtureLead, type TrackRecommendation } from './domain/recommend.js';
 import { mayEmail, type ContactEmailState } from './domain/suppression.js';
 import { verifyUnsubscribeToken } from './domain/templates.js';
-import { EnrollmentStore, type LeadContact, type LeadNurtureDoc } from './enrollment.store.js';
+import { EnrollmentStore, type LeadContact, type LeadEmailState, type LeadNurtureDoc } from './enrollment.store.js';
 import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
 import { StepStore } from './step.store.js';
 import { TrackRegistry } from './track.registry.js';
@@ -19,6 +19,12 @@ type GetEnrollmentsInit = MessageInitShape<typeof nurture.GetEnrollmentsResponse
 
 const ENROLLMENT_STATUS = { ACTIVE: nurture.EnrollmentStatus.ACTIVE, COMPLETED: nurture.EnrollmentStatus.COMPLETED, EXITED: nurture.EnrollmentStatus.EXITED } as const;
 const STEP_STATUS = { DUE: nurture.StepStatus.DUE, SENT: nurture.StepStatus.SENT, SKIPPED: nurture.StepStatus.SKIPPED, FAILED: nurture.StepStatus.FAILED } as const;
+
+/** Steps a change to a lead handed to a sender, with the lead as that change left it. */
+export interface Handoff {
+  lead: LeadEmailState;
+  steps: DueStep[];
+}
 
 /** What one event changes on a lead: its newest data, what happened, and a track to enter if any. */
 interface LeadUpdate {
@@ -71,10 +77,11 @@ export class NurtureService {
   }
 
   /** A Contact Sales submission enters the confirmation track, whose first step is due at once. */
-  async onLeadReceived(event: events.LeadReceived, ctx: EventContext): Promise<boolean> {
+  async onLeadReceived(event: events.LeadReceived, ctx: EventContext): Promise<Handoff | undefined> {
     const lead = toNurtureLead(event.profile, undefined, false);
     const confirmation = confirmationTrackFor(lead, this.registry.files.tracks);
-    return this.update(event.leadId, ctx.eventId, { ...profileUpdate(event.profile), lead, happened: {}, enter: () => confirmation });
+    // Nurture's first event of a lead: stored without reading first.
+    return this.update(event.leadId, ctx.eventId, { ...profileUpdate(event.profile), lead, happened: {}, enter: () => confirmation }, { handOver: true, likelyNew: true });
   }
 
   /**
@@ -83,7 +90,7 @@ export class NurtureService {
    * already routed (events may arrive out of order) never enters marketing; a lead already in a
    * marketing track stays there when it is scored again.
    */
-  async onLeadScored(event: events.LeadScored, ctx: EventContext): Promise<boolean> {
+  async onLeadScored(event: events.LeadScored, ctx: EventContext): Promise<Handoff | undefined> {
     const lead = toNurtureLead(event.profile, event.score, false);
     const contactSales = confirmationTrackFor(lead, this.registry.files.tracks) !== undefined;
     return this.update(event.leadId, ctx.eventId, {
@@ -92,24 +99,24 @@ export class NurtureService {
       happened: { becameMql: event.becameMql },
       enter: (current, enrollments) =>
         contactSales || current?.routedAt || enrollments.some((e) => e.kind === 'MARKETING') ? undefined : recommendTrack(lead, this.registry.files.tracks),
-    });
+    }, { handOver: true });
   }
 
   /** A routed lead leaves marketing nurture and enters a sales-assist track where one matches. */
-  async onLeadRouted(event: events.LeadRouted, ctx: EventContext): Promise<boolean> {
+  async onLeadRouted(event: events.LeadRouted, ctx: EventContext): Promise<Handoff | undefined> {
     const lead = toNurtureLead(event.profile, event.score, true);
     const profile = profileUpdate(event.profile);
     const ownerName = event.assignment?.ownerName || undefined;
-    const dueNow = await this.update(event.leadId, ctx.eventId, {
+    const handoff = await this.update(event.leadId, ctx.eventId, {
       ...profile,
       contact: profile.contact && { ...profile.contact, ...(ownerName ? { ownerName } : {}) },
       lead,
       happened: { routedToSales: true },
       set: { routedAt: new Date() },
       enter: () => recommendTrack(lead, this.registry.files.tracks),
-    });
+    }, { handOver: true });
     this.metrics.leadFinished();
-    return dueNow;
+    return handoff;
   }
 
   /** Stops all marketing email to the lead for good, by lead id or by the signed token of an email's link. */
@@ -117,7 +124,7 @@ export class NurtureService {
     const leadId = by.token !== undefined ? verifyUnsubscribeToken(by.token, this.settings.unsubscribeSecret) : by.leadId;
     if (!leadId) throw new InvalidArgumentError([{ field: 'token', description: 'is not a valid unsubscribe token' }]);
     const now = new Date();
-    await this.update(leadId, `unsubscribe:${leadId}`, {
+    const handoff = await this.update(leadId, `unsubscribe:${leadId}`, {
       lead: { email: '', routedToSales: false },
       happened: { unsubscribed: true },
       set: { unsubscribedAt: now },
@@ -125,33 +132,52 @@ export class NurtureService {
         current?.unsubscribedAt
           ? []
           : [encodeEvent(SUBJECTS.leadUnsubscribed, events.LeadUnsubscribedSchema, { eventId: `lead.unsubscribed:${leadId}`, leadId, occurredAt: timestampFromDate(now) })],
-    });
-    const doc = await this.store.find(leadId);
-    return { leadId, unsubscribedAt: doc?.unsubscribedAt ?? now };
+    }, { handOver: false });
+    // A repeated unsubscribe keeps the first time, which only the store knows.
+    const unsubscribedAt = handoff ? handoff.lead.unsubscribedAt : (await this.store.find(leadId))?.unsubscribedAt;
+    return { leadId, unsubscribedAt: unsubscribedAt ?? now };
   }
 
   /** The SMTP server refused the address for good: nothing more goes to it. */
   async recordBounce(leadId: string): Promise<void> {
-    await this.update(leadId, `bounce:${leadId}`, { lead: { email: '', routedToSales: false }, happened: { bounced: true }, set: { bouncedAt: new Date() } });
+    await this.update(leadId, `bounce:${leadId}`, { lead: { email: '', routedToSales: false }, happened: { bounced: true }, set: { bouncedAt: new Date() } }, { handOver: false });
   }
 
   /**
-   * Applies one event to the lead once: newest data, exits whose criteria are now met, the track
-   * to enter; then records the steps with the scheduler. A redelivered event (a crash may have
-   * come between the two writes) records every enrollment's steps again, which loses nothing and
-   * changes nothing already recorded. True when a step recorded may be due now, so the caller
-   * wakes the scheduler for this lead rather than leaving the step to the next sweep.
+   * The sweep found this lead's next step come (its mark was `seen`): moves the mark past the steps
+   * due by `now` and hands them over. Keyed by the mark, so of several replicas sweeping the same
+   * lead one moves it; undefined for the others and when nothing changed.
    */
-  private async update(leadId: string, eventId: string, u: LeadUpdate): Promise<boolean> {
+  async moveSchedule(leadId: string, seen: Date, now: Date): Promise<Handoff | undefined> {
+    let handoff: Handoff | undefined;
+    const result = await this.store.apply(leadId, `steps-due:${seen.getTime()}`, (current): Change | null => {
+      handoff = undefined;
+      if (!current) return null;
+      const { due, nextStepAt } = takeDueSteps(current.enrollments, current.nextStepAt, new Set(), now);
+      handoff = { lead: current, steps: due };
+      return { set: scheduleFields(nextStepAt), events: [] };
+    });
+    return result === 'applied' ? handoff : undefined;
+  }
+
+  /**
+   * Applies one event to the lead once, in one read and one write (platform applyEventOnce): the
+   * newest data, exits whose criteria are now met, the track to enter, the events to publish and
+   * the lead's schedule mark. With `handOver`, the steps the change made due now are returned for
+   * the caller to give to the sender, which records each before the event is acknowledged. A
+   * redelivered event (a crash may have come between the write and those records) hands over again
+   * every step the mark says was handed over and is due; a step already recorded stays as it is.
+   */
+  private async update(leadId: string, eventId: string, u: LeadUpdate, options: { handOver: boolean; likelyNew?: boolean }): Promise<Handoff | undefined> {
     const now = new Date();
     const tracks = this.registry.files.tracks;
-    let decided: { entered?: Enrollment; ended: Enrollment[] } = { ended: [] };
+    let decided: Handoff | undefined;
     const result = await this.store.apply(leadId, eventId, (current): Change => {
       // Sticky facts stay as first recorded.
       const set: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(u.set ?? {})) if (!current?.[key as keyof LeadNurtureDoc]) set[key] = value;
       const lead: NurtureLead = { ...u.lead, routedToSales: u.lead.routedToSales || Boolean(current?.routedAt) };
-      const { enrollments, exited } = exitEnrollments(current?.enrollments ?? [], tracks, lead, { ...NO_EVENTS, ...u.happened }, now);
+      const { enrollments } = exitEnrollments(current?.enrollments ?? [], tracks, lead, { ...NO_EVENTS, ...u.happened }, now);
       const outgoing = u.events?.(current) ?? [];
       const entering = u.enter?.(current, enrollments);
       let entered: Enrollment | undefined;
@@ -169,24 +195,28 @@ export class NurtureService {
           }),
         );
       }
-      // The last decision is the one stored: a lost compare-and-set decides again.
-      decided = { entered, ended: exited };
       if (u.contact) set.contact = { ...current?.contact, ...u.contact };
       if (u.consent !== undefined) set.emailMarketingConsent = u.consent;
+      const { due, nextStepAt } = takeDueSteps(enrollments, current?.nextStepAt, new Set(entered ? [entered.trackId] : []), now, options.handOver);
+      Object.assign(set, scheduleFields(nextStepAt));
+      // The last decision is the one stored: a lost compare-and-set decides again.
+      decided = { lead: { _id: leadId, emailMarketingConsent: false, ...current, ...set, enrollments } as LeadEmailState, steps: due };
       return { set: { ...set, enrollments }, events: outgoing };
-    });
-    if (result === 'applied') return this.recordSteps(leadId, decided.entered ? [decided.entered] : [], decided.ended);
+    }, options.likelyNew);
+    if (result === 'applied') return decided;
+    if (result !== 'duplicate' || !options.handOver) return undefined;
     const doc = await this.store.find(leadId);
-    const enrollments = doc?.enrollments ?? [];
-    return this.recordSteps(leadId, enrollments, enrollments.filter((e) => e.status !== 'ACTIVE'));
+    if (!doc) return undefined;
+    const handedOver = doc.enrollments.flatMap((e) =>
+      e.status !== 'ACTIVE' ? [] : e.steps.filter((step) => step.dueAt <= now && (!doc.nextStepAt || step.dueAt < doc.nextStepAt)).map((step) => ({ trackId: e.trackId, step })),
+    );
+    return { lead: doc, steps: handedOver };
   }
+}
 
-  private async recordSteps(leadId: string, entered: Enrollment[], ended: Enrollment[]): Promise<boolean> {
-    await this.steps.record(leadId, entered, (trackId, stepId) => stepMessageId(leadId, trackId, stepId, this.settings.fromDomain));
-    await this.steps.skipRemaining(leadId, ended);
-    const now = Date.now();
-    return entered.some((e) => e.status === 'ACTIVE' && e.steps.some((step) => step.dueAt.getTime() <= now));
-  }
+/** The lead's schedule mark as stored: a time and the marker the sweep filters on, or neither. */
+function scheduleFields(nextStepAt: Date | undefined): Pick<LeadNurtureDoc, 'nextStepAt' | 'nextStep'> {
+  return nextStepAt ? { nextStepAt, nextStep: 'WAITING' } : { nextStepAt: null, nextStep: null };
 }
 
 /** Consent and the sticky suppressions, as the suppression rule reads them. */

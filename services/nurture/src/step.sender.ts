@@ -3,30 +3,42 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { LOGGER, encodeEvent } from '@leadmesh/platform';
+import { LOGGER, encodeEvent, isStoreUnavailable } from '@leadmesh/platform';
 import type { Logger } from 'pino';
-import { classifySendFailure, type SendFailure } from './domain/delivery.js';
-import { retryDelayMs } from './domain/schedule.js';
+import { classifySendFailure, stepMessageId, type SendFailure } from './domain/delivery.js';
+import { retryDelayMs, takeDueSteps, type DueStep } from './domain/schedule.js';
 import { emailKindOf, mayEmail } from './domain/suppression.js';
 import { renderEmail, unsubscribeToken } from './domain/templates.js';
-import { EnrollmentStore } from './enrollment.store.js';
-import { Mailer } from './mailer.js';
-import { NurtureService, suppressionState } from './nurture.service.js';
+import type { TrackKind } from './domain/tracks.js';
+import { EnrollmentStore, type DueLead, type LeadEmailState } from './enrollment.store.js';
+import { Mailer, type OutgoingEmail } from './mailer.js';
+import { NurtureService, suppressionState, type Handoff } from './nurture.service.js';
 import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
-import { StepStore, type ScheduledStepDoc } from './step.store.js';
+import { StepStore, stepKey, type Candidate, type ScheduledStepDoc } from './step.store.js';
 import { TrackRegistry } from './track.registry.js';
 
+type StepToSend = Pick<ScheduledStepDoc, '_id' | 'leadId' | 'trackId' | 'stepId' | 'kind' | 'template' | 'subject' | 'messageId' | 'attempts'>;
+type Verdict = { email: OutgoingEmail } | { status: 'SKIPPED' | 'FAILED'; reason: string };
+
 /**
- * Sends due steps. Exactly one replica sends a step: it claims the step (compare-and-set with a
- * lease), checks suppression and the enrollment at send time, marks the step SENDING with its
- * fixed Message-ID, hands it to SMTP, and records SENT. The one window left: a crash after the
- * SMTP server accepted the email and before SENT is stored. The step is then found SENDING with
- * an expired lease and settled as FAILED, not resent, so the worst case is one email recorded as
- * failed that was in fact delivered (its Message-ID finds it in the SMTP log), never two emails.
+ * Sends the steps handed to it. Exactly one replica sends a step: the step's record is a
+ * unique-key insert, made SENDING (the attempt counted, a lease running) just before the email
+ * goes to SMTP, so the insert is both the exclusive claim and the mark that the email may be out.
+ * Suppression and the enrollment are checked, and the email rendered, before that insert, from
+ * the lead as the change that handed the step over left it. After SMTP accepts, SENT and
+ * email.sent are stored in one write.
+ *
+ * The window left: a crash between the insert and SMTP's answer being stored. The step is then
+ * found SENDING with an expired lease and settled as FAILED, not resent, so the worst case is one
+ * email recorded as failed that was in fact delivered (or never handed over: the insert comes
+ * right before the SMTP conversation), never two emails.
  */
 @Injectable()
 export class StepSender {
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** SMTP conversations in progress; at most batchSize, beyond that a hand-over waits for one to end. */
+  private readonly sending = new Set<Promise<void>>();
+  private stopping = false;
 
   constructor(
     @Inject(EnrollmentStore) private readonly leads: EnrollmentStore,
@@ -39,62 +51,85 @@ export class StepSender {
   ) {}
 
   /**
-   * The sweep: settles interrupted sends, claims a batch of due steps of any lead (steps that came
-   * due with time, retries, leases that ran out) and delivers them. Returns how many were claimed.
+   * Records every step handed over, one insert each, and starts sending those that may go. Resolves
+   * once each step is recorded (so an event is acknowledged only after its steps are safe in the
+   * store); the SMTP conversations go on after.
    */
-  async runOnce(now = new Date()): Promise<number> {
-    const settled = await this.steps.settleInterrupted(now);
-    if (settled > 0) this.logger.warn({ settled }, 'steps interrupted mid-send settled as FAILED, not resent');
-    return this.deliverAll(await this.steps.claimDue(this.owner, now, this.settings.leaseMs, this.settings.batchSize));
+  async take(handoff: Handoff | undefined): Promise<void> {
+    if (!handoff?.steps.length) return;
+    await Promise.all(handoff.steps.map((due) => this.takeStep(handoff.lead, due)));
   }
 
-  /** Claims and delivers the steps due now of these leads, whose events just arrived. */
-  async runForLeads(leadIds: Iterable<string>, now = new Date()): Promise<number> {
-    const claims = [...leadIds].map((leadId) => this.steps.claimDue(this.owner, now, this.settings.leaseMs, this.settings.batchSize, leadId));
-    return this.deliverAll((await Promise.all(claims)).flat());
+  private async takeStep(lead: LeadEmailState, due: DueStep): Promise<void> {
+    const now = new Date();
+    const enrollment = lead.enrollments.find((e) => e.trackId === due.trackId);
+    const step = {
+      _id: stepKey(lead._id, due.trackId, due.step.stepId),
+      leadId: lead._id,
+      trackId: due.trackId,
+      stepId: due.step.stepId,
+      kind: enrollment?.kind ?? ('MARKETING' as TrackKind),
+      template: due.step.template,
+      subject: due.step.subject,
+      dueAt: due.step.dueAt,
+      messageId: stepMessageId(lead._id, due.trackId, due.step.stepId, this.settings.fromDomain),
+    };
+    const verdict = this.verdict(lead, step);
+    if ('status' in verdict) {
+      await this.steps.record({ ...step, status: verdict.status, attempts: 0, lastError: verdict.reason });
+      return;
+    }
+    const recorded = await this.steps.record({
+      ...step,
+      status: 'SENDING',
+      attempts: 1,
+      leaseOwner: this.owner,
+      sendingAt: now,
+      leaseUntil: new Date(now.getTime() + this.settings.leaseMs),
+    });
+    if (recorded) await this.startSending({ ...step, attempts: 1 }, verdict.email);
   }
 
-  private async deliverAll(claimed: ScheduledStepDoc[]): Promise<number> {
-    await Promise.all(
-      claimed.map((step) =>
-        this.deliver(step).catch((err: Error) => this.logger.error({ err: err.message, step: step._id }, 'step delivery failed; its lease will expire and it is retried or settled')),
-      ),
-    );
-    return claimed.length;
-  }
-
-  private async deliver(step: ScheduledStepDoc): Promise<void> {
-    const lead = await this.leads.find(step.leadId);
-    const enrollment = lead?.enrollments.find((e) => e.trackId === step.trackId);
-    if (!lead || !enrollment) return this.steps.finish(step._id, this.owner, 'SKIPPED', 'no enrollment for this step');
-    if (enrollment.status !== 'ACTIVE') return this.steps.finish(step._id, this.owner, 'SKIPPED', enrollment.exitReason ?? 'the enrollment ended');
+  /** May this step be emailed to this lead now, and what exactly goes out. */
+  private verdict(lead: LeadEmailState, step: Pick<ScheduledStepDoc, 'leadId' | 'trackId' | 'kind' | 'template' | 'subject' | 'messageId'>): Verdict {
+    const enrollment = lead.enrollments.find((e) => e.trackId === step.trackId);
+    if (!enrollment) return { status: 'SKIPPED', reason: 'no enrollment for this step' };
+    if (enrollment.status !== 'ACTIVE') return { status: 'SKIPPED', reason: enrollment.exitReason ?? 'the enrollment ended' };
     const decision = mayEmail(emailKindOf(step.kind), suppressionState(lead));
-    if (!decision.allowed) return this.steps.finish(step._id, this.owner, 'SKIPPED', decision.reason);
+    if (!decision.allowed) return { status: 'SKIPPED', reason: decision.reason };
 
     const template = this.registry.files.templates.get(step.template);
-    if (!template) return this.steps.finish(step._id, this.owner, 'FAILED', `no template named ${JSON.stringify(step.template)}`);
+    if (!template) return { status: 'FAILED', reason: `no template named ${JSON.stringify(step.template)}` };
     const contact = lead.contact;
-    if (!contact?.email) return this.steps.finish(step._id, this.owner, 'FAILED', 'no email address on record for the lead');
-    let rendered;
+    if (!contact?.email) return { status: 'FAILED', reason: 'no email address on record for the lead' };
     try {
       const token = unsubscribeToken(step.leadId, this.settings.unsubscribeSecret);
-      rendered = renderEmail(
+      const rendered = renderEmail(
         { ...template, subject: step.subject },
         { ...contact, unsubscribeUrl: `${this.settings.publicUrl}/v1/unsubscribe?token=${encodeURIComponent(token)}` },
       );
+      return { email: { to: contact.email, ...rendered, messageId: step.messageId } };
     } catch (err) {
-      return this.steps.finish(step._id, this.owner, 'FAILED', `could not render: ${(err as Error).message}`);
+      return { status: 'FAILED', reason: `could not render: ${(err as Error).message}` };
     }
+  }
 
-    const start = new Date();
-    if (!(await this.steps.markSending(step._id, this.owner, start, this.settings.leaseMs))) return;
+  private async startSending(step: StepToSend, email: OutgoingEmail): Promise<void> {
+    while (this.sending.size >= this.settings.batchSize) await Promise.race(this.sending);
+    const run: Promise<void> = this.send(step, email)
+      .catch((err: Error) => this.logger.error({ err: err.message, step: step._id }, 'step delivery failed; its lease will expire and it is settled'))
+      .finally(() => this.sending.delete(run));
+    this.sending.add(run);
+  }
+
+  private async send(step: StepToSend, email: OutgoingEmail): Promise<void> {
     try {
-      await this.mailer.send({ to: contact.email, ...rendered, messageId: step.messageId });
+      await this.mailer.send(email);
     } catch (err) {
-      return this.failed(step, err as Error & SendFailure, step.attempts + 1);
+      return this.failed(step, err as Error & SendFailure, step.attempts);
     }
     const sentAt = new Date();
-    await this.steps.markSent(
+    await this.recordSent(
       step._id,
       sentAt,
       encodeEvent(SUBJECTS.emailSent, events.EmailSentSchema, {
@@ -110,7 +145,24 @@ export class StepSender {
     this.logger.info({ leadId: step.leadId, trackId: step.trackId, stepId: step.stepId, messageId: step.messageId }, 'email sent');
   }
 
-  private async failed(step: ScheduledStepDoc, err: Error & SendFailure, attempts: number): Promise<void> {
+  /**
+   * The email is out: recording that outlasts a short store outage, since a step left SENDING is
+   * settled as interrupted (an email that did go out, recorded FAILED).
+   */
+  private async recordSent(id: string, sentAt: Date, event: Parameters<StepStore['markSent']>[2]): Promise<void> {
+    const giveUpAt = Date.now() + this.settings.leaseMs;
+    for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        await this.steps.markSent(id, sentAt, event);
+        return;
+      } catch (err) {
+        if (!isStoreUnavailable(err) || this.stopping || Date.now() + delay > giveUpAt) throw err;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async failed(step: StepToSend, err: Error & SendFailure, attempts: number): Promise<void> {
     const error = `SMTP: ${err.message}`.slice(0, 500);
     const outcome = classifySendFailure({ responseCode: err.responseCode, command: err.command });
     this.logger.warn({ step: step._id, attempts, outcome, err: err.message }, 'email send failed');
@@ -124,5 +176,49 @@ export class StepSender {
     }
     const retryAt = new Date(Date.now() + Math.round(retryDelayMs(attempts) * this.settings.delayScale));
     await this.steps.markRetry(step._id, this.owner, retryAt, error);
+  }
+
+  /**
+   * The sweep: settles interrupted sends, takes the steps of leads whose next step has come and
+   * the steps due again after a temporary failure. Returns the larger of the two batches, so the
+   * caller knows whether to go on at once.
+   */
+  async runOnce(now = new Date()): Promise<number> {
+    const settled = await this.steps.settleInterrupted(now);
+    if (settled > 0) this.logger.warn({ settled }, 'steps interrupted mid-send settled as FAILED, not resent');
+    const [leads, retries] = await Promise.all([this.leads.dueLeads(now, this.settings.batchSize), this.steps.retriesDue(now, this.settings.batchSize)]);
+    await Promise.all([
+      ...leads.map((lead) => this.sweepLead(lead, now).catch((err: Error) => this.logger.error({ err: err.message, leadId: lead._id }, 'due steps not taken; the next sweep tries again'))),
+      ...retries.map((candidate) => this.retry(candidate, now).catch((err: Error) => this.logger.error({ err: err.message, step: candidate._id }, 'retry not taken; the next sweep tries again'))),
+    ]);
+    return Math.max(leads.length, retries.length);
+  }
+
+  /**
+   * Records the lead's due steps first, then moves its mark past them: a crash in between leaves
+   * the mark where it was, and the next sweep finds those steps recorded and moves on. If the lead
+   * changed meanwhile, moving the mark hands over whatever else that change made due.
+   */
+  private async sweepLead(lead: DueLead, now: Date): Promise<void> {
+    const { due } = takeDueSteps(lead.enrollments, lead.nextStepAt, new Set(), now);
+    await this.take({ lead, steps: due });
+    const moved = await this.nurture.moveSchedule(lead._id, lead.nextStepAt ?? now, now);
+    const taken = new Set(due.map((d) => `${d.trackId}/${d.step.stepId}`));
+    if (moved) await this.take({ ...moved, steps: moved.steps.filter((d) => !taken.has(`${d.trackId}/${d.step.stepId}`)) });
+  }
+
+  private async retry(candidate: Candidate, now: Date): Promise<void> {
+    const step = await this.steps.claimRetry(candidate, this.owner, now, this.settings.leaseMs);
+    if (!step) return;
+    const lead = await this.leads.find(step.leadId);
+    const verdict: Verdict = lead ? this.verdict(lead, step) : { status: 'SKIPPED', reason: 'no enrollment for this step' };
+    if ('status' in verdict) return this.steps.finish(step._id, this.owner, verdict.status, verdict.reason);
+    await this.startSending(step, verdict.email);
+  }
+
+  /** Waits for the SMTP conversations in progress (shutdown). */
+  async idle(): Promise<void> {
+    this.stopping = true;
+    await Promise.allSettled([...this.sending]);
   }
 }

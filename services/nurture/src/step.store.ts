@@ -1,17 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
-import type { Enrollment } from './domain/enrollment.js';
 import type { StoredStepStatus } from './domain/progress.js';
 import type { TrackKind } from './domain/tracks.js';
 
 /**
- * One email of one enrollment, as the scheduler sees it. Its own document (not an element of the
- * lead's enrollments) so a replica can claim it with a single-document compare-and-set.
+ * One email of one enrollment, recorded when a sender is handed the step (its own document, not
+ * an element of the lead's, so recording it is a unique-key insert: of several replicas handed the
+ * same step exactly one records it, on every MongoDB-protocol store).
  *
- * DUE -> CLAIMED (leased; nothing sent yet, safe to take over) -> SENDING (handed to SMTP) -> SENT.
- * Side exits: SKIPPED (left the track, or may not be emailed), FAILED (gave up), or DUE again
- * with a later dueAt after a temporary failure.
+ * Recorded SENDING (the attempt counted, a lease running) when the email is about to go to SMTP,
+ * then SENT; or recorded SKIPPED / FAILED at once when it may not or cannot be sent. A temporary
+ * SMTP failure makes it DUE again with a later dueAt; a retry claims it through a claim document.
+ * A SENDING step whose lease ran out was interrupted with the email possibly delivered: it is
+ * settled FAILED, never sent again. (CLAIMED: a state of earlier versions, read as due.)
  */
 export interface ScheduledStepDoc {
   _id: string;
@@ -68,19 +70,15 @@ schema.index({ status: 1, dueAt: 1 });
 schema.index({ status: 1, leaseUntil: 1 });
 schema.index({ leadId: 1 });
 
-/** An insert of many steps that failed only because some were already recorded. */
-function onlyDuplicates(err: unknown): boolean {
-  const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] })?.writeErrors;
-  if (writeErrors?.length) return writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
-  return isDuplicateKey(err);
-}
-
 export const stepKey = (leadId: string, trackId: string, stepId: string) => `${leadId}/${trackId}/${stepId}`;
+
+/** A step as a sender records it: everything but the outbox, which starts empty. */
+export type NewStep = Omit<ScheduledStepDoc, 'outbox'>;
 
 @Injectable()
 export class StepStore {
   readonly steps: Model<ScheduledStepDoc>;
-  /** One document per (step, state seen) a replica took; the unique _id makes the take exclusive. */
+  /** One document per (retry of a step, state seen) a replica took; the unique _id makes the take exclusive. */
   private readonly claims: Model<StepClaimDoc>;
 
   constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
@@ -97,40 +95,18 @@ export class StepStore {
   }
 
   /**
-   * Records each planned step of these enrollments once (the key is lead/track/step), in one
-   * write. Safe to repeat after a crash or a redelivered event: a step already recorded, by this
-   * replica or another, is left as it is.
+   * Records a step handed to this replica, in one insert: SENDING when the email goes out next,
+   * or its final status. False when the step was recorded before (another replica, or an earlier
+   * hand-over of a redelivered event, has it): then this replica leaves it alone.
    */
-  async record(leadId: string, enrollments: Enrollment[], messageIdOf: (trackId: string, stepId: string) => string): Promise<void> {
-    const docs = enrollments.flatMap((enrollment) => {
-      const active = enrollment.status === 'ACTIVE';
-      return enrollment.steps.map(
-        (step): Omit<ScheduledStepDoc, 'outbox'> => ({
-          _id: stepKey(leadId, enrollment.trackId, step.stepId),
-          leadId,
-          trackId: enrollment.trackId,
-          stepId: step.stepId,
-          kind: enrollment.kind,
-          template: step.template,
-          subject: step.subject,
-          dueAt: step.dueAt,
-          status: active ? 'DUE' : 'SKIPPED',
-          attempts: 0,
-          messageId: messageIdOf(enrollment.trackId, step.stepId),
-          ...(active ? {} : { lastError: enrollment.exitReason ?? 'the enrollment ended' }),
-        }),
-      );
-    });
-    if (docs.length === 0) return;
-    await this.steps.insertMany(docs, { ordered: false }).catch((err: unknown) => {
-      if (!onlyDuplicates(err)) throw err;
-    });
-  }
-
-  /** These enrollments ended: their steps not yet in a replica's hands will never be sent. */
-  async skipRemaining(leadId: string, ended: Pick<Enrollment, 'trackId' | 'exitReason'>[]): Promise<void> {
-    for (const { trackId, exitReason } of ended) {
-      await this.steps.updateMany({ leadId, trackId, status: 'DUE' }, { $set: { status: 'SKIPPED', lastError: exitReason ?? 'the enrollment ended' } });
+  async record(step: NewStep): Promise<boolean> {
+    try {
+      // Lean: the record is built complete here; no casting, defaults or document to hydrate.
+      await this.steps.insertMany([{ ...step, outbox: [] }], { lean: true });
+      return true;
+    } catch (err) {
+      if (isDuplicateKey(err) || onlyDuplicates(err)) return false;
+      throw err;
     }
   }
 
@@ -138,55 +114,36 @@ export class StepStore {
     return this.steps.find({ leadId }).lean<ScheduledStepDoc[]>().exec();
   }
 
+  /** Steps due again after a temporary failure (and steps recorded DUE by earlier versions). */
+  retriesDue(now: Date, limit: number): Promise<Candidate[]> {
+    return this.steps.find(dueBy(now), CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>().exec();
+  }
+
   /**
-   * Claims up to `limit` due steps for this replica, of one lead when `leadId` is given (the lead
-   * whose event just arrived) or of any lead (the periodic sweep, which also takes over claims
-   * whose lease ran out: their replica died before handing the email to SMTP). Each claim is a
-   * compare-and-set on the state the step was seen in, so of several replicas exactly one gets it.
+   * Takes a step due again for this replica and marks it SENDING (the attempt counted, a lease
+   * running). Exactly one replica wins the state it saw: a unique-key insert is atomic on every
+   * MongoDB-protocol store, where FerretDB's conditional update alone is not. The key also names
+   * the lease period, so a claim whose step update never landed (the store went away between the
+   * two writes) does not hold the step forever: the next period claims it again.
    */
-  async claimDue(owner: string, now: Date, leaseMs: number, limit: number, leadId?: string): Promise<ScheduledStepDoc[]> {
-    const candidates = leadId ? await this.dueOf(leadId, now, limit) : await this.dueAnywhere(now, limit);
-    const claimed: ScheduledStepDoc[] = [];
-    for (const { _id, status, attempts, leaseUntil } of candidates) {
-      // Exactly one replica wins the state it saw: a unique-key insert is atomic on every
-      // MongoDB-protocol store, where FerretDB's conditional update alone is not. The key also
-      // names the lease period, so a claim whose step update never landed (the store went away
-      // between the two writes) does not hold the step forever: the next period claims it again.
-      const period = Math.floor(now.getTime() / leaseMs);
-      const seen = `${_id}@${attempts}:${status === 'CLAIMED' ? leaseUntil?.getTime() : 'due'}:${period}`;
-      if (!(await this.takeClaim(seen, owner, now))) continue;
-      const doc = await this.steps
-        .findOneAndUpdate(
-          { _id, ...(status === 'CLAIMED' ? leaseRanOut(now) : dueBy(now)) } as never,
-          { $set: { status: 'CLAIMED', leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
-          { returnDocument: 'after' },
-        )
-        .lean<ScheduledStepDoc>();
-      if (doc) claimed.push(doc);
-    }
-    return claimed;
-  }
-
-  // Equality on top-level fields only: FerretDB turns those into an indexed SQL lookup, and reads
-  // and filters every document of the collection for anything else (a top-level $or, ranges alone).
-  private dueOf(leadId: string, now: Date, limit: number) {
-    return this.steps.find({ leadId, ...dueBy(now) }, CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>();
-  }
-
-  private async dueAnywhere(now: Date, limit: number): Promise<Candidate[]> {
-    const [due, abandoned] = await Promise.all([
-      this.steps.find(dueBy(now), CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>(),
-      this.steps.find(leaseRanOut(now), CANDIDATE).sort({ dueAt: 1 }).limit(limit).lean<Candidate[]>(),
-    ]);
-    return [...due, ...abandoned].sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime()).slice(0, limit);
+  async claimRetry(candidate: Candidate, owner: string, now: Date, leaseMs: number): Promise<ScheduledStepDoc | null> {
+    const period = Math.floor(now.getTime() / leaseMs);
+    if (!(await this.takeClaim(`${candidate._id}@${candidate.attempts}:due:${period}`, owner, now))) return null;
+    return this.steps
+      .findOneAndUpdate(
+        { _id: candidate._id, ...dueBy(now) } as never,
+        { $set: { status: 'SENDING', leaseOwner: owner, sendingAt: now, leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+        { returnDocument: 'after' },
+      )
+      .lean<ScheduledStepDoc>();
   }
 
   private async takeClaim(key: string, owner: string, at: Date): Promise<boolean> {
     try {
-      await this.claims.create({ _id: key, owner, at });
+      await this.claims.insertMany([{ _id: key, owner, at }], { lean: true });
       return true;
     } catch (err) {
-      if (isDuplicateKey(err)) return false;
+      if (isDuplicateKey(err) || onlyDuplicates(err)) return false;
       throw err;
     }
   }
@@ -209,22 +166,18 @@ export class StepStore {
     return result.modifiedCount;
   }
 
-  /** Last check before SMTP: still ours, and the attempt is counted. False when the lease was lost. */
-  async markSending(id: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
-    const result = await this.steps.updateOne(
-      { _id: id, status: 'CLAIMED', leaseOwner: owner },
-      { $set: { status: 'SENDING', sendingAt: now, leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-    );
-    return result.modifiedCount === 1;
-  }
-
-  /** The SMTP server accepted it: a fact, recorded even if the lease ran out meanwhile. */
-  async markSent(id: string, sentAt: Date, event: OutgoingEvent): Promise<void> {
+  /**
+   * The SMTP server accepted it: a fact, recorded even if the lease ran out meanwhile (over an
+   * interrupted settlement too), with email.sent in the same write. True when this call recorded it.
+   */
+  async markSent(id: string, sentAt: Date, event: OutgoingEvent): Promise<boolean> {
     const result = await this.steps.updateOne(
       { _id: id, status: { $ne: 'SENT' } },
       { $set: { status: 'SENT', sentAt }, $unset: { leaseOwner: 1, leaseUntil: 1, lastError: 1 }, $push: { outbox: event } },
     );
-    if (result.modifiedCount === 1) await this.outbox.flush(this.steps, id, [event]);
+    if (result.modifiedCount !== 1) return false;
+    await this.outbox.flush(this.steps, id, [event]);
+    return true;
   }
 
   async markRetry(id: string, owner: string, dueAt: Date, error: string): Promise<void> {
@@ -234,16 +187,21 @@ export class StepStore {
     );
   }
 
-  /** Ends a step this replica holds (CLAIMED or SENDING) as SKIPPED or FAILED. */
+  /** Ends a step this replica holds (SENDING) as SKIPPED or FAILED. */
   async finish(id: string, owner: string, status: 'SKIPPED' | 'FAILED', reason: string): Promise<void> {
     await this.steps.updateOne(
-      { _id: id, status: { $in: ['CLAIMED', 'SENDING'] }, leaseOwner: owner },
+      { _id: id, status: 'SENDING', leaseOwner: owner },
       { $set: { status, lastError: reason }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
     );
   }
 }
 
-type Candidate = Pick<ScheduledStepDoc, '_id' | 'status' | 'attempts' | 'leaseUntil' | 'dueAt'>;
+/** An insert that failed only because the document was already there. */
+function onlyDuplicates(err: unknown): boolean {
+  const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] })?.writeErrors;
+  return Boolean(writeErrors?.length) && writeErrors!.every((e) => (e.code ?? e.err?.code) === 11000);
+}
+
+export type Candidate = Pick<ScheduledStepDoc, '_id' | 'status' | 'attempts' | 'leaseUntil' | 'dueAt'>;
 const CANDIDATE = { _id: 1, status: 1, attempts: 1, leaseUntil: 1, dueAt: 1 };
 const dueBy = (now: Date) => ({ status: 'DUE' as const, dueAt: { $lte: now } });
-const leaseRanOut = (now: Date) => ({ status: 'CLAIMED' as const, leaseUntil: { $lt: now } });

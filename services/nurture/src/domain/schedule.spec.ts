@@ -1,4 +1,4 @@
-import { planSteps, retryDelayMs, SEND_RETRY } from './schedule.js';
+import { planSteps, retryDelayMs, SEND_RETRY, takeDueSteps, type ScheduledEnrollment } from './schedule.js';
 import { parseTrack } from './tracks.js';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -71,5 +71,47 @@ describe('retryDelayMs', () => {
 
   it.each([0, -1, 1.5, Number.NaN])('refuses attempt %p', (attempt) => {
     expect(() => retryDelayMs(attempt)).toThrow(/attempt: must be an integer >= 1/);
+  });
+});
+
+describe('takeDueSteps', () => {
+  const now = new Date('2026-03-27T10:15:00.000Z');
+  const at = (days: number) => new Date(now.getTime() + days * DAY);
+  const enrollment = (trackId: string, days: number[], status: ScheduledEnrollment['status'] = 'ACTIVE'): ScheduledEnrollment => ({
+    trackId,
+    status,
+    steps: days.map((d) => ({ stepId: `day-${d}`, template: 't', subject: 's', dueAt: at(d) })),
+  });
+  const ids = (r: ReturnType<typeof takeDueSteps>) => r.due.map((d) => `${d.trackId}/${d.step.stepId}`);
+
+  it('hands over the steps of a track just entered that are due now, and marks the next one', () => {
+    const result = takeDueSteps([enrollment('general', [0, 3, 7])], undefined, new Set(['general']), now);
+    expect(ids(result)).toEqual(['general/day-0']);
+    expect(result.nextStepAt).toEqual(at(3));
+  });
+
+  it('treats steps before the mark as handed over already, and those at or after it as pending', () => {
+    const general = enrollment('general', [-7, -4, 0, 3]);
+    expect(ids(takeDueSteps([general], at(-4), new Set(), now))).toEqual(['general/day--4', 'general/day-0']);
+    expect(takeDueSteps([general], at(-4), new Set(), now).nextStepAt).toEqual(at(3));
+    // Nothing is pending without a mark: every step was handed over (or the lead predates the mark).
+    expect(takeDueSteps([general], undefined, new Set(), now)).toEqual({ due: [] });
+  });
+
+  it('lets steps of ended enrollments go, and leaves no mark when nothing is pending', () => {
+    const result = takeDueSteps([enrollment('general', [0, 3, 7], 'EXITED'), enrollment('sales', [-1], 'ACTIVE')], at(-2), new Set(), now);
+    expect(ids(result)).toEqual(['sales/day--1']);
+    expect(result.nextStepAt).toBeUndefined();
+  });
+
+  it('keeps the earliest pending step of any enrollment as the mark', () => {
+    const result = takeDueSteps([enrollment('general', [0, 3, 7]), enrollment('sales', [1, 2])], at(1), new Set(['sales']), now);
+    expect(ids(result)).toEqual([]);
+    expect(result.nextStepAt).toEqual(at(1));
+  });
+
+  it('without hand-over, sends nothing and marks the first pending step even if it is past due', () => {
+    const result = takeDueSteps([enrollment('general', [-1, 3])], at(-1), new Set(), now, false);
+    expect(result).toEqual({ due: [], nextStepAt: at(-1) });
   });
 });

@@ -39,3 +39,53 @@ export function retryDelayMs(attempt: number): number {
   // 2 ** large overflows to Infinity, which the cap absorbs.
   return Math.min(SEND_RETRY.capMs, SEND_RETRY.baseMs * 2 ** (attempt - 1));
 }
+
+/** One planned step of one enrollment, handed to a sender. */
+export interface DueStep {
+  trackId: string;
+  step: PlannedStep;
+}
+
+/** The enrollment fields the hand-over reads (domain/enrollment's Enrollment has them all). */
+export interface ScheduledEnrollment {
+  trackId: string;
+  status: 'ACTIVE' | 'COMPLETED' | 'EXITED';
+  steps: PlannedStep[];
+}
+
+/**
+ * Which of a lead's steps go to a sender now, and when to look at the lead again.
+ *
+ * A lead keeps one time mark, `nextStepAt`: every step of an active enrollment due before it has
+ * already been handed to a sender (which records each step it is handed, once), every step due at
+ * or after it has not. Steps of an enrollment entered in this very change are all new. So one
+ * field on the lead's own document stands for its whole schedule: an event's single write moves
+ * it, and a sweep finds the leads whose mark has come. Steps of ended enrollments simply stop
+ * counting.
+ *
+ * With `handOver`, every pending step due by `now` is handed over and the mark moves to the
+ * first pending step after `now`; without it (a change that sends nothing itself) nothing is
+ * handed over and the mark is the first pending step, past or future.
+ */
+export function takeDueSteps(
+  enrollments: ScheduledEnrollment[],
+  nextStepAt: Date | undefined | null,
+  enteredTrackIds: ReadonlySet<string>,
+  now: Date,
+  handOver = true,
+): { due: DueStep[]; nextStepAt?: Date } {
+  const due: DueStep[] = [];
+  let next: Date | undefined;
+  for (const enrollment of enrollments) {
+    if (enrollment.status !== 'ACTIVE') continue;
+    const entered = enteredTrackIds.has(enrollment.trackId);
+    for (const step of enrollment.steps) {
+      const pending = entered || (nextStepAt != null && step.dueAt.getTime() >= nextStepAt.getTime());
+      if (!pending) continue;
+      if (handOver && step.dueAt.getTime() <= now.getTime()) due.push({ trackId: enrollment.trackId, step });
+      else if (!next || step.dueAt.getTime() < next.getTime()) next = step.dueAt;
+    }
+  }
+  due.sort((a, b) => a.step.dueAt.getTime() - b.step.dueAt.getTime());
+  return next ? { due, nextStepAt: next } : { due };
+}
