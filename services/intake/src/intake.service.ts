@@ -71,7 +71,7 @@ export class IntakeService {
     });
     const profileJson = toJson(lead.LeadProfileSchema, profile) as Record<string, unknown>;
     const receivedAt = new Date();
-    const { leadId, created } = await this.store.upsertContact(contact.email, randomUUID(), profileJson, receivedAt, request.visitorId || undefined);
+    const { leadId, created, firstReceivedAt } = await this.store.upsertContact(contact.email, randomUUID(), profileJson, receivedAt, request.visitorId || undefined);
 
     const submissionId = randomUUID();
     const submission: SubmissionDoc = {
@@ -91,8 +91,8 @@ export class IntakeService {
           leadId,
           occurredAt: timestampFromDate(receivedAt),
           submissionId,
-          // The lead's age travels with its profile; a repeat submission leaves it to the first one's.
-          profile: created ? { ...profile, receivedAt: timestampFromDate(receivedAt) } : profile,
+          // When the lead first arrived, for a repeat submission too: the CRM's received date and the pipeline latency start there.
+          profile: { ...profile, receivedAt: timestampFromDate(firstReceivedAt) },
           newLead: created,
         }),
       ],

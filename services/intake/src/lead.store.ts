@@ -144,10 +144,10 @@ export class LeadStore {
     at: Date,
     visitorId?: string,
     attempt = 1,
-  ): Promise<{ leadId: string; created: boolean }> {
+  ): Promise<{ leadId: string; created: boolean; firstReceivedAt: Date }> {
     try {
       await this.contacts.create({ _id: newLeadId, emailKey, profile, receivedAt: at, lastSubmittedAt: at, visitorIds: visitorId ? [visitorId] : [] });
-      return { leadId: newLeadId, created: true };
+      return { leadId: newLeadId, created: true, firstReceivedAt: at };
     } catch (err) {
       if (!isDuplicateKey(err) || attempt > 2) throw err;
     }
@@ -158,7 +158,7 @@ export class LeadStore {
     ).lean();
     // Erased between the two calls: the email is free again, so this submission makes a new contact.
     if (!existing) return this.upsertContact(emailKey, newLeadId, profile, at, visitorId, attempt + 1);
-    return { leadId: existing._id, created: false };
+    return { leadId: existing._id, created: false, firstReceivedAt: existing.receivedAt };
   }
 
   /** Inserts the audit record with its lead.received event; false when the idempotency key was taken meanwhile. */
