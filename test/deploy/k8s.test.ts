@@ -167,8 +167,9 @@ describe.each(ENVIRONMENTS)('overlay %s', (env) => {
   });
 
   test('services call each other exactly where the code does, and only the services reach NATS, MongoDB and the collector', () => {
-    // Today crm-sync (the lead it syncs) and intake (the lead journey); the list comes from the source.
-    expect(MESH_CALLS['crm-sync']).toEqual(['intake', 'nurture', 'routing', 'scoring']);
+    // Today intake alone (the lead journey): crm-sync builds the CRM record from the events it
+    // consumes. The list comes from the source.
+    expect(MESH_CALLS['crm-sync']).toEqual([]);
     const policies = ofKind(objectsOf(env), 'NetworkPolicy');
     const policyOf = (name: string) => policies.find((p) => p.metadata.name === name)!;
     const peersReached = (name: string) =>
