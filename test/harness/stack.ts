@@ -142,7 +142,8 @@ export async function createStackAuth(existing?: { kid: string; privateJwk: obje
   const { generateSigningKey, mintToken } = await import('../../packages/platform/dist/auth/tokens.js');
   const key = (existing as Awaited<ReturnType<typeof generateSigningKey>>) ?? (await generateSigningKey());
   const perService: StackAuth['perService'] = {};
-  // crm-sync reads every service's part of a lead; no service needs more than leads:read.
+  // Only intake calls others today (each service's part of a lead's journey, leads:read); every
+  // service gets a token anyway so a test stack never depends on which ones call.
   for (const name of SERVICES) {
     perService[name] = { LEADMESH_SERVICE_TOKEN: await mintToken(key, { subject: `service:${name}`, scopes: ['leads:read'], expiresIn: '2h' }) };
   }
