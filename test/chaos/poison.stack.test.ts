@@ -19,6 +19,7 @@ const KNOWN: Record<string, { schema: Parameters<typeof fromBinary>[0]; durables
   [SUBJECTS.activityRecorded]: { schema: events.ActivityRecordedSchema, durables: ['scoring-activity-recorded'] },
   [SUBJECTS.leadScored]: { schema: events.LeadScoredSchema, durables: ['routing-lead-scored', 'nurture-lead-scored', 'crm-sync-lead-scored'] },
   [SUBJECTS.leadRouted]: { schema: events.LeadRoutedSchema, durables: ['nurture-lead-routed', 'crm-sync-lead-routed'] },
+  [SUBJECTS.nurtureEnrolled]: { schema: events.NurtureEnrolledSchema, durables: ['crm-sync-nurture-enrolled'] },
   [SUBJECTS.leadReassigned]: { schema: events.LeadReassignedSchema, durables: ['crm-sync-lead-reassigned'] },
   [SUBJECTS.leadUnsubscribed]: { schema: events.LeadUnsubscribedSchema, durables: ['crm-sync-lead-unsubscribed'] },
 };
