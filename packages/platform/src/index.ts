@@ -10,6 +10,7 @@ export * from './nats/connection.js';
 export * from './nats/streams.js';
 export * from './nats/publisher.js';
 export * from './nats/consumer.js';
+export * from './nats/parked-events.js';
 export * from './nats/trace-context.js';
 export * from './mongo/store.js';
 export * from './outbox.js';

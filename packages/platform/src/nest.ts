@@ -20,6 +20,8 @@ import { Metrics } from './metrics.js';
 import { MongoStore } from './mongo/store.js';
 import { NatsClient } from './nats/connection.js';
 import { EventConsumers } from './nats/consumer.js';
+import { ParkedEvents } from './nats/parked-events.js';
+import { parkedevents } from '@leadmesh/contracts';
 import { EventPublisher } from './nats/publisher.js';
 import { GrpcServer } from './grpc/server.js';
 import { Outbox } from './outbox.js';
@@ -56,6 +58,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     // driver's next heartbeat), and they say when it answers again.
     this.consumers.onHeldChange(report);
     report();
+    this.serveParkedEvents();
     await this.metrics.listen(this.config.grpcHost, this.config.metricsPort);
     await this.grpc.listen(this.config.grpcHost, this.config.grpcPort);
     this.nats.start();
@@ -74,6 +77,16 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
       }
       this.consumers.start();
       this.outbox.start();
+    });
+  }
+
+  /** Every service lists and replays what its own consumers parked, through the same API. */
+  private serveParkedEvents(): void {
+    const parked = new ParkedEvents(this.nats, this.consumers, this.logger);
+    this.grpc.register(parkedevents.ParkedEventsService, {
+      listParkedEvents: (request) => parked.list(request.pageSize, request.pageToken),
+      // protovalidate has already required exactly one target, and `all` to be true.
+      replayParkedEvents: (request) => parked.replay(request.target.case === 'sequence' ? { sequence: Number(request.target.value) } : { all: true }),
     });
   }
 

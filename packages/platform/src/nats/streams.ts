@@ -53,6 +53,8 @@ const streams = (t: Topology): Array<Partial<StreamConfig> & { name: string }> =
     duplicate_window: nanos(120_000),
     max_age: nanos(30 * 24 * 3600 * 1000),
     num_replicas: replicas(),
+    // Operators list a service's parked events by subject (direct gets), without a consumer.
+    allow_direct: true,
   },
 ];
 
