@@ -1,8 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
-import { crmsync, intake, scoring, type LeadJourney } from '@leadmesh/client';
-import { formatDeadLetters, formatErasure, formatDuration, formatError, formatJourney, formatRescore, formatRuleSets, formatSubmitted, progressLine, table } from './format.js';
+import { crmsync, intake, parkedevents, scoring, type LeadJourney } from '@leadmesh/client';
+import { formatDeadLetters, formatErasure, formatParkedEvents, formatParkedReplay, formatDuration, formatError, formatJourney, formatRescore, formatRuleSets, formatSubmitted, progressLine, table } from './format.js';
 import { ProgressReporter } from './progress.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 5, 9, 0, 0) + s * 1000);
@@ -54,6 +54,20 @@ describe('tables and lists', () => {
     expect(text).toContain('l-1   2026-01-05 09:01:00Z  3         leadmesh.lead.routed  FIELD_INTEGRITY_EXCEPTION: Company is required');
     expect(text).toMatch(/1 dead letter$/);
     expect(formatDeadLetters([])).toBe('No dead letters.');
+  });
+
+  it("lists a service's parked events with their consumer, lead and error, and what a replay left parked", () => {
+    const parked = create(parkedevents.ParkedEventSchema, {
+      sequence: 17n, consumer: 'scoring-lead-received', leadId: 'l-2', error: 'rule "fit.country"\nthrew', deliveries: 6, parkedAt: ts(120), subject: 'leadmesh.lead.received',
+    });
+    const text = formatParkedEvents('scoring', [parked]);
+    expect(text).toContain('17   2026-01-05 09:02:00Z  scoring-lead-received  l-2   6           rule "fit.country" threw');
+    expect(text).toMatch(/1 parked event in scoring$/);
+    expect(formatParkedEvents('routing', [])).toBe('routing has no parked events.');
+    expect(formatParkedReplay(create(parkedevents.ReplayParkedEventsResponseSchema, { replayed: 2, failed: 1, stillParked: [parked] })).split('\n')).toEqual([
+      'replayed 2, failed again 1',
+      '  17 scoring-lead-received l-2: rule "fit.country" threw',
+    ]);
   });
 
   it('marks the active rule set', () => {

@@ -1,7 +1,7 @@
 // Everything the CLI prints, as pure functions of what the services answered, so the wording and
 // layout are unit tested without a server.
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { GrpcStatus, intake, isServiceError, type crmsync, type JourneyEvent, type LeadJourney, type scoring } from '@leadmesh/client';
+import { GrpcStatus, intake, isServiceError, type crmsync, type JourneyEvent, type LeadJourney, type parkedevents, type scoring } from '@leadmesh/client';
 
 const date = (ts: Timestamp | undefined) => (ts && (ts.seconds !== 0n || ts.nanos !== 0) ? timestampDate(ts) : undefined);
 /** "2026-01-05 09:00:03Z": sortable, unambiguous, short enough for a terminal. */
@@ -60,6 +60,18 @@ export function formatDeadLetters(deadLetters: crmsync.DeadLetter[]): string {
   if (deadLetters.length === 0) return 'No dead letters.';
   const rows = deadLetters.map((d) => [d.leadId, when(date(d.failedAt)), String(d.attempts), d.subject, oneLine(d.error)]);
   return `${table(['LEAD', 'FAILED AT', 'ATTEMPTS', 'SUBJECT', 'ERROR'], rows)}\n\n${deadLetters.length} dead letter${deadLetters.length === 1 ? '' : 's'}`;
+}
+
+export function formatParkedEvents(service: string, parked: parkedevents.ParkedEvent[]): string {
+  if (parked.length === 0) return `${service} has no parked events.`;
+  const rows = parked.map((p) => [String(p.sequence), when(date(p.parkedAt)), p.consumer, p.leadId || '-', String(p.deliveries), oneLine(p.error)]);
+  return `${table(['SEQ', 'PARKED AT', 'CONSUMER', 'LEAD', 'DELIVERIES', 'ERROR'], rows)}\n\n${parked.length} parked event${parked.length === 1 ? '' : 's'} in ${service}`;
+}
+
+export function formatParkedReplay(r: parkedevents.ReplayParkedEventsResponse): string {
+  const lines = [`replayed ${r.replayed}, failed again ${r.failed}`];
+  for (const p of r.stillParked) lines.push(`  ${p.sequence} ${p.consumer} ${p.leadId || '-'}: ${oneLine(p.error)}`);
+  return lines.join('\n');
 }
 
 export interface ReplayTally {

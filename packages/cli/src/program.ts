@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { deadLettersCommand } from './commands/dead-letters.js';
 import { eraseCommand } from './commands/erase.js';
 import { journeyCommand } from './commands/journey.js';
+import { parkedCommand } from './commands/parked.js';
 import { rulesCommand } from './commands/rules.js';
 import { submitCommand } from './commands/submit.js';
 import { UsageError, type CliContext } from './context.js';
@@ -21,7 +22,7 @@ export interface RunOptions {
 
 function buildProgram(ctx: CliContext): Command {
   const program = new Command('leadmesh')
-    .description('Operate leadmesh: submit a test lead, follow a journey, replay dead letters, manage scoring rule sets, erase a contact.')
+    .description('Operate leadmesh: submit a test lead, follow a journey, replay dead letters and parked events, manage scoring rule sets, erase a contact.')
     .addHelpText('after', `
 Connection (environment):
   LEADMESH_TOKEN                 bearer token or API key of your team
@@ -34,6 +35,7 @@ Connection (environment):
   submitCommand(program, ctx);
   journeyCommand(program, ctx);
   deadLettersCommand(program, ctx);
+  parkedCommand(program, ctx);
   rulesCommand(program, ctx);
   eraseCommand(program, ctx);
   return program;

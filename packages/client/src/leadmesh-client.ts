@@ -1,6 +1,6 @@
 // All five services behind one object, sharing one set of credentials and defaults.
 import { randomUUID } from 'node:crypto';
-import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
+import { crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
 import { channelCredentials, channelOptions } from './credentials.js';
 import { DEFAULT_ADDRESSES, type LeadmeshClientOptions, type ServiceName } from './options.js';
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './service-client.js';
@@ -10,6 +10,7 @@ export type ScoringClient = ServiceClient<typeof scoring.ScoringService.method>;
 export type RoutingClient = ServiceClient<typeof routing.RoutingService.method>;
 export type NurtureClient = ServiceClient<typeof nurture.NurtureService.method>;
 export type CrmSyncClient = ServiceClient<typeof crmsync.CrmSyncService.method>;
+export type ParkedEventsClient = ServiceClient<typeof parkedevents.ParkedEventsService.method>;
 
 export interface LeadmeshClient {
   intake: IntakeClient;
@@ -17,6 +18,8 @@ export interface LeadmeshClient {
   routing: RoutingClient;
   nurture: NurtureClient;
   crmSync: CrmSyncClient;
+  /** Each service's parked events (the same API on every service's port). */
+  parkedEvents: Record<ServiceName, ParkedEventsClient>;
   /** The address each service is called on. */
   addresses: Record<ServiceName, string>;
   close(): void;
@@ -52,9 +55,13 @@ export function createLeadmeshClient(options: LeadmeshClientOptions = {}): Leadm
     nurture: createServiceClient(nurture.NurtureService, addresses.nurture, common),
     crmSync: createServiceClient(crmsync.CrmSyncService, addresses['crm-sync'], common),
   };
+  const parkedEvents = Object.fromEntries(
+    (Object.keys(addresses) as ServiceName[]).map((name) => [name, createServiceClient(parkedevents.ParkedEventsService, addresses[name], common)]),
+  ) as Record<ServiceName, ParkedEventsClient>;
   return {
     ...clients,
+    parkedEvents,
     addresses,
-    close: () => Object.values(clients).forEach((c) => c.close()),
+    close: () => [...Object.values(clients), ...Object.values(parkedEvents)].forEach((c) => c.close()),
   };
 }
