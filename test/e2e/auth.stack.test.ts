@@ -4,7 +4,7 @@
 import { getOption } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { auth, crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
+import { auth, crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
 import { createClient } from '@leadmesh/platform';
 import { waitServing } from '../harness/health.ts';
 import { SERVICES, createStackAuth, grpcAddress, httpUrl, startStack, stopStack, type RunningService, type Service, type StackAuth } from '../harness/stack.ts';
@@ -16,6 +16,8 @@ const SERVICE_APIS: Array<[Service, GenService<GenServiceMethods>]> = [
   ['routing', routing.RoutingService],
   ['nurture', nurture.NurtureService],
   ['crm-sync', crmsync.CrmSyncService],
+  // Served by every service, for its own parked events.
+  ...SERVICES.map((name): [Service, GenService<GenServiceMethods>] => [name, parkedevents.ParkedEventsService]),
 ];
 
 let stackAuth: StackAuth;

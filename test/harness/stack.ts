@@ -157,9 +157,9 @@ export async function createStackAuth(existing?: { kid: string; privateJwk: obje
 /** Every scope any RPC requires, read from the contracts. */
 export async function allScopes(): Promise<string[]> {
   const { getOption } = await import('@bufbuild/protobuf');
-  const { auth, intake, scoring, routing, nurture, crmsync } = await import('../../packages/contracts/dist/index.js');
+  const { auth, intake, scoring, routing, nurture, crmsync, parkedevents } = await import('../../packages/contracts/dist/index.js');
   const scopes = new Set<string>();
-  for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService]) {
+  for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService]) {
     for (const method of api.methods) scopes.add(getOption(method, auth.required_scope));
   }
   return [...scopes].filter(Boolean).sort();
