@@ -58,10 +58,14 @@ export async function closedLoopCalls(run: CallRun, kind: HistogramKind, call: (
 export class CompletionTracker {
   private readonly waiting = new Map<string, (at: number) => void>();
   private readonly early = new Map<string, number>();
-  /** Completion times of every id, matched or not, for throughput over a window. */
+  /** Ids already completed: crm-sync publishes crm.synced again when a later event (an enrollment) updates the CRM. */
+  private readonly seen = new Set<string>();
+  /** Completion times of every id, matched or not, for throughput over a window: the first completion of each. */
   readonly completedAt: number[] = [];
 
   complete(id: string, at = performance.now()): void {
+    if (this.seen.has(id)) return;
+    this.seen.add(id);
     this.completedAt.push(at);
     const done = this.waiting.get(id);
     if (done) {
@@ -93,6 +97,7 @@ export class CompletionTracker {
   }
 
   forget(): void {
+    this.seen.clear();
     this.waiting.clear();
     this.early.clear();
     this.completedAt.length = 0;
