@@ -1,13 +1,19 @@
 // The platform's event path against the real NATS and FerretDB: outbox publish, de-duplicated
-// retries, exactly-once effects under redelivery, and poison events parked in dead letters while
-// the others flow on.
+// retries, exactly-once effects under redelivery, poison events parked in dead letters while the
+// others flow on, and a store outage that holds events in hand instead of parking them.
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { headers } from '@nats-io/nats-core';
+import { connect as natsConnect } from '@nats-io/transport-node';
 import { Schema } from 'mongoose';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import {
   EventConsumers,
+  HEADER_CONSUMER,
+  HEADER_DELIVERIES,
+  HEADER_DEAD_LETTER_ERROR,
   EventPublisher,
   Metrics,
   MongoStore,
@@ -15,6 +21,7 @@ import {
   Outbox,
   appliedEventsFields,
   applyEventOnce,
+  classifyFailure,
   createLogger,
   defineModel,
   encodeEvent,
@@ -52,6 +59,46 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * A TCP link to the shared FerretDB that the test can cut and mend: while cut, nothing listens on
+ * its port and every open connection is dropped, which is what a store outage looks like to the
+ * driver (refused connections, broken sockets, server selection timing out).
+ */
+class StoreLink {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  get url(): string {
+    return `mongodb://127.0.0.1:${this.port}/?directConnection=true`;
+  }
+
+  async open(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = netConnect(27017, '127.0.0.1');
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => {
+          client.destroy();
+          upstream.destroy();
+        });
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    server.listen(this.port, '127.0.0.1');
+    await once(server, 'listening');
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+  }
+
+  async cut(): Promise<void> {
+    const closed = new Promise((resolve) => this.server?.close(resolve));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
 }
 
 beforeAll(async () => {
@@ -165,12 +212,133 @@ describe('the event path', () => {
     }
   }, 30_000);
 
+  it('classifies what the real store and broker throw: unreachable is infrastructure, an answered refusal is a merit', async () => {
+    const leadId = randomUUID();
+    await tallies.insertMany([{ _id: leadId, revision: 1, processedEventIds: [], count: 0, outbox: [] }]);
+    const duplicate = await tallies.insertMany([{ _id: leadId, revision: 1, processedEventIds: [], count: 0, outbox: [] }]).catch((e: unknown) => e);
+    expect(classifyFailure(duplicate)).toBe('merit');
+    const missingStream = await nats.jsm.streams.info(`${namespace}-no-such-stream`).catch((e: unknown) => e);
+    expect(classifyFailure(missingStream)).toBe('merit');
+
+    const link = new StoreLink();
+    await link.open();
+    const linked = new MongoStore(link.url, store.connection.name, logger);
+    const linkedTallies = linked.connection.model('Tally', tallies.schema, 'tallies');
+    linked.start();
+    try {
+      await linked.ready();
+      expect(await linkedTallies.countDocuments({ _id: leadId })).toBe(1);
+      await link.cut();
+      const unreachable = await linkedTallies.findById(leadId).lean().catch((e: unknown) => e);
+      expect(unreachable).toBeInstanceOf(Error);
+      expect(classifyFailure(unreachable)).toBe('infrastructure');
+    } finally {
+      await linked.close();
+    }
+
+    const broker = await natsConnect({ servers: 'nats://127.0.0.1:4222' });
+    await broker.close();
+    const closed = await broker.request('leadmesh.ping', new Uint8Array(), { timeout: 1000 }).catch((e: unknown) => e);
+    expect(classifyFailure(closed)).toBe('infrastructure');
+  }, 30_000);
+
+  it('holds events in hand through a store outage longer than the retry budget, stops every consumer, resumes by itself and parks nothing', async () => {
+    const link = new StoreLink();
+    await link.open();
+    const linked = new MongoStore(link.url, store.connection.name, logger);
+    const visits = defineModel<TallyDoc>(linked, 'Visit', new Schema<TallyDoc>({ _id: String, ...appliedEventsFields, count: { type: Number, default: 0 }, outbox: { type: [outboxEntrySchema], default: [] } }, { versionKey: false }), 'outage_visits');
+    const linkedOutbox = new Outbox(publisher, nats, metrics, logger, 500);
+    linkedOutbox.track(visits);
+    linked.start();
+    await linked.ready();
+    // Read back through the direct connection, which the outage does not touch.
+    const visitsDirect = store.connection.model('VisitDirect', visits.schema, 'outage_visits');
+
+    // A budget of two deliveries 50 ms apart: the old consumer parked an event within a second of the outage.
+    const consumers = new EventConsumers(nats, metrics, logger, { maxDeliver: 2, backoffMs: [50], concurrency: 4, ackWaitMs: 3000 });
+    consumers.dependOn({ name: 'store', answers: () => linked.connection.db!.command({ ping: 1 }) });
+    const heldChanges: boolean[] = [];
+    consumers.onHeldChange((held) => heldChanges.push(held));
+    // The broker's delivery count each time a handler saw an event of a lead.
+    const deliveries = new Map<string, number[]>();
+    const apply = async (leadId: string, ctx: { eventId: string; deliveryCount: number }) => {
+      deliveries.set(leadId, [...(deliveries.get(leadId) ?? []), ctx.deliveryCount]);
+      if (leadId.startsWith('rule-throws')) throw new Error('no nurture track for this lead');
+      await applyEventOnce(visits, linkedOutbox, leadId, ctx.eventId, (current) => ({ set: { count: (current?.count ?? 0) + 1 }, events: [] }));
+    };
+    const durables = ['platform-test-outage-activity', 'platform-test-outage-reassigned'];
+    consumers.register({ durable: durables[0]!, subject: SUBJECTS.activityRecorded, schema: events.ActivityRecordedSchema, handle: (event, ctx) => apply(event.leadId, ctx) });
+    consumers.register({ durable: durables[1]!, subject: SUBJECTS.leadReassigned, schema: events.LeadReassignedSchema, handle: (event, ctx) => apply(event.leadId, ctx) });
+    const publishBoth = async (leadId: string) => {
+      await publisher.publish(encodeEvent(SUBJECTS.activityRecorded, events.ActivityRecordedSchema, { eventId: `activity:${randomUUID()}`, leadId: `${leadId}:a`, occurredAt: timestampNow(), activityId: randomUUID(), activityType: 'PAGE_VIEW' }));
+      await publisher.publish(encodeEvent(SUBJECTS.leadReassigned, events.LeadReassignedSchema, { eventId: `reassigned:${randomUUID()}`, leadId: `${leadId}:r`, occurredAt: timestampNow() }));
+    };
+    const appliedCount = (leads: string[]) => visitsDirect.countDocuments({ _id: { $in: leads.flatMap((l) => [`${l}:a`, `${l}:r`]) } });
+    const parkedBy = (durable: string) =>
+      nats.jsm.streams.getMessage(nats.topology.deadLetterStream, { last_by_subj: nats.topology.deadLetterSubject(durable) }).catch(() => null);
+
+    consumers.start();
+    try {
+      const before = Array.from({ length: 3 }, () => randomUUID());
+      for (const leadId of before) await publishBoth(leadId);
+      await until('the events before the outage applied', async () => (await appliedCount(before)) === 2 * before.length);
+      for (const durable of durables) expect((await nats.jsm.consumers.info(nats.topology.pipelineStream, durable)).config.max_deliver).toBe(-1);
+
+      await link.cut();
+      const during = Array.from({ length: 6 }, () => randomUUID());
+      for (const leadId of during) await publishBoth(leadId);
+      await until('the consumers held', async () => consumers.isHeld);
+      // Published once the hold began: every consumer has stopped pulling, so these wait in the broker.
+      const late = Array.from({ length: 3 }, () => randomUUID());
+      for (const leadId of late) await publishBoth(leadId);
+      const deliveredSeq = async () => Promise.all(durables.map(async (d) => (await nats.jsm.consumers.info(nats.topology.pipelineStream, d)).delivered.consumer_seq));
+      const deliveredAtHold = await deliveredSeq();
+      // Held well past the two-delivery budget and past the broker's ack wait: nothing parked, nothing dropped.
+      const heldSince = Date.now();
+      while (Date.now() - heldSince < 8000) {
+        expect(consumers.isHeld).toBe(true);
+        for (const durable of durables) expect(await parkedBy(durable)).toBeNull();
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(await appliedCount([...during, ...late])).toBe(0);
+      expect(await deliveredSeq()).toEqual(deliveredAtHold);
+      for (const durable of durables) expect((await nats.jsm.consumers.info(nats.topology.pipelineStream, durable)).num_pending).toBeGreaterThanOrEqual(late.length);
+
+      await link.open();
+      await until('every event of the outage applied once the store answers', async () => (await appliedCount([...during, ...late])) === 2 * (during.length + late.length), 30_000);
+      await until('the consumers resumed', async () => !consumers.isHeld);
+      expect(heldChanges).toEqual([true, false]);
+      const docs = await visitsDirect.find({ _id: { $in: [...before, ...during, ...late].flatMap((l) => [`${l}:a`, `${l}:r`]) } }).lean();
+      expect(docs).toHaveLength(2 * (before.length + during.length + late.length));
+      expect(docs.map((d) => d.count)).toEqual(docs.map(() => 1));
+      // Held in hand, not handed back: however often an event was tried, the broker delivered it once.
+      const seen = [...during, ...late].flatMap((l) => [`${l}:a`, `${l}:r`]).map((id) => deliveries.get(id) ?? []);
+      expect(seen.every((counts) => counts.length > 0 && counts.every((n) => n === 1))).toBe(true);
+      for (const durable of durables) expect(await parkedBy(durable)).toBeNull();
+
+      // A merit failure still spends its budget and is parked, the broker's limit being unlimited.
+      const throwing = `rule-throws-${randomUUID()}`;
+      await publishBoth(throwing);
+      await until('the rule failure parked', async () => (await parkedBy(durables[0]!)) !== null);
+      const parked = (await parkedBy(durables[0]!))!;
+      expect(parked.header.get(HEADER_CONSUMER)).toBe(durables[0]);
+      expect(parked.header.get(HEADER_DEAD_LETTER_ERROR)).toBe('no nurture track for this lead');
+      expect(parked.header.get(HEADER_DELIVERIES)).toBe('2');
+    } finally {
+      await consumers.stop();
+      await linked.close();
+      await link.cut();
+    }
+  }, 90_000);
+
   it('publishes outbox events left behind by a crash through the relay', async () => {
     const leadId = randomUUID();
     const event = received(leadId);
     // A write whose publish never happened (the process died after the store write).
     await tallies.create({ _id: leadId, revision: 1, processedEventIds: [], count: 0, outbox: [{ ...event, createdAt: new Date(Date.now() - 10_000) }] });
     expect(await outbox.relay()).toBe(1);
+    // Published entries leave the document in the outbox's next batched clear.
+    await outbox.clearPublished();
     const doc = await tallies.findById(leadId).lean();
     expect(doc?.outbox).toHaveLength(0);
     const msg = await nats.jsm.streams.getMessage(nats.topology.pipelineStream, { last_by_subj: nats.topology.subject(SUBJECTS.leadReceived) });

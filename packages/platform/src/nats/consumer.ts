@@ -84,6 +84,16 @@ interface Hold {
 
 type Outcome = 'done' | 'held';
 
+/** Tells the broker the event is still being worked on; false when the connection it came on has closed. */
+function stillOurs(msg: JsMsg): boolean {
+  try {
+    msg.working();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
     // Unreferenced: a held service that is told to stop must not wait for its next probe to exit.
@@ -133,6 +143,15 @@ export class EventConsumers {
 
   skipErasedLeads(isErased: (leadId: string) => Promise<boolean>): void {
     this.isErased = isErased;
+  }
+
+  /** This service's durable consumers, by name: whose parked events it lists and replays. */
+  get durables(): string[] {
+    return this.handlers.map((h) => h.durable);
+  }
+
+  handlerOf(durable: string): EventHandler | undefined {
+    return this.handlers.find((h) => h.durable === durable);
   }
 
   register<Desc extends DescMessage>(handler: EventHandler<Desc>): void {
@@ -312,7 +331,7 @@ export class EventConsumers {
     // From the moment it is taken, queued or held as much as handled: a slow store or a long hold
     // must not make the broker think the event was lost and hand it to another replica, which
     // would also count a delivery against its budget.
-    const heartbeat = setInterval(() => msg.working(), Math.max(1000, this.options.ackWaitMs / 3));
+    const heartbeat = setInterval(() => stillOurs(msg), Math.max(1000, this.options.ackWaitMs / 3));
     const done: Promise<void> = this.deliver(handler, msg)
       .catch((err: unknown) => {
         this.logger.error({ consumer: handler.durable, seq: msg.seq, err: (err as Error).message }, 'event handling failed outside its handler; the broker redelivers it');
@@ -356,6 +375,12 @@ export class EventConsumers {
           span.setAttribute('leadmesh.released', 'service stopping while held');
           return;
         }
+        if (!stillOurs(msg)) {
+          // Taken on a connection that has closed since: the broker redelivers it on the new one
+          // once its ack wait runs out, and an ack from here could never reach it.
+          span.setAttribute('leadmesh.released', 'connection closed while held');
+          return;
+        }
       }
     } finally {
       span.end();
@@ -365,9 +390,13 @@ export class EventConsumers {
   /** One try at applying the event: 'held' when the store or broker does not answer, to try again once they do. */
   private async attempt(handler: EventHandler, msg: JsMsg, span: Span, parent: Context, eventId: string): Promise<Outcome> {
     // Do not knock on a door known to be shut: the hold's probe says when to try again.
-    if (this.hold) return 'held';
+    if (this.hold) {
+      this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'held' });
+      return 'held';
+    }
     const deliveryCount = msg.info.deliveryCount;
     const end = this.metrics.eventDuration.startTimer({ consumer: handler.durable });
+    let applied = false;
     try {
       await context.with(trace.setSpan(parent, span), async () => {
         let event: MessageShape<DescMessage>;
@@ -384,11 +413,18 @@ export class EventConsumers {
         }
         await handler.handle(event, { subject: contractSubject, eventId, deliveryCount, streamSequence: msg.seq });
       });
+      applied = true;
       msg.ack();
       this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'ack' });
       return 'done';
     } catch (err) {
       const error = err as Error;
+      if (applied) {
+        // Stored, but the ack could not be sent (the connection it came on has closed): the broker
+        // redelivers it and the handler recognises it as applied.
+        this.logger.warn({ consumer: handler.durable, eventId, err: error.message }, 'event applied but not acknowledged; the broker redelivers it');
+        return 'done';
+      }
       if (classifyFailure(error) === 'infrastructure') {
         if (this.stopped) {
           // Shutting down: back to the broker at once rather than held by a process that is leaving.
