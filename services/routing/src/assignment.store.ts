@@ -6,9 +6,12 @@ import {
   appliedEventsFields,
   applyEventOnce,
   defineModel,
+  forgetLead,
   isDuplicateKey,
+  notErased,
   outboxEntrySchema,
   type AppliedEvents,
+  type ApplyResult,
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
@@ -73,22 +76,58 @@ export class AssignmentStore {
     outbox.track(this.assignments);
   }
 
-  /** Erasure: the assignment with its audit history (it holds the lead's profile) goes. */
+  /**
+   * Erasure: the assignment with its audit history (it holds the lead's profile) becomes a tombstone
+   * holding only the lead id, so a lead.scored still on its way cannot assign the lead again.
+   */
   async forget(leadId: string): Promise<void> {
-    await this.assignments.deleteOne({ _id: leadId });
+    await forgetLead(this.assignments, leadId);
   }
 
-  find(leadId: string) {
-    return this.assignments.findById(leadId).lean<AssignmentDoc>();
+  /** The lead's assignment document; an erased lead's tombstone reads as no document. */
+  async find(leadId: string): Promise<AssignmentDoc | null> {
+    const doc = await this.assignments.findById(leadId).lean<AssignmentDoc>();
+    return doc?.erasedAt ? null : doc;
+  }
+
+  /**
+   * What an incoming event needs to know about the lead's document: whether it exists, was erased,
+   * holds an assignment, or already applied the event (with the outbox, to finish its publish).
+   */
+  eventState(leadId: string) {
+    return this.assignments
+      .findById(leadId, { revision: 1, processedEventIds: 1, outbox: 1, erasedAt: 1, ownerId: 1 })
+      .lean<Pick<AssignmentDoc, '_id' | 'revision' | 'processedEventIds' | 'outbox' | 'erasedAt' | 'ownerId'>>();
   }
 
   /** True when the lead's document, as just read, already holds this event. */
-  alreadyApplied(doc: AssignmentDoc | null, eventId: string): Promise<boolean> {
+  alreadyApplied(doc: Pick<AssignmentDoc, '_id' | 'processedEventIds' | 'erasedAt' | 'outbox'> | null, eventId: string): Promise<boolean> {
     return appliedBefore(this.assignments, this.outbox, doc, eventId);
   }
 
   apply(leadId: string, eventId: string, decide: (current: AssignmentDoc | null) => Change | null) {
     return applyEventOnce(this.assignments, this.outbox, leadId, eventId, decide);
+  }
+
+  /**
+   * Like apply, for a lead the caller has just read and found without a document: the effect is
+   * inserted at once, one store call instead of a second read and the insert. If the document exists
+   * after all (a redelivery or a second score handled on another replica meanwhile), the unique _id
+   * refuses the insert and the event is applied the usual way.
+   */
+  async applyToNew(leadId: string, eventId: string, decide: (current: AssignmentDoc | null) => Change | null): Promise<ApplyResult> {
+    const change = decide(null);
+    if (!change) return this.apply(leadId, eventId, decide);
+    const doc: Record<string, unknown> = { _id: leadId, revision: 1, processedEventIds: [eventId], outbox: change.events, history: [], previousOwnerIds: [], ...change.set };
+    for (const [field, { values }] of Object.entries(change.append ?? {})) doc[field] = values;
+    try {
+      await this.assignments.insertMany([doc], { lean: true });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      return this.apply(leadId, eventId, decide);
+    }
+    await this.outbox.flush(this.assignments, leadId, change.events);
+    return 'applied';
   }
 
   /** Records acceptance if the document is still at `revision`; a re-route in between wins and this returns false. */
@@ -107,7 +146,7 @@ export class AssignmentStore {
   /** Leads whose SLA check is due, oldest first. */
   dueForSlaCheck(now: Date, limit: number) {
     return this.assignments
-      .find({ nextSlaCheckAt: { $lte: now } })
+      .find({ nextSlaCheckAt: { $lte: now }, ...notErased })
       .sort({ nextSlaCheckAt: 1 })
       .limit(limit)
       .lean<AssignmentDoc[]>();

@@ -1,5 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { MongoStore, defineModel, isDuplicateKey } from '@leadmesh/platform';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { LOGGER, MongoStore, defineModel, isDuplicateKey } from '@leadmesh/platform';
+import type { Logger } from 'pino';
 import { Schema, type Model } from 'mongoose';
 import type { OwnerLoad, RoundRobinClaim } from './domain/index.js';
 
@@ -16,12 +17,6 @@ interface TurnDoc {
   at: Date;
 }
 
-/** Latest turn per owner of a team: a read-side summary of the ledger, only ever raised. */
-interface TeamTurnsDoc {
-  _id: string; // team id
-  turns: Record<string, number>;
-}
-
 /** Leads an owner got on one UTC day, however they reached them, for the daily capacity. */
 interface OwnerDayDoc {
   _id: string; // owner id | day
@@ -34,7 +29,6 @@ const turnSchema = new Schema<TurnDoc>(
   { _id: String, teamId: { type: String, required: true }, ownerId: { type: String, required: true }, turn: { type: Number, required: true }, at: { type: Date, required: true } },
   { versionKey: false },
 );
-const teamTurnsSchema = new Schema<TeamTurnsDoc>({ _id: String, turns: { type: Schema.Types.Mixed, default: () => ({}) } }, { versionKey: false, minimize: false });
 const ownerDaySchema = new Schema<OwnerDayDoc>(
   { _id: String, ownerId: { type: String, required: true }, day: { type: String, required: true, index: true }, assigned: { type: Number, required: true } },
   { versionKey: false },
@@ -43,95 +37,173 @@ const ownerDaySchema = new Schema<OwnerDayDoc>(
 const ledgerPrefix = (teamId: string, ownerId: string) => `${teamId}|${ownerId}|`;
 // Zero-padded so the ledger's keys sort by turn number.
 const turnId = (teamId: string, ownerId: string, turn: number) => `${ledgerPrefix(teamId, ownerId)}${String(turn).padStart(10, '0')}`;
+const dayKey = (ownerId: string, day: string) => `${ownerId}|${day}`;
 
-/** The counters routing decisions are based on: round-robin turns per team and daily load per owner. */
+// How old the shared daily counts may get before a decision reads them again, and how often this
+// replica writes what it counted since: both bound how far replicas together overshoot a daily cap.
+const countsMs = () => Number(process.env.ROUTING_LOAD_CACHE_MS ?? 1000);
+
+/**
+ * The counters routing decisions are based on: round-robin turns per team and daily load per owner,
+ * held in memory per replica so that a decision reads nothing.
+ *
+ * Turns: the ledger is the only record, and a replica's count of an owner's turns can only lag (it
+ * learns other replicas' turns when its claim of the next one fails). A decision picks the owner
+ * with the lowest count for their weight; its claim succeeds only if that owner's count was exact,
+ * and the others' counts being low only made them look better, so every granted turn went to an
+ * owner who was truly the lowest. Fair across replicas with no summary to write or read.
+ *
+ * Daily counts: a soft cap. Each replica adds what it assigns to a pending count, written for all
+ * owners in one bulk write at most every ROUTING_LOAD_CACHE_MS, and reads the shared counts as often.
+ */
 @Injectable()
-export class OwnerLoadStore {
+export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly ledger: Model<TurnDoc>;
-  private readonly summary: Model<TeamTurnsDoc>;
   private readonly days: Model<OwnerDayDoc>;
-  // The store is shared and slow under load, so decisions read the counters at most every
-  // ROUTING_LOAD_CACHE_MS and add what this replica claimed since; the ledger still arbitrates.
-  private snapshot?: { at: number; counters: Promise<{ turns: Map<string, Record<string, number>>; assigned: Map<string, number>; day: string }> };
-  private readonly claimed = new Map<string, number>();
+  /** Latest turn known per team|owner|, only ever raised. */
+  private readonly turns = new Map<string, number>();
+  private turnsReadAt = 0;
+  /** Today's counts as last read from the store (they include what this replica had written then). */
+  private stored?: { day: string; at: number; assigned: Map<string, number> };
+  private reading?: Promise<void>;
+  /** Counted by this replica and not yet written, by owner|day. */
+  private pending = new Map<string, number>();
+  private flushing: Promise<unknown> = Promise.resolve();
+  private timer?: NodeJS.Timeout;
 
-  constructor(@Inject(MongoStore) store: MongoStore) {
+  constructor(
+    @Inject(MongoStore) store: MongoStore,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
     this.ledger = defineModel(store, 'RoundRobinTurn', turnSchema, 'round_robin_turns');
-    this.summary = defineModel(store, 'TeamTurns', teamTurnsSchema, 'team_turns');
     this.days = defineModel(store, 'OwnerDay', ownerDaySchema, 'owner_days');
   }
 
-  /** Each owner's load as their own team's round robin and today's count see it. */
-  async loads(owners: ReadonlyArray<{ id: string; teamId: string }>, day: string): Promise<Map<string, OwnerLoad>> {
-    const { turns, assigned } = await this.counters(day);
-    return new Map(
-      owners.map((o) => {
-        const stored = turns.get(o.teamId)?.[o.id] ?? 0;
-        return [o.id, { roundRobinTurns: Math.max(stored, this.claimed.get(ledgerPrefix(o.teamId, o.id)) ?? 0), assignedToday: assigned.get(o.id) ?? 0 }];
-      }),
-    );
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.flush().catch(() => undefined), countsMs());
+    this.timer.unref();
   }
 
-  private counters(day: string) {
-    const ttl = Number(process.env.ROUTING_LOAD_CACHE_MS ?? 1000);
-    if (!this.snapshot || Date.now() - this.snapshot.at > ttl) {
-      const counters = Promise.all([this.summary.find({}).lean<TeamTurnsDoc[]>(), this.days.find({ day }).lean<OwnerDayDoc[]>()]).then(([teams, today]) => ({
-        turns: new Map(teams.map((t) => [t._id, t.turns ?? {}])),
-        assigned: new Map(today.map((d) => [d.ownerId, d.assigned])),
-        day,
-      }));
-      counters.catch(() => (this.snapshot = undefined));
-      this.snapshot = { at: Date.now(), counters };
-    }
-    return this.snapshot.counters;
-  }
-
-  private noteClaimed(teamId: string, ownerId: string, turn: number): void {
-    const key = ledgerPrefix(teamId, ownerId);
-    this.claimed.set(key, Math.max(this.claimed.get(key) ?? 0, turn));
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
   }
 
   /**
-   * Takes turn `seenTurns + 1` of the owner. Losing means another decision took it first, so the
-   * caller decides again on fresh counts; the summary is brought up to the ledger for that.
+   * Each owner's load as this replica knows it. `fresh` reads every owner's latest turn and today's
+   * counts first (at most once per ROUTING_LOAD_CACHE_MS): for previews, which claim nothing and so
+   * would never learn another replica's turns.
+   */
+  async loads(owners: ReadonlyArray<{ id: string; teamId: string }>, day: string, fresh = false): Promise<Map<string, OwnerLoad>> {
+    const stale = Date.now() - this.turnsReadAt > countsMs();
+    const unknown = owners.filter((o) => (fresh && stale) || !this.turns.has(ledgerPrefix(o.teamId, o.id)));
+    if (unknown.length > 0) {
+      if (fresh) this.turnsReadAt = Date.now();
+      await Promise.all(unknown.map(async (o) => this.raise(o.teamId, o.id, await this.latestTurn(o.teamId, o.id))));
+    }
+    const assigned = await this.assignedToday(day, fresh);
+    return new Map(
+      owners.map((o) => [o.id, { roundRobinTurns: this.turns.get(ledgerPrefix(o.teamId, o.id)) ?? 0, assignedToday: (assigned.get(o.id) ?? 0) + (this.pending.get(dayKey(o.id, day)) ?? 0) }]),
+    );
+  }
+
+  /**
+   * Takes turn `seenTurns + 1` of the owner with one insert, and counts the lead against the owner's
+   * day. Losing means another replica took it first: the owner's latest turn is read so the caller
+   * decides again on the true count.
    */
   async claimTurn(claim: RoundRobinClaim, day: string): Promise<boolean> {
     const turn = claim.seenTurns + 1;
     try {
-      await this.ledger.create({ _id: turnId(claim.teamId, claim.ownerId, turn), teamId: claim.teamId, ownerId: claim.ownerId, turn, at: new Date() });
+      await this.ledger.insertMany([{ _id: turnId(claim.teamId, claim.ownerId, turn), teamId: claim.teamId, ownerId: claim.ownerId, turn, at: new Date() }], { lean: true });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const latest = await this.latestTurn(claim.teamId, claim.ownerId);
-      this.noteClaimed(claim.teamId, claim.ownerId, latest);
-      await this.raiseSummary(claim.teamId, claim.ownerId, latest);
+      this.raise(claim.teamId, claim.ownerId, Math.max(turn, await this.latestTurn(claim.teamId, claim.ownerId)));
       return false;
     }
-    this.noteClaimed(claim.teamId, claim.ownerId, turn);
-    // Off the claim's critical path: the summary only speeds up other replicas' reads (a stale one
-    // costs a lost claim, which repairs it), and the daily count is a soft cap.
-    void this.raiseSummary(claim.teamId, claim.ownerId, turn).catch(() => undefined);
-    void this.countAssignment(claim.ownerId, day).catch(() => undefined);
+    this.raise(claim.teamId, claim.ownerId, turn);
+    this.countAssignment(claim.ownerId, day);
     return true;
   }
 
-  /** Counts a lead against the owner's daily capacity. */
-  async countAssignment(ownerId: string, day: string): Promise<void> {
-    await this.days.updateOne({ _id: `${ownerId}|${day}` }, { $inc: { assigned: 1 }, $setOnInsert: { ownerId, day } }, { upsert: true }).catch(async (err: unknown) => {
-      // Two first assignments of the day raced on the upsert; the document exists now.
-      if (!isDuplicateKey(err)) throw err;
-      await this.days.updateOne({ _id: `${ownerId}|${day}` }, { $inc: { assigned: 1 } });
+  /** Counts a lead against the owner's daily capacity; written with the next batch. */
+  countAssignment(ownerId: string, day: string): void {
+    const key = dayKey(ownerId, day);
+    this.pending.set(key, (this.pending.get(key) ?? 0) + 1);
+  }
+
+  /** Writes the pending daily counts: one bulk write for every owner counted since the last one. */
+  flush(): Promise<void> {
+    return this.inTurn(() => this.writePending());
+  }
+
+  /** Flushes and reads run one after the other, so a read never misses a batch being written. */
+  private inTurn(work: () => Promise<void>): Promise<void> {
+    const run = this.flushing.then(work);
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writePending(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const entries = [...this.pending];
+    this.pending = new Map();
+    const op = ([key, n]: [string, number], upsert: boolean) => {
+      const [ownerId, day] = key.split('|') as [string, string];
+      return { updateOne: { filter: { _id: key }, update: upsert ? { $inc: { assigned: n }, $setOnInsert: { ownerId, day } } : { $inc: { assigned: n } }, upsert } };
+    };
+    try {
+      await this.days.collection.bulkWrite(entries.map((e) => op(e, true)) as never, { ordered: false });
+    } catch (err) {
+      const failed = (err as { writeErrors?: Array<{ index: number; code?: number }> }).writeErrors;
+      if (!failed) {
+        // Nothing known to be written (store unreachable): counted again with the next batch.
+        for (const [key, n] of entries) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
+        this.logger.warn({ err: (err as Error).message }, 'writing daily owner counts failed, will try again');
+        return;
+      }
+      // Two replicas' first counts of an owner's day raced on the upsert: the document exists now.
+      const retry = failed.filter((e) => isDuplicateKey(e)).map((e) => entries[e.index]!);
+      if (retry.length === 0) return;
+      await this.days.collection.bulkWrite(retry.map((e) => op(e, false)) as never, { ordered: false }).catch((again: unknown) => {
+        for (const [key, n] of retry) this.pending.set(key, (this.pending.get(key) ?? 0) + n);
+        this.logger.warn({ err: (again as Error).message }, 'writing daily owner counts failed, will try again');
+      });
+    }
+  }
+
+  private raise(teamId: string, ownerId: string, turn: number): void {
+    const key = ledgerPrefix(teamId, ownerId);
+    this.turns.set(key, Math.max(this.turns.get(key) ?? 0, turn));
+  }
+
+  /**
+   * Today's shared counts. Read before the first decision of a day; afterwards refreshed in the
+   * background when older than ROUTING_LOAD_CACHE_MS, unless the caller waits for fresh ones.
+   */
+  private async assignedToday(day: string, fresh: boolean): Promise<Map<string, number>> {
+    const current = this.stored?.day === day ? this.stored : undefined;
+    if (!current || Date.now() - current.at > countsMs()) {
+      this.reading ??= this.readCounts(day).finally(() => (this.reading = undefined));
+      if (!current || fresh) await this.reading;
+      else this.reading.catch(() => undefined);
+    }
+    return this.stored?.day === day ? this.stored.assigned : new Map();
+  }
+
+  private readCounts(day: string): Promise<void> {
+    return this.inTurn(async () => {
+      // What this replica counted is written first, so the shared counts read next include it.
+      await this.writePending();
+      const today = await this.days.find({ day }, { ownerId: 1, assigned: 1 }).lean<OwnerDayDoc[]>();
+      // Counts added while the read was under way are still pending: the sum stays right.
+      this.stored = { day, at: Date.now(), assigned: new Map(today.map((d) => [d.ownerId, d.assigned])) };
     });
   }
 
   private async latestTurn(teamId: string, ownerId: string): Promise<number> {
     const prefix = ledgerPrefix(teamId, ownerId);
-    const latest = await this.ledger.findOne({ _id: { $gt: prefix, $lt: `${prefix}~` } }).sort({ _id: -1 }).lean<TurnDoc>();
+    const latest = await this.ledger.findOne({ _id: { $gt: prefix, $lt: `${prefix}~` } }, { turn: 1 }).sort({ _id: -1 }).lean<TurnDoc>();
     return latest?.turn ?? 0;
-  }
-
-  private async raiseSummary(teamId: string, ownerId: string, turn: number): Promise<void> {
-    await this.summary.updateOne({ _id: teamId }, { $max: { [`turns.${ownerId}`]: turn } }, { upsert: true }).catch((err: unknown) => {
-      if (!isDuplicateKey(err)) throw err;
-    });
   }
 }

@@ -11,12 +11,12 @@ export interface Decided {
 
 export const utcDay = (d: Date) => d.toISOString().slice(0, 10);
 
-/** Decides with the directory and counters in the store; `decideAndClaim` also takes the round-robin turn. */
+/** Decides with the directory and this replica's counters; `decideAndClaim` also takes the round-robin turn. */
 @Injectable()
 export class RouteDecider {
   // Decisions of one replica take their turns one after another: they would otherwise all see the same
   // counters, all pick the same owner and all but one lose the claim. Replicas still race each other,
-  // which the compare-and-increment in the store settles.
+  // which the unique key of each turn in the store settles.
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -25,10 +25,10 @@ export class RouteDecider {
     @Inject(RoutingConfigRegistry) private readonly registry: RoutingConfigRegistry,
   ) {}
 
-  /** What routing would decide now. Reads the counters, claims nothing. */
+  /** What routing would decide now, on counters read from the store (this replica's may lag others' turns). Claims nothing. */
   async preview(lead: RoutingLead, now: Date, excludeOwnerIds: readonly string[] = []): Promise<Decided> {
     const directory = await this.directory.current();
-    return { decision: await this.decide(lead, directory, now, excludeOwnerIds).then((d) => d.decision), directory };
+    return { decision: await this.decide(lead, directory, now, excludeOwnerIds, true).then((d) => d.decision), directory };
   }
 
   /** Decides and, for a rule decision, takes the owner's turn in the team's round robin. */
@@ -39,9 +39,9 @@ export class RouteDecider {
   }
 
   /** Counts a stored assignment against the owner's daily capacity; a rule decision's turn already counted it. */
-  async countAssignment(decision: RouteDecision, now: Date): Promise<void> {
+  countAssignment(decision: RouteDecision, now: Date): void {
     if (decision.via === 'RULE') return;
-    await this.load.countAssignment(decision.ownerId, utcDay(now));
+    this.load.countAssignment(decision.ownerId, utcDay(now));
   }
 
   private async claimLoop(lead: RoutingLead, now: Date, excludeOwnerIds: readonly string[]): Promise<Decided> {
@@ -54,9 +54,9 @@ export class RouteDecider {
     throw new Error('could not claim a round-robin turn: too much contention');
   }
 
-  private async decide(lead: RoutingLead, directory: Directory, now: Date, excludeOwnerIds: readonly string[]) {
+  private async decide(lead: RoutingLead, directory: Directory, now: Date, excludeOwnerIds: readonly string[], fresh = false) {
     const { ruleSet, accountOwners } = this.registry.config;
-    const load = await this.load.loads(directory.owners, utcDay(now));
+    const load = await this.load.loads(directory.owners, utcDay(now), fresh);
     const decision = decideRoute(lead, { ruleSet, owners: directory.owners, teams: directory.teams, accountOwners, load, now, excludeOwnerIds });
     return { decision, load };
   }

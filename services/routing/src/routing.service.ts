@@ -39,8 +39,9 @@ export class RoutingService {
 
   /** A lead is routed on its first score; later scores of an assigned lead change nothing here. */
   async onLeadScored(event: events.LeadScored, ctx: EventContext): Promise<void> {
-    const existing = await this.store.find(event.leadId);
-    if ((await this.store.alreadyApplied(existing, ctx.eventId)) || existing?.assignment) return;
+    // The one read: a redelivery, an erased lead or a later score stops here, before any turn is taken.
+    const existing = await this.store.eventState(event.leadId);
+    if ((await this.store.alreadyApplied(existing, ctx.eventId)) || existing?.ownerId) return;
 
     const now = new Date();
     const routingLead = toRoutingLead(event.profile, event.score);
@@ -50,7 +51,8 @@ export class RoutingService {
     const due = this.dueAt(now, directory.teams, decision.teamId);
     const assignment = create(routing.AssignmentSchema, toAssignment(event.leadId, decision, directory.owners, { assignedAt: now, slaDueAt: due }));
     const assignmentJson = toJson(routing.AssignmentSchema, assignment) as Record<string, unknown>;
-    const result = await this.store.apply(event.leadId, ctx.eventId, (current) =>
+    // The read above found no document: insert without reading it again.
+    const result = await this.store.applyToNew(event.leadId, ctx.eventId, (current) =>
       current?.assignment
         ? null
         : {
@@ -84,7 +86,7 @@ export class RoutingService {
             ],
           },
     );
-    if (result === 'applied') await this.decider.countAssignment(decision, now);
+    if (result === 'applied') this.decider.countAssignment(decision, now);
     this.metrics.leadFinished();
   }
 

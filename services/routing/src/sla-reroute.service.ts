@@ -114,7 +114,7 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
           },
     );
     if (result !== 'applied') return false;
-    await this.decider.countAssignment(decision, now);
+    this.decider.countAssignment(decision, now);
     this.logger.info({ leadId: doc._id, from: doc.ownerId, to: decision.ownerId }, 'lead re-routed after its SLA lapsed');
     return true;
   }

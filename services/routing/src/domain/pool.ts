@@ -76,8 +76,8 @@ export function assessCandidate(owner: Owner, lead: RoutingLead, ctx: PoolContex
 /**
  * Weighted round robin without a cursor: the owner whose next lead would leave them least loaded
  * relative to their weight, (roundRobinTurns + 1) / weight, ties broken by id. Being a pure function of
- * the counters is what lets several replicas share one pool: the store claims the pick with a
- * compare-and-increment and, on conflict, reloads the counters and asks again.
+ * the counters is what lets several replicas share one pool: the store claims the pick's next turn
+ * (one unique insert) and, when another replica took it first, learns the owner's count and asks again.
  */
 export function pickByWeightedRoundRobin(owners: readonly Owner[], load: ReadonlyMap<string, OwnerLoad>): Owner | undefined {
   let best: Owner | undefined;
