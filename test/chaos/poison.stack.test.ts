@@ -1,10 +1,11 @@
 // Undecodable bytes on every subject a service consumes: each consumer parks the message in the
-// dead-letter stream with its error, and the leads before and after it flow on.
+// dead-letter stream with its error, and the leads before and after it flow on; each service lists
+// and replays its own parked events over gRPC.
 import { fromBinary } from '@bufbuild/protobuf';
 import { headers as natsHeaders } from '@nats-io/nats-core';
-import { SUBJECTS, events } from '@leadmesh/contracts';
-import { EVENT_ID_HEADER, HEADER_CONSUMER, HEADER_DEAD_LETTER_ERROR, HEADER_ORIGINAL_SUBJECT, topology } from '@leadmesh/platform';
-import { grpcAddress } from '../harness/stack.ts';
+import { SUBJECTS, events, parkedevents } from '@leadmesh/contracts';
+import { EVENT_ID_HEADER, HEADER_CONSUMER, HEADER_DEAD_LETTER_ERROR, HEADER_ORIGINAL_SUBJECT, createClient, topology } from '@leadmesh/platform';
+import { SERVICES, grpcAddress } from '../harness/stack.ts';
 import { LEADS, LeadStream, RATE, SETTLE_MS, TEST_MS, connectBroker, eventually, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
@@ -83,6 +84,23 @@ describe('a poison message in every consumer', () => {
       for (const letter of parked) {
         expect(letter.error).toMatch(/payload is not a valid leadmesh\.events\.v1\./);
         expect(letter.bytes).toEqual([...POISON]);
+      }
+
+      // Each service lists exactly what its own consumers parked, through the one API all five
+      // serve; a replay of poison fails again and leaves it parked.
+      for (const service of SERVICES) {
+        const client = createClient(parkedevents.ParkedEventsService, grpcAddress(service, OFFSET), { timeoutMs: 10_000 });
+        try {
+          const own = parked.filter((p) => p.durable.startsWith(`${service}-`)).map((p) => p.durable).sort();
+          const listed = await client.listParkedEvents({ pageSize: 100 });
+          expect({ service, consumers: listed.parkedEvents.map((p) => p.consumer).sort() }).toEqual({ service, consumers: own });
+          for (const p of listed.parkedEvents) expect(p.error).toMatch(/payload is not a valid/);
+          const replay = await client.replayParkedEvents({ target: { case: 'all', value: true } });
+          expect({ service, replayed: replay.replayed, failed: replay.failed }).toEqual({ service, replayed: 0, failed: own.length });
+          expect((await client.listParkedEvents({ pageSize: 100 })).parkedEvents).toHaveLength(own.length);
+        } finally {
+          client.close();
+        }
       }
     } finally {
       await broker.close();
