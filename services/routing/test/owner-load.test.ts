@@ -69,6 +69,9 @@ describe('round-robin turns held per replica', () => {
     expect(lost).toBeGreaterThan(0);
     const turns = await db.store.connection.collection('round_robin_turns').find({ teamId: 'smb', ownerId: { $in: ['priya', 'tom'] } }).toArray();
     expect(turns).toHaveLength(40);
+    // A replica started now finds each owner's latest turn by key, without scanning the ledger.
+    const started = await new OwnerLoadStore(db.store, logger).loads(owners, DAY);
+    expect([started.get('priya')!.roundRobinTurns, started.get('tom')!.roundRobinTurns]).toEqual([30, 10]);
   });
 
   it('counts a day across replicas once each has written its counts', async () => {
