@@ -25,7 +25,11 @@ bin=$cache/bin-$key
 
 backend=${LEADMESH_FERRETDB_BACKEND:-postgresql}
 pg_port=${LEADMESH_PG_PORT:-15432}
-pg_url="postgres://postgres@127.0.0.1:$pg_port/ferretdb"
+# FerretDB 1.24 holds a query's connection while its write takes a second one, so a pool smaller
+# than twice the updates in flight deadlocks it for good (measured: 8 concurrent updates hang a pool
+# of 4; the default pool of 50 hung under the five services' 5 x 20 client connections). 250 covers
+# every client pool twice over, for the shared FerretDB and a chaos test's own one alike.
+pg_url="postgres://postgres@127.0.0.1:$pg_port/ferretdb?pool_max_conns=250"
 # PostgreSQL will not run as root and cannot reach a data folder under root's home.
 if [ "$(id -u)" = 0 ]; then pg_data=${LEADMESH_PG_DATA:-/var/lib/postgresql/leadmesh}; else pg_data=${LEADMESH_PG_DATA:-$run/postgres}; fi
 
@@ -55,7 +59,7 @@ postgres_up() {
   # A local, disposable store: durable against a crashed process, not a crashed machine. Custom
   # plans let FerretDB's prepared lookups use the indexes deploy/local/postgres-ferretdb.sql adds.
   as_pg "$pgbin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start -o \
-      "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=300 -c synchronous_commit=off -c plan_cache_mode=force_custom_plan" >/dev/null
+      "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=800 -c synchronous_commit=off -c plan_cache_mode=force_custom_plan" >/dev/null
   as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
     || as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ferretdb
   as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d ferretdb -q -v ON_ERROR_STOP=1 -f - <"$root/deploy/local/postgres-ferretdb.sql" >/dev/null
