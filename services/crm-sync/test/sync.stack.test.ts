@@ -166,9 +166,7 @@ describe('crm-sync against the CRM simulator', () => {
     expect(seen).toEqual([...seen].sort());
     expect(seen).toEqual(expect.arrayContaining(ids));
 
-    // Still refused: every one fails again and stays a dead letter, with one more attempt. (How many
-    // before depends on whether the lead's enrollment arrived after the first refusal: an update
-    // tries a given-up lead again.)
+    // Still refused: every one fails again and stays a dead letter, with another attempt counted.
     const attemptsOf = async () =>
       Object.fromEntries((await stack.crmSync.listDeadLetters({ pageSize: 1000 })).deadLetters.filter((d) => ids.includes(d.leadId)).map((d) => [d.leadId, d.attempts]));
     await eventually('the pipeline at rest (the enrollment updates handled too)', async () => {
@@ -180,7 +178,8 @@ describe('crm-sync against the CRM simulator', () => {
     const before = await attemptsOf();
     expect(await stack.crmSync.replay({ target: { case: 'all', value: true } })).toMatchObject({ replayed: 0, failed: seen.length });
     const after = await attemptsOf();
-    expect(ids.map((id) => after[id]! - before[id]!)).toEqual([1, 1, 1, 1]);
+    // At least the replay's: an update of the lead that lands meanwhile tries it once more too.
+    for (const id of ids) expect(after[id]! - before[id]!).toBeGreaterThanOrEqual(1);
 
     stack.sim.setFaults({ rejectField: undefined });
     expect(await stack.crmSync.replay({ target: { case: 'all', value: true } })).toMatchObject({ replayed: seen.length, failed: 0 });
