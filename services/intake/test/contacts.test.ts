@@ -21,12 +21,12 @@ describe('the contact upsert', () => {
     expect(await leads.contacts.countDocuments({ emailKey: email })).toBe(1);
   });
 
-  it('refreshes a known contact: its profile, last submission time and visitor ids, with no new contact', async () => {
+  it('refreshes a known contact: its profile, last submission time and visitor ids, with no new contact, and keeps when it first arrived', async () => {
     const email = `grace.${randomUUID()}@example.com`;
     const first = await leads.upsertContact(email, randomUUID(), { contact: { jobTitle: 'Engineer' } }, new Date('2026-11-01T00:00:00Z'), 'visitor-1');
     const later = new Date('2026-11-20T00:00:00Z');
     const again = await leads.upsertContact(email, randomUUID(), { contact: { jobTitle: 'Director' } }, later, 'visitor-2');
-    expect(again).toEqual({ leadId: first.leadId, created: false });
+    expect(again).toEqual({ leadId: first.leadId, created: false, firstReceivedAt: new Date('2026-11-01T00:00:00Z') });
     const contact = await leads.contacts.findById(first.leadId).lean();
     expect(contact).toMatchObject({ profile: { contact: { jobTitle: 'Director' } }, lastSubmittedAt: later, visitorIds: ['visitor-1', 'visitor-2'] });
   });
