@@ -18,13 +18,20 @@ afterAll(async () => {
 
 const assignments = () => stack.db.collection<StoredAssignment>('assignments');
 
-/** Store commands both replicas sent so far (leadmesh_store_commands_total, summed). */
-async function storeCommands(): Promise<number> {
+/** Store commands both replicas sent so far (leadmesh_store_commands_total), by command and collection. */
+async function storeCommands(): Promise<Map<string, number>> {
   const texts = await Promise.all([110, 111].map((offset) => fetch(`http://127.0.0.1:${9463 + offset}/metrics`).then((r) => r.text())));
-  return texts
-    .flatMap((t) => t.split('\n'))
-    .filter((l) => l.startsWith('leadmesh_store_commands_total{'))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+  const counts = new Map<string, number>();
+  for (const line of texts.flatMap((t) => t.split('\n')).filter((l) => l.startsWith('leadmesh_store_commands_total{'))) {
+    const key = `${/command="(\w+)"/.exec(line)?.[1]} ${/collection="([^"]*)"/.exec(line)?.[1]}`;
+    counts.set(key, (counts.get(key) ?? 0) + Number(line.split(' ').at(-1)));
+  }
+  return counts;
+}
+
+function perLead(before: Map<string, number>, after: Map<string, number>, leads: number): string {
+  const by = [...after].map(([key, n]) => [key, (n - (before.get(key) ?? 0)) / leads] as const).filter(([, n]) => n > 0);
+  return `${by.reduce((sum, [, n]) => sum + n, 0).toFixed(2)} ${JSON.stringify(Object.fromEntries(by.map(([k, n]) => [k, Number(n.toFixed(2))])))}`;
 }
 
 async function publishLeads(leadIds: string[]): Promise<void> {
@@ -54,8 +61,7 @@ describe('weighted round robin across two replicas', () => {
     // About 40 s on FerretDB/PostgreSQL here, minutes on its SQLite backend; the bound allows for a busy machine.
     const docs = await waitAssigned(leadIds, 900_000);
     // Two replicas race for the same owners' turns: a lost claim costs a failed insert and a read.
-    const spent = (await storeCommands()) - before;
-    process.stdout.write(`round robin, two replicas: ${(spent / LEADS).toFixed(2)} store commands per lead\n`);
+    process.stdout.write(`round robin, two replicas, store commands per lead: ${perLead(before, await storeCommands(), LEADS)}\n`);
 
     const perOwner = new Map<string, number>();
     for (const d of docs) perOwner.set(d.ownerId, (perOwner.get(d.ownerId) ?? 0) + 1);
