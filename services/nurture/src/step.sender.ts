@@ -79,6 +79,8 @@ export class StepSender {
       await this.steps.record({ ...step, status: verdict.status, attempts: 0, lastError: verdict.reason });
       return;
     }
+    // Room first: a step recorded SENDING goes to SMTP at once, or a crash would settle it unsent.
+    await this.roomToSend();
     const recorded = await this.steps.record({
       ...step,
       status: 'SENDING',
@@ -87,7 +89,7 @@ export class StepSender {
       sendingAt: now,
       leaseUntil: new Date(now.getTime() + this.settings.leaseMs),
     });
-    if (recorded) await this.startSending({ ...step, attempts: 1 }, verdict.email);
+    if (recorded) this.startSending({ ...step, attempts: 1 }, verdict.email);
   }
 
   /** May this step be emailed to this lead now, and what exactly goes out. */
@@ -114,8 +116,11 @@ export class StepSender {
     }
   }
 
-  private async startSending(step: StepToSend, email: OutgoingEmail): Promise<void> {
+  private async roomToSend(): Promise<void> {
     while (this.sending.size >= this.settings.batchSize) await Promise.race(this.sending);
+  }
+
+  private startSending(step: StepToSend, email: OutgoingEmail): void {
     const run: Promise<void> = this.send(step, email)
       .catch((err: Error) => this.logger.error({ err: err.message, step: step._id }, 'step delivery failed; its lease will expire and it is settled'))
       .finally(() => this.sending.delete(run));
@@ -208,12 +213,13 @@ export class StepSender {
   }
 
   private async retry(candidate: Candidate, now: Date): Promise<void> {
+    await this.roomToSend();
     const step = await this.steps.claimRetry(candidate, this.owner, now, this.settings.leaseMs);
     if (!step) return;
     const lead = await this.leads.find(step.leadId);
     const verdict: Verdict = lead ? this.verdict(lead, step) : { status: 'SKIPPED', reason: 'no enrollment for this step' };
     if ('status' in verdict) return this.steps.finish(step._id, this.owner, verdict.status, verdict.reason);
-    await this.startSending(step, verdict.email);
+    this.startSending(step, verdict.email);
   }
 
   /** Waits for the SMTP conversations in progress (shutdown). */
