@@ -11,9 +11,9 @@ import { intake } from '@leadmesh/contracts';
 import { createClient, topology } from '@leadmesh/platform';
 import { MongoClient } from 'mongodb';
 import { healthStatus, waitServing } from '../harness/health.ts';
-import { METRICS_PORTS, SERVICES, grpcAddress } from '../harness/stack.ts';
+import { SERVICES, grpcAddress } from '../harness/stack.ts';
 import { FerretNode } from './infra.ts';
-import { LeadStream, RATE, SETTLE_MS, TEST_MS, connectBroker, counterValue, databaseName, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
+import { LeadStream, RATE, SETTLE_MS, TEST_MS, connectBroker, databaseName, eventually, sleep, startChaosStack, type ChaosStack } from './support.ts';
 import { settleAndAudit } from './verify.ts';
 
 const NAMESPACE = 'chaos-store-outage';
@@ -26,6 +26,8 @@ const LEADS_TOTAL = 100;
 const work = mkdtempSync(join(tmpdir(), 'leadmesh-chaos-store-outage-'));
 const ferret = new FerretNode(join(work, 'ferret'), 27017 + OFFSET);
 let stack: ChaosStack | undefined;
+/** Stopped in afterAll too, so a failed assertion does not leave callers retrying after the test. */
+const streams: LeadStream[] = [];
 
 const healthOfAll = () => Promise.all(SERVICES.map(async (service) => ({ service, status: await healthStatus(grpcAddress(service, OFFSET)) })));
 
@@ -47,18 +49,13 @@ async function crmDeadLetters(mongoUrl: string): Promise<number> {
   }
 }
 
-const heldAttempts = async () => {
-  let total = 0;
-  for (const service of SERVICES) total += await counterValue(`http://127.0.0.1:${METRICS_PORTS[service] + OFFSET}/metrics`, 'leadmesh_events_handled_total', { outcome: 'held' });
-  return total;
-};
-
 beforeAll(async () => {
   await ferret.start();
   stack = await startChaosStack({ namespace: NAMESPACE, portOffset: OFFSET, mongoUrl: ferret.url });
 }, 300_000);
 
 afterAll(async () => {
+  await Promise.all(streams.map((stream) => stream.finish(0).catch(() => undefined)));
   await stack?.stopAll();
   await ferret.kill();
   rmSync(work, { recursive: true, force: true });
@@ -68,6 +65,7 @@ describe('the store down for three minutes under load', () => {
   it('reports NOT_SERVING while down, parks nothing, and completes every lead once afterwards', async () => {
     const s = stack!;
     const stream = new LeadStream(NAMESPACE, [grpcAddress('intake', OFFSET)], RATE).start();
+    streams.push(stream);
     await eventually(`${LEADS_BEFORE} leads submitted`, () => (stream.submitted >= LEADS_BEFORE ? true : undefined), 300_000, 200);
 
     await ferret.kill();
@@ -99,9 +97,10 @@ describe('the store down for three minutes under load', () => {
       await sleep(5000);
     }
     expect(servingWhileDown).toEqual([]);
-    // Past every retry budget, and the events in hand were held, not parked.
+    // Past every retry budget, and nothing parked: the consumers stopped pulling (an event already in
+    // hand when the store went is held for redelivery, counted as 'held'; whether one was in hand at
+    // the moment of the kill is chance, so the count is not asserted).
     expect(await parkedEvents(s.natsUrl)).toBe(0);
-    expect(await heldAttempts()).toBeGreaterThan(0);
 
     await ferret.start();
     await Promise.all(SERVICES.map((service) => waitServing(grpcAddress(service, OFFSET), 120_000)));
