@@ -42,7 +42,7 @@ export class Outbox {
    * they are harmless: the relay skips them, and a crash only means the relay publishes them again,
    * which the stream drops as duplicates (same Nats-Msg-Id) and consumers recognise anyway.
    */
-  private readonly published = new Map<Model<WithOutbox>, Map<unknown, Map<string, PublishedEntry>>>();
+  private readonly published = new Map<Model<WithOutbox>, Map<unknown, Set<string>>>();
   private clearing?: NodeJS.Timeout;
   private clearRun: Promise<void> = Promise.resolve();
 
@@ -61,17 +61,13 @@ export class Outbox {
     this.models.push(model as Model<WithOutbox>);
   }
 
-  /**
-   * Publishes the events stored on a document; they are cleared from it in the next batch. If the
-   * broker is down they stay for the relay. `stored` are the entries as read back from the store,
-   * when the events come from a read rather than from the write this replica just made.
-   */
-  async flush(model: Model<any>, id: unknown, events: OutgoingEvent[], stored?: unknown[]): Promise<boolean> {
+  /** Publishes the events stored on a document; they are cleared from it in the next batch. If the broker is down they stay for the relay. */
+  async flush(model: Model<any>, id: unknown, events: OutgoingEvent[]): Promise<boolean> {
     if (events.length === 0) return true;
     try {
       // In order: one document's events are one lead's story (other documents publish meanwhile).
       for (const event of events) await this.publisher.publish(event);
-      this.markPublished(model as Model<WithOutbox>, id, events, stored);
+      this.markPublished(model as Model<WithOutbox>, id, events);
       return true;
     } catch (err) {
       this.dirty = true;
@@ -80,12 +76,12 @@ export class Outbox {
     }
   }
 
-  private markPublished(model: Model<WithOutbox>, id: unknown, events: OutgoingEvent[], stored?: unknown[]): void {
+  private markPublished(model: Model<WithOutbox>, id: unknown, events: OutgoingEvent[]): void {
     let byDoc = this.published.get(model);
     if (!byDoc) this.published.set(model, (byDoc = new Map()));
     let entries = byDoc.get(id);
-    if (!entries) byDoc.set(id, (entries = new Map()));
-    events.forEach((event, i) => entries.set(event.eventId, stored ? { value: stored[i], asStored: true } : { value: event, asStored: false }));
+    if (!entries) byDoc.set(id, (entries = new Set()));
+    for (const event of events) entries.add(event.eventId);
     this.clearing ??= setTimeout(() => {
       this.clearing = undefined;
       void this.clearPublished();
@@ -97,27 +93,28 @@ export class Outbox {
   }
 
   /**
-   * Removes every published entry gathered so far: one unordered bulk write per model, each
-   * document's entries pulled by their whole value, so an entry added meanwhile stays. Whole values
-   * because FerretDB's $pull matches no condition on an embedded field (it would match nothing). So
-   * the value must be the stored one exactly: an entry this replica wrote is cast by the schema
-   * again, as when it was written; an entry read back from the store is pulled as read, uncast.
+   * Removes every published entry gathered so far: for each model one read of the documents'
+   * outboxes and one unordered bulk write, however many leads the batch holds. Each document's
+   * published entries are pulled by their whole stored value, so an entry added meanwhile stays:
+   * FerretDB's $pull matches no condition on an embedded field (it would match nothing), and a value
+   * rebuilt here may differ from the stored one in its BSON form (key order, binary subtype, an empty
+   * object kept or dropped), which would leave it stored and the relay publishing it again. So the
+   * values come from the read, through the driver, uncast.
    */
   clearPublished(): Promise<void> {
     this.clearRun = this.clearRun.then(async () => {
       for (const [model, byDoc] of this.published) {
         if (byDoc.size === 0) continue;
         const batch = [...byDoc].slice(0, 1000);
-        const pulls = (asStored: boolean) =>
-          batch
-            .map(([id, entries]) => ({ id, values: [...entries.values()].filter((e) => e.asStored === asStored).map((e) => e.value) }))
-            .filter((d) => d.values.length > 0)
-            .map(({ id, values }) => ({ updateOne: { filter: { _id: id }, update: { $pullAll: { outbox: values } } } }));
         try {
-          const written = pulls(false);
-          const read = pulls(true);
-          if (written.length > 0) await model.bulkWrite(written as never, { ordered: false });
-          if (read.length > 0) await model.collection.bulkWrite(read as never, { ordered: false });
+          const stored = await model.collection.find({ _id: { $in: batch.map(([id]) => id) } } as never, { projection: { outbox: 1 } }).toArray();
+          const byKey = new Map([...byDoc].map(([id, entries]) => [String(id), entries]));
+          const ops = stored.flatMap((doc) => {
+            const published = byKey.get(String(doc._id));
+            const values = ((doc.outbox ?? []) as Array<{ eventId: string }>).filter((e) => published?.has(e.eventId));
+            return values.length > 0 ? [{ updateOne: { filter: { _id: doc._id }, update: { $pullAll: { outbox: values } } } }] : [];
+          });
+          if (ops.length > 0) await model.collection.bulkWrite(ops as never, { ordered: false });
           for (const [id, entries] of batch) if (byDoc.get(id) === entries) byDoc.delete(id);
         } catch (err) {
           this.logger.warn({ err: (err as Error).message, documents: batch.length }, 'clearing published outbox entries failed, will try again');
@@ -145,7 +142,7 @@ export class Outbox {
   flushEntries(model: Model<any>, doc: { _id: unknown; outbox?: OutgoingEvent[] } | null): Promise<boolean> {
     const waiting = (doc?.outbox ?? []).filter((e) => !this.isPublished(model as Model<WithOutbox>, doc!._id, e.eventId));
     if (waiting.length === 0) return Promise.resolve(true);
-    return this.flush(model, doc!._id, waiting.map((e) => ({ ...e, payload: toBytes(e.payload) })), waiting);
+    return this.flush(model, doc!._id, waiting.map((e) => ({ ...e, payload: toBytes(e.payload) })));
   }
 
   start(intervalMs = 1000, safetyScanMs = Number(process.env.OUTBOX_SAFETY_SCAN_MS ?? 60_000)): void {
@@ -182,7 +179,7 @@ export class Outbox {
           if (due.length < waiting.length) this.dirty = true;
           pending += waiting.length;
           const events = due.map((e) => ({ ...e, payload: toBytes(e.payload) }));
-          if (await this.flush(model, doc._id, events, due)) published += events.length;
+          if (await this.flush(model, doc._id, events)) published += events.length;
         }
       } catch (err) {
         this.dirty = true;
@@ -193,12 +190,6 @@ export class Outbox {
     if (published > 0) this.logger.info({ published }, 'outbox relay published stored events');
     return published;
   }
-}
-
-interface PublishedEntry {
-  value: unknown;
-  /** The value as read from the store (pulled uncast), rather than as this replica wrote it. */
-  asStored: boolean;
 }
 
 function toBytes(value: unknown): Uint8Array {

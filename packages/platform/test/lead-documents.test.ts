@@ -113,10 +113,11 @@ describe('lead-keyed documents', () => {
       await Promise.all(leadIds.map((id) => applyEventOnce(stages, outbox, id, `e-${id}`, () => ({ set: { stage: 'scored' }, events: [scored(id)] }), { likelyNew: true })));
       await until('published entries cleared', async () => (await stages.countDocuments({ _id: { $in: leadIds }, 'outbox.0': { $exists: true } })) === 0);
     });
-    // 20 inserts and the one bulk update (a second only if the batch timer split them), no reads.
+    // 20 inserts, then per batch one read of the outboxes and one bulk update (a second batch only
+    // if the timer split them): not a call per lead.
     expect(used.insert).toBe(20);
     expect(used.update).toBeLessThanOrEqual(2);
-    expect(used.find ?? 0).toBe(0);
+    expect(used.find).toBeLessThanOrEqual(2);
     const info = await nats.jsm.streams.info(nats.topology.pipelineStream);
     expect(info.state.messages).toBeGreaterThanOrEqual(20);
   });
@@ -132,6 +133,18 @@ describe('lead-keyed documents', () => {
     expect(doc!.outbox.map((e) => e.eventId)).toEqual([waiting.eventId]);
     // The relay publishes it from the stored value (a BSON binary this time), and it is cleared too.
     await until('the relay published the entry left behind', async () => (await outbox.relay()) === 1);
+    await outbox.clearPublished();
+    expect((await stages.findById(leadId).lean())!.outbox).toEqual([]);
+  });
+
+  it('clears a published entry whatever BSON form its writer stored it in', async () => {
+    const leadId = randomUUID();
+    const event = scored(leadId);
+    // Written by the driver directly, keys in another order and an empty trace kept: not what the
+    // schema would cast the same event to.
+    const { createdAt, trace, ...rest } = event;
+    await stages.collection.insertOne({ _id: leadId, revision: 1, processedEventIds: [], outbox: [{ createdAt, ...rest, trace }] } as never);
+    expect(await outbox.flush(stages, leadId, [event])).toBe(true);
     await outbox.clearPublished();
     expect((await stages.findById(leadId).lean())!.outbox).toEqual([]);
   });
