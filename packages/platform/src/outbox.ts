@@ -25,6 +25,10 @@ export interface WithOutbox {
   outbox: OutgoingEvent[];
 }
 
+/** Longer than the stream's 2-minute de-duplication window, with room for a slow redelivery. */
+const RECENTLY_CLEARED_MS = 10 * 60_000;
+const RECENTLY_CLEARED_MAX = 200_000;
+
 export class Outbox {
   private timer?: NodeJS.Timeout;
   /**
@@ -43,6 +47,12 @@ export class Outbox {
    * which the stream drops as duplicates (same Nats-Msg-Id) and consumers recognise anyway.
    */
   private readonly published = new Map<Model<WithOutbox>, Map<unknown, Set<string>>>();
+  /**
+   * Event ids cleared lately, kept a while after their entries left the store: a redelivered event
+   * may have read its document just before the clear, and must not publish those entries again
+   * after the stream's de-duplication window. Pruned by age and bounded in size.
+   */
+  private readonly recentlyCleared = new Map<string, number>();
   private clearing?: NodeJS.Timeout;
   private clearRun: Promise<void> = Promise.resolve();
 
@@ -89,7 +99,7 @@ export class Outbox {
   }
 
   private isPublished(model: Model<WithOutbox>, id: unknown, eventId: string): boolean {
-    return this.published.get(model)?.get(id)?.has(eventId) ?? false;
+    return (this.published.get(model)?.get(id)?.has(eventId) ?? false) || this.recentlyCleared.has(eventId);
   }
 
   /**
@@ -115,7 +125,12 @@ export class Outbox {
             return values.length > 0 ? [{ updateOne: { filter: { _id: doc._id }, update: { $pullAll: { outbox: values } } } }] : [];
           });
           if (ops.length > 0) await model.collection.bulkWrite(ops as never, { ordered: false });
-          for (const [id, entries] of batch) if (byDoc.get(id) === entries) byDoc.delete(id);
+          const now = Date.now();
+          for (const [id, entries] of batch) {
+            for (const eventId of entries) this.recentlyCleared.set(eventId, now);
+            if (byDoc.get(id) === entries) byDoc.delete(id);
+          }
+          this.forgetClearedBefore(now - RECENTLY_CLEARED_MS);
         } catch (err) {
           this.logger.warn({ err: (err as Error).message, documents: batch.length }, 'clearing published outbox entries failed, will try again');
         }
@@ -123,6 +138,14 @@ export class Outbox {
       }
     });
     return this.clearRun;
+  }
+
+  private forgetClearedBefore(cutoff: number): void {
+    // Insertion order is clearing order, so the oldest are first.
+    for (const [eventId, clearedAt] of this.recentlyCleared) {
+      if (clearedAt >= cutoff && this.recentlyCleared.size <= RECENTLY_CLEARED_MAX) break;
+      this.recentlyCleared.delete(eventId);
+    }
   }
 
   private markPending(): void {
