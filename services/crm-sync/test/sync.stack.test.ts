@@ -45,7 +45,9 @@ describe('crm-sync against the CRM simulator', () => {
     expect(typeof inCrm[0]!.Fit_Score__c).toBe('number');
     expect(inCrm[0]!.Leadmesh_Owner_Name__c).toEqual(expect.any(String));
     expect(record.fields.Email).toBe(email);
-    expect(record.attempts).toBe(1);
+    // One for lead.routed, and one more when the enrollment arrives after it (the track field changes).
+    expect(record.attempts).toBeGreaterThanOrEqual(1);
+    expect(record.attempts).toBeLessThanOrEqual(2);
     expect(record.latencyMs).toBeGreaterThan(0n);
     expect(record.leadReceivedAt).toBeDefined();
   }, 90_000);
@@ -126,7 +128,9 @@ describe('crm-sync against the CRM simulator', () => {
     expect(letter.error).toContain('Title: value not accepted by validation rule (simulated)');
     expect(letter.subject).toBe(SUBJECTS.leadRouted);
     expect(letter.eventId).not.toBe('');
-    expect(letter.attempts).toBe(1);
+    // lead.routed's, and the enrollment's update if it came after: each tries the CRM once.
+    expect(letter.attempts).toBeGreaterThanOrEqual(1);
+    expect(letter.attempts).toBeLessThanOrEqual(2);
     const failed = await stack.crmSync.getSyncStatus({ leadId });
     expect(failed.record).toMatchObject({ status: crmsync.SyncStatus.FAILED, crmId: '' });
     expect(failed.record!.lastError).toContain('Title');
