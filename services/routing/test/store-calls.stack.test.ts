@@ -110,8 +110,9 @@ describe('store commands routing sends per lead', () => {
       await Promise.all(burst.map((id) => stack.publisher.publish(scoredEvent(id))));
       await settled(burst);
     });
-    // One read of the lead's document, one turn, one insert of the assignment; the rest is batched.
-    expect(result.by['find assignments']).toBeLessThanOrEqual(1.02);
+    // One read of the lead's document, one turn, one insert of the assignment; the rest is batched
+    // (the outbox clear reads the outboxes of a whole batch of leads at once: a few per hundred).
+    expect(result.by['find assignments']).toBeLessThanOrEqual(1.15);
     expect(result.by['insert round_robin_turns']).toBeLessThanOrEqual(1.02);
     expect(result.by['insert assignments']).toBe(1);
     expect(result.total).toBeLessThanOrEqual(3.5);
@@ -126,9 +127,10 @@ describe('store commands routing sends per lead', () => {
       }
       await quiet();
     });
-    // The same three, plus what a burst shares between leads: the outbox clearing, the daily counts, the directory.
-    expect(result.by['find assignments']).toBeLessThanOrEqual(1.1);
-    expect(result.total).toBeLessThanOrEqual(6.5);
+    // The same three, plus what a burst shares between leads: the outbox clearing (here one read and
+    // one write for each lead alone), the daily counts, the directory.
+    expect(result.by['find assignments']).toBeLessThanOrEqual(2.1);
+    expect(result.total).toBeLessThanOrEqual(7.5);
   }, 120_000);
 
   it('the same leads scored again', async () => {
