@@ -25,10 +25,6 @@ export interface WithOutbox {
   outbox: OutgoingEvent[];
 }
 
-/** Longer than the stream's 2-minute de-duplication window, with room for a slow redelivery. */
-const RECENTLY_CLEARED_MS = 10 * 60_000;
-const RECENTLY_CLEARED_MAX = 200_000;
-
 export class Outbox {
   private timer?: NodeJS.Timeout;
   /**
@@ -39,22 +35,6 @@ export class Outbox {
   private dirty = true;
   private lastScan = 0;
   private readonly models: Array<Model<WithOutbox>> = [];
-  /**
-   * Entries published but still on their documents, by model and document. Clearing them one
-   * document at a time cost a read and a write per published event (two of every five store calls
-   * of a lead); gathered here they go in one bulk write per model a few times a second. Until then
-   * they are harmless: the relay skips them, and a crash only means the relay publishes them again,
-   * which the stream drops as duplicates (same Nats-Msg-Id) and consumers recognise anyway.
-   */
-  private readonly published = new Map<Model<WithOutbox>, Map<unknown, Set<string>>>();
-  /**
-   * Event ids cleared lately, kept a while after their entries left the store: a redelivered event
-   * may have read its document just before the clear, and must not publish those entries again
-   * after the stream's de-duplication window. Pruned by age and bounded in size.
-   */
-  private readonly recentlyCleared = new Map<string, number>();
-  private clearing?: NodeJS.Timeout;
-  private clearRun: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -62,7 +42,6 @@ export class Outbox {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly relayAfterMs = 3000,
-    private readonly clearAfterMs = 200,
   ) {}
 
   /** Models whose documents carry an `outbox` array (schema field `outbox: [outboxEntrySchema]`). */
@@ -71,13 +50,12 @@ export class Outbox {
     this.models.push(model as Model<WithOutbox>);
   }
 
-  /** Publishes the events stored on a document; they are cleared from it in the next batch. If the broker is down they stay for the relay. */
+  /** Publishes the events stored on a document and clears them. If the broker is down they stay for the relay. */
   async flush(model: Model<any>, id: unknown, events: OutgoingEvent[]): Promise<boolean> {
     if (events.length === 0) return true;
     try {
-      // In order: one document's events are one lead's story (other documents publish meanwhile).
       for (const event of events) await this.publisher.publish(event);
-      this.markPublished(model as Model<WithOutbox>, id, events);
+      await this.remove(model, id, new Set(events.map((e) => e.eventId)));
       return true;
     } catch (err) {
       this.dirty = true;
@@ -86,73 +64,19 @@ export class Outbox {
     }
   }
 
-  private markPublished(model: Model<WithOutbox>, id: unknown, events: OutgoingEvent[]): void {
-    let byDoc = this.published.get(model);
-    if (!byDoc) this.published.set(model, (byDoc = new Map()));
-    let entries = byDoc.get(id);
-    if (!entries) byDoc.set(id, (entries = new Set()));
-    for (const event of events) entries.add(event.eventId);
-    this.clearing ??= setTimeout(() => {
-      this.clearing = undefined;
-      void this.clearPublished();
-    }, this.clearAfterMs);
-  }
-
-  private isPublished(model: Model<WithOutbox>, id: unknown, eventId: string): boolean {
-    return (this.published.get(model)?.get(id)?.has(eventId) ?? false) || this.recentlyCleared.has(eventId);
-  }
-
   /**
-   * Removes every published entry gathered so far: for each model one read of the documents'
-   * outboxes and one unordered bulk write, however many leads the batch holds. Each document's
-   * published entries are pulled by their whole stored value, so an entry added meanwhile stays:
-   * FerretDB's $pull matches no condition on an embedded field (it would match nothing), and a value
-   * rebuilt here may differ from the stored one in its BSON form (key order, binary subtype, an empty
-   * object kept or dropped), which would leave it stored and the relay publishing it again. So the
-   * values come from the read, through the driver, uncast.
+   * Drops published entries with a compare-and-set on the outbox's length: portable to stores
+   * whose $pull cannot match on an embedded field, and safe against an entry added meanwhile.
    */
-  clearPublished(): Promise<void> {
-    this.clearRun = this.clearRun.then(async () => {
-      for (const [model, byDoc] of this.published) {
-        if (byDoc.size === 0) continue;
-        const batch = [...byDoc].slice(0, 1000);
-        try {
-          const stored = await model.collection.find({ _id: { $in: batch.map(([id]) => id) } } as never, { projection: { outbox: 1 } }).toArray();
-          const byKey = new Map([...byDoc].map(([id, entries]) => [String(id), entries]));
-          const ops = stored.flatMap((doc) => {
-            const published = byKey.get(String(doc._id));
-            const values = ((doc.outbox ?? []) as Array<{ eventId: string }>).filter((e) => published?.has(e.eventId));
-            return values.length > 0 ? [{ updateOne: { filter: { _id: doc._id }, update: { $pullAll: { outbox: values } } } }] : [];
-          });
-          if (ops.length > 0) await model.collection.bulkWrite(ops as never, { ordered: false });
-          const now = Date.now();
-          for (const [id, entries] of batch) {
-            for (const eventId of entries) this.recentlyCleared.set(eventId, now);
-            if (byDoc.get(id) === entries) byDoc.delete(id);
-          }
-          this.forgetClearedBefore(now - RECENTLY_CLEARED_MS);
-        } catch (err) {
-          this.logger.warn({ err: (err as Error).message, documents: batch.length }, 'clearing published outbox entries failed, will try again');
-        }
-        if (byDoc.size > 0) this.markPending();
-      }
-    });
-    return this.clearRun;
-  }
-
-  private forgetClearedBefore(cutoff: number): void {
-    // Insertion order is clearing order, so the oldest are first.
-    for (const [eventId, clearedAt] of this.recentlyCleared) {
-      if (clearedAt >= cutoff && this.recentlyCleared.size <= RECENTLY_CLEARED_MAX) break;
-      this.recentlyCleared.delete(eventId);
+  private async remove(model: Model<any>, id: unknown, published: Set<string>): Promise<void> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const doc = await (model as Model<WithOutbox>).findById(id, { outbox: 1 }).lean();
+      if (!doc?.outbox?.length) return;
+      const remaining = doc.outbox.filter((e) => !published.has(e.eventId));
+      if (remaining.length === doc.outbox.length) return;
+      const result = await model.updateOne({ _id: id, outbox: { $size: doc.outbox.length } }, { $set: { outbox: remaining } });
+      if (result.modifiedCount === 1) return;
     }
-  }
-
-  private markPending(): void {
-    this.clearing ??= setTimeout(() => {
-      this.clearing = undefined;
-      void this.clearPublished();
-    }, Math.max(this.clearAfterMs, 1000));
   }
 
   /** Publishes whatever a document still holds in its outbox (after a redelivered event found its effect already stored). */
@@ -163,9 +87,8 @@ export class Outbox {
 
   /** Like flushStored, for a document the caller has just read with its outbox. */
   flushEntries(model: Model<any>, doc: { _id: unknown; outbox?: OutgoingEvent[] } | null): Promise<boolean> {
-    const waiting = (doc?.outbox ?? []).filter((e) => !this.isPublished(model as Model<WithOutbox>, doc!._id, e.eventId));
-    if (waiting.length === 0) return Promise.resolve(true);
-    return this.flush(model, doc!._id, waiting.map((e) => ({ ...e, payload: toBytes(e.payload) })));
+    if (!doc?.outbox?.length) return Promise.resolve(true);
+    return this.flush(model, doc._id, doc.outbox.map((e) => ({ ...e, payload: toBytes(e.payload) })));
   }
 
   start(intervalMs = 1000, safetyScanMs = Number(process.env.OUTBOX_SAFETY_SCAN_MS ?? 60_000)): void {
@@ -175,12 +98,8 @@ export class Outbox {
     this.timer.unref();
   }
 
-  /** Stops the relay and clears what was published, so a rollout leaves no work for the next relay. */
-  async stop(): Promise<void> {
+  stop(): void {
     clearInterval(this.timer);
-    clearTimeout(this.clearing);
-    this.clearing = undefined;
-    await this.clearPublished().catch(() => undefined);
   }
 
   /** Publishes events left behind by a crash or a broker outage. Safe on every replica: publishes are de-duplicated by event id. */
@@ -197,10 +116,9 @@ export class Outbox {
         // More than one page, or entries too young to relay yet: look again on the next tick.
         if (docs.length === 200) this.dirty = true;
         for (const doc of docs) {
-          const waiting = doc.outbox.filter((e) => !this.isPublished(model, doc._id, e.eventId));
-          const due = waiting.filter((e) => e.createdAt < cutoff);
-          if (due.length < waiting.length) this.dirty = true;
-          pending += waiting.length;
+          const due = doc.outbox.filter((e) => e.createdAt < cutoff);
+          if (due.length < doc.outbox.length) this.dirty = true;
+          pending += doc.outbox.length;
           const events = due.map((e) => ({ ...e, payload: toBytes(e.payload) }));
           if (await this.flush(model, doc._id, events)) published += events.length;
         }

@@ -1,6 +1,5 @@
 // Lead-keyed documents against the real NATS and FerretDB, counted in store commands: a new lead's
-// event is one insert, published outbox entries leave in one bulk write for many documents, an
-// erased lead's tombstone refuses a late event, and the erased leads are known without a read per event.
+// event is one insert, an erased lead's tombstone refuses a late event, and the erased leads are known without a read per event.
 import { randomUUID } from 'node:crypto';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Schema } from 'mongoose';
@@ -30,7 +29,7 @@ const logger = createLogger('lead-documents-test', 'silent');
 const metrics = new Metrics('lead-documents-test');
 const nats = new NatsClient('nats://127.0.0.1:4222', 'lead-documents-test', logger, topology(namespace));
 const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace.replace(/-/g, '_')}`, logger);
-const outbox = new Outbox(new EventPublisher(nats), nats, metrics, logger, 500, 100);
+const outbox = new Outbox(new EventPublisher(nats), nats, metrics, logger, 500);
 const erasures = new Erasures(store, outbox, 'lead-documents-test');
 
 interface StageDoc extends AppliedEvents {
@@ -105,48 +104,6 @@ describe('lead-keyed documents', () => {
     ];
     expect(results).toEqual(['applied', 'duplicate']);
     expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'received+scored', revision: 2 });
-  });
-
-  it('clears the published outbox entries of many leads in one bulk write', async () => {
-    const leadIds = Array.from({ length: 20 }, () => randomUUID());
-    const used = await commandsDuring(async () => {
-      await Promise.all(leadIds.map((id) => applyEventOnce(stages, outbox, id, `e-${id}`, () => ({ set: { stage: 'scored' }, events: [scored(id)] }), { likelyNew: true })));
-      await until('published entries cleared', async () => (await stages.countDocuments({ _id: { $in: leadIds }, 'outbox.0': { $exists: true } })) === 0);
-    });
-    // 20 inserts, then per batch one read of the outboxes and one bulk update (a second batch only
-    // if the timer split them): not a call per lead.
-    expect(used.insert).toBe(20);
-    expect(used.update).toBeLessThanOrEqual(2);
-    expect(used.find).toBeLessThanOrEqual(2);
-    const info = await nats.jsm.streams.info(nats.topology.pipelineStream);
-    expect(info.state.messages).toBeGreaterThanOrEqual(20);
-  });
-
-  it('keeps an entry left unpublished until the relay publishes it, then clears it', async () => {
-    const leadId = randomUUID();
-    const waiting = scored(leadId);
-    // An entry some earlier write left behind (the broker was down then), beside a published one.
-    await stages.collection.insertOne({ _id: leadId, revision: 1, processedEventIds: [], outbox: [waiting] } as never);
-    await applyEventOnce(stages, outbox, leadId, `e-${leadId}`, () => ({ set: { stage: 'scored' }, events: [scored(leadId)] }));
-    await outbox.clearPublished();
-    const doc = await stages.findById(leadId).lean();
-    expect(doc!.outbox.map((e) => e.eventId)).toEqual([waiting.eventId]);
-    // The relay publishes it from the stored value (a BSON binary this time), and it is cleared too.
-    await until('the relay published the entry left behind', async () => (await outbox.relay()) === 1);
-    await outbox.clearPublished();
-    expect((await stages.findById(leadId).lean())!.outbox).toEqual([]);
-  });
-
-  it('clears a published entry whatever BSON form its writer stored it in', async () => {
-    const leadId = randomUUID();
-    const event = scored(leadId);
-    // Written by the driver directly, keys in another order and an empty trace kept: not what the
-    // schema would cast the same event to.
-    const { createdAt, trace, ...rest } = event;
-    await stages.collection.insertOne({ _id: leadId, revision: 1, processedEventIds: [], outbox: [{ createdAt, ...rest, trace }] } as never);
-    expect(await outbox.flush(stages, leadId, [event])).toBe(true);
-    await outbox.clearPublished();
-    expect((await stages.findById(leadId).lean())!.outbox).toEqual([]);
   });
 
   it("refuses a late event for an erased lead: the tombstone is not brought back", async () => {
