@@ -132,35 +132,12 @@ export class SyncStore {
   }
 
   /**
-   * Stores one event's effect on the record as read before the CRM call, in one write: a
-   * compare-and-set on the revision read, with the event id and the events to publish (outbox). If
-   * another replica wrote the record meanwhile, the effect is decided again on what it holds now.
+   * Stores one event's effect on the record as read before the CRM call, in one write: the
+   * platform's compare-and-set on that read, with the event id and the events to publish (outbox).
+   * If another replica wrote the record meanwhile, the effect is decided again on what it holds now.
    */
   async commit(leadId: string, eventId: string, read: SyncRecordDoc | null, decide: (current: SyncRecordDoc | null) => Change | null): Promise<ApplyResult> {
-    const change = decide(read);
-    if (!change) return 'unchanged';
-    if (!(await this.writeOver(leadId, eventId, read, change))) return applyEventOnce(this.records, this.outbox, leadId, eventId, decide);
-    if (change.events.length > 0) await this.outbox.flush(this.records, leadId, change.events);
-    return 'applied';
-  }
-
-  /** False when the record is no longer the one read (or appeared since it was read as missing). */
-  private async writeOver(leadId: string, eventId: string, read: SyncRecordDoc | null, change: Change): Promise<boolean> {
-    try {
-      if (!read) {
-        await this.records.insertMany([{ _id: leadId, revision: 1, processedEventIds: [eventId], outbox: change.events, ...change.set }]);
-        return true;
-      }
-      const push: Record<string, unknown> = { processedEventIds: { $each: [eventId], $slice: -KEEP_EVENT_IDS } };
-      if (change.events.length > 0) push.outbox = { $each: change.events };
-      const result = await this.records.updateOne({ _id: leadId, revision: read.revision }, { $set: change.set, $inc: { revision: 1 }, $push: push });
-      return result.modifiedCount === 1;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    if (!decide(read)) return 'unchanged';
+    return applyEventOnce(this.records, this.outbox, leadId, eventId, decide, { read });
   }
 }
-
-/** As many applied event ids as the platform keeps on a document. */
-const KEEP_EVENT_IDS = 500;

@@ -11,7 +11,7 @@ import {
   notErased,
   outboxEntrySchema,
   type AppliedEvents,
-  type ApplyResult,
+  type ApplyOptions,
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
@@ -105,29 +105,8 @@ export class AssignmentStore {
     return appliedBefore(this.assignments, this.outbox, doc, eventId);
   }
 
-  apply(leadId: string, eventId: string, decide: (current: AssignmentDoc | null) => Change | null) {
-    return applyEventOnce(this.assignments, this.outbox, leadId, eventId, decide);
-  }
-
-  /**
-   * Like apply, for a lead the caller has just read and found without a document: the effect is
-   * inserted at once, one store call instead of a second read and the insert. If the document exists
-   * after all (a redelivery or a second score handled on another replica meanwhile), the unique _id
-   * refuses the insert and the event is applied the usual way.
-   */
-  async applyToNew(leadId: string, eventId: string, decide: (current: AssignmentDoc | null) => Change | null): Promise<ApplyResult> {
-    const change = decide(null);
-    if (!change) return this.apply(leadId, eventId, decide);
-    const doc: Record<string, unknown> = { _id: leadId, revision: 1, processedEventIds: [eventId], outbox: change.events, history: [], previousOwnerIds: [], ...change.set };
-    for (const [field, { values }] of Object.entries(change.append ?? {})) doc[field] = values;
-    try {
-      await this.assignments.insertMany([doc], { lean: true });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-      return this.apply(leadId, eventId, decide);
-    }
-    await this.outbox.flush(this.assignments, leadId, change.events);
-    return 'applied';
+  apply(leadId: string, eventId: string, decide: (current: AssignmentDoc | null) => Change | null, options?: ApplyOptions<AssignmentDoc>) {
+    return applyEventOnce(this.assignments, this.outbox, leadId, eventId, decide, options);
   }
 
   /** Records acceptance if the document is still at `revision`; a re-route in between wins and this returns false. */

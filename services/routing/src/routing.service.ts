@@ -51,8 +51,8 @@ export class RoutingService {
     const due = this.dueAt(now, directory.teams, decision.teamId);
     const assignment = create(routing.AssignmentSchema, toAssignment(event.leadId, decision, directory.owners, { assignedAt: now, slaDueAt: due }));
     const assignmentJson = toJson(routing.AssignmentSchema, assignment) as Record<string, unknown>;
-    // The read above found no document: insert without reading it again.
-    const result = await this.store.applyToNew(event.leadId, ctx.eventId, (current) =>
+    // The read above found no assignment: insert without reading again.
+    const result = await this.store.apply(event.leadId, ctx.eventId, (current) =>
       current?.assignment
         ? null
         : {
@@ -85,6 +85,7 @@ export class RoutingService {
               }),
             ],
           },
+      { likelyNew: true },
     );
     if (result === 'applied') this.decider.countAssignment(decision, now);
     this.metrics.leadFinished();

@@ -24,13 +24,19 @@ export interface Change {
 
 export type ApplyResult = 'applied' | 'duplicate' | 'unchanged' | 'erased';
 
-export interface ApplyOptions {
+export interface ApplyOptions<D = AppliedEvents> {
   /**
    * The event most likely creates the document (a new lead's first event): try the insert without
    * reading first, one store call instead of two. If the document exists after all, the unique _id
    * refuses the insert and the event is applied the usual way, read then compare-and-set.
    */
   likelyNew?: boolean;
+  /**
+   * The document as the caller read it just before (null: it was missing), e.g. before a call to
+   * the CRM: the first try decides on it without reading again. If it changed meanwhile, the
+   * compare-and-set misses and the event is decided again on what the store holds.
+   */
+  read?: D | null;
 }
 
 const KEEP_EVENT_IDS = 500;
@@ -46,12 +52,12 @@ export async function applyEventOnce<D extends AppliedEvents>(
   id: string,
   eventId: string,
   decide: (current: D | null) => Change | null,
-  options: ApplyOptions = {},
+  options: ApplyOptions<D> = {},
 ): Promise<ApplyResult> {
   // One change at a time per document within a replica. MongoDB's compare-and-set is atomic on its
   // own; FerretDB 1.x (either backend) does not make a conditional update atomic against a concurrent one,
   // so serialising here keeps the common case (events of one lead on one replica) exact there too.
-  return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide, options.likelyNew ?? false));
+  return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide, options.likelyNew ? null : options.read));
 }
 
 const inFlight = new Map<string, Promise<unknown>>();
@@ -77,10 +83,11 @@ async function applyOnce<D extends AppliedEvents>(
   id: string,
   eventId: string,
   decide: (current: D | null) => Change | null,
-  likelyNew: boolean,
+  /** What the first try decides on without reading: undefined means read it. */
+  firstRead: D | null | undefined,
 ): Promise<ApplyResult> {
   for (let attempt = 0; attempt < 20; attempt++) {
-    const current = likelyNew && attempt === 0 ? null : ((await model.findById(id).lean()) as D | null);
+    const current = attempt === 0 && firstRead !== undefined ? firstRead : ((await model.findById(id).lean()) as D | null);
     // The person was forgotten while this event was on its way: it must not bring them back.
     if (current?.erasedAt) return 'erased';
     if (current?.processedEventIds?.includes(eventId)) {
