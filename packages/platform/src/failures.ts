@@ -57,6 +57,11 @@ const STORE_NOT_SERVING_CODES = new Set([
 
 const STORE_NOT_SERVING_LABELS = ['RetryableWriteError', 'ResetPool', 'SystemOverloadedError'];
 
+/** True when a store error means "cannot reach the database right now" rather than a bad operation. */
+export function isStoreUnavailable(err: unknown): boolean {
+  return err instanceof Error && storeUnreachable(err);
+}
+
 function storeUnreachable(err: Error): boolean {
   if (STORE_UNREACHABLE.has(err.name)) return true;
   // mongoose before its first connection: refused at once with bufferCommands off, or after

@@ -77,7 +77,7 @@ export class ScoreStore {
     return docs.map((d) => d._id);
   }
 
-  apply(leadId: string, eventId: string, decide: (current: LeadScoreDoc | null) => Change | null, options?: ApplyOptions) {
+  apply(leadId: string, eventId: string, decide: (current: LeadScoreDoc | null) => Change | null, options?: ApplyOptions<LeadScoreDoc>) {
     return applyEventOnce(this.scores, this.outbox, leadId, eventId, decide, options);
   }
 }

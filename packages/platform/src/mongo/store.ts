@@ -2,21 +2,8 @@ import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from 'pino';
 import { storeCommands } from '../metrics.js';
 
-const UNAVAILABLE_ERRORS = new Set([
-  'MongoServerSelectionError',
-  'MongooseServerSelectionError',
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoNotConnectedError',
-  'MongoPoolClearedError',
-  'MongoTopologyClosedError',
-]);
-
-/** True when a store error means "cannot reach the database right now" rather than a bad operation. */
-export function isStoreUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return UNAVAILABLE_ERRORS.has(err.name) || /before initial connection is complete/.test(err.message);
-}
+// One classification of store errors for the whole platform (the consumers, the gRPC status, the doors).
+export { isStoreUnavailable } from '../failures.js';
 
 /** True for a unique-index violation: the document is already there. */
 export function isDuplicateKey(err: unknown): boolean {
