@@ -94,7 +94,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     this.logger.info('shutting down: draining consumers and calls');
     this.grpc.setServing(false);
     await this.consumers.stop();
-    await this.outbox.stop();
+    this.outbox.stop();
     this.erasures.stop();
     await this.grpc.close();
     await this.nats.close();
