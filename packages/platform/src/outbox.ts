@@ -1,6 +1,7 @@
 import { Schema, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.js';
+import { claimNextRevision, needsRevisionClaims, waitForOtherWriter } from './mongo/revision-claims.js';
 import type { NatsClient } from './nats/connection.js';
 import type { EventPublisher, OutgoingEvent } from './nats/publisher.js';
 
@@ -23,7 +24,12 @@ export const outboxEntrySchema = new Schema<OutgoingEvent>(
 
 export interface WithOutbox {
   outbox: OutgoingEvent[];
+  /** Lead-keyed documents (AppliedEvents) carry one; their writers compare-and-set on it. */
+  revision?: number;
 }
+
+/** The document as the write that stored the events left it, when the writer knows it. */
+export type WrittenOutbox = Required<WithOutbox>;
 
 export class Outbox {
   private timer?: NodeJS.Timeout;
@@ -51,11 +57,11 @@ export class Outbox {
   }
 
   /** Publishes the events stored on a document and clears them. If the broker is down they stay for the relay. */
-  async flush(model: Model<any>, id: unknown, events: OutgoingEvent[]): Promise<boolean> {
+  async flush(model: Model<any>, id: unknown, events: OutgoingEvent[], written?: WrittenOutbox): Promise<boolean> {
     if (events.length === 0) return true;
     try {
       for (const event of events) await this.publisher.publish(event);
-      await this.remove(model, id, new Set(events.map((e) => e.eventId)));
+      await this.remove(model, id, new Set(events.map((e) => e.eventId)), written);
       return true;
     } catch (err) {
       this.dirty = true;
@@ -67,14 +73,24 @@ export class Outbox {
   /**
    * Drops published entries with a compare-and-set on the outbox's length: portable to stores
    * whose $pull cannot match on an embedded field, and safe against an entry added meanwhile.
+   * On FerretDB a lead-keyed document's write is claimed like any other (revision-claims.ts):
+   * otherwise the clear and another replica's effect can each write over the other.
    */
-  private async remove(model: Model<any>, id: unknown, published: Set<string>): Promise<void> {
+  private async remove(model: Model<any>, id: unknown, published: Set<string>, written?: WrittenOutbox): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const doc = await (model as Model<WithOutbox>).findById(id, { outbox: 1 }).lean();
+      // The writer that just stored these events knows the document as it left it: no read first.
+      const doc = attempt === 0 && written ? written : await (model as Model<WithOutbox>).findById(id, { outbox: 1, revision: 1 }).lean();
       if (!doc?.outbox?.length) return;
       const remaining = doc.outbox.filter((e) => !published.has(e.eventId));
       if (remaining.length === doc.outbox.length) return;
-      const result = await model.updateOne({ _id: id, outbox: { $size: doc.outbox.length } }, { $set: { outbox: remaining } });
+      const claim = typeof doc.revision === 'number' && needsRevisionClaims(model) ? await claimNextRevision(model, String(id), doc.revision) : undefined;
+      if (claim === null) {
+        await waitForOtherWriter(attempt);
+        continue;
+      }
+      const result = claim
+        ? await model.updateOne({ _id: id, revision: doc.revision }, { $set: { outbox: remaining, revision: claim.revision } })
+        : await model.updateOne({ _id: id, outbox: { $size: doc.outbox.length } }, { $set: { outbox: remaining } });
       if (result.modifiedCount === 1) return;
     }
   }

@@ -1,5 +1,7 @@
 // Lead-keyed documents against the real NATS and FerretDB, counted in store commands: a new lead's
-// event is one insert, an erased lead's tombstone refuses a late event, and the erased leads are known without a read per event.
+// event is one insert, an erased lead's tombstone refuses a late event, the erased leads are known
+// without a read per event, and two replicas writing one lead at once both land (FerretDB's
+// conditional update is not atomic on its own; see revision-claims.ts).
 import { randomUUID } from 'node:crypto';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
 import { Schema } from 'mongoose';
@@ -28,20 +30,23 @@ const namespace = `leaddocs-${randomUUID().slice(0, 8)}`;
 const logger = createLogger('lead-documents-test', 'silent');
 const metrics = new Metrics('lead-documents-test');
 const nats = new NatsClient('nats://127.0.0.1:4222', 'lead-documents-test', logger, topology(namespace));
-const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace.replace(/-/g, '_')}`, logger);
+const database = `leadmesh_${namespace.replace(/-/g, '_')}`;
+const store = new MongoStore('mongodb://127.0.0.1:27017/', database, logger);
 const outbox = new Outbox(new EventPublisher(nats), nats, metrics, logger, 500);
 const erasures = new Erasures(store, outbox, 'lead-documents-test');
 
 interface StageDoc extends AppliedEvents {
   stage?: string;
+  /** The events applied, in order: each must appear once. */
+  seen?: string[];
 }
-const stages = defineModel<StageDoc>(
-  store,
-  'LeadStage',
-  new Schema<StageDoc>({ _id: String, ...appliedEventsFields, stage: String, outbox: { type: [outboxEntrySchema], default: [] } }, { versionKey: false }),
-  'lead_stages',
-);
+const stageSchema = () =>
+  new Schema<StageDoc>({ _id: String, ...appliedEventsFields, stage: String, seen: [String], outbox: { type: [outboxEntrySchema], default: [] } }, { versionKey: false });
+const stages = defineModel<StageDoc>(store, 'LeadStage', stageSchema(), 'lead_stages');
 outbox.track(stages);
+// A second replica: its own connection to the same database, and its own model name, so that the
+// in-process serialising of one document's writes does not order it with the first replica's.
+const otherReplica = new MongoStore('mongodb://127.0.0.1:27017/', database, logger);
 
 const scored = (leadId: string) =>
   encodeEvent(SUBJECTS.leadScored, events.LeadScoredSchema, { eventId: `lead.scored:${leadId}:${randomUUID()}`, leadId, occurredAt: timestampNow() });
@@ -68,10 +73,15 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 15
   throw new Error(`timed out waiting for ${what}`);
 }
 
+let stagesOnOtherReplica: typeof stages;
+
 beforeAll(async () => {
   nats.start();
   store.start();
   await Promise.all([nats.ready(), store.ready()]);
+  stagesOnOtherReplica = defineModel<StageDoc>(otherReplica, 'LeadStageOnOtherReplica', stageSchema(), 'lead_stages');
+  otherReplica.start();
+  await otherReplica.ready();
   await ensureStreams(nats.jsm, nats.topology);
 }, 60_000);
 
@@ -80,6 +90,7 @@ afterAll(async () => {
   erasures.stop();
   await store.connection.dropDatabase().catch(() => undefined);
   await store.close();
+  await otherReplica.close();
   await nats.jsm.streams.delete(nats.topology.pipelineStream).catch(() => undefined);
   await nats.jsm.streams.delete(nats.topology.deadLetterStream).catch(() => undefined);
   await nats.close();
@@ -134,4 +145,34 @@ describe('lead-keyed documents', () => {
     await store.connection.collection('erased_leads').insertOne({ _id: erasedElsewhere, erasureId: randomUUID(), erasedAt: new Date(), outbox: [] } as never);
     await until('the other replica erasure is known', () => erasures.isErased(erasedElsewhere), 20_000);
   }, 30_000);
+
+  it('lands every effect once when two replicas apply events of the same leads at the same moment', async () => {
+    const leads = Array.from({ length: 20 }, () => randomUUID());
+    await Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, append: { seen: { values: ['received'], keep: 10 } }, events: [] }))));
+    // As crm-sync commits after its CRM call: each replica decides on the document it read before,
+    // so both writes leave at the same moment (lead.routed on one replica, nurture.enrolled on the other).
+    const read = new Map((await stages.find({ _id: { $in: leads } }).lean()).map((doc) => [doc._id, doc]));
+    const apply = (model: typeof stages, leadId: string, event: string) =>
+      applyEventOnce(model, outbox, leadId, `${leadId}:${event}`, () => ({ set: { stage: event }, append: { seen: { values: [event], keep: 10 } }, events: [] }), { read: read.get(leadId)! });
+    const results: string[] = [];
+    for (const leadId of leads) results.push(...(await Promise.all([apply(stages, leadId, 'routed'), apply(stagesOnOtherReplica, leadId, 'enrolled')])));
+    expect(new Set(results)).toEqual(new Set(['applied']));
+    for (const doc of await stages.find({ _id: { $in: leads } }).lean()) {
+      expect({ lead: doc._id, seen: [...(doc.seen ?? [])].sort(), revision: doc.revision }).toEqual({ lead: doc._id, seen: ['enrolled', 'received', 'routed'], revision: 3 });
+    }
+  }, 60_000);
+
+  it('keeps the tombstone when an erasure and an event of the lead arrive at two replicas at once', async () => {
+    const leads = Array.from({ length: 20 }, () => randomUUID());
+    await Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, events: [] }))));
+    const read = new Map((await stages.find({ _id: { $in: leads } }).lean()).map((doc) => [doc._id, doc]));
+    for (const leadId of leads) {
+      await Promise.all([
+        forgetLead(stages, leadId),
+        applyEventOnce(stagesOnOtherReplica, outbox, leadId, `${leadId}:scored`, () => ({ set: { stage: 'scored' }, events: [] }), { read: read.get(leadId)! }),
+      ]);
+    }
+    const survivors = await stages.find({ _id: { $in: leads }, ...notErased }).lean();
+    expect(survivors.map((doc) => ({ lead: doc._id, stage: doc.stage }))).toEqual([]);
+  }, 60_000);
 });

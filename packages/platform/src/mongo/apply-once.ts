@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
-import type { Outbox } from '../outbox.js';
+import type { Outbox, WrittenOutbox } from '../outbox.js';
 import type { OutgoingEvent } from '../nats/publisher.js';
+import { claimNextRevision, needsRevisionClaims, waitForOtherWriter, WRITE_CLAIM_WITHIN_MS } from './revision-claims.js';
 import { isDuplicateKey } from './store.js';
 
 /** The bookkeeping every event-driven document carries so an event's effect lands once. */
@@ -40,6 +41,8 @@ export interface ApplyOptions<D = AppliedEvents> {
 }
 
 const KEEP_EVENT_IDS = 500;
+/** Enough tries to wait out another replica's write on a slow store (about 4 s with the pauses). */
+const MAX_ATTEMPTS = 40;
 
 /**
  * Applies one event's effect to one document exactly once: a compare-and-set on the revision, the
@@ -54,9 +57,9 @@ export async function applyEventOnce<D extends AppliedEvents>(
   decide: (current: D | null) => Change | null,
   options: ApplyOptions<D> = {},
 ): Promise<ApplyResult> {
-  // One change at a time per document within a replica. MongoDB's compare-and-set is atomic on its
-  // own; FerretDB 1.x (either backend) does not make a conditional update atomic against a concurrent one,
-  // so serialising here keeps the common case (events of one lead on one replica) exact there too.
+  // One change at a time per document within a replica: no replica races itself. Between replicas,
+  // MongoDB's compare-and-set is atomic on its own; FerretDB's is not, and takes a revision claim
+  // first (revision-claims.ts).
   return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide, options.likelyNew ? null : options.read));
 }
 
@@ -86,7 +89,7 @@ async function applyOnce<D extends AppliedEvents>(
   /** What the first try decides on without reading: undefined means read it. */
   firstRead: D | null | undefined,
 ): Promise<ApplyResult> {
-  for (let attempt = 0; attempt < 20; attempt++) {
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = attempt === 0 && firstRead !== undefined ? firstRead : ((await model.findById(id).lean()) as D | null);
     // The person was forgotten while this event was on its way: it must not bring them back.
     if (current?.erasedAt) return 'erased';
@@ -101,24 +104,36 @@ async function applyOnce<D extends AppliedEvents>(
     };
     for (const [field, { values, keep }] of Object.entries(change?.append ?? {})) push[field] = { $each: values, $slice: -keep };
     if (change && change.events.length > 0) push.outbox = { $each: change.events };
+    let written: WrittenOutbox | undefined;
     try {
       if (!current) {
         const doc: Record<string, unknown> = { _id: id, revision: 1, processedEventIds: [eventId], outbox: change?.events ?? [], ...(change?.set ?? {}) };
         for (const [field, { values }] of Object.entries(change?.append ?? {})) doc[field] = values;
         // Cast and defaulted by the schema, but not hydrated into a mongoose document.
         await model.insertMany([doc]);
+        written = { revision: 1, outbox: change?.events ?? [] };
       } else {
+        const claim = needsRevisionClaims(model) ? await claimNextRevision(model, id, current.revision) : undefined;
+        if (claim === null) {
+          // Another replica is writing this document: wait for its write, then decide on it.
+          await waitForOtherWriter(attempt);
+          continue;
+        }
+        if (claim && Date.now() - claim.claimedAt > WRITE_CLAIM_WITHIN_MS) continue;
+        const set = { ...(change?.set ?? {}), ...(claim && { revision: claim.revision }) };
         const result = await model.updateOne(
           { _id: id, revision: current.revision } as never,
-          { $set: change?.set ?? {}, $inc: { revision: 1 }, $push: push } as never,
+          { $set: set, ...(!claim && { $inc: { revision: 1 } }), $push: push } as never,
         );
         if (result.modifiedCount !== 1) continue;
+        // Known only if the caller's read brought the outbox; otherwise the clear reads it.
+        written = Array.isArray(current.outbox) ? { revision: claim ? claim.revision : current.revision + 1, outbox: [...current.outbox, ...(change?.events ?? [])] } : undefined;
       }
     } catch (err) {
       if (isDuplicateKey(err)) continue;
       throw err;
     }
-    if (change && change.events.length > 0) await outbox.flush(model, id, change.events);
+    if (change && change.events.length > 0) await outbox.flush(model, id, change.events, written);
     return change ? 'applied' : 'unchanged';
   }
   throw new Error(`too many concurrent updates to ${model.modelName} ${id}`);
@@ -148,11 +163,36 @@ const ERASED_REVISION = -1;
  * the service never held the lead, for the same reason.
  */
 export async function forgetLead(model: Model<any>, leadId: string): Promise<void> {
-  await model.replaceOne(
-    { _id: leadId },
-    { _id: leadId, revision: ERASED_REVISION, erasedAt: new Date(), processedEventIds: [], outbox: [] },
-    { upsert: true },
-  );
+  const tombstone = () => ({ _id: leadId, revision: ERASED_REVISION, erasedAt: new Date(), processedEventIds: [], outbox: [] });
+  if (!needsRevisionClaims(model)) {
+    await model.replaceOne({ _id: leadId }, tombstone(), { upsert: true });
+    return;
+  }
+  // On FerretDB the replacement takes the document's next revision like any other write, so an event
+  // applied by another replica at the same moment cannot write the lead back over the tombstone.
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    const current = (await model.findById(leadId, { revision: 1, erasedAt: 1 }).lean()) as Pick<AppliedEvents, 'revision' | 'erasedAt'> | null;
+    if (current?.erasedAt) return;
+    let written: WrittenOutbox | undefined;
+    try {
+      if (!current) {
+        // The driver's insert: a tombstone is not a valid document of the service's schema.
+        await model.collection.insertOne(tombstone() as never);
+        return;
+      }
+    } catch (err) {
+      if (isDuplicateKey(err)) continue;
+      throw err;
+    }
+    const claim = await claimNextRevision(model, leadId, current.revision);
+    if (!claim) {
+      await waitForOtherWriter(attempt);
+      continue;
+    }
+    const result = await model.replaceOne({ _id: leadId, revision: current.revision }, tombstone());
+    if (result.modifiedCount === 1) return;
+  }
+  throw new Error(`too many concurrent updates to ${model.modelName} ${leadId} while erasing it`);
 }
 
 /** Leaves tombstones out of a query on a lead-keyed collection. */

@@ -1,6 +1,7 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from 'pino';
 import { storeCommands } from '../metrics.js';
+import { detectNonAtomicUpdates, sweepRevisionClaims } from './revision-claims.js';
 
 // One classification of store errors for the whole platform (the consumers, the gRPC status, the doors).
 export { isStoreUnavailable } from '../failures.js';
@@ -38,6 +39,7 @@ export class MongoStore {
   /** Set once every model's indexes exist: until then the unique keys the services rely on are not enforced. */
   private indexesEnsured = false;
   private closing = false;
+  private claimSweep: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(connected: boolean) => void>();
   private readyWaiters: Array<() => void> = [];
 
@@ -76,6 +78,7 @@ export class MongoStore {
 
   async close(): Promise<void> {
     this.closing = true;
+    clearInterval(this.claimSweep);
     await this.connection.close().catch(() => undefined);
   }
 
@@ -94,6 +97,10 @@ export class MongoStore {
           monitorCommands: true,
         });
         for (const model of Object.values(this.connection.models)) await model.createIndexes();
+        if ((await detectNonAtomicUpdates(this.connection)) && !this.claimSweep) {
+          this.logger.info({ database: this.database }, 'FerretDB: conditional updates are not atomic, writes claim their revision first');
+          this.claimSweep = setInterval(() => void sweepRevisionClaims(this.connection).catch(() => undefined), 60_000).unref();
+        }
         this.indexesEnsured = true;
         this.logger.info({ database: this.database }, 'store connected, indexes ensured');
         this.setConnected(true);
