@@ -151,17 +151,17 @@ export class StepSender {
   }
 
   /**
-   * The email is out: recording that outlasts a short store outage, since a step left SENDING is
-   * settled as interrupted (an email that did go out, recorded FAILED).
+   * The email is out, and this replica knows it: the record waits out a store outage however long it
+   * lasts. Given up, the step would be left SENDING and settled as interrupted, an email that did go
+   * out recorded FAILED. markSent records SENT over such a settlement too, so a lapsed lease is fine.
    */
   private async recordSent(id: string, sentAt: Date, event: Parameters<StepStore['markSent']>[2]): Promise<void> {
-    const giveUpAt = Date.now() + this.settings.leaseMs;
     for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
       try {
         await this.steps.markSent(id, sentAt, event);
         return;
       } catch (err) {
-        if (!isStoreUnavailable(err) || this.stopping || Date.now() + delay > giveUpAt) throw err;
+        if (!isStoreUnavailable(err) || this.stopping) throw err;
         await new Promise((r) => setTimeout(r, delay));
       }
     }
