@@ -15,7 +15,7 @@ export class IntakeGrpc implements OnModuleInit {
 
   onModuleInit(): void {
     this.grpc.register(intake.IntakeService, {
-      submitLead: (request) => this.intake.submitLead(request, 'grpc'),
+      submitLead: (request, call) => this.intake.submitLead(request, 'grpc', undefined, call.caller?.subject ?? ''),
       recordActivity: (request) => this.intake.recordActivity(request),
       getLead: async (request) => ({ lead: await this.intake.getLead(request.leadId) }),
       getLeadJourney: (request) => this.journeys.getLeadJourney(request.leadId),

@@ -4,9 +4,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, intake, lead } from '@leadmesh/contracts';
-import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, encodeEvent, type Logger } from '@leadmesh/platform';
+import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, UnavailableError, encodeEvent, type Logger } from '@leadmesh/platform';
 import { findSubmissionInjection } from './domain/violations.js';
 import { contactViolations, normaliseContact, normaliseEmail } from './domain/normalise.js';
+import { submissionFingerprint } from './domain/submission.js';
 import { ErasureStore } from './erasure.store.js';
 import { LeadStore, type SubmissionDoc } from './lead.store.js';
 
@@ -31,7 +32,13 @@ export class IntakeService {
    * Stores the raw submission and the normalised contact, then publishes lead.received. The event
    * is stored on the submission itself (outbox), so an accepted lead is never lost to a broker outage.
    */
-  async submitLead(request: intake.SubmitLeadRequest, channel: SubmissionDoc['channel'], rawBody?: string): Promise<SubmitLeadResponse> {
+  async submitLead(
+    request: intake.SubmitLeadRequest,
+    channel: SubmissionDoc['channel'],
+    rawBody: string | undefined,
+    /** The token's subject; empty when authentication is off (local runs). */
+    caller: string,
+  ): Promise<SubmitLeadResponse> {
     const c = request.contact!;
     const raw = {
       email: c.email,
@@ -47,12 +54,13 @@ export class IntakeService {
     const violations = [...findSubmissionInjection(request), ...contactViolations(raw)];
     if (violations.length > 0) throw new InvalidArgumentError(violations, intake.SubmitLeadRequestSchema.typeName);
 
-    if (request.idempotencyKey) {
-      const prior = await this.store.findSubmissionByIdempotencyKey(request.idempotencyKey);
+    const contact = normaliseContact(raw);
+    const idempotencyFingerprint = submissionFingerprint({ caller, normalisedEmail: contact.email }, request.idempotencyKey);
+    if (idempotencyFingerprint) {
+      const prior = await this.store.findSubmissionByIdempotencyFingerprint(idempotencyFingerprint);
       if (prior) return replayOf(prior);
     }
 
-    const contact = normaliseContact(raw);
     const profile = create(lead.LeadProfileSchema, {
       contact: {
         email: contact.email,
@@ -78,6 +86,7 @@ export class IntakeService {
       _id: submissionId,
       leadId,
       idempotencyKey: request.idempotencyKey || undefined,
+      idempotencyFingerprint,
       raw: rawBody ?? JSON.stringify(toJson(intake.SubmitLeadRequestSchema, request)),
       channel,
       outcome: created ? 'NEW_LEAD' : 'EXISTING_CONTACT',
@@ -99,8 +108,11 @@ export class IntakeService {
     };
     if (!(await this.store.insertSubmission(submission))) {
       // A concurrent retry with the same idempotency key won the insert.
-      const prior = await this.store.findSubmissionByIdempotencyKey(request.idempotencyKey);
+      const prior = await this.store.findSubmissionByIdempotencyFingerprint(idempotencyFingerprint!);
       if (prior) return replayOf(prior);
+      // Nothing stored under this fingerprint, yet the insert collided: a database's unscoped
+      // index not yet dropped. Never answer for a submission that was not stored: the caller retries.
+      throw new UnavailableError('submission not stored, retry');
     }
     await this.store.publishSubmission(submission);
     if (request.visitorId) await this.stitchVisitor(request.visitorId, leadId);

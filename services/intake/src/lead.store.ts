@@ -16,7 +16,10 @@ export interface ContactDoc {
 export interface SubmissionDoc {
   _id: string; // submission id
   leadId: string;
+  /** The client's key as sent, for the audit; never looked up, since it means nothing outside its scope. */
   idempotencyKey?: string;
+  /** The client's key scoped to the caller and the normalised email (submissionFingerprint): what a retry is recognised by. */
+  idempotencyFingerprint?: string;
   /** The submission exactly as it arrived (JSON text), before any normalisation. */
   raw: string;
   channel: 'grpc' | 'web-form';
@@ -57,7 +60,8 @@ const submissionSchema = new Schema<SubmissionDoc>(
   {
     _id: String,
     leadId: { type: String, required: true, index: true },
-    idempotencyKey: { type: String, index: { unique: true, sparse: true } },
+    idempotencyKey: String,
+    idempotencyFingerprint: { type: String, index: { unique: true, sparse: true } },
     raw: { type: String, required: true },
     channel: { type: String, required: true },
     outcome: { type: String, required: true },
@@ -84,6 +88,8 @@ const activitySchema = new Schema<ActivityDoc>(
   { versionKey: false },
 );
 
+const LEGACY_IDEMPOTENCY_INDEX = 'idempotencyKey_1';
+
 /** Intake's store: contacts (one per normalised email), raw submissions and web activity. */
 @Injectable()
 export class LeadStore {
@@ -97,10 +103,26 @@ export class LeadStore {
     this.activities = defineModel(store, 'Activity', activitySchema, 'activities');
     outbox.track(this.submissions);
     outbox.track(this.activities);
+    store.onChange((connected) => {
+      if (connected) void this.dropGlobalIdempotencyIndex();
+    });
   }
 
-  findSubmissionByIdempotencyKey(key: string) {
-    return this.submissions.findOne({ idempotencyKey: { $eq: key } }).lean();
+  findSubmissionByIdempotencyFingerprint(fingerprint: string) {
+    return this.submissions.findOne({ idempotencyFingerprint: { $eq: fingerprint } }).lean();
+  }
+
+  /**
+   * Databases from before keys were scoped hold a unique index on the raw key, which would still
+   * refuse a second person's submission under the same key: it goes once the store is reachable.
+   */
+  private async dropGlobalIdempotencyIndex(): Promise<void> {
+    try {
+      const indexes = await this.submissions.collection.indexes();
+      if (indexes.some((index) => index.name === LEGACY_IDEMPOTENCY_INDEX)) await this.submissions.collection.dropIndex(LEGACY_IDEMPOTENCY_INDEX);
+    } catch {
+      // Tried again on the next connect; until then insertSubmission reports the collision as retryable.
+    }
   }
 
   findContactByEmail(emailKey: string) {
@@ -161,13 +183,13 @@ export class LeadStore {
     return { leadId: existing._id, created: false, firstReceivedAt: existing.receivedAt };
   }
 
-  /** Inserts the audit record with its lead.received event; false when the idempotency key was taken meanwhile. */
+  /** Inserts the audit record with its lead.received event; false when its idempotency fingerprint was taken meanwhile. */
   async insertSubmission(doc: SubmissionDoc): Promise<boolean> {
     try {
       await this.submissions.create(doc);
       return true;
     } catch (err) {
-      if (isDuplicateKey(err) && doc.idempotencyKey) return false;
+      if (isDuplicateKey(err) && doc.idempotencyFingerprint) return false;
       throw err;
     }
   }

@@ -51,7 +51,7 @@ export class WebFormController {
       // The same scope as SubmitLead. A plain HTML form cannot set headers, so its submit-only key
       // may come as the `key` query parameter.
       const key = typeof req.query.key === 'string' ? `Bearer ${req.query.key}` : undefined;
-      await this.authenticator.authorize(req.headers.authorization ?? key, 'leads:submit');
+      const caller = await this.authenticator.authorize(req.headers.authorization ?? key, 'leads:submit');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const raw = await readBody(req);
       const body = decode(raw, contentType);
@@ -63,7 +63,7 @@ export class WebFormController {
         consent: { ...consent, givenAt: givenAt ? timestampFromDate(givenAt) : undefined },
       });
       validate(intake.SubmitLeadRequestSchema, message);
-      const result = await this.intake.submitLead(message, 'web-form', raw);
+      const result = await this.intake.submitLead(message, 'web-form', raw, caller?.subject ?? '');
       res.status(201).json({
         leadId: result.leadId,
         submissionId: result.submissionId,
