@@ -68,6 +68,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // Written on every change of the gRPC health status, so an alert sees a replica that is up but
+  // cannot do its job (store or broker away), which a scrape's `up` alone does not show.
+  readonly serving = new Gauge({
+    name: 'leadmesh_serving',
+    help: '1 while the gRPC health service reports SERVING, 0 while NOT_SERVING',
+    registers: [this.registry],
+  });
+
+  // The CRM service-level objective (99% of leads in the CRM within 60 s of submission) is read
+  // from the 60 s bucket, so 60 must stay a bucket boundary.
+  readonly submissionToCrm = new Histogram({
+    name: 'leadmesh_lead_submission_to_crm_seconds',
+    help: 'Time from the lead\'s submission at intake to its first successful CRM sync',
+    buckets: [1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 300, 600, 1800],
+    registers: [this.registry],
+  });
+
   readonly outboxPending = new Gauge({
     name: 'leadmesh_outbox_pending_events',
     help: 'Events stored but not yet confirmed published',
@@ -86,6 +103,12 @@ export class Metrics {
 
   leadFinished(): void {
     this.newestLeadFinished.set(Date.now() / 1000);
+  }
+
+  /** crm-sync's last step for a lead: it is in the CRM, `seconds` after it was submitted. */
+  leadSyncedToCrm(seconds: number): void {
+    this.submissionToCrm.observe(seconds);
+    this.leadFinished();
   }
 
   async listen(host: string, port: number): Promise<void> {

@@ -142,7 +142,7 @@ export class LeadSync {
     });
     // Only a lead given up before has a dead letter; the replay that retries it removes it too.
     if (record?.status === 'FAILED') await this.deadLetters.remove(leadId);
-    if (first) this.metrics.leadFinished();
+    if (first) this.metrics.leadSyncedToCrm(latencyMs / 1000);
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';
   }

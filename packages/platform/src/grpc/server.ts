@@ -112,6 +112,7 @@ export class GrpcServer {
   /** Reports SERVING only while the service can do its job (store and broker reachable). */
   setServing(serving: boolean): void {
     const status = serving ? 'SERVING' : 'NOT_SERVING';
+    this.metrics.serving.set(serving ? 1 : 0);
     this.health.setStatus('', status);
     for (const name of this.serviceNames) this.health.setStatus(name, status);
   }
