@@ -158,6 +158,15 @@ describe("intake's HTTP door under hostile bodies", () => {
     );
   }, 180_000);
 
+  it('refuses an ambiguous body: a JSON key given twice, or a repeated email in a urlencoded form, naming the field', async () => {
+    const twiceInJson = await post('{"email":"hostile.first@example-analytics.com","lastName":"L","email":"hostile.second@example-analytics.com"}', 'application/json');
+    expect(twiceInJson.status).toBe(400);
+    expect(JSON.parse(twiceInJson.text)).toMatchObject({ violations: [{ field: 'contact.email', description: expect.stringMatching(/more than once/) }] });
+    const twiceInForm = await post('email=hostile.first%40example-analytics.com&last_name=L&email=hostile.second%40example-analytics.com', 'application/x-www-form-urlencoded');
+    expect(twiceInForm.status).toBe(400);
+    expect(JSON.parse(twiceInForm.text)).toMatchObject({ violations: [{ field: 'contact.email', description: expect.stringMatching(/more than once/) }] });
+  }, 60_000);
+
   it('keeps a client\'s pooled connection usable after refusing an oversized body', async () => {
     // A browser or webhook sender reuses its keep-alive connection for the next POST; a refusal
     // must not leave that connection dead (answer with Connection: close, or drain the body).

@@ -6,7 +6,8 @@ import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, intake, lead } from '@leadmesh/contracts';
 import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, UnavailableError, encodeEvent, type Logger } from '@leadmesh/platform';
 import { findSubmissionInjection } from './domain/violations.js';
-import { contactViolations, normaliseContact, normaliseEmail } from './domain/normalise.js';
+import { contactNotices, normaliseContact, normaliseEmail } from './domain/normalise.js';
+import type { FieldNotice } from './domain/violations.js';
 import { submissionFingerprint } from './domain/submission.js';
 import { ErasureStore } from './erasure.store.js';
 import { LeadStore, type SubmissionDoc } from './lead.store.js';
@@ -38,7 +39,9 @@ export class IntakeService {
     rawBody: string | undefined,
     /** The token's subject; empty when authentication is off (local runs). */
     caller: string,
-  ): Promise<SubmitLeadResponse> {
+    /** Optional fields the door already set aside (web-form values it could not read). */
+    doorNotices: readonly FieldNotice[] = [],
+  ): Promise<{ response: SubmitLeadResponse; notices: FieldNotice[] }> {
     const c = request.contact!;
     const raw = {
       email: c.email,
@@ -51,14 +54,16 @@ export class IntakeService {
       companySize: c.companySize || undefined,
       industry: c.industry,
     };
-    const violations = [...findSubmissionInjection(request), ...contactViolations(raw)];
+    const violations = findSubmissionInjection(request);
     if (violations.length > 0) throw new InvalidArgumentError(violations, intake.SubmitLeadRequestSchema.typeName);
+    // What could not be read in an optional field is flagged, never a reason to refuse the lead.
+    const notices = [...doorNotices, ...contactNotices(raw)];
 
     const contact = normaliseContact(raw);
     const idempotencyFingerprint = submissionFingerprint({ caller, normalisedEmail: contact.email }, request.idempotencyKey);
     if (idempotencyFingerprint) {
       const prior = await this.store.findSubmissionByIdempotencyFingerprint(idempotencyFingerprint);
-      if (prior) return replayOf(prior);
+      if (prior) return { response: replayOf(prior), notices: prior.notices ?? [] };
     }
 
     const profile = create(lead.LeadProfileSchema, {
@@ -94,6 +99,7 @@ export class IntakeService {
       source: toJson(lead.SourceSchema, profile.source ?? create(lead.SourceSchema)) as Record<string, unknown>,
       consent: toJson(lead.ConsentSchema, profile.consent ?? create(lead.ConsentSchema)) as Record<string, unknown>,
       traceId: trace.getActiveSpan()?.spanContext().traceId,
+      notices,
       outbox: [
         encodeEvent(SUBJECTS.leadReceived, events.LeadReceivedSchema, {
           eventId: `lead.received:${submissionId}`,
@@ -109,7 +115,7 @@ export class IntakeService {
     if (!(await this.store.insertSubmission(submission))) {
       // A concurrent retry with the same idempotency key won the insert.
       const prior = await this.store.findSubmissionByIdempotencyFingerprint(idempotencyFingerprint!);
-      if (prior) return replayOf(prior);
+      if (prior) return { response: replayOf(prior), notices: prior.notices ?? [] };
       // Nothing stored under this fingerprint, yet the insert collided: a database's unscoped
       // index not yet dropped. Never answer for a submission that was not stored: the caller retries.
       throw new UnavailableError('submission not stored, retry');
@@ -117,8 +123,9 @@ export class IntakeService {
     await this.store.publishSubmission(submission);
     if (request.visitorId) await this.stitchVisitor(request.visitorId, leadId);
     this.metrics.leadFinished();
-    this.logger.info({ leadId, submissionId, outcome: submission.outcome, channel }, 'lead received');
-    return { leadId, submissionId, outcome: OUTCOME[submission.outcome], receivedAt: timestampFromDate(receivedAt) };
+    // The fields only, never their values: those are personal.
+    this.logger.info({ leadId, submissionId, outcome: submission.outcome, channel, setAside: notices.map((n) => n.field) }, 'lead received');
+    return { response: { leadId, submissionId, outcome: OUTCOME[submission.outcome], receivedAt: timestampFromDate(receivedAt) }, notices };
   }
 
   async recordActivity(request: intake.RecordActivityRequest): Promise<{ activityId: string; leadId: string }> {

@@ -30,6 +30,8 @@ export interface SubmissionDoc {
   consent: Record<string, unknown>;
   /** The trace the submission started, to find it in Jaeger. */
   traceId?: string;
+  /** Optional fields set aside because their value could not be read (the value as sent is in `raw`). */
+  notices?: { field: string; description: string }[];
   outbox: OutgoingEvent[];
 }
 
@@ -69,6 +71,7 @@ const submissionSchema = new Schema<SubmissionDoc>(
     source: { type: Schema.Types.Mixed, default: () => ({}) },
     consent: { type: Schema.Types.Mixed, default: () => ({}) },
     traceId: String,
+    notices: { type: [{ _id: false, field: String, description: String }], default: undefined },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },

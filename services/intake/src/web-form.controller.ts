@@ -13,11 +13,12 @@ import {
   validate,
   type FieldViolation,
 } from '@leadmesh/platform';
-import { parseWebForm } from './domain/web-form.js';
+import { parseWebForm, setAsideOptionalFields, type WebFormSubmission } from './domain/web-form.js';
 import { IntakeService } from './intake.service.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
+const SUBMISSION_TYPES = new Set(['application/json', 'application/x-www-form-urlencoded']);
 
 class HttpError extends Error {
   constructor(
@@ -53,26 +54,48 @@ export class WebFormController {
       const key = typeof req.query.key === 'string' ? `Bearer ${req.query.key}` : undefined;
       const caller = await this.authenticator.authorize(req.headers.authorization ?? key, 'leads:submit');
       const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      // Read (and so drained) before any refusal, which keeps the client's connection usable.
       const raw = await readBody(req);
-      const body = decode(raw, contentType);
-      const { request, violations } = parseWebForm(body, contentType);
-      if (violations.length > 0) throw new HttpError(400, 'invalid submission', violations);
-      const { givenAt, ...consent } = request.consent;
-      const message = create(intake.SubmitLeadRequestSchema, {
-        ...request,
-        consent: { ...consent, givenAt: givenAt ? timestampFromDate(givenAt) : undefined },
-      });
+      if (!SUBMISSION_TYPES.has(contentType)) throw new HttpError(415, 'use application/json or application/x-www-form-urlencoded');
+      // The text as sent, not a parsed object: only the text shows a key or a name given twice.
+      const parsed = parseWebForm(raw, contentType);
+      if (parsed.violations.length > 0) throw new HttpError(400, 'invalid submission', parsed.violations);
+      // The contract's rules, then again after optional fields they fault are set aside (emptied).
+      const settled = setAsideOptionalFields(parsed.request, contractViolations(parsed.request));
+      if (settled.refusals.length > 0) throw new HttpError(400, 'invalid submission', settled.refusals);
+      const message = toMessage(settled.request);
       validate(intake.SubmitLeadRequestSchema, message);
-      const result = await this.intake.submitLead(message, 'web-form', raw, caller?.subject ?? '');
+      const { response, notices } = await this.intake.submitLead(message, 'web-form', raw, caller?.subject ?? '', [...parsed.notices, ...settled.notices]);
       res.status(201).json({
-        leadId: result.leadId,
-        submissionId: result.submissionId,
-        outcome: intake.SubmissionOutcome[result.outcome as intake.SubmissionOutcome],
+        leadId: response.leadId,
+        submissionId: response.submissionId,
+        outcome: intake.SubmissionOutcome[response.outcome as intake.SubmissionOutcome],
+        // Fields the form sent that could not be read: the lead is kept without them.
+        notices,
       });
     } catch (err) {
       const { status, body } = toHttpError(err);
       res.status(status).json(body);
     }
+  }
+}
+
+function toMessage(submission: WebFormSubmission): intake.SubmitLeadRequest {
+  const { givenAt, ...consent } = submission.consent;
+  return create(intake.SubmitLeadRequestSchema, {
+    ...submission,
+    consent: { ...consent, givenAt: givenAt ? timestampFromDate(givenAt) : undefined },
+  });
+}
+
+/** What the proto's rules (protovalidate) find in the submission; none when it is valid. */
+function contractViolations(submission: WebFormSubmission): FieldViolation[] {
+  try {
+    validate(intake.SubmitLeadRequestSchema, toMessage(submission));
+    return [];
+  } catch (err) {
+    if (err instanceof InvalidArgumentError) return err.violations;
+    throw err;
   }
 }
 
@@ -96,22 +119,6 @@ async function readBody(req: Request): Promise<string> {
   } catch {
     throw new HttpError(400, 'body is not valid UTF-8', [{ field: 'body', description: 'must be UTF-8 text' }]);
   }
-}
-
-function decode(raw: string, contentType: string): unknown {
-  if (contentType === 'application/json') {
-    try {
-      return JSON.parse(raw);
-    } catch {
-      throw new HttpError(400, 'body is not valid JSON', [{ field: 'body', description: 'must be a JSON object' }]);
-    }
-  }
-  if (contentType === 'application/x-www-form-urlencoded') {
-    const fields: Record<string, string> = {};
-    for (const [key, value] of new URLSearchParams(raw)) fields[key] = value;
-    return fields;
-  }
-  throw new HttpError(415, 'use application/json or application/x-www-form-urlencoded');
 }
 
 function toHttpError(err: unknown): { status: number; body: { error: string; violations?: FieldViolation[] } } {

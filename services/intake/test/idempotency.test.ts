@@ -23,11 +23,15 @@ function submission(email: string, idempotencyKey: string) {
   return create(intake.SubmitLeadRequestSchema, { idempotencyKey, contact: { email, lastName: 'Tester' }, source: { formId: 'contact-sales' } });
 }
 
+async function submit(request: intake.SubmitLeadRequest, channel: 'grpc' | 'web-form', caller: string) {
+  return (await service.submitLead(request, channel, undefined, caller)).response;
+}
+
 describe('idempotency keys', () => {
   it('gives two people who submit with the same key two leads', async () => {
     const key = `fixed-hidden-field-${randomUUID()}`;
-    const ada = await service.submitLead(submission(`ada.${randomUUID()}@example.com`, key), 'web-form', undefined, 'form:contact-sales');
-    const grace = await service.submitLead(submission(`grace.${randomUUID()}@example.com`, key), 'web-form', undefined, 'form:contact-sales');
+    const ada = await submit(submission(`ada.${randomUUID()}@example.com`, key), 'web-form', 'form:contact-sales');
+    const grace = await submit(submission(`grace.${randomUUID()}@example.com`, key), 'web-form', 'form:contact-sales');
     expect(ada.outcome).toBe(intake.SubmissionOutcome.NEW_LEAD);
     expect(grace.outcome).toBe(intake.SubmissionOutcome.NEW_LEAD);
     expect(grace.leadId).not.toBe(ada.leadId);
@@ -37,8 +41,8 @@ describe('idempotency keys', () => {
   it('does not let one caller replay another caller\'s submission with the same key and email', async () => {
     const key = `shared-${randomUUID()}`;
     const email = `linus.${randomUUID()}@example.com`;
-    const first = await service.submitLead(submission(email, key), 'grpc', undefined, 'team:growth');
-    const second = await service.submitLead(submission(email, key), 'grpc', undefined, 'team:events');
+    const first = await submit(submission(email, key), 'grpc', 'team:growth');
+    const second = await submit(submission(email, key), 'grpc', 'team:events');
     expect(second.outcome).toBe(intake.SubmissionOutcome.EXISTING_CONTACT);
     expect(second.leadId).toBe(first.leadId);
     expect(second.submissionId).not.toBe(first.submissionId);
@@ -47,15 +51,15 @@ describe('idempotency keys', () => {
   it('replays a retry by the same caller for the same person, whatever the case of the address', async () => {
     const key = `retry-${randomUUID()}`;
     const email = `Barbara.${randomUUID()}@Example.com`;
-    const first = await service.submitLead(submission(email, key), 'grpc', undefined, 'team:growth');
-    const retry = await service.submitLead(submission(`  ${email.toUpperCase()} `, key), 'grpc', undefined, 'team:growth');
+    const first = await submit(submission(email, key), 'grpc', 'team:growth');
+    const retry = await submit(submission(`  ${email.toUpperCase()} `, key), 'grpc', 'team:growth');
     expect(retry).toMatchObject({ outcome: intake.SubmissionOutcome.IDEMPOTENT_REPLAY, leadId: first.leadId, submissionId: first.submissionId });
     expect(await leads.submissions.countDocuments({ leadId: first.leadId })).toBe(1);
   });
 
   it('keeps the key as the client sent it on the audit record, for tracing a retry', async () => {
     const key = `audit-${randomUUID()}`;
-    const result = await service.submitLead(submission(`edsger.${randomUUID()}@example.com`, key), 'grpc', undefined, 'team:growth');
+    const result = await submit(submission(`edsger.${randomUUID()}@example.com`, key), 'grpc', 'team:growth');
     expect(await leads.submissions.findById(result.submissionId).lean()).toMatchObject({ idempotencyKey: key });
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { companyKey } from './company.js';
 import { normaliseCountry } from './country.js';
-import { contactViolations, normaliseContact, normaliseEmail, normaliseText, phoneToE164 } from './normalise.js';
+import { contactNotices, normaliseContact, normaliseEmail, normaliseText, phoneToE164 } from './normalise.js';
 
 describe('normaliseEmail', () => {
   it('trims and lower-cases the whole address, local part included', () => {
@@ -53,7 +53,36 @@ describe('normaliseCountry', () => {
     expect(normaliseCountry(input)).toBe(expected);
   });
 
-  it.each(['', '   ', 'Narnia', 'XX', 'ZZZ', '276', 'Deutschland'])('does not recognise %j', (input) => {
+  it.each([
+    ['Deutschland', 'DE'],
+    ['deutschland', 'DE'],
+    ['Allemagne', 'DE'],
+    ['Alemania', 'DE'],
+    ['Österreich', 'AT'],
+    ['Osterreich', 'AT'],
+    ['Schweiz', 'CH'],
+    ['Suisse', 'CH'],
+    ['Royaume-Uni', 'GB'],
+    ['Vereinigte Staaten', 'US'],
+    ['Estados Unidos', 'US'],
+    ['Nederland', 'NL'],
+    ['Polska', 'PL'],
+    ['Česko', 'CZ'],
+    ['España', 'ES'],
+    ['Brasil', 'BR'],
+    ['Italia', 'IT'],
+    ['Türkiye', 'TR'],
+    ['Ελλάδα', 'GR'],
+    ['Россия', 'RU'],
+    ['日本', 'JP'],
+    ['中国', 'CN'],
+    ['대한민국', 'KR'],
+    ['Cote d\'Ivoire', 'CI'],
+  ])('reads %j, a name in another language or without its accents, as %s', (input, expected) => {
+    expect(normaliseCountry(input)).toBe(expected);
+  });
+
+  it.each(['', '   ', 'Narnia', 'XX', 'ZZZ', '276', 'Bavaria', 'England'])('does not recognise %j', (input) => {
     expect(normaliseCountry(input)).toBeUndefined();
   });
 });
@@ -149,7 +178,7 @@ describe('normaliseContact', () => {
     const contact = normaliseContact({ ...raw, phone: ' ext. 12 ' });
     expect(contact.phone).toBe('ext. 12');
     expect(contact.phoneE164).toBeUndefined();
-    expect(contactViolations({ ...raw, phone: ' ext. 12 ' })).toEqual([]);
+    expect(contactNotices({ ...raw, phone: ' ext. 12 ' })).toEqual([]);
   });
 
   it('treats a company size of 0 as unknown and fills empty optional fields with empty strings', () => {
@@ -165,19 +194,27 @@ describe('normaliseContact', () => {
   });
 });
 
-describe('contactViolations', () => {
-  it('rejects a country it cannot name, naming the field', () => {
-    expect(contactViolations({ email: 'a@b.co', country: 'Narnia' })).toEqual([
-      { field: 'contact.country', description: expect.stringContaining('ISO 3166-1') },
-    ]);
-    expect(normaliseContact({ email: 'a@b.co', country: 'Narnia' }).country).toBeUndefined();
+describe('contactNotices', () => {
+  it('keeps a lead whose country it cannot name: the field is flagged by name and left empty on the profile', () => {
+    for (const country of ['Narnia', 'Bavaria', 'Europe']) {
+      expect(contactNotices({ email: 'a@b.co', country })).toEqual([{ field: 'contact.country', description: expect.stringContaining('recognises') }]);
+      expect(normaliseContact({ email: 'a@b.co', country }).country).toBeUndefined();
+    }
   });
 
-  it('accepts an empty country and rejects a negative or fractional company size', () => {
-    expect(contactViolations({ email: 'a@b.co', country: '  ' })).toEqual([]);
-    expect(contactViolations({ email: 'a@b.co', companySize: -1 })).toEqual([
-      { field: 'contact.company_size', description: expect.any(String) },
-    ]);
-    expect(contactViolations({ email: 'a@b.co', companySize: 2.5 })).toHaveLength(1);
+  it('has nothing to flag for a country in another language', () => {
+    expect(contactNotices({ email: 'a@b.co', country: 'Deutschland' })).toEqual([]);
+  });
+
+  it('flags an empty country never, and a negative or fractional company size as unknown', () => {
+    expect(contactNotices({ email: 'a@b.co', country: '  ' })).toEqual([]);
+    expect(contactNotices({ email: 'a@b.co', companySize: -1 })).toEqual([{ field: 'contact.company_size', description: expect.any(String) }]);
+    expect(contactNotices({ email: 'a@b.co', companySize: 2.5 })).toHaveLength(1);
+    expect(normaliseContact({ email: 'a@b.co', companySize: 2.5 }).companySize).toBeUndefined();
+  });
+
+  it('never echoes the value it could not read', () => {
+    const [notice] = contactNotices({ email: 'a@b.co', country: 'Secret Street 5' });
+    expect(JSON.stringify(notice)).not.toContain('Secret');
   });
 });

@@ -1,7 +1,7 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { companyKey } from './company.js';
 import { normaliseCountry } from './country.js';
-import type { FieldViolation } from './violations.js';
+import type { FieldNotice } from './violations.js';
 
 /** A contact as submitted: any string may be empty, nothing is trusted yet. */
 export interface RawContact {
@@ -100,21 +100,24 @@ export function normaliseContact(raw: RawContact): NormalisedContact {
 }
 
 /**
- * What normalisation cannot accept. A country is picked from a list on every form, so a value that
- * names no country is a broken or hostile client rather than a typo, and is rejected; the phone is
- * free text a person typed and is never a reason to reject (see phoneToE164).
+ * What normalisation could not read in the optional fields, as notices: the lead is kept, the field
+ * is left empty on the profile (it means "unknown" downstream, never a wrong value), the value as
+ * typed stays on the raw submission, and the notice says which field it was. An optional field
+ * never costs a lead: a German form's "Deutschland" or a region such as "Bavaria" is not a broken
+ * client but a person, and routing and scoring already treat an empty country as unknown.
+ * Descriptions never echo the value, which may be personal and ends up in logs.
  */
-export function contactViolations(raw: RawContact): FieldViolation[] {
-  const violations: FieldViolation[] = [];
+export function contactNotices(raw: RawContact): FieldNotice[] {
+  const notices: FieldNotice[] = [];
   if (normaliseText(raw.country) !== '' && normaliseCountry(raw.country) === undefined) {
-    violations.push({
+    notices.push({
       field: 'contact.country',
-      description: 'is not an ISO 3166-1 alpha-2 or alpha-3 code or the English name of a country',
+      description: 'is not a country code or a country name intake recognises; kept as typed on the submission, left empty on the profile',
     });
   }
   const size = raw.companySize;
-  if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
-    violations.push({ field: 'contact.company_size', description: 'must be a non-negative whole number' });
+  if (size !== undefined && size !== 0 && knownCompanySize(size) === undefined) {
+    notices.push({ field: 'contact.company_size', description: 'is not a whole number of employees; left unknown' });
   }
-  return violations;
+  return notices;
 }

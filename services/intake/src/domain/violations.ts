@@ -9,6 +9,15 @@ export interface FieldViolation {
   description: string;
 }
 
+/**
+ * A value intake could not read in an optional field, which does not cost the lead: the field is
+ * left empty, the value as sent is kept on the raw submission, and the caller is told which field.
+ */
+export interface FieldNotice {
+  field: string;
+  description: string;
+}
+
 // Anything that can end a line for some consumer downstream: a CR or LF in a name lands in an email
 // header or an SMTP command and starts a new one (header/SMTP injection); NUL truncates strings in C
 // code paths; NEL, U+2028 and U+2029 are line breaks to several parsers and CSV/CRM importers. Tabs

@@ -1,4 +1,4 @@
-import type { FieldViolation } from './violations.js';
+import type { FieldNotice, FieldViolation } from './violations.js';
 
 /** The message of SubmitLeadRequest a field belongs to; undefined for the request's own fields. */
 export type FieldGroup = 'contact' | 'source' | 'interest' | 'consent';
@@ -77,7 +77,13 @@ const UNCHECKED = new Set(['', 'off', 'false', '0', 'no']);
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/i;
 
 export type FieldValue = string | number | boolean | Date | undefined;
-export type Coerced = { ok: true; value: FieldValue } | { ok: false; violation: FieldViolation };
+/**
+ * A value of the wrong JSON type (an object or a list where a scalar belongs, a number where text
+ * belongs) is refused: that is a broken or hostile client. A value of the right type that cannot
+ * be read (a company size "51-200", a consent time "yesterday") is set aside with a notice: that
+ * is a person, and an optional field never costs a lead.
+ */
+export type Coerced = { ok: true; value: FieldValue; notice?: FieldNotice } | { ok: false; violation: FieldViolation };
 
 function kindOf(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
@@ -108,22 +114,26 @@ export function coerce(spec: FormField, value: unknown): Coerced {
       if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return { ok: true, value: String(value) };
       return reject('a string or a whole number');
     case 'count': {
+      if (typeof value !== 'number' && typeof value !== 'string') return reject('a whole number');
       const count = readCount(value);
       if (count <= MAX_COMPANY_SIZE) return { ok: true, value: count };
-      return { ok: false, violation: { field: spec.path, description: `must be a whole number from 0 to ${MAX_COMPANY_SIZE}` } };
+      return { ok: true, value: 0, notice: { field: spec.path, description: `is not a whole number from 0 to ${MAX_COMPANY_SIZE}; left unknown` } };
     }
     case 'flag': {
       if (typeof value === 'boolean') return { ok: true, value };
-      const text = typeof value === 'string' ? value.trim().toLowerCase() : typeof value === 'number' ? String(value) : undefined;
-      if (text !== undefined && CHECKED.has(text)) return { ok: true, value: true };
-      if (text !== undefined && UNCHECKED.has(text)) return { ok: true, value: false };
-      return { ok: false, violation: { field: spec.path, description: 'must be a yes/no value (true, on, yes, 1 or false, off, no, 0)' } };
+      if (typeof value !== 'string' && typeof value !== 'number') return reject('a yes/no value');
+      const text = String(value).trim().toLowerCase();
+      if (CHECKED.has(text)) return { ok: true, value: true };
+      if (UNCHECKED.has(text)) return { ok: true, value: false };
+      // Consent that cannot be read is no consent: nothing is sent on a guess.
+      return { ok: true, value: false, notice: { field: spec.path, description: 'is not a yes/no value (true, on, yes, 1 or false, off, no, 0); read as no' } };
     }
     case 'instant': {
       if (value === '') return { ok: true, value: undefined };
-      const time = typeof value === 'string' && ISO_INSTANT.test(value) ? new Date(value) : undefined;
+      if (typeof value !== 'string') return reject('an ISO 8601 date-time with a time zone');
+      const time = ISO_INSTANT.test(value) ? new Date(value) : undefined;
       if (time !== undefined && !Number.isNaN(time.getTime())) return { ok: true, value: time };
-      return { ok: false, violation: { field: spec.path, description: 'must be an ISO 8601 date-time with a time zone' } };
+      return { ok: true, value: undefined, notice: { field: spec.path, description: 'is not an ISO 8601 date-time with a time zone; left empty' } };
     }
   }
 }

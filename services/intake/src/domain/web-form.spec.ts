@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseWebForm, type WebFormSubmission } from './web-form.js';
+import { parseWebForm, setAsideOptionalFields, type WebFormSubmission } from './web-form.js';
 import { FORM_FIELDS } from './web-form-fields.js';
 
 const JSON_TYPE = 'application/json';
@@ -66,11 +66,11 @@ describe('parseWebForm: what a form sends', () => {
   it('reads nested JSON shaped like SubmitLeadRequest', () => {
     const { idempotencyKey, visitorId, ...groups } = expected;
     const body = JSON.stringify({ idempotencyKey, visitorId, ...groups });
-    expect(parseWebForm(body, JSON_TYPE)).toEqual({ request: expected, violations: [] });
+    expect(parseWebForm(body, JSON_TYPE)).toEqual({ request: expected, violations: [], notices: [] });
   });
 
   it('reads the same submission from a url-encoded HTML form with snake_case names', () => {
-    expect(parseWebForm(flatForm, `${FORM_TYPE}; charset=UTF-8`)).toEqual({ request: expected, violations: [] });
+    expect(parseWebForm(flatForm, `${FORM_TYPE}; charset=UTF-8`)).toEqual({ request: expected, violations: [], notices: [] });
     expect(parseWebForm(new TextEncoder().encode(flatForm), FORM_TYPE).request).toEqual(expected);
   });
 
@@ -150,20 +150,37 @@ describe('parseWebForm: what it refuses', () => {
     ]);
   });
 
-  it.each([-1, 2.5, '50-200', '1,000', 10_000_001, 'lots', true, {}])('refuses the company size %j', (size) => {
+  it.each([true, {}, ['50']])('refuses the company size %j, a value of the wrong type', (size) => {
     expect(fields(parseWebForm({ email: 'a@b.co', company_size: size }, JSON_TYPE).violations)).toEqual(['contact.company_size']);
   });
 
-  it('refuses a phone that is a negative or fractional number, and a consent that is not yes/no', () => {
-    const { violations } = parseWebForm({ email: 'a@b.co', phone: -5, consent: { emailMarketing: 'maybe' } }, JSON_TYPE);
-    expect(fields(violations)).toEqual(['contact.phone', 'consent.email_marketing']);
+  it.each([-1, 2.5, '50-200', '1,000', 10_000_001, 'lots'])('keeps the lead with the company size %j, left unknown and flagged', (size) => {
+    const { request, violations, notices } = parseWebForm({ email: 'a@b.co', company_size: size }, JSON_TYPE);
+    expect(violations).toEqual([]);
+    expect(request.contact.companySize).toBe(0);
+    expect(fields(notices)).toEqual(['contact.company_size']);
+  });
+
+  it('refuses a phone that is a negative or fractional number, and keeps a consent that is not yes/no as no, flagged', () => {
+    const { request, violations, notices } = parseWebForm({ email: 'a@b.co', phone: -5, consent: { emailMarketing: 'maybe' } }, JSON_TYPE);
+    expect(fields(violations)).toEqual(['contact.phone']);
+    expect(fields(notices)).toEqual(['consent.email_marketing']);
+    expect(request.consent.emailMarketing).toBe(false);
     expect(fields(parseWebForm({ email: 'a@b.co', phone: 1.5 }, JSON_TYPE).violations)).toEqual(['contact.phone']);
   });
 
-  it('refuses a consent time that is not an ISO 8601 date-time with a zone', () => {
-    for (const givenAt of ['yesterday', '2025-03-01', '2025-03-01T10:00:00', '2025-13-45T10:00:00Z', 1700000000000]) {
-      expect(fields(parseWebForm({ email: 'a@b.co', consent_given_at: givenAt }, JSON_TYPE).violations)).toEqual(['consent.given_at']);
+  it('keeps the lead with a consent time that is not an ISO 8601 date-time with a zone, left empty and flagged', () => {
+    for (const givenAt of ['yesterday', '2025-03-01', '2025-03-01T10:00:00', '2025-13-45T10:00:00Z']) {
+      const { request, violations, notices } = parseWebForm({ email: 'a@b.co', consent_given_at: givenAt }, JSON_TYPE);
+      expect(violations).toEqual([]);
+      expect(request.consent.givenAt).toBeUndefined();
+      expect(fields(notices)).toEqual(['consent.given_at']);
     }
+    expect(fields(parseWebForm({ email: 'a@b.co', consent_given_at: 1700000000000 }, JSON_TYPE).violations)).toEqual(['consent.given_at']);
+  });
+
+  it('flags nothing in a clean submission', () => {
+    expect(parseWebForm(flatForm.toString(), FORM_TYPE).notices).toEqual([]);
   });
 
   it('refuses a field given twice, under two names or repeated in a form', () => {
@@ -172,6 +189,24 @@ describe('parseWebForm: what it refuses', () => {
     expect(twice.request.contact.email).toBe('');
     expect(fields(parseWebForm('email=a%40b.co&email=c%40d.co', FORM_TYPE).violations)).toEqual(['contact.email']);
     expect(fields(parseWebForm({ first_name: 'A', firstName: 'B', email: 'a@b.co' }, JSON_TYPE).violations)).toEqual(['contact.first_name']);
+  });
+
+  it('refuses a JSON body that gives a key twice, naming the field, instead of keeping the last value', () => {
+    const flat = parseWebForm('{"email":"ada@example.com","last_name":"L","email":"grace@example.com"}', JSON_TYPE);
+    expect(flat.violations).toEqual([{ field: 'contact.email', description: 'is given more than once in the JSON body' }]);
+    expect(flat.request.contact.email).toBe('');
+    const nested = parseWebForm('{"contact":{"email":"a@b.co","firstName":"Ada","firstName":"Grace"}}', JSON_TYPE);
+    expect(nested.violations).toEqual([{ field: 'contact.first_name', description: 'is given more than once in the JSON body' }]);
+  });
+
+  it('sees a duplicated key however it is escaped, and in fields it does not read', () => {
+    expect(fields(parseWebForm('{"email":"a@b.co","\\u0065mail":"c@d.co"}', JSON_TYPE).violations)).toEqual(['contact.email']);
+    expect(fields(parseWebForm('{"email":"a@b.co","tracking":{"x":1,"x":2}}', JSON_TYPE).violations)).toEqual(['tracking.x']);
+  });
+
+  it('takes the same key in different objects, and keys that only look alike inside strings', () => {
+    const { violations } = parseWebForm('{"email":"a@b.co","contact":{"company":"x"},"source":{"formId":"f"},"message":"\\"email\\":\\"x\\", {\\"email\\":1}"}', JSON_TYPE);
+    expect(violations).toEqual([]);
   });
 
   it('refuses a group that is not an object', () => {
@@ -310,5 +345,33 @@ describe('parseWebForm: properties', () => {
         expectWellTyped(parseWebForm(body, type).request);
       }),
     );
+  });
+});
+
+describe('setAsideOptionalFields', () => {
+  const submission = parseWebForm({ email: 'a@b.co', page_url: '/pricing', job_title: 'x'.repeat(300), company_size: 40 }, JSON_TYPE).request;
+
+  it('empties the optional fields the contract faults and flags each, keeping the rest of the lead', () => {
+    const settled = setAsideOptionalFields(submission, [
+      { field: 'source.page_url', description: 'value must be a valid URI' },
+      { field: 'contact.job_title', description: 'value length must be at most 200 characters' },
+    ]);
+    expect(settled.refusals).toEqual([]);
+    expect(settled.notices).toEqual([
+      { field: 'source.page_url', description: 'value must be a valid URI; left empty' },
+      { field: 'contact.job_title', description: 'value length must be at most 200 characters; left empty' },
+    ]);
+    expect(settled.request.source.pageUrl).toBe('');
+    expect(settled.request.contact).toMatchObject({ jobTitle: '', email: 'a@b.co', companySize: 40 });
+    expect(submission.source.pageUrl).toBe('/pricing');
+  });
+
+  it('still refuses a fault in the email or in the request\'s own fields', () => {
+    const settled = setAsideOptionalFields(submission, [
+      { field: 'contact.email', description: 'value must be a valid email address' },
+      { field: 'idempotency_key', description: 'value length must be at most 128 characters' },
+    ]);
+    expect(fields(settled.refusals)).toEqual(['contact.email', 'idempotency_key']);
+    expect(settled.notices).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { coerce, FORM_FIELDS, type FieldValue, type FormField } from './web-form-fields.js';
-import { findSubmissionInjection, type FieldViolation } from './violations.js';
+import { findDuplicateKey } from './json-keys.js';
+import { findSubmissionInjection, type FieldNotice, type FieldViolation } from './violations.js';
 import { isValidVisitorId } from './visitor.js';
 
 /**
@@ -38,7 +39,10 @@ export interface WebFormSubmission {
 export interface ParsedWebForm {
   /** Only meaningful when `violations` is empty; fields in violation are left at their defaults. */
   request: WebFormSubmission;
+  /** Why the submission is refused: broken or hostile input, or no usable email. */
   violations: FieldViolation[];
+  /** Optional fields set aside (left empty) because their value could not be read; the lead is kept. */
+  notices: FieldNotice[];
 }
 
 /** Objects nested deeper than this are refused before any field is read. */
@@ -85,6 +89,8 @@ function decodeBody(body: unknown, contentType: string): Decoded {
     return fail('content_type', 'must be application/json or application/x-www-form-urlencoded');
   }
   let value = body;
+  // The JSON text as sent, for the duplicate-key check that the parsed value can no longer show.
+  let jsonText: string | undefined;
   if (value instanceof Uint8Array) {
     try {
       value = new TextDecoder('utf-8', { fatal: true }).decode(value);
@@ -97,6 +103,7 @@ function decodeBody(body: unknown, contentType: string): Decoded {
     if (!json) value = formRecord(value);
     else {
       try {
+        jsonText = value;
         value = JSON.parse(value) as unknown;
       } catch {
         return fail('body', 'is not valid JSON');
@@ -105,7 +112,22 @@ function decodeBody(body: unknown, contentType: string): Decoded {
   }
   if (!isRecord(value)) return fail('body', 'must be an object of form fields');
   if (deeperThan(value, MAX_BODY_DEPTH)) return fail('body', `is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  // Refused like a repeated name in a urlencoded form: keeping the last of two emails is a guess.
+  const duplicate = jsonText === undefined ? undefined : findDuplicateKey(jsonText);
+  if (duplicate !== undefined) return fail(fieldAt(duplicate), 'is given more than once in the JSON body');
   return { ok: true, body: value };
+}
+
+/** The proto path of the allowlisted field a JSON path names ("contact.email"), or the path as sent. */
+function fieldAt(path: readonly string[]): string {
+  const [first, second] = path;
+  const spec =
+    path.length === 1
+      ? FORM_FIELDS.find((field) => field.flatNames.includes(first!))
+      : path.length === 2
+        ? FORM_FIELDS.find((field) => field.group === first && field.nestedNames.includes(second!))
+        : undefined;
+  return spec?.path ?? path.join('.');
 }
 
 /** Every place the body gives a value for `spec`, with the name it was given under. */
@@ -125,7 +147,7 @@ function findValues(body: Body, spec: FormField): { name: string; value: unknown
 }
 
 /** Reads every allowlisted field; unknown fields are ignored and never copied anywhere. */
-function readFields(body: Body, violations: FieldViolation[]): Map<string, FieldValue> {
+function readFields(body: Body, violations: FieldViolation[], notices: FieldNotice[]): Map<string, FieldValue> {
   for (const group of ['contact', 'source', 'interest', 'consent']) {
     const value = Object.hasOwn(body, group) ? body[group] : undefined;
     if (value !== undefined && value !== null && !isRecord(value)) {
@@ -143,8 +165,11 @@ function readFields(body: Body, violations: FieldViolation[]): Map<string, Field
       continue;
     }
     const coerced = coerce(spec, first.value);
-    if (coerced.ok) values.set(spec.path, coerced.value);
-    else violations.push(coerced.violation);
+    if (!coerced.ok) violations.push(coerced.violation);
+    else {
+      values.set(spec.path, coerced.value);
+      if (coerced.notice) notices.push(coerced.notice);
+    }
   }
   return values;
 }
@@ -202,9 +227,46 @@ function buildSubmission(values: ReadonlyMap<string, FieldValue>): WebFormSubmis
  */
 export function parseWebForm(body: unknown, contentType: string): ParsedWebForm {
   const decoded = decodeBody(body, contentType);
-  if (!decoded.ok) return { request: buildSubmission(new Map()), violations: [decoded.violation] };
+  if (!decoded.ok) return { request: buildSubmission(new Map()), violations: [decoded.violation], notices: [] };
   const violations: FieldViolation[] = [];
-  const request = buildSubmission(readFields(decoded.body, violations));
+  const notices: FieldNotice[] = [];
+  const request = buildSubmission(readFields(decoded.body, violations, notices));
   violations.push(...findSubmissionInjection(request));
-  return { request, violations };
+  return { request, violations, notices };
+}
+
+/**
+ * The one field of the lead whose bad value refuses it even where the contract's rules (lengths,
+ * URI syntax) find it: without an email there is no lead. The request's own fields (an over-long
+ * idempotency key) refuse it too: that is a client's bug, and setting the key aside would silently
+ * lose the client's retry safety.
+ */
+const REQUIRED_FIELDS = new Set(['contact.email']);
+
+/**
+ * Sorts what the contract's rules found in a web-form submission: a violation in an optional field
+ * (a page URL that is not absolute, a job title over its length) empties that field and becomes a
+ * notice, so the person's lead is kept, with the value as typed on the raw submission; anything else
+ * still refuses it. Call it with the rules' violations, then check the returned request again.
+ */
+export function setAsideOptionalFields(
+  request: WebFormSubmission,
+  violations: readonly FieldViolation[],
+): { request: WebFormSubmission; notices: FieldNotice[]; refusals: FieldViolation[] } {
+  const refusals: FieldViolation[] = [];
+  const notices: FieldNotice[] = [];
+  const settled = structuredClone(request);
+  for (const violation of violations) {
+    const spec = FORM_FIELDS.find((field) => field.path === violation.field);
+    if (spec === undefined || spec.group === undefined || REQUIRED_FIELDS.has(spec.path)) {
+      refusals.push(violation);
+      continue;
+    }
+    const group = settled[spec.group] as Record<string, unknown>;
+    const empty = typeof group[spec.camel] === 'number' ? 0 : typeof group[spec.camel] === 'boolean' ? false : '';
+    if (spec.camel === 'givenAt') delete group[spec.camel];
+    else group[spec.camel] = empty;
+    notices.push({ field: violation.field, description: `${violation.description}; left empty` });
+  }
+  return { request: settled, notices, refusals };
 }
