@@ -79,7 +79,8 @@ function formRecord(text: string): Body {
   return record;
 }
 
-type Decoded = { ok: true; body: Body } | { ok: false; violation: FieldViolation };
+/** `form`: the body was urlencoded, where a list can only be a name given more than once. */
+type Decoded = { ok: true; body: Body; form: boolean } | { ok: false; violation: FieldViolation };
 
 function decodeBody(body: unknown, contentType: string): Decoded {
   const fail = (field: string, description: string): Decoded => ({ ok: false, violation: { field, description } });
@@ -115,7 +116,7 @@ function decodeBody(body: unknown, contentType: string): Decoded {
   // Refused like a repeated name in a urlencoded form: keeping the last of two emails is a guess.
   const duplicate = jsonText === undefined ? undefined : findDuplicateKey(jsonText);
   if (duplicate !== undefined) return fail(fieldAt(duplicate), 'is given more than once in the JSON body');
-  return { ok: true, body: value };
+  return { ok: true, body: value, form: !json };
 }
 
 /** The proto path of the allowlisted field a JSON path names ("contact.email"), or the path as sent. */
@@ -147,7 +148,7 @@ function findValues(body: Body, spec: FormField): { name: string; value: unknown
 }
 
 /** Reads every allowlisted field; unknown fields are ignored and never copied anywhere. */
-function readFields(body: Body, violations: FieldViolation[], notices: FieldNotice[]): Map<string, FieldValue> {
+function readFields(body: Body, form: boolean, violations: FieldViolation[], notices: FieldNotice[]): Map<string, FieldValue> {
   for (const group of ['contact', 'source', 'interest', 'consent']) {
     const value = Object.hasOwn(body, group) ? body[group] : undefined;
     if (value !== undefined && value !== null && !isRecord(value)) {
@@ -162,6 +163,10 @@ function readFields(body: Body, violations: FieldViolation[], notices: FieldNoti
     if (found.length > 1) {
       const names = found.map((entry) => entry.name).join(', ');
       violations.push({ field: spec.path, description: `is given more than once (as ${names})` });
+      continue;
+    }
+    if (form && Array.isArray(first.value)) {
+      violations.push({ field: spec.path, description: `is given more than once in the form (as ${first.name})` });
       continue;
     }
     const coerced = coerce(spec, first.value);
@@ -230,7 +235,7 @@ export function parseWebForm(body: unknown, contentType: string): ParsedWebForm 
   if (!decoded.ok) return { request: buildSubmission(new Map()), violations: [decoded.violation], notices: [] };
   const violations: FieldViolation[] = [];
   const notices: FieldNotice[] = [];
-  const request = buildSubmission(readFields(decoded.body, violations, notices));
+  const request = buildSubmission(readFields(decoded.body, decoded.form, violations, notices));
   violations.push(...findSubmissionInjection(request));
   return { request, violations, notices };
 }
