@@ -22,6 +22,15 @@ afterEach(() => stack.sim.setFaults({ rejectField: undefined }));
 const publish = <D extends Parameters<typeof encodeEvent>[1]>(subject: string, schema: D, init: Parameters<typeof encodeEvent<D>>[2]) =>
   new EventPublisher(stack.nats).publish(encodeEvent(subject, schema, init));
 
+/** Every event of the pipeline handled: nothing pending or in hand at any consumer. */
+const pipelineAtRest = () =>
+  eventually('the pipeline at rest (the enrollment updates handled too)', async () => {
+    for await (const consumer of stack.nats.jsm.consumers.list(stack.nats.topology.pipelineStream)) {
+      if (consumer.num_pending + consumer.num_ack_pending > 0) return undefined;
+    }
+    return true;
+  });
+
 describe('crm-sync against the CRM simulator', () => {
   it('puts a routed lead in the CRM once, with the mapped fields and the CRM id on its sync record', async () => {
     const { leadId, email } = await submitLead(stack, 'once');
@@ -136,6 +145,8 @@ describe('crm-sync against the CRM simulator', () => {
     expect(failed.record!.lastError).toContain('Title');
     expect(recordsOf(stack.sim, leadId)).toHaveLength(0);
 
+    // The enrollment's update, if it is still on its way, would otherwise sync the lead before the replay does.
+    await pipelineAtRest();
     stack.sim.setFaults({ rejectField: undefined });
     expect(await stack.crmSync.replay({ target: { case: 'leadId', value: leadId } })).toMatchObject({ replayed: 1, skipped: 0, failed: 0 });
     const record = await syncedRecord(stack, leadId, 10_000);
@@ -173,12 +184,7 @@ describe('crm-sync against the CRM simulator', () => {
     // Still refused: every one fails again and stays a dead letter, with another attempt counted.
     const attemptsOf = async () =>
       Object.fromEntries((await stack.crmSync.listDeadLetters({ pageSize: 1000 })).deadLetters.filter((d) => ids.includes(d.leadId)).map((d) => [d.leadId, d.attempts]));
-    await eventually('the pipeline at rest (the enrollment updates handled too)', async () => {
-      for await (const consumer of stack.nats.jsm.consumers.list(stack.nats.topology.pipelineStream)) {
-        if (consumer.num_pending + consumer.num_ack_pending > 0) return undefined;
-      }
-      return true;
-    });
+    await pipelineAtRest();
     const before = await attemptsOf();
     expect(await stack.crmSync.replay({ target: { case: 'all', value: true } })).toMatchObject({ replayed: 0, failed: seen.length });
     const after = await attemptsOf();
