@@ -57,9 +57,17 @@ describe('nurture email', () => {
     expect(before.suppressed).toBe(true); // no marketing consent on record
     expect(before.suppressionReason).toMatch(/consent/i);
 
-    const clicked = await fetch(link!);
-    expect(clicked.status).toBe(200);
-    expect(await clicked.text()).toContain('You are unsubscribed');
+    // Opening the link (as a person, or a scanner that fetches every URL) only asks to confirm.
+    const opened = await fetch(link!);
+    expect(opened.status).toBe(200);
+    const page = await opened.text();
+    expect(page).toContain('Unsubscribe from our emails?');
+    expect((await enrollments(lead.leadId)).suppressionReason).toMatch(/consent/i);
+    // The page's button POSTs back to the link.
+    const action = /<form method="post" action="([^"]+)">/.exec(page)?.[1]?.replace(/&amp;/g, '&');
+    const confirmed = await fetch(new URL(action!, link!), { method: 'POST', headers: { accept: 'text/html' } });
+    expect(confirmed.status).toBe(200);
+    expect(await confirmed.text()).toContain('You are unsubscribed');
     const after = await enrollments(lead.leadId);
     expect(after.suppressionReason).toMatch(/unsubscribed/i);
 
