@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Local infrastructure for leadmesh: NATS (JetStream), FerretDB (PostgreSQL backend), Jaeger v2, Mailpit.
+# Local infrastructure for leadmesh: NATS (JetStream), FerretDB (PostgreSQL backend), Jaeger v2, Mailpit,
+# and Prometheus (127.0.0.1:9090) scraping the five services with the project's alert rules loaded.
 #
 #   scripts/infra.sh build   build the pinned servers from tools/infra into the cache (skipped when cached)
 #   scripts/infra.sh up      build if needed, start every server on loopback, wait until each is ready
 #   scripts/infra.sh down    stop what `up` started
 #   scripts/infra.sh bin     print the folder holding the built binaries
+#   scripts/infra.sh prometheus-bin   the same for prometheus and promtool (tools/prometheus)
 #
 # Binaries are cached outside the repo, keyed by the Go module's content, so a warm machine skips
 # the build. LEADMESH_CACHE moves the cache; LEADMESH_RUN moves pid files, logs and data.
@@ -22,6 +24,12 @@ mod=$root/tools/infra
 
 key=$(cat "$mod/go.mod" "$mod/go.sum" $(find "$mod/cmd" -type f -name '*.go' | sort) | sha256sum | cut -c1-16)
 bin=$cache/bin-$key
+
+# Prometheus has a Go module of its own: its dependencies would otherwise move the pins the other
+# servers are built against.
+prom_mod=$root/tools/prometheus
+prom_key=$(cat "$prom_mod/go.mod" "$prom_mod/go.sum" $(find "$prom_mod/cmd" -type f -name '*.go' | sort) | sha256sum | cut -c1-16)
+prom_bin=$cache/prometheus-bin-$prom_key
 
 backend=${LEADMESH_FERRETDB_BACKEND:-postgresql}
 pg_port=${LEADMESH_PG_PORT:-15432}
@@ -94,6 +102,25 @@ build() {
   log "built: $(ls "$bin" | tr '\n' ' ')"
 }
 
+build_prometheus() {
+  if [ -x "$prom_bin/prometheus" ] && [ -x "$prom_bin/promtool" ] && [ -x "$prom_bin/rule-selectors" ]; then
+    return 0
+  fi
+  command -v go >/dev/null || { log "Go is required to build Prometheus"; exit 1; }
+  log "building Prometheus and promtool into $prom_bin (first run on this machine takes a few minutes)"
+  local tmp="$prom_bin.tmp.$$"
+  rm -rf "$tmp"; mkdir -p "$tmp"
+  # remove_all_sd leaves out the cloud service discoveries (AWS, Azure, GCE, Kubernetes...), most of
+  # the build: locally Prometheus only reads static targets. The web UI's assets are not embedded
+  # (they are built with npm by Prometheus's own Makefile); the HTTP API answers without them.
+  (cd "$prom_mod" && GOFLAGS=-mod=readonly nice -n 10 go build -tags remove_all_sd -trimpath -o "$tmp/" \
+      github.com/prometheus/prometheus/cmd/prometheus \
+      github.com/prometheus/prometheus/cmd/promtool \
+      ./cmd/rule-selectors)
+  rm -rf "$prom_bin"; mv "$tmp" "$prom_bin"
+  log "built: $(ls "$prom_bin" | tr '\n' ' ')"
+}
+
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_for() { # name, check command...
@@ -134,10 +161,16 @@ up() {
   wait_for jaeger curl -fsS "http://127.0.0.1:13133/status"
   wait_for jaeger-query curl -fsS "http://127.0.0.1:16686/api/services"
   wait_for mailpit curl -fsS "http://127.0.0.1:8025/livez"
+  build_prometheus
+  mkdir -p "$run/prometheus"
+  start prometheus 9090 "$prom_bin/prometheus" --config.file="$root/deploy/local/prometheus.yaml" \
+      --storage.tsdb.path="$run/prometheus" --storage.tsdb.retention.time=2d \
+      --web.listen-address=127.0.0.1:9090 --web.enable-lifecycle
+  wait_for prometheus curl -fsS "http://127.0.0.1:9090/-/ready"
 }
 
 down() {
-  for name in mailpit jaeger ferretdb nats; do
+  for name in prometheus mailpit jaeger ferretdb nats; do
     local pidfile="$run/$name.pid"
     [ -f "$pidfile" ] || continue
     local pid; pid=$(cat "$pidfile")
@@ -156,7 +189,8 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   bin) build; echo "$bin" ;;
+  prometheus-bin) build_prometheus; echo "$prom_bin" ;;
   store-url) # what a test's own FerretDB should use as its backend
     if [ "$backend" = postgresql ]; then echo "$pg_url"; else echo sqlite; fi ;;
-  *) echo "usage: $0 build|up|down|bin|store-url" >&2; exit 2 ;;
+  *) echo "usage: $0 build|up|down|bin|prometheus-bin|store-url" >&2; exit 2 ;;
 esac
