@@ -28,6 +28,8 @@ export interface WithOutbox {
   revision?: number;
 }
 
+const MAX_REMEMBERED_PUBLISHED = 100_000;
+
 /** The document as the write that stored the events left it, when the writer knows it. */
 export type WrittenOutbox = Required<WithOutbox>;
 
@@ -47,6 +49,12 @@ export class Outbox {
   private recheckAt = Number.POSITIVE_INFINITY;
   /** Events this replica is publishing right now: a relay pass leaves them to their writer. */
   private readonly inHand = new Set<string>();
+  /**
+   * Events this replica published whose clear from the document failed (the store went down right
+   * after the publish). The relay only clears them: published again after a store outage longer
+   * than the stream's duplicate window, they would be in the stream twice.
+   */
+  private readonly publishedNotCleared = new Set<string>();
   private running: Promise<number> | undefined;
   private readonly models: Array<Model<WithOutbox>> = [];
 
@@ -69,11 +77,17 @@ export class Outbox {
     if (events.length === 0) return true;
     const ids = events.map((e) => e.eventId);
     for (const eventId of ids) this.inHand.add(eventId);
+    const published: string[] = [];
     try {
-      for (const event of events) await this.publisher.publish(event);
+      for (const event of events) {
+        if (!this.publishedNotCleared.has(event.eventId)) await this.publisher.publish(event);
+        published.push(event.eventId);
+      }
       await this.remove(model, id, new Set(ids), written);
+      for (const eventId of ids) this.publishedNotCleared.delete(eventId);
       return true;
     } catch (err) {
+      this.rememberPublished(published);
       this.dirty = true;
       this.logger.warn({ err: (err as Error).message, events: events.map((e) => e.subject) }, 'publish deferred to the outbox relay');
       return false;
@@ -88,6 +102,15 @@ export class Outbox {
    * On FerretDB a lead-keyed document's write is claimed like any other (revision-claims.ts):
    * otherwise the clear and another replica's effect can each write over the other.
    */
+  private rememberPublished(eventIds: string[]): void {
+    for (const eventId of eventIds) this.publishedNotCleared.add(eventId);
+    // Bounded: beyond it the oldest are forgotten, and at worst published once more.
+    for (const eventId of this.publishedNotCleared) {
+      if (this.publishedNotCleared.size <= MAX_REMEMBERED_PUBLISHED) break;
+      this.publishedNotCleared.delete(eventId);
+    }
+  }
+
   private async remove(model: Model<any>, id: unknown, published: Set<string>, written?: WrittenOutbox): Promise<void> {
     for (let attempt = 0; attempt < 10; attempt++) {
       // The writer that just stored these events knows the document as it left it: no read first.

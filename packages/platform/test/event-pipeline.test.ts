@@ -342,4 +342,42 @@ describe('the event path', () => {
     const msg = await nats.jsm.streams.getMessage(nats.topology.pipelineStream, { last_by_subj: nats.topology.subject(SUBJECTS.leadReceived) });
     expect(msg.header.get('Leadmesh-Event-Id')).toBe(event.eventId);
   });
+
+  it('does not publish again an event whose clear failed when the store went down right after the publish', async () => {
+    const leadId = randomUUID();
+    const event = received(leadId);
+    await tallies.create({ _id: leadId, revision: 1, processedEventIds: [], count: 0, outbox: [{ ...event, createdAt: new Date(Date.now() - 10_000) }] });
+    // A publisher that counts: the stream's duplicate window would hide a second publish here, but
+    // not after an outage longer than the window.
+    const publishes: string[] = [];
+    const counting = Object.assign(Object.create(publisher) as EventPublisher, {
+      publish: (e: typeof event) => {
+        publishes.push(e.eventId);
+        return publisher.publish(e);
+      },
+    });
+    const link = new StoreLink();
+    await link.open();
+    const linked = new MongoStore(link.url, store.connection.name, logger);
+    const linkedTallies = linked.connection.model('TallyOverLink', tallies.schema, 'tallies');
+    const linkedOutbox = new Outbox(counting, nats, metrics, logger, 500);
+    linkedOutbox.track(linkedTallies);
+    linked.start();
+    try {
+      await linked.ready();
+      await link.cut();
+      expect(await linkedOutbox.flush(linkedTallies, leadId, [event])).toBe(false);
+      expect(publishes).toEqual([event.eventId]);
+      await link.open();
+      await linked.ready();
+      await until('the relay cleared the entry', async () => {
+        await linkedOutbox.relay();
+        return ((await tallies.findById(leadId).lean())?.outbox.length ?? 1) === 0;
+      });
+      expect(publishes).toEqual([event.eventId]);
+    } finally {
+      await linked.close();
+      await link.cut();
+    }
+  }, 60_000);
 });
