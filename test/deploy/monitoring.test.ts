@@ -176,7 +176,7 @@ describe('what the rules and the dashboard read is what the services export', ()
       for (const s of rule.selectors) {
         for (const m of s.matchers) {
           const values = m.op === '=~' || m.op === '!~' ? m.value.split('|') : [m.value];
-          const ok = m.label === 'le' ? values.every((v) => exported.get(s.metric)?.le.has(v)) : values.every((v) => allowed[m.label]?.(v) ?? false);
+          const ok = m.label === 'le' ? bucketMatches(m, exported.get(s.metric)?.le ?? new Set()) : values.every((v) => allowed[m.label]?.(v) ?? false);
           if (!ok) wrong.push(`${rule.alert ?? rule.record}: ${s.metric}{${m.label}${m.op}"${m.value}"}`);
         }
       }
@@ -184,6 +184,16 @@ describe('what the rules and the dashboard read is what the services export', ()
     expect(wrong).toEqual([]);
   });
 });
+
+/**
+ * A bucket matcher must find a bucket the code declares both as the service writes its bound ("60")
+ * and as Prometheus 3 stores it (normalised to a float, "60.0"), or the rule reads nothing there.
+ */
+function bucketMatches(m: { op: string; value: string }, bounds: Set<string>): boolean {
+  const forms = (bound: string) => [bound, Number.isInteger(Number(bound)) ? Number(bound).toFixed(1) : bound];
+  const matches = (text: string) => (m.op === '=~' ? new RegExp(`^(?:${m.value})$`).test(text) : m.op === '=' && text === m.value);
+  return [...bounds].some((bound) => forms(bound).every(matches));
+}
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
