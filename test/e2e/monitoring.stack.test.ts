@@ -58,7 +58,7 @@ beforeAll(async () => {
   if (built.status !== 0) throw new Error(`could not build Prometheus: ${built.stderr}`);
   const bin = built.stdout.trim().split('\n').at(-1)!;
   // The local configuration's job and labels at this test's offsets, scraped and evaluated every
-  // second so the test waits seconds rather than the local 5 s.
+  // second so the test waits seconds rather than the local 15 s.
   const target = (address: string, service: Service) => [`      - targets: ['${address}']`, `        labels: {service: ${service}}`];
   writeFileSync(join(work, 'prometheus.yaml'), [
     'global: {scrape_interval: 1s, evaluation_interval: 1s}',
