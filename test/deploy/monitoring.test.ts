@@ -94,15 +94,15 @@ function dashboardQueries(): { where: string; expr: string }[] {
 }
 
 describe('what the rules and the dashboard read is what the services export', () => {
-  /** The rules' selectors, then the dashboard's (each query parsed as a recording rule). */
+  /** What the rules read; with it, what the dashboard's queries read (each parsed as a recording rule). */
+  let ofRules: RuleSelectors[];
   let selectors: RuleSelectors[];
   let exported: Map<string, { labels: Set<string>; le: Set<string> }>;
-  let rulesOnly: RuleSelectors[];
 
   beforeAll(async () => {
     const out = run(join(bin, 'rule-selectors'), [RULES_FILE]);
     if (out.status !== 0) throw new Error(out.output);
-    selectors = JSON.parse(out.output) as RuleSelectors[];
+    ofRules = JSON.parse(out.output) as RuleSelectors[];
     const queries = dashboardQueries();
     expect(queries.length).toBeGreaterThan(10);
     const scratch = mkdtempSync(join(tmpdir(), 'leadmesh-dashboard-'));
@@ -112,8 +112,7 @@ describe('what the rules and the dashboard read is what the services export', ()
       const parsed = run(join(bin, 'rule-selectors'), [file]);
       if (parsed.status !== 0) throw new Error(`a dashboard query does not parse as PromQL:\n${parsed.output}`);
       const dashboard = (JSON.parse(parsed.output) as RuleSelectors[]).map((r, i) => ({ ...r, record: undefined, alert: `dashboard panel ${queries[i]!.where}` }));
-      rulesOnly = selectors;
-      selectors = [...selectors, ...dashboard];
+      selectors = [...ofRules, ...dashboard];
     } finally {
       rmSync(scratch, { recursive: true, force: true });
     }
@@ -135,14 +134,14 @@ describe('what the rules and the dashboard read is what the services export', ()
     }
   });
 
-  const recorded = () => new Set(rulesOnly.flatMap((r) => (r.record ? [r.record] : [])));
+  const recorded = () => new Set(ofRules.flatMap((r) => (r.record ? [r.record] : [])));
 
   test('every metric a rule reads is exported by the services, recorded by a rule, or Prometheus\'s own up', () => {
     const known = (metric: string) => exported.has(metric) || recorded().has(metric) || metric === 'up';
     const unknown = selectors.flatMap((r) => r.selectors.filter((s) => !known(s.metric)).map((s) => `${r.alert ?? r.record}: ${s.metric}`));
     expect(unknown).toEqual([]);
     // Not vacuous: the rules do read the services' metrics.
-    expect(rulesOnly.flatMap((r) => r.selectors).filter((s) => exported.has(s.metric)).length).toBeGreaterThan(20);
+    expect(ofRules.flatMap((r) => r.selectors).filter((s) => exported.has(s.metric)).length).toBeGreaterThan(20);
     expect(selectors.filter((r) => r.alert?.startsWith('dashboard panel')).flatMap((r) => r.selectors).filter((s) => exported.has(s.metric)).length).toBeGreaterThan(10);
   });
 
