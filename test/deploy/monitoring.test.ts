@@ -58,7 +58,7 @@ describe('promtool', () => {
     const { status, output } = run(join(bin, 'promtool'), ['test', 'rules', ...RULE_TEST_FILES]);
     if (status !== 0) throw new Error(output);
     expect(output.match(/SUCCESS/g)).toHaveLength(RULE_TEST_FILES.length);
-  });
+  }, 120_000);
 });
 
 test('every alert has a test that makes it fire and one that keeps it quiet', () => {
