@@ -98,8 +98,10 @@ export function startService(name: Service, options: StackOptions = {}): Running
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `${name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  // Exactly the package's start script (and the Dockerfile's CMD).
-  const child = spawn(nodeBinary(), ['--max-semi-space-size=8', '--import', './dist/telemetry.js', 'dist/main.js'], {
+  // Exactly the package's start script (and the Dockerfile's CMD). LEADMESH_CPU_PROF_DIR profiles
+  // each service (a .cpuprofile per process, written when it stops): Node refuses --cpu-prof in NODE_OPTIONS.
+  const profile = process.env.LEADMESH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LEADMESH_CPU_PROF_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(nodeBinary(), [...profile, '--max-semi-space-size=8', '--import', './dist/telemetry.js', 'dist/main.js'], {
     cwd: join(ROOT, 'services', name),
     env: { ...process.env, ...localEnv(serviceEnv(name, options)) },
     stdio: ['ignore', 'pipe', 'pipe'],
