@@ -9,7 +9,8 @@ import { join, relative } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { parse } from 'yaml';
 import { crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
-import { Metrics } from '../../packages/platform/src/metrics.js';
+import { EMAIL_SEND_OUTCOMES, Metrics } from '../../packages/platform/src/metrics.js';
+import { TRACK_KINDS } from '../../services/nurture/src/domain/tracks.js';
 import { PROMETHEUS_RULE_FILE, RULES_FILE, prometheusRuleFrom } from '../../scripts/monitoring-rules.js';
 import { SERVICES, k8sTools, kustomizeBuild, parseObjects, podTemplates, repoRoot, selectorMatches, type K8sObject } from './k8s-tools.js';
 
@@ -121,13 +122,17 @@ describe('what the rules and the dashboard read is what the services export', ()
     // the platform's instruments declares (the registry adds `service` to all of them).
     const metrics = new Metrics('intake');
     const instruments = new Map<string, readonly string[]>();
+    // A labelled histogram exports no bucket until a series of it is observed or zeroed, so its
+    // bounds are read from the instrument as well.
+    const bounds = new Map<string, readonly number[]>();
     for (const value of Object.values(metrics)) {
       if (value && typeof value === 'object' && 'name' in value && 'labelNames' in value) instruments.set(String(value.name), value.labelNames as readonly string[]);
+      if (value && typeof value === 'object' && 'name' in value && 'upperBounds' in value) bounds.set(String(value.name), value.upperBounds as readonly number[]);
     }
     exported = new Map();
     for (const family of await metrics.registry.getMetricsAsJSON()) {
       const labelNames = new Set(['service', ...(instruments.get(family.name) ?? [])]);
-      const le = new Set(family.values.map((v) => v.labels.le).filter((v) => v !== undefined).map(String));
+      const le = new Set([...family.values.map((v) => v.labels.le).filter((v) => v !== undefined), ...(bounds.get(family.name) ?? [])].map(String));
       const names = family.type === 'histogram' ? [`${family.name}_bucket`, `${family.name}_sum`, `${family.name}_count`]
         : family.type === 'summary' ? [family.name, `${family.name}_sum`, `${family.name}_count`] : [family.name];
       for (const name of names) exported.set(name, { labels: name.endsWith('_bucket') ? new Set([...labelNames, 'le']) : labelNames, le });
@@ -157,7 +162,7 @@ describe('what the rules and the dashboard read is what the services export', ()
       .map((file) => readFileSync(file, 'utf8'))
       .join('\n');
     const consumers = new Set([...sources.matchAll(/(?:durable|consumer): '([a-z-]+)'/g)].map((m) => m[1]!));
-    const outcomes = new Set([...sources.matchAll(/outcome: '([a-z_]+)'/g)].map((m) => m[1]!));
+    const outcomes = new Set([...sources.matchAll(/outcome: '([a-z_]+)'/g)].map((m) => m[1]!).concat(EMAIL_SEND_OUTCOMES));
     const methods = new Set(
       [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService]
         .flatMap((api) => api.methods.map((method) => `${api.name}/${method.name}`)),
@@ -169,6 +174,7 @@ describe('what the rules and the dashboard read is what the services export', ()
       method: (v) => methods.has(v),
       code: (v) => v in grpc.status && Number.isNaN(Number(v)),
       job: (v) => v === 'leadmesh',
+      kind: (v) => (TRACK_KINDS as readonly string[]).includes(v),
     };
     const wrong: string[] = [];
     for (const rule of selectors) {

@@ -14,6 +14,10 @@ export const storeCommands = new Counter({
   registers: [],
 });
 
+/** What one SMTP send attempt came to (leadmesh_email_sends_total's `outcome`). */
+export const EMAIL_SEND_OUTCOMES = ['sent', 'retry', 'bounce', 'failed'] as const;
+export type EmailSendOutcome = (typeof EMAIL_SEND_OUTCOMES)[number];
+
 // One registry per service, served on its own port so Prometheus scrapes each service apart.
 export class Metrics {
   readonly registry = new Registry();
@@ -85,6 +89,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  // nurture: every SMTP send attempt's outcome. `sent`, or why not: `retry` (temporary, sent again
+  // later), `bounce` (the recipient refused, the address suppressed), `failed` (given up). By track
+  // kind, so the transactional confirmation reads apart from marketing mail.
+  readonly emailSends = new Counter({
+    name: 'leadmesh_email_sends_total',
+    help: 'Email send attempts by track kind and outcome (sent, retry, bounce, failed)',
+    labelNames: ['kind', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  // The confirmation-email objective (99% within 30 s of being due) is read from the 30 s bucket,
+  // so 30 must stay a bucket boundary.
+  readonly emailSendDelay = new Histogram({
+    name: 'leadmesh_email_send_delay_seconds',
+    help: 'How long after its step was due an email was accepted by the SMTP server, by track kind',
+    labelNames: ['kind'] as const,
+    buckets: [0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 900, 3600],
+    registers: [this.registry],
+  });
+
   readonly outboxPending = new Gauge({
     name: 'leadmesh_outbox_pending_events',
     help: 'Events stored but not yet confirmed published',
@@ -109,6 +133,29 @@ export class Metrics {
   leadSyncedToCrm(seconds: number): void {
     this.submissionToCrm.observe(seconds);
     this.leadFinished();
+  }
+
+  /**
+   * nurture, at start: every kind's series exist from zero, so a rate reads 0 rather than nothing
+   * before the first email, and the first failure after a restart is an increase a rule can see.
+   */
+  emailKinds(kinds: readonly string[]): void {
+    for (const kind of kinds) {
+      this.emailSendDelay.zero({ kind });
+      for (const outcome of EMAIL_SEND_OUTCOMES) this.emailSends.inc({ kind, outcome }, 0);
+    }
+  }
+
+  /** nurture: the SMTP server accepted an email of this kind, `lateSeconds` after its step was due. */
+  emailSent(kind: string, lateSeconds: number): void {
+    this.emailSends.inc({ kind, outcome: 'sent' });
+    // A clock step between replicas can make it negative; it was not late.
+    this.emailSendDelay.observe({ kind }, Math.max(0, lateSeconds));
+  }
+
+  /** nurture: an email of this kind did not go out on this attempt, and what follows. */
+  emailNotSent(kind: string, outcome: Exclude<EmailSendOutcome, 'sent'>): void {
+    this.emailSends.inc({ kind, outcome });
   }
 
   async listen(host: string, port: number): Promise<void> {

@@ -1,15 +1,16 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, context, isSpanContextValid, trace, type Link } from '@opentelemetry/api';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { LOGGER, encodeEvent, isStoreUnavailable } from '@leadmesh/platform';
+import { LOGGER, Metrics, captureTraceContext, encodeEvent, isStoreUnavailable, restoreTraceContext } from '@leadmesh/platform';
 import type { Logger } from 'pino';
 import { classifySendFailure, stepMessageId, type SendFailure } from './domain/delivery.js';
 import { retryDelayMs, takeDueSteps, type DueStep } from './domain/schedule.js';
 import { emailKindOf, mayEmail } from './domain/suppression.js';
 import { renderEmail, unsubscribeToken } from './domain/templates.js';
-import type { TrackKind } from './domain/tracks.js';
+import { TRACK_KINDS, type TrackKind } from './domain/tracks.js';
 import { EnrollmentStore, type DueLead, type LeadEmailState } from './enrollment.store.js';
 import { Mailer, type OutgoingEmail } from './mailer.js';
 import { NurtureService, suppressionState, type Handoff } from './nurture.service.js';
@@ -17,7 +18,10 @@ import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
 import { StepStore, stepKey, type Candidate, type ScheduledStepDoc } from './step.store.js';
 import { TrackRegistry } from './track.registry.js';
 
-type StepToSend = Pick<ScheduledStepDoc, '_id' | 'leadId' | 'trackId' | 'stepId' | 'kind' | 'template' | 'subject' | 'messageId' | 'attempts'>;
+type StepToSend = Pick<ScheduledStepDoc, '_id' | 'leadId' | 'trackId' | 'stepId' | 'kind' | 'template' | 'subject' | 'messageId' | 'attempts' | 'dueAt' | 'traceContext'>;
+
+// nodemailer has no OpenTelemetry instrumentation: the SMTP conversation gets its span here.
+const tracer = trace.getTracer('leadmesh-nurture');
 type Verdict = { email: OutgoingEmail } | { status: 'SKIPPED' | 'FAILED'; reason: string };
 
 /**
@@ -48,7 +52,15 @@ export class StepSender {
     @Inject(NurtureService) private readonly nurture: NurtureService,
     @Inject(NURTURE_SETTINGS) private readonly settings: NurtureSettings,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(Metrics) private readonly metrics: Metrics,
+  ) {
+    metrics.emailKinds(TRACK_KINDS);
+    // Where the SMTP server is, for the span: host and port only, never the URL's credentials.
+    const smtp = new URL(settings.smtpUrl);
+    this.smtpServer = { address: smtp.hostname, port: Number(smtp.port) || (smtp.protocol === 'smtps:' ? 465 : 25) };
+  }
+
+  private readonly smtpServer: { address: string; port: number };
 
   /**
    * Records every step handed over, one insert each, and starts sending those that may go. Resolves
@@ -73,6 +85,9 @@ export class StepSender {
       subject: due.step.subject,
       dueAt: due.step.dueAt,
       messageId: stepMessageId(lead._id, due.trackId, due.step.stepId, this.settings.fromDomain),
+      // The event that handed the step over, so a later retry, in a trace of its own, links to it.
+      // The sweep hands steps over outside any trace: nothing to keep then.
+      ...(trace.getSpan(context.active()) ? { traceContext: captureTraceContext() } : {}),
     };
     const verdict = this.verdict(lead, step);
     if ('status' in verdict) {
@@ -129,11 +144,14 @@ export class StepSender {
 
   private async send(step: StepToSend, email: OutgoingEmail): Promise<void> {
     try {
-      await this.mailer.send(email);
+      await this.smtp(step, email);
     } catch (err) {
       return this.failed(step, err as Error & SendFailure, step.attempts);
     }
     const sentAt = new Date();
+    // dueAt of a retried step is when the retry came due (markRetry moves it), so a retry is
+    // measured from then; the attempts that failed before it are counted as outcome retry.
+    this.metrics.emailSent(step.kind, (sentAt.getTime() - new Date(step.dueAt).getTime()) / 1000);
     await this.recordSent(
       step._id,
       sentAt,
@@ -148,6 +166,61 @@ export class StepSender {
       }),
     );
     this.logger.info({ leadId: step.leadId, trackId: step.trackId, stepId: step.stepId, messageId: step.messageId }, 'email sent');
+  }
+
+  /**
+   * The SMTP conversation as a span. Handed over by an event, the send runs in that event's
+   * context (AsyncLocalStorage carries it from the consumer's handler through the awaits, after
+   * the event is acknowledged too), so the span is in the lead's trace. Sent by the sweep or as a
+   * retry, it starts later outside any trace: a root span of its own, linked to the event that
+   * handed the step over when the step kept its context. Attributes name the step and the server,
+   * never the address or anything else about the person: an SMTP error's text often quotes the
+   * recipient, so only its code and command are recorded.
+   */
+  private async smtp(step: StepToSend, email: OutgoingEmail): Promise<void> {
+    const inTrace = trace.getSpan(context.active()) !== undefined;
+    const links: Link[] = [];
+    if (!inTrace && step.traceContext) {
+      const scheduledBy = trace.getSpanContext(restoreTraceContext(step.traceContext));
+      if (scheduledBy && isSpanContextValid(scheduledBy)) links.push({ context: scheduledBy, attributes: { 'leadmesh.link': 'handed over by' } });
+    }
+    const span = tracer.startSpan(
+      'smtp send',
+      {
+        kind: SpanKind.CLIENT,
+        root: !inTrace,
+        links,
+        attributes: {
+          'network.protocol.name': 'smtp',
+          'network.transport': 'tcp',
+          'server.address': this.smtpServer.address,
+          'server.port': this.smtpServer.port,
+          'leadmesh.lead_id': step.leadId,
+          'leadmesh.nurture.track_id': step.trackId,
+          'leadmesh.nurture.step_id': step.stepId,
+          'leadmesh.nurture.track_kind': step.kind,
+          'leadmesh.email.message_id': step.messageId,
+          'leadmesh.email.attempt': step.attempts,
+        },
+      },
+      inTrace ? context.active() : ROOT_CONTEXT,
+    );
+    try {
+      await context.with(trace.setSpan(context.active(), span), () => this.mailer.send(email));
+    } catch (err) {
+      const failure = err as Error & SendFailure & { code?: string };
+      const outcome = classifySendFailure({ responseCode: failure.responseCode, command: failure.command });
+      span.setAttributes({
+        'error.type': failure.responseCode ? `smtp ${failure.responseCode}` : (failure.code ?? 'unknown'),
+        'leadmesh.email.outcome': outcome,
+        ...(failure.responseCode ? { 'leadmesh.smtp.response_code': failure.responseCode } : {}),
+        ...(failure.command ? { 'leadmesh.smtp.command': failure.command } : {}),
+      });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure.responseCode ? `SMTP ${failure.responseCode} on ${failure.command ?? 'a command'}` : `SMTP ${failure.code ?? 'connection failed'}` });
+      throw err;
+    } finally {
+      span.end();
+    }
   }
 
   /**
@@ -172,13 +245,16 @@ export class StepSender {
     const outcome = classifySendFailure({ responseCode: err.responseCode, command: err.command });
     this.logger.warn({ step: step._id, attempts, outcome, err: err.message }, 'email send failed');
     if (outcome === 'bounce') {
+      this.metrics.emailNotSent(step.kind, 'bounce');
       await this.steps.finish(step._id, this.owner, 'FAILED', `the address bounced: ${error}`);
       await this.nurture.recordBounce(step.leadId);
       return;
     }
     if (outcome === 'give-up' || attempts >= this.settings.maxSendAttempts) {
+      this.metrics.emailNotSent(step.kind, 'failed');
       return this.steps.finish(step._id, this.owner, 'FAILED', `gave up after ${attempts} attempt(s): ${error}`);
     }
+    this.metrics.emailNotSent(step.kind, 'retry');
     const retryAt = new Date(Date.now() + Math.round(retryDelayMs(attempts) * this.settings.delayScale));
     await this.steps.markRetry(step._id, this.owner, retryAt, error);
   }
@@ -189,6 +265,11 @@ export class StepSender {
    * caller knows whether to go on at once.
    */
   async runOnce(now = new Date()): Promise<number> {
+    // Outside any trace whoever calls it: what the sweep sends starts traces of its own.
+    return context.with(ROOT_CONTEXT, () => this.sweepOnce(now));
+  }
+
+  private async sweepOnce(now: Date): Promise<number> {
     const settled = await this.steps.settleInterrupted(now);
     if (settled > 0) this.logger.warn({ settled }, 'steps interrupted mid-send settled as FAILED, not resent');
     const [leads, retries] = await Promise.all([this.leads.dueLeads(now, this.settings.batchSize), this.steps.retriesDue(now, this.settings.batchSize)]);

@@ -33,6 +33,11 @@ export interface ScheduledStepDoc {
   sendingAt?: Date;
   sentAt?: Date;
   lastError?: string;
+  /**
+   * The W3C trace context (traceparent, tracestate) of the event that handed the step over, when
+   * one did: a retry sends later in a trace of its own and links its SMTP span to it.
+   */
+  traceContext?: Record<string, string>;
   outbox: OutgoingEvent[];
 }
 
@@ -54,6 +59,7 @@ const schema = new Schema<ScheduledStepDoc>(
     sendingAt: Date,
     sentAt: Date,
     lastError: String,
+    traceContext: { type: Schema.Types.Mixed, required: false },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
