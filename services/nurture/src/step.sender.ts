@@ -243,7 +243,8 @@ export class StepSender {
   private async failed(step: StepToSend, err: Error & SendFailure, attempts: number): Promise<void> {
     const error = `SMTP: ${err.message}`.slice(0, 500);
     const outcome = classifySendFailure({ responseCode: err.responseCode, command: err.command });
-    this.logger.warn({ step: step._id, attempts, outcome, err: err.message }, 'email send failed');
+    // An SMTP refusal often quotes the recipient's address: the log gets the text without it.
+    this.logger.warn({ step: step._id, attempts, outcome, err: withoutAddresses(err.message) }, 'email send failed');
     if (outcome === 'bounce') {
       this.metrics.emailNotSent(step.kind, 'bounce');
       await this.steps.finish(step._id, this.owner, 'FAILED', `the address bounced: ${error}`);
@@ -308,4 +309,9 @@ export class StepSender {
     this.stopping = true;
     await Promise.allSettled([...this.sending]);
   }
+}
+
+/** An SMTP error's text with every email address replaced, for logs. */
+export function withoutAddresses(text: string): string {
+  return text.replace(/<?[^\s<>@"']+@[^\s<>"']+>?/g, '<address>');
 }
