@@ -19,10 +19,10 @@ import { StepStore, stepKey, type Candidate, type ScheduledStepDoc } from './ste
 import { TrackRegistry } from './track.registry.js';
 
 type StepToSend = Pick<ScheduledStepDoc, '_id' | 'leadId' | 'trackId' | 'stepId' | 'kind' | 'template' | 'subject' | 'messageId' | 'attempts' | 'dueAt' | 'traceContext'>;
+type Verdict = { email: OutgoingEmail } | { status: 'SKIPPED' | 'FAILED'; reason: string };
 
 // nodemailer has no OpenTelemetry instrumentation: the SMTP conversation gets its span here.
 const tracer = trace.getTracer('leadmesh-nurture');
-type Verdict = { email: OutgoingEmail } | { status: 'SKIPPED' | 'FAILED'; reason: string };
 
 /**
  * Sends the steps handed to it. Exactly one replica sends a step: the step's record is a
@@ -212,7 +212,9 @@ export class StepSender {
       const outcome = classifySendFailure({ responseCode: failure.responseCode, command: failure.command });
       span.setAttributes({
         'error.type': failure.responseCode ? `smtp ${failure.responseCode}` : (failure.code ?? 'unknown'),
-        'leadmesh.email.outcome': outcome,
+        // What kind of failure (retry, give-up, bounce); whether it is retried also depends on
+        // the attempts left, which failed() decides after the span.
+        'leadmesh.email.failure': outcome,
         ...(failure.responseCode ? { 'leadmesh.smtp.response_code': failure.responseCode } : {}),
         ...(failure.command ? { 'leadmesh.smtp.command': failure.command } : {}),
       });
