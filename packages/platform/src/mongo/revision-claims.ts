@@ -1,4 +1,5 @@
 import type { Connection, Model } from 'mongoose';
+import { isStoreUnavailable } from '../failures.js';
 import { isDuplicateKey } from './store.js';
 
 /**
@@ -32,7 +33,12 @@ interface ClaimDoc {
 
 /** Called once the store is connected: FerretDB says so in buildInfo. */
 export async function detectNonAtomicUpdates(connection: Connection): Promise<boolean> {
-  const info = await connection.db!.admin().command({ buildInfo: 1 });
+  // A server that refuses buildInfo is not FerretDB (which answers it to anyone); a store that
+  // cannot be reached fails the connect, which is retried.
+  const info = await connection.db!.admin().command({ buildInfo: 1 }).catch((err: unknown) => {
+    if (isStoreUnavailable(err)) throw err;
+    return {};
+  });
   const ferretdb = 'ferretdbVersion' in info;
   if (ferretdb) nonAtomicStores.add(connection);
   return ferretdb;
