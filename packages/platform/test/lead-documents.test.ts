@@ -175,4 +175,19 @@ describe('lead-keyed documents', () => {
     const survivors = await stages.find({ _id: { $in: leads }, ...notErased }).lean();
     expect(survivors.map((doc) => ({ lead: doc._id, stage: doc.stage }))).toEqual([]);
   }, 60_000);
+
+  it('steps over a revision claimed by a writer that died before writing, so the lead is never stuck', async () => {
+    const leadId = randomUUID();
+    await applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, events: [] }));
+    // A replica claimed revision 2 a minute ago and died before its write.
+    await store.connection.collection('revision_claims').insertOne({ _id: `lead_stages:${leadId}:2`, at: new Date(Date.now() - 60_000) } as never);
+    expect(await applyEventOnce(stagesOnOtherReplica, outbox, leadId, `${leadId}:scored`, () => ({ set: { stage: 'scored' }, events: [] }))).toBe('applied');
+    expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'scored', revision: 3 });
+    // A claim still fresh is respected: the writer waits for it, and decides again once the holder wrote.
+    await store.connection.collection('revision_claims').insertOne({ _id: `lead_stages:${leadId}:4`, at: new Date() } as never);
+    const waiting = applyEventOnce(stagesOnOtherReplica, outbox, leadId, `${leadId}:routed`, (current) => ({ set: { stage: `${current?.stage}+routed` }, events: [] }));
+    await stages.updateOne({ _id: leadId, revision: 3 }, { $set: { stage: 'rescored', revision: 4 } });
+    expect(await waiting).toBe('applied');
+    expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'rescored+routed', revision: 5 });
+  }, 30_000);
 });
