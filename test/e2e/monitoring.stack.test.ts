@@ -1,14 +1,18 @@
 // The alert rules on a real Prometheus against the real services: Prometheus scrapes the five (started
 // as their containers run them) and sees every one up and SERVING; a lead submitted shows in the
 // submission-to-CRM histogram the CRM objective is measured by; a replica that cannot reach its
-// broker makes ServiceNotServing go pending, and a stopped service ServiceDown. Prometheus runs from
+// broker makes ServiceNotServing go pending, and a stopped service ServiceDown. A lead's
+// confirmation email shows in the histogram the confirmation objective is measured by, and its
+// SMTP span in the lead's trace in the real Jaeger. Prometheus runs from
 // this test with its own configuration at this test's port offsets, so it depends neither on the
 // shared Prometheus nor on whatever the shared one scrapes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Metadata } from '@grpc/grpc-js';
 import { intake } from '@leadmesh/contracts';
 import { createClient } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
@@ -143,6 +147,45 @@ test('a lead submitted is observed in the submission-to-CRM histogram', async ()
   expect(ratio).toBeGreaterThanOrEqual(0);
   expect(ratio).toBeLessThanOrEqual(1);
 }, 120_000);
+
+test('a lead\'s confirmation email is observed in the confirmation objective\'s histogram, and its SMTP span is in the lead\'s trace', async () => {
+  const value = async (promql: string) => Number((await query(promql))[0]?.value[1] ?? 0);
+  const sent = 'sum(leadmesh_email_send_delay_seconds_count{service="nurture", kind="TRANSACTIONAL"})';
+  const before = await value(sent);
+  const traceId = randomBytes(16).toString('hex');
+  const metadata = new Metadata();
+  metadata.set('traceparent', `00-${traceId}-${randomBytes(8).toString('hex')}-01`);
+  const tag = `${Date.now()}`;
+  const submitted = await intakeClient.submitLead({
+    idempotencyKey: `monitoring-email-${tag}`,
+    contact: { email: `ada.${tag}@example-analytics.com`, firstName: 'Ada', lastName: 'Lovelace', company: 'Example Analytics', jobTitle: 'CTO', country: 'Germany', companySize: 800 },
+    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing' },
+  }, { metadata });
+  expect(submitted.outcome).toBe(intake.SubmissionOutcome.NEW_LEAD);
+  // The previous test's lead gets a confirmation too and may be the one counted here; the trace
+  // below is this lead's own.
+  await eventually('the confirmation in the histogram', async () => ((await value(sent)) > before ? true : undefined), 90_000, 500);
+  // The objective's recorded ratio reads the series as Prometheus stored them: NaN (0/0) until an
+  // evaluation's 5 minutes hold a send, empty if a matcher missed them.
+  const ratio = await eventually('the confirmation objective\'s ratio recorded', async () => {
+    const recorded = Number((await query('leadmesh:confirmation_email_late:ratio_rate5m'))[0]?.value[1]);
+    return Number.isNaN(recorded) ? undefined : recorded;
+  }, 30_000, 500);
+  expect(ratio).toBeGreaterThanOrEqual(0);
+  expect(ratio).toBeLessThanOrEqual(1);
+  // Nothing failed: the failure counter is there, at zero, for EmailSendsFailing to read.
+  expect((await query('leadmesh_email_sends_total{service="nurture", kind="TRANSACTIONAL", outcome="failed"}')).map((r) => r.value[1])).toEqual(['0']);
+
+  // One trace from SubmitLead to the SMTP server: nurture's smtp send span, for this lead, in it.
+  const smtp = await eventually('the SMTP span in the lead\'s trace in Jaeger', async () => {
+    const res = await fetch(`http://127.0.0.1:16686/api/traces/${traceId}`);
+    if (!res.ok) return undefined;
+    const trace = ((await res.json()) as { data?: { spans: { operationName: string; tags: { key: string; value: unknown }[] }[] }[] }).data?.[0];
+    return trace?.spans.find((s) => s.operationName === 'smtp send');
+  }, 45_000, 250);
+  expect(smtp.tags.find((t) => t.key === 'leadmesh.lead_id')?.value).toBe(submitted.leadId);
+  expect(smtp.tags.find((t) => t.key === 'leadmesh.nurture.track_id')?.value).toBe('contact-sales-confirmation');
+}, 150_000);
 
 test('a replica that cannot reach its broker is scraped but NOT_SERVING, and ServiceNotServing goes pending', async () => {
   // Not awaited in beforeAll (it never becomes SERVING): on a loaded machine it may still be starting.
