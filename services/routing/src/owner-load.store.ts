@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { LOGGER, MongoStore, defineModel, isDuplicateKey } from '@leadmesh/platform';
 import type { Logger } from 'pino';
@@ -17,9 +18,14 @@ interface TurnDoc {
   at: Date;
 }
 
-/** Leads an owner got on one UTC day, however they reached them, for the daily capacity. */
+/**
+ * Leads an owner got on one UTC day from one replica (one process), however they reached them, for
+ * the daily capacity; the owner's count is the sum over replicas. Each replica increments only its
+ * own document, one write at a time, so no two writers ever update one counter: FerretDB 1.x's
+ * `$inc` is a read and a write back, and two replicas' increments of one document lost one.
+ */
 interface OwnerDayDoc {
-  _id: string; // owner id | day
+  _id: string; // owner id | day | replica
   ownerId: string;
   day: string;
   assigned: number;
@@ -71,6 +77,8 @@ export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplication
   private reading?: Promise<void>;
   /** Counted by this replica and not yet written, by owner|day. */
   private pending = new Map<string, number>();
+  /** This process's own daily count documents are keyed by it (see OwnerDayDoc). */
+  private readonly replica = randomUUID();
   private flushing: Promise<unknown> = Promise.resolve();
   private timer?: NodeJS.Timeout;
 
@@ -158,7 +166,7 @@ export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplication
     this.pending = new Map();
     const op = ([key, n]: [string, number], upsert: boolean) => {
       const [ownerId, day] = key.split('|') as [string, string];
-      return { updateOne: { filter: { _id: key }, update: upsert ? { $inc: { assigned: n }, $setOnInsert: { ownerId, day } } : { $inc: { assigned: n } }, upsert } };
+      return { updateOne: { filter: { _id: `${key}|${this.replica}` }, update: upsert ? { $inc: { assigned: n }, $setOnInsert: { ownerId, day } } : { $inc: { assigned: n } }, upsert } };
     };
     try {
       await this.days.collection.bulkWrite(entries.map((e) => op(e, true)) as never, { ordered: false });
@@ -170,7 +178,7 @@ export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplication
         this.logger.warn({ err: (err as Error).message }, 'writing daily owner counts failed, will try again');
         return;
       }
-      // Two replicas' first counts of an owner's day raced on the upsert: the document exists now.
+      // An upsert answered as a duplicate (a retry of a write that had landed): the document exists now.
       const retry = failed.filter((e) => isDuplicateKey(e)).map((e) => entries[e.index]!);
       if (retry.length === 0) return;
       await this.days.collection.bulkWrite(retry.map((e) => op(e, false)) as never, { ordered: false }).catch((again: unknown) => {
@@ -205,7 +213,9 @@ export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplication
       await this.writePending();
       const today = await this.days.find({ day }, { ownerId: 1, assigned: 1 }).lean<OwnerDayDoc[]>();
       // Counts added while the read was under way are still pending: the sum stays right.
-      this.stored = { day, at: Date.now(), assigned: new Map(today.map((d) => [d.ownerId, d.assigned])) };
+      const assigned = new Map<string, number>();
+      for (const d of today) assigned.set(d.ownerId, (assigned.get(d.ownerId) ?? 0) + d.assigned);
+      this.stored = { day, at: Date.now(), assigned };
     });
   }
 
