@@ -21,3 +21,4 @@ export * from './auth/rate-limit.js';
 export * from './auth/tokens.js';
 export * from './mongo/erasures.js';
 export * from './readiness.js';
+export * from './background-span.js';

@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, lead, routing, scoring } from '@leadmesh/contracts';
-import { LOGGER, MongoStore, encodeEvent } from '@leadmesh/platform';
+import { LOGGER, MongoStore, encodeEvent, inBackgroundSpan } from '@leadmesh/platform';
 import type { Logger } from 'pino';
 import { planSlaReroute, rerouteExclusions, slaDueAt, type SlaState } from './domain/index.js';
 import { AssignmentStore, KEEP_HISTORY, type AssignmentDoc } from './assignment.store.js';
@@ -44,7 +44,7 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
     try {
       for (const doc of await this.store.dueForSlaCheck(now, 100)) {
         try {
-          if (await this.reroute(doc, now)) rerouted++;
+          if (await inBackgroundSpan('sla reroute', { 'leadmesh.lead_id': doc._id }, () => this.reroute(doc, now))) rerouted++;
         } catch (err) {
           this.logger.warn({ leadId: doc._id, err: (err as Error).message }, 'SLA re-route failed; retried after the lease');
         }

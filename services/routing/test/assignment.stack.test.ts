@@ -10,6 +10,19 @@ import { topology } from '@leadmesh/platform';
 import { contactSalesLead, eventually, scoredEvent, sleep, startRouting, type RoutingStack, type StoredAssignment } from './support.ts';
 
 const NAMESPACE = 'routing-sla';
+const JAEGER = 'http://127.0.0.1:16686';
+
+interface JaegerTrace {
+  traceID: string;
+  spans: Array<{ operationName: string }>;
+}
+
+/** The traces whose root is routing's 'sla reroute' span for this lead (Jaeger's query API). */
+async function slaRerouteTraces(leadId: string): Promise<JaegerTrace[]> {
+  const tags = encodeURIComponent(JSON.stringify({ 'leadmesh.lead_id': leadId }));
+  const res = await fetch(`${JAEGER}/api/traces?service=routing&operation=${encodeURIComponent('sla reroute')}&tags=${tags}&lookback=1h&limit=20`);
+  return ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
+}
 const SLA_SECONDS = 4;
 let stack: RoutingStack;
 const reassigned: events.LeadReassigned[] = [];
@@ -105,6 +118,12 @@ describe('routing one lead at a time', () => {
     expect(doc!.history.map((h) => h.kind)).toEqual(['assigned', 'sla-reroute', 'sla-reroute', 'sla-reroute-skipped']);
     // Two replicas scanned the whole time, yet each lapse moved the lead once.
     expect(reassigned.filter((e) => e.leadId === leadId).map((e) => e.previousOwnerId)).toEqual([first.ownerId, second.ownerId]);
+    // Each re-route is a trace of its own in Jaeger, found by the lead id, holding the publish of its lead.reassigned.
+    const traces = await eventually('the re-routes traced in Jaeger', async () => {
+      const found = await slaRerouteTraces(leadId);
+      return found.filter((t) => t.spans.some((span) => /^publish .*lead\.reassigned$/.test(span.operationName))).length >= 2 ? found : undefined;
+    }, 20_000);
+    expect(traces.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('keeps a lead its owner accepted before the SLA, and only the owner may accept', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, type Logger } from '@leadmesh/platform';
+import { LOGGER, inBackgroundSpan, type Logger } from '@leadmesh/platform';
 import { RescoreJobStore, type RescoreJobDoc } from './rescore-job.store.js';
 import { RuleSetRegistry } from './rule-set.registry.js';
 import { ScoreStore } from './score.store.js';
@@ -83,7 +83,11 @@ export class RescoreWorker implements OnModuleInit, OnModuleDestroy {
       }
       const ids = await this.scores.scorableIdsAfter(cursor, this.options.rescoreBatchSize);
       if (ids.length === 0 || this.stopped) break;
-      for (const leadId of ids) await this.scoring.rescoreForJob(leadId, job._id, ruleSet);
+      for (const leadId of ids) {
+        await inBackgroundSpan('rescore lead', { 'leadmesh.lead_id': leadId, 'leadmesh.scoring.rule_set_version': job.ruleSetVersion, 'leadmesh.scoring.rescore_job_id': job._id }, () =>
+          this.scoring.rescoreForJob(leadId, job._id, ruleSet),
+        );
+      }
       cursor = ids.at(-1);
       done += ids.length;
       // Leads that arrived after the job started are walked too.

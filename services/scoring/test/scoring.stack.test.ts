@@ -21,6 +21,18 @@ import {
 } from './support.ts';
 
 const NAMESPACE = 'scoring-stack';
+const JAEGER = 'http://127.0.0.1:16686';
+
+interface JaegerTrace {
+  spans: Array<{ operationName: string }>;
+}
+
+/** The traces whose root is scoring's 'rescore lead' span for this lead (Jaeger's query API). */
+async function rescoreTraces(leadId: string): Promise<JaegerTrace[]> {
+  const tags = encodeURIComponent(JSON.stringify({ 'leadmesh.lead_id': leadId }));
+  const res = await fetch(`${JAEGER}/api/traces?service=scoring&operation=${encodeURIComponent('rescore lead')}&tags=${tags}&lookback=1h&limit=20`);
+  return ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
+}
 const OFFSET = 400;
 const INITIAL = '2026-11-01.1';
 const NEXT = '2026-11-15.1';
@@ -244,6 +256,12 @@ describe('activation and rollback', () => {
 
     const announced = await eventually('lead.scored from the rescore', async () => scored.forLead(borderline).find((e) => e.score?.ruleSetVersion === NEXT));
     expect(announced.becameMql).toBe(true);
+    // The rescore of a lead is a trace of its own in Jaeger, found by the lead id, holding the publish of its lead.scored.
+    const traced = await eventually('the rescore traced in Jaeger', async () => {
+      const found = await rescoreTraces(borderline);
+      return found.find((t) => t.spans.some((span) => /^publish .*lead\.scored$/.test(span.operationName)));
+    }, 20_000);
+    expect(traced.spans.some((span) => span.operationName === 'rescore lead')).toBe(true);
     // A quiet lead's fit, engagement and grade are the same under both versions: nothing to announce.
     for (const id of quiet) expect(scored.forLead(id).filter((e) => e.score?.ruleSetVersion === NEXT)).toHaveLength(0);
     expect((await client.listRuleSets({})).activeVersion).toBe(NEXT);
