@@ -18,6 +18,7 @@ import { createClient } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { eventually } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
+import { fetchTrace, spanTag } from '../harness/jaeger.ts';
 import {
   METRICS_PORTS, ROOT, SERVICES, createStackAuth, grpcAddress, startService, startStack, stopService, stopStack, type RunningService, type Service,
 } from '../harness/stack.ts';
@@ -178,13 +179,11 @@ test('a lead\'s confirmation email is observed in the confirmation objective\'s 
 
   // One trace from SubmitLead to the SMTP server: nurture's smtp send span, for this lead, in it.
   const smtp = await eventually('the SMTP span in the lead\'s trace in Jaeger', async () => {
-    const res = await fetch(`http://127.0.0.1:16686/api/traces/${traceId}`);
-    if (!res.ok) return undefined;
-    const trace = ((await res.json()) as { data?: { spans: { operationName: string; tags: { key: string; value: unknown }[] }[] }[] }).data?.[0];
+    const trace = await fetchTrace(traceId);
     return trace?.spans.find((s) => s.operationName === 'smtp send');
   }, 45_000, 250);
-  expect(smtp.tags.find((t) => t.key === 'leadmesh.lead_id')?.value).toBe(submitted.leadId);
-  expect(smtp.tags.find((t) => t.key === 'leadmesh.nurture.track_id')?.value).toBe('contact-sales-confirmation');
+  expect(spanTag(smtp, 'leadmesh.lead_id')).toBe(submitted.leadId);
+  expect(spanTag(smtp, 'leadmesh.nurture.track_id')).toBe('contact-sales-confirmation');
 }, 150_000);
 
 test('a replica that cannot reach its broker is scraped but NOT_SERVING, and ServiceNotServing goes pending', async () => {

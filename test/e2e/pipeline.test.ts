@@ -8,10 +8,10 @@ import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts'
 import { createClient } from '@leadmesh/platform';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { eventually } from '../harness/eventually.ts';
+import { fetchTrace, spanTag, type JaegerSpan } from '../harness/jaeger.ts';
 import { waitServing } from '../harness/health.ts';
 import { GRPC_PORTS, ROOT, SERVICES, allScopes, createStackAuth, startStack, stopStack, type RunningService } from '../harness/stack.ts';
 
-const JAEGER = 'http://127.0.0.1:16686';
 const addr = (s: keyof typeof GRPC_PORTS) => `127.0.0.1:${GRPC_PORTS[s]}`;
 
 let services: RunningService[] = [];
@@ -37,14 +37,6 @@ afterAll(async () => {
   await simulator?.close();
 });
 
-
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  processID: string;
-  tags: Array<{ key: string; value: unknown }>;
-}
 
 describe('one lead end to end', () => {
   it('is captured, scored, routed, enrolled and synced to the CRM, as one trace across all five services', async () => {
@@ -106,10 +98,7 @@ describe('one lead end to end', () => {
     const trace = await eventually(
       'the trace in Jaeger',
       async () => {
-        const res = await fetch(`${JAEGER}/api/traces/${traceId}`);
-        if (!res.ok) return undefined;
-        const body = (await res.json()) as { data: Array<{ spans: JaegerSpan[]; processes: Record<string, { serviceName: string }> }> };
-        const t = body.data?.[0];
+        const t = await fetchTrace(traceId);
         if (!t) return undefined;
         const ops = new Set(t.spans.map((s) => `${t.processes[s.processID]!.serviceName} ${s.operationName}`));
         missing = expectedOps.filter((op) => !ops.has(op));
@@ -121,7 +110,7 @@ describe('one lead end to end', () => {
     });
     expect(new Set(trace.spans.map((s) => s.traceID))).toEqual(new Set([traceId]));
     const serviceOf = (span: JaegerSpan) => trace.processes[span.processID]!.serviceName;
-    const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+    const tag = spanTag;
     expect(new Set(Object.values(trace.processes).map((p) => p.serviceName))).toEqual(new Set([...SERVICES]));
     // Store spans from every service and the outbound CRM call.
     const isMongo = (span: JaegerSpan) => tag(span, 'db.system') === 'mongodb' || tag(span, 'db.system.name') === 'mongodb';

@@ -11,24 +11,12 @@ import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { waitServing } from '../../../test/harness/health.ts';
 import { METRICS_PORTS, ROOT, grpcAddress, httpUrl, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { findTraces, spanTag, type JaegerTrace } from '../../../test/harness/jaeger.ts';
 import { DAY_MS, eventually, leadReceived, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
 
-const JAEGER = 'http://127.0.0.1:16686';
 const NAMESPACE = 'nurture-smtp-retry';
 const PORT_OFFSET = 240;
 
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  references?: Array<{ refType: string; traceID: string; spanID: string }>;
-  tags: Array<{ key: string; value: unknown }>;
-  logs?: Array<{ fields: Array<{ key: string; value: unknown }> }>;
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-}
 
 /** A port in front of Mailpit that drops every connection until `open`. */
 class SmtpPath {
@@ -97,15 +85,10 @@ afterAll(async () => {
   propagation.disable();
 });
 
-const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+const tag = spanTag;
 
 /** The traces holding SMTP spans of one lead's step, with those spans. */
-async function smtpTraces(leadId: string, stepId: string): Promise<JaegerTrace[]> {
-  const tags = encodeURIComponent(JSON.stringify({ 'leadmesh.lead_id': leadId, 'leadmesh.nurture.step_id': stepId }));
-  const res = await fetch(`${JAEGER}/api/traces?service=nurture&operation=${encodeURIComponent('smtp send')}&tags=${tags}&lookback=1h&limit=100`);
-  if (!res.ok) throw new Error(`Jaeger answered ${res.status}`);
-  return ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
-}
+const smtpTraces = (leadId: string, stepId: string) => findTraces('nurture', 'smtp send', { 'leadmesh.lead_id': leadId, 'leadmesh.nurture.step_id': stepId }, 100);
 const smtpSpan = (trace: JaegerTrace, leadId: string) => trace.spans.find((s) => s.operationName === 'smtp send' && tag(s, 'leadmesh.lead_id') === leadId);
 
 async function metric(name: string, labels: Record<string, string>): Promise<number> {

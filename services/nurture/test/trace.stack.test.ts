@@ -7,25 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { METRICS_PORTS, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { fetchTrace, findTraces, spanTag, type JaegerSpan, type JaegerTrace } from '../../../test/harness/jaeger.ts';
 import { eventually, leadReceived, leadScored, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
 
-const JAEGER = 'http://127.0.0.1:16686';
 const PORT_OFFSET = 230;
 
-interface JaegerSpan {
-  traceID: string;
-  spanID: string;
-  operationName: string;
-  processID: string;
-  references?: Array<{ refType: string; traceID: string; spanID: string }>;
-  tags: Array<{ key: string; value: unknown }>;
-  logs?: Array<{ fields: Array<{ key: string; value: unknown }> }>;
-}
-interface JaegerTrace {
-  traceID: string;
-  spans: JaegerSpan[];
-  processes: Record<string, { serviceName: string }>;
-}
 
 let stack: NurtureStack;
 let service: RunningService;
@@ -44,7 +30,7 @@ afterAll(async () => {
   propagation.disable();
 });
 
-const tag = (span: JaegerSpan, key: string) => span.tags.find((t) => t.key === key)?.value;
+const tag = spanTag;
 const serviceOf = (trace: JaegerTrace, span: JaegerSpan) => trace.processes[span.processID]!.serviceName;
 
 /** Every string a trace records: tags, events (logs) and names. */
@@ -55,9 +41,7 @@ async function traceById(traceId: string, until: (t: JaegerTrace) => boolean): P
   return eventually(
     `trace ${traceId} in Jaeger`,
     async () => {
-      const res = await fetch(`${JAEGER}/api/traces/${traceId}`);
-      if (!res.ok) return undefined;
-      const trace = ((await res.json()) as { data?: JaegerTrace[] }).data?.[0];
+      const trace = await fetchTrace(traceId);
       return trace && until(trace) ? trace : undefined;
     },
     45_000,
@@ -67,13 +51,10 @@ async function traceById(traceId: string, until: (t: JaegerTrace) => boolean): P
 
 /** The SMTP spans of one lead's step, whatever trace they are in (found by their tags). */
 async function smtpSpansOf(leadId: string, stepId: string): Promise<JaegerTrace[]> {
-  const tags = encodeURIComponent(JSON.stringify({ 'leadmesh.lead_id': leadId, 'leadmesh.nurture.step_id': stepId }));
   return eventually(
     `the smtp send span of ${stepId} in Jaeger`,
     async () => {
-      const res = await fetch(`${JAEGER}/api/traces?service=nurture&operation=${encodeURIComponent('smtp send')}&tags=${tags}&lookback=1h&limit=20`);
-      if (!res.ok) return undefined;
-      const traces = ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
+      const traces = await findTraces('nurture', 'smtp send', { 'leadmesh.lead_id': leadId, 'leadmesh.nurture.step_id': stepId });
       return traces.length > 0 ? traces : undefined;
     },
     45_000,

@@ -7,22 +7,12 @@ import { fromBinary } from '@bufbuild/protobuf';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { events } from '@leadmesh/contracts';
 import { topology } from '@leadmesh/platform';
+import { findTraces } from '../../../test/harness/jaeger.ts';
 import { contactSalesLead, eventually, scoredEvent, sleep, startRouting, type RoutingStack, type StoredAssignment } from './support.ts';
 
 const NAMESPACE = 'routing-sla';
-const JAEGER = 'http://127.0.0.1:16686';
-
-interface JaegerTrace {
-  traceID: string;
-  spans: Array<{ operationName: string }>;
-}
-
-/** The traces whose root is routing's 'sla reroute' span for this lead (Jaeger's query API). */
-async function slaRerouteTraces(leadId: string): Promise<JaegerTrace[]> {
-  const tags = encodeURIComponent(JSON.stringify({ 'leadmesh.lead_id': leadId }));
-  const res = await fetch(`${JAEGER}/api/traces?service=routing&operation=${encodeURIComponent('sla reroute')}&tags=${tags}&lookback=1h&limit=20`);
-  return ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
-}
+/** The traces whose root is routing's 'sla reroute' span for this lead. */
+const slaRerouteTraces = (leadId: string) => findTraces('routing', 'sla reroute', { 'leadmesh.lead_id': leadId });
 const SLA_SECONDS = 4;
 let stack: RoutingStack;
 const reassigned: events.LeadReassigned[] = [];

@@ -8,6 +8,7 @@ import { createClient, type NatsClient } from '@leadmesh/platform';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitServing } from '../../../test/harness/health.ts';
+import { findTraces } from '../../../test/harness/jaeger.ts';
 import { ROOT, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 import {
   ScoredEvents,
@@ -21,18 +22,8 @@ import {
 } from './support.ts';
 
 const NAMESPACE = 'scoring-stack';
-const JAEGER = 'http://127.0.0.1:16686';
-
-interface JaegerTrace {
-  spans: Array<{ operationName: string }>;
-}
-
-/** The traces whose root is scoring's 'rescore lead' span for this lead (Jaeger's query API). */
-async function rescoreTraces(leadId: string): Promise<JaegerTrace[]> {
-  const tags = encodeURIComponent(JSON.stringify({ 'leadmesh.lead_id': leadId }));
-  const res = await fetch(`${JAEGER}/api/traces?service=scoring&operation=${encodeURIComponent('rescore lead')}&tags=${tags}&lookback=1h&limit=20`);
-  return ((await res.json()) as { data?: JaegerTrace[] }).data ?? [];
-}
+/** The traces whose root is scoring's 'rescore lead' span for this lead. */
+const rescoreTraces = (leadId: string) => findTraces('scoring', 'rescore lead', { 'leadmesh.lead_id': leadId });
 const OFFSET = 400;
 const INITIAL = '2026-11-01.1';
 const NEXT = '2026-11-15.1';
