@@ -9,7 +9,7 @@ import { sameCrmFields } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
 import { DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
-import { SyncStore, type SyncRecordDoc } from './sync.store.js';
+import { SyncStore, pendingRecord, type SyncRecordDoc } from './sync.store.js';
 
 /** What made crm-sync look at a lead: an event with the state it carries, or an operator's replay. */
 export interface SyncCause {
@@ -152,7 +152,7 @@ export class LeadSync {
   private async keep(leadId: string, cause: SyncCause, record: SyncRecordDoc | null, state: LeadState | undefined): Promise<void> {
     if (!cause.state || sameLeadState(record?.lead, state)) return;
     await this.store.commit(leadId, cause.eventId, record, (current) => ({
-      set: { lead: this.leadAfter(current, cause), ...(!current && { crm: this.crmName, status: 'PENDING', attempts: 0, fields: {} }) },
+      set: { lead: this.leadAfter(current, cause), ...(!current && pendingRecord(this.crmName)) },
       events: [],
     }));
   }

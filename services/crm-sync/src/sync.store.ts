@@ -59,6 +59,9 @@ const schema = new Schema<SyncRecordDoc>(
   { versionKey: false, minimize: false },
 );
 
+/** A record crm-sync starts for a lead it has not sent to the CRM yet. */
+export const pendingRecord = (crm: string) => ({ crm, status: 'PENDING' as const, attempts: 0, fields: {} });
+
 @Injectable()
 export class SyncStore {
   readonly records: Model<SyncRecordDoc>;
@@ -136,7 +139,7 @@ export class SyncStore {
    * kept with one insert and no read. False, with nothing written, when crm-sync knows the lead.
    */
   async keepFirst(leadId: string, eventId: string, crm: string, lead: LeadState): Promise<boolean> {
-    const result = await applyEventOnce(this.records, this.outbox, leadId, eventId, () => ({ set: { crm, status: 'PENDING', attempts: 0, fields: {}, lead }, events: [] }), {
+    const result = await applyEventOnce(this.records, this.outbox, leadId, eventId, () => ({ set: { ...pendingRecord(crm), lead }, events: [] }), {
       likelyNew: true,
       onlyIfNew: true,
     });
