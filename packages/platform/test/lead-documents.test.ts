@@ -106,14 +106,6 @@ describe('lead-keyed documents', () => {
     expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'scored', processedEventIds: [`e-${leadId}`] });
   });
 
-  it('with onlyIfNew, inserts a new lead in one call and leaves a known one untouched', async () => {
-    const leadId = randomUUID();
-    const keep = (eventId: string) => applyEventOnce(stages, outbox, leadId, eventId, () => ({ set: { stage: eventId }, events: [] }), { likelyNew: true, onlyIfNew: true });
-    expect(await commandsDuring(() => keep('first'))).toEqual({ insert: 1 });
-    expect(await keep('second')).toBe('exists');
-    expect(await stages.findById(leadId).lean()).toMatchObject({ stage: 'first', revision: 1, processedEventIds: ['first'] });
-  });
-
   it('falls back to read and compare-and-set when a "likely new" lead exists, and applies once', async () => {
     const leadId = randomUUID();
     await applyEventOnce(stages, outbox, leadId, 'first', () => ({ set: { stage: 'received' }, events: [] }));

@@ -81,7 +81,6 @@ export class LeadSync {
   private async runNow(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
     let state: LeadState | undefined;
     try {
-      if (options.onlyIfRouted && cause.state && !isRouted(cause.state) && (await this.store.keepFirst(leadId, cause.eventId, this.crmName, cause.state))) return 'not-routed';
       const record = await this.store.find(leadId);
       if (await this.store.appliedBefore(record, cause.eventId)) return 'duplicate';
       state = cause.state ? mergeLeadState(record?.lead, cause.state) : (record?.lead ?? undefined);

@@ -135,18 +135,6 @@ export class SyncStore {
   }
 
   /**
-   * A lead's first event here when the CRM must wait for lead.routed (usually lead.scored): its state
-   * kept with one insert and no read. False, with nothing written, when crm-sync knows the lead.
-   */
-  async keepFirst(leadId: string, eventId: string, crm: string, lead: LeadState): Promise<boolean> {
-    const result = await applyEventOnce(this.records, this.outbox, leadId, eventId, () => ({ set: { ...pendingRecord(crm), lead }, events: [] }), {
-      likelyNew: true,
-      onlyIfNew: true,
-    });
-    return result === 'applied';
-  }
-
-  /**
    * Stores one event's effect on the record as read before the CRM call, in one write: the
    * platform's compare-and-set on that read, with the event id and the events to publish (outbox).
    * If another replica wrote the record meanwhile, the effect is decided again on what it holds now.

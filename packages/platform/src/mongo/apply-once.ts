@@ -23,8 +23,7 @@ export interface Change {
   events: OutgoingEvent[];
 }
 
-/** `exists`: only with `onlyIfNew`, the document was already there and nothing was written. */
-export type ApplyResult = 'applied' | 'duplicate' | 'unchanged' | 'erased' | 'exists';
+export type ApplyResult = 'applied' | 'duplicate' | 'unchanged' | 'erased';
 
 export interface ApplyOptions<D = AppliedEvents> {
   /**
@@ -33,11 +32,6 @@ export interface ApplyOptions<D = AppliedEvents> {
    * refuses the insert and the event is applied the usual way, read then compare-and-set.
    */
   likelyNew?: boolean;
-  /**
-   * With likelyNew: when the document exists after all, write nothing and answer 'exists', for a
-   * caller whose handling of a known lead differs from a new one's (it reads and decides itself).
-   */
-  onlyIfNew?: boolean;
   /**
    * The document as the caller read it just before (null: it was missing), e.g. before a call to
    * the CRM: the first try decides on it without reading again. If it changed meanwhile, the
@@ -66,7 +60,7 @@ export async function applyEventOnce<D extends AppliedEvents>(
   // One change at a time per document within a replica: no replica races itself. Between replicas,
   // MongoDB's compare-and-set is atomic on its own; FerretDB's is not, and takes a revision claim
   // first (revision-claims.ts).
-  return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide, options.likelyNew ? null : options.read, options.likelyNew && options.onlyIfNew));
+  return serialized(`${model.modelName}:${id}`, () => applyOnce(model, outbox, id, eventId, decide, options.likelyNew ? null : options.read));
 }
 
 const inFlight = new Map<string, Promise<unknown>>();
@@ -94,7 +88,6 @@ async function applyOnce<D extends AppliedEvents>(
   decide: (current: D | null) => Change | null,
   /** What the first try decides on without reading: undefined means read it. */
   firstRead: D | null | undefined,
-  onlyIfNew = false,
 ): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     const current = attempt === 0 && firstRead !== undefined ? firstRead : ((await model.findById(id).lean()) as D | null);
@@ -138,7 +131,6 @@ async function applyOnce<D extends AppliedEvents>(
         written = Array.isArray(current.outbox) ? { revision: claim ? claim.revision : current.revision + 1, outbox: [...current.outbox, ...(change?.events ?? [])] } : undefined;
       }
     } catch (err) {
-      if (isDuplicateKey(err) && onlyIfNew) return 'exists';
       if (isDuplicateKey(err)) continue;
       throw err;
     }
