@@ -22,6 +22,8 @@ step "local infrastructure"
 # taken by some client's source port. Best effort: needs root, as on our machines and CI.
 sysctl -qw net.ipv4.ip_local_reserved_ports=50000-51999 2>/dev/null || echo "[test] could not reserve ports 50000-51999; a port clash is possible"
 bash scripts/infra.sh up
+LEADMESH_CHROMIUM=$(bash scripts/chromium.sh)
+export LEADMESH_CHROMIUM
 if [ "${LEADMESH_KEEP_INFRA:-}" != 1 ]; then trap 'bash scripts/infra.sh down' EXIT; fi
 
 step "unit, integration and contract tests"
