@@ -22,3 +22,4 @@ export * from './auth/tokens.js';
 export * from './mongo/erasures.js';
 export * from './readiness.js';
 export * from './background-span.js';
+export * from './periodic-work.js';

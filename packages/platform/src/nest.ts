@@ -94,8 +94,8 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     this.logger.info('shutting down: draining consumers and calls');
     this.grpc.setServing(false);
     await this.consumers.stop();
-    this.outbox.stop();
-    this.erasures.stop();
+    await this.outbox.stop();
+    await this.erasures.stop();
     await this.grpc.close();
     await this.nats.close();
     await this.store.close();

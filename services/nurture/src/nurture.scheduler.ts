@@ -1,5 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { LOGGER, MongoStore } from '@leadmesh/platform';
+import { LOGGER, MongoStore, PeriodicWork } from '@leadmesh/platform';
 import type { Logger } from 'pino';
 import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
 import { StepSender } from './step.sender.js';
@@ -12,44 +12,38 @@ import { StepSender } from './step.sender.js';
  */
 @Injectable()
 export class NurtureScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly work: PeriodicWork<void>;
   private stopped = false;
 
   constructor(
     @Inject(StepSender) private readonly sender: StepSender,
     @Inject(MongoStore) private readonly mongo: MongoStore,
     @Inject(NURTURE_SETTINGS) private readonly settings: NurtureSettings,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.work = new PeriodicWork('nurture sweep', () => this.passes(), { everyMs: settings.schedulerIntervalMs, logger });
+  }
 
   onApplicationBootstrap(): void {
     void this.mongo.ready().then(() => {
       if (this.stopped) return;
-      this.timer = setInterval(() => this.sweep(), this.settings.schedulerIntervalMs);
-      this.sweep();
+      this.work.start(true);
     });
   }
 
   /** A sweep now, unless one is in progress. */
   sweep(): void {
-    if (this.stopped || this.running) return;
-    this.running = this.passes().finally(() => (this.running = undefined));
+    void this.work.runNow();
   }
 
   private async passes(): Promise<void> {
-    try {
-      // A full batch means more may be due: keep going instead of waiting for the next tick.
-      while (!this.stopped && (await this.sender.runOnce()) >= this.settings.batchSize);
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'scheduler pass failed; the next sweep retries');
-    }
+    // A full batch means more may be due: keep going instead of waiting for the next tick.
+    while (!this.stopped && (await this.sender.runOnce()) >= this.settings.batchSize);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
-    await this.running;
+    await this.work.stop();
     await this.sender.idle();
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { LOGGER, MongoStore, defineModel, isDuplicateKey } from '@leadmesh/platform';
+import { LOGGER, MongoStore, PeriodicWork, defineModel, isDuplicateKey } from '@leadmesh/platform';
 import type { Logger } from 'pino';
 import { Schema, type Model } from 'mongoose';
 import type { OwnerLoad, RoundRobinClaim } from './domain/index.js';
@@ -80,7 +80,7 @@ export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplication
   /** This process's own daily count documents are keyed by it (see OwnerDayDoc). */
   private readonly replica = randomUUID();
   private flushing: Promise<unknown> = Promise.resolve();
-  private timer?: NodeJS.Timeout;
+  private readonly flusher: PeriodicWork;
 
   constructor(
     @Inject(MongoStore) store: MongoStore,
@@ -88,15 +88,15 @@ export class OwnerLoadStore implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.ledger = defineModel(store, 'RoundRobinTurn', turnSchema, 'round_robin_turns');
     this.days = defineModel(store, 'OwnerDay', ownerDaySchema, 'owner_days');
+    this.flusher = new PeriodicWork('owner counts flush', () => this.flush(), { everyMs: countsMs(), logger });
   }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.flush().catch(() => undefined), countsMs());
-    this.timer.unref();
+    this.flusher.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
+    await this.flusher.stop();
     await this.flush();
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, lead, routing, scoring } from '@leadmesh/contracts';
-import { LOGGER, MongoStore, encodeEvent, inBackgroundSpan } from '@leadmesh/platform';
+import { LOGGER, MongoStore, PeriodicWork, encodeEvent, inBackgroundSpan } from '@leadmesh/platform';
 import type { Logger } from 'pino';
 import { planSlaReroute, rerouteExclusions, slaDueAt, type SlaState } from './domain/index.js';
 import { AssignmentStore, KEEP_HISTORY, type AssignmentDoc } from './assignment.store.js';
@@ -16,8 +16,7 @@ import { SLA_SETTINGS, type SlaSettings } from './sla-settings.js';
  */
 @Injectable()
 export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private timer?: NodeJS.Timeout;
-  private scanning = false;
+  private readonly work: PeriodicWork<number>;
 
   constructor(
     @Inject(AssignmentStore) private readonly store: AssignmentStore,
@@ -25,34 +24,32 @@ export class SlaRerouteService implements OnApplicationBootstrap, BeforeApplicat
     @Inject(SLA_SETTINGS) private readonly sla: SlaSettings,
     @Inject(MongoStore) private readonly mongo: MongoStore,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.work = new PeriodicWork('SLA scan', () => this.scanPass(new Date()), { everyMs: sla.scanIntervalMs, logger });
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.scan(), this.sla.scanIntervalMs);
-    this.timer.unref();
+    this.work.start();
   }
 
-  beforeApplicationShutdown(): void {
-    clearInterval(this.timer);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.work.stop();
   }
 
-  /** One pass over the leads past their SLA; returns how many were re-routed. */
-  async scan(now = new Date()): Promise<number> {
-    if (this.scanning || !this.mongo.isConnected) return 0;
-    this.scanning = true;
+  /** One pass over the leads past their SLA now (or joins the pass under way); returns how many were re-routed. */
+  async scan(): Promise<number> {
+    return (await this.work.runNow()) ?? 0;
+  }
+
+  private async scanPass(now: Date): Promise<number> {
+    if (!this.mongo.isConnected) return 0;
     let rerouted = 0;
-    try {
-      for (const doc of await this.store.dueForSlaCheck(now, 100)) {
-        try {
-          if (await inBackgroundSpan('sla reroute', { 'leadmesh.lead_id': doc._id }, () => this.reroute(doc, now))) rerouted++;
-        } catch (err) {
-          this.logger.warn({ leadId: doc._id, err: (err as Error).message }, 'SLA re-route failed; retried after the lease');
-        }
+    for (const doc of await this.store.dueForSlaCheck(now, 100)) {
+      try {
+        if (await inBackgroundSpan('sla reroute', { 'leadmesh.lead_id': doc._id }, () => this.reroute(doc, now))) rerouted++;
+      } catch (err) {
+        this.logger.warn({ leadId: doc._id, err: (err as Error).message }, 'SLA re-route failed; retried after the lease');
       }
-    } catch (err) {
-      this.logger.warn({ err: (err as Error).message }, 'SLA scan failed');
-    } finally {
-      this.scanning = false;
     }
     return rerouted;
   }

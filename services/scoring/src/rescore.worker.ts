@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, inBackgroundSpan, type Logger } from '@leadmesh/platform';
+import { LOGGER, PeriodicWork, inBackgroundSpan, type Logger } from '@leadmesh/platform';
 import { RescoreJobStore, type RescoreJobDoc } from './rescore-job.store.js';
 import { RuleSetRegistry } from './rule-set.registry.js';
 import { ScoreStore } from './score.store.js';
@@ -16,8 +16,7 @@ import { ScoringService } from './scoring.service.js';
 @Injectable()
 export class RescoreWorker implements OnModuleInit, OnModuleDestroy {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  private timer?: NodeJS.Timeout;
-  private running = false;
+  private readonly work: PeriodicWork;
   private stopped = false;
 
   constructor(
@@ -27,44 +26,36 @@ export class RescoreWorker implements OnModuleInit, OnModuleDestroy {
     @Inject(ScoringService) private readonly scoring: ScoringService,
     @Inject(SCORING_OPTIONS) private readonly options: ScoringOptions,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    // An interrupted job's lease runs out and this or another replica picks it up again.
+    this.work = new PeriodicWork('rescore', () => this.runJobs(), { everyMs: options.rescorePollMs, logger });
+  }
 
   onModuleInit(): void {
     void this.ruleSets.loaded().then(
       () => {
         if (this.stopped) return;
-        this.timer = setInterval(() => void this.tick(), this.options.rescorePollMs);
-        this.timer.unref();
-        void this.tick();
+        this.work.start(true);
       },
       () => undefined,
     );
   }
 
-  onModuleDestroy(): void {
+  onModuleDestroy(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    return this.work.stop();
   }
 
   /** Looks for a job at once (and again when it may start) instead of waiting for the next poll. */
   kick(notBefore: Date): void {
-    setTimeout(() => void this.tick(), Math.max(0, notBefore.getTime() - Date.now()) + 10).unref();
+    this.work.runAt(new Date(notBefore.getTime() + 10));
   }
 
-  private async tick(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    try {
-      for (;;) {
-        const job = await this.jobs.claimNext(this.owner, new Date(), this.options.rescoreLeaseMs);
-        if (!job || this.stopped) break;
-        await this.run(job);
-      }
-    } catch (err) {
-      // The lease runs out and this or another replica picks the job up again.
-      this.logger.warn({ err: (err as Error).message }, 'rescore interrupted');
-    } finally {
-      this.running = false;
+  private async runJobs(): Promise<void> {
+    for (;;) {
+      const job = await this.jobs.claimNext(this.owner, new Date(), this.options.rescoreLeaseMs);
+      if (!job || this.stopped) break;
+      await this.run(job);
     }
   }
 

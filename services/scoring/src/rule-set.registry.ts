@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { LOGGER, NotFoundError, Readiness, UnavailableError, type Logger } from '@leadmesh/platform';
+import { LOGGER, NotFoundError, PeriodicWork, Readiness, UnavailableError, type Logger } from '@leadmesh/platform';
 import type { RuleSet } from './domain/rule-set.js';
 import { readRuleSetDocument, ruleSetFingerprint } from './rules/rule-set-document.js';
 import { readRuleSetFiles, type RuleSetFile } from './rules/rule-set-files.js';
@@ -19,7 +19,7 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
   private readonly parsed = new Map<string, RuleSet>();
   private activeVersion?: string;
   private initialized?: Promise<void>;
-  private timer?: NodeJS.Timeout;
+  private readonly refresher: PeriodicWork;
 
   constructor(
     @Inject(RuleSetStore) private readonly store: RuleSetStore,
@@ -30,6 +30,7 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
     // A bad file stops the start here, naming the file.
     this.files = readRuleSetFiles(options.rulesDir);
     for (const file of this.files) this.parsed.set(file.ruleSet.version, file.ruleSet);
+    this.refresher = new PeriodicWork('active rule set refresh', () => this.refresh(), { everyMs: options.settingsRefreshMs, logger });
   }
 
   onModuleInit(): void {
@@ -37,8 +38,7 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
     this.readiness.hold('rule sets loaded', this.loaded());
     void this.loaded().then(
       () => {
-        this.timer = setInterval(() => void this.refresh().catch((err: Error) => this.logger.warn({ err: err.message }, 'active rule set not refreshed')), this.options.settingsRefreshMs);
-        this.timer.unref();
+        this.refresher.start();
       },
       (err: Error) => {
         // Serving scores from rules that disagree with the store would be worse than not serving.
@@ -54,8 +54,8 @@ export class RuleSetRegistry implements OnModuleInit, OnModuleDestroy {
     return this.initialized;
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onModuleDestroy(): Promise<void> {
+    return this.refresher.stop();
   }
 
   /** As loaded(), but a caller with a deadline (an RPC, an event to retry) is told UNAVAILABLE instead of waiting on. */

@@ -1,7 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Outbox, WrittenOutbox } from '../outbox.js';
 import type { OutgoingEvent } from '../nats/publisher.js';
-import { claimNextRevision, needsRevisionClaims, waitForOtherWriter, WRITE_CLAIM_WITHIN_MS } from './revision-claims.js';
+import { needsRevisionClaims, writeAtRevision } from './revision-claims.js';
 import { isDuplicateKey } from './store.js';
 
 /** The bookkeeping every event-driven document carries so an event's effect lands once. */
@@ -114,21 +114,18 @@ async function applyOnce<D extends AppliedEvents>(
         await model.insertMany([model.applyDefaults(model.castObject(doc))], { lean: true });
         written = { revision: 1, outbox: change?.events ?? [] };
       } else {
-        const claim = needsRevisionClaims(model) ? await claimNextRevision(model, id, current.revision) : undefined;
-        if (claim === null) {
-          // Another replica is writing this document: wait for its write, then decide on it.
-          await waitForOtherWriter(attempt);
-          continue;
-        }
-        if (claim && Date.now() - claim.claimedAt > WRITE_CLAIM_WITHIN_MS) continue;
-        const set = { ...(change?.set ?? {}), ...(claim && { revision: claim.revision }) };
-        const result = await model.updateOne(
-          { _id: id, revision: current.revision } as never,
-          { $set: set, ...(!claim && { $inc: { revision: 1 } }), $push: push } as never,
-        );
-        if (result.modifiedCount !== 1) continue;
+        let newRevision = current.revision + 1;
+        const stored = await writeAtRevision(model, id, current.revision, attempt, (claimed) => {
+          if (claimed !== undefined) newRevision = claimed;
+          const set = { ...(change?.set ?? {}), ...(claimed !== undefined && { revision: claimed }) };
+          return model.updateOne(
+            { _id: id, revision: current.revision } as never,
+            { $set: set, ...(claimed === undefined && { $inc: { revision: 1 } }), $push: push } as never,
+          );
+        });
+        if (!stored) continue;
         // Known only if the caller's read brought the outbox; otherwise the clear reads it.
-        written = Array.isArray(current.outbox) ? { revision: claim ? claim.revision : current.revision + 1, outbox: [...current.outbox, ...(change?.events ?? [])] } : undefined;
+        written = Array.isArray(current.outbox) ? { revision: newRevision, outbox: [...current.outbox, ...(change?.events ?? [])] } : undefined;
       }
     } catch (err) {
       if (isDuplicateKey(err)) continue;
@@ -185,13 +182,7 @@ export async function forgetLead(model: Model<any>, leadId: string): Promise<voi
       if (isDuplicateKey(err)) continue;
       throw err;
     }
-    const claim = await claimNextRevision(model, leadId, current.revision);
-    if (!claim) {
-      await waitForOtherWriter(attempt);
-      continue;
-    }
-    const result = await model.replaceOne({ _id: leadId, revision: current.revision }, tombstone());
-    if (result.modifiedCount === 1) return;
+    if (await writeAtRevision(model, leadId, current.revision, attempt, () => model.replaceOne({ _id: leadId, revision: current.revision }, tombstone()))) return;
   }
   throw new Error(`too many concurrent updates to ${model.modelName} ${leadId} while erasing it`);
 }

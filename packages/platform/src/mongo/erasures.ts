@@ -4,6 +4,7 @@ import { Schema, type Model } from 'mongoose';
 import { encodeEvent, type OutgoingEvent } from '../nats/publisher.js';
 import type { EventConsumers } from '../nats/consumer.js';
 import { outboxEntrySchema, type Outbox } from '../outbox.js';
+import { PeriodicWork } from '../periodic-work.js';
 import { defineModel, isDuplicateKey, type MongoStore } from './store.js';
 
 interface ErasedLeadDoc {
@@ -31,7 +32,8 @@ export class Erasures {
   private readonly erased: Model<ErasedLeadDoc>;
   private readonly known = new Set<string>();
   private newestSeen = new Date(0);
-  private refresher?: NodeJS.Timeout;
+  /** Other replicas' erasures, picked up every few seconds. */
+  private readonly refresher = new PeriodicWork('erased leads refresh', () => this.refresh(), { everyMs: REFRESH_MS });
 
   constructor(
     store: MongoStore,
@@ -63,13 +65,11 @@ export class Erasures {
       if (page.length < 5000) break;
       after = page.at(-1)!._id;
     }
-    clearInterval(this.refresher);
-    this.refresher = setInterval(() => void this.refresh().catch(() => undefined), REFRESH_MS);
-    this.refresher.unref();
+    this.refresher.start();
   }
 
-  stop(): void {
-    clearInterval(this.refresher);
+  stop(): Promise<void> {
+    return this.refresher.stop();
   }
 
   private async refresh(): Promise<void> {

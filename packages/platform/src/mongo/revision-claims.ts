@@ -82,3 +82,28 @@ export const waitForOtherWriter = (attempt: number) => new Promise((resolve) => 
 export async function sweepRevisionClaims(connection: Connection): Promise<void> {
   await connection.collection<ClaimDoc>(COLLECTION).deleteMany({ at: { $lt: new Date(Date.now() - KEEP_CLAIMS_MS) } });
 }
+
+/**
+ * One compare-and-set write of a lead-keyed document read at `revision`: `write` gets the revision
+ * to store when a claim was taken (FerretDB) and undefined otherwise (MongoDB: the filter on the
+ * read revision decides alone). False when another writer got there first: read again, decide again.
+ * Every write of such a document goes through here (applyEventOnce, the outbox clear, forgetLead),
+ * so none of them can overwrite another's on either store.
+ */
+export async function writeAtRevision(
+  model: Model<any>,
+  id: string,
+  revision: number | undefined,
+  attempt: number,
+  write: (claimedRevision: number | undefined) => Promise<{ modifiedCount: number }>,
+): Promise<boolean> {
+  const claim = revision !== undefined && needsRevisionClaims(model) ? await claimNextRevision(model, id, revision) : undefined;
+  if (claim === null) {
+    // Another replica is writing this document: let its write land before the caller reads again.
+    await waitForOtherWriter(attempt);
+    return false;
+  }
+  // Past this, another writer may already take the claim for abandoned and step over it.
+  if (claim && Date.now() - claim.claimedAt > WRITE_CLAIM_WITHIN_MS) return false;
+  return (await write(claim?.revision)).modifiedCount === 1;
+}

@@ -1,6 +1,7 @@
 import mongoose, { type Connection, type Model, type Schema } from 'mongoose';
 import type { Logger } from 'pino';
 import { storeCommands } from '../metrics.js';
+import { PeriodicWork } from '../periodic-work.js';
 import { detectNonAtomicUpdates, sweepRevisionClaims } from './revision-claims.js';
 
 // One classification of store errors for the whole platform (the consumers, the gRPC status, the doors).
@@ -39,7 +40,7 @@ export class MongoStore {
   /** Set once every model's indexes exist: until then the unique keys the services rely on are not enforced. */
   private indexesEnsured = false;
   private closing = false;
-  private claimSweep: NodeJS.Timeout | undefined;
+  private claimSweep: PeriodicWork | undefined;
   private readonly listeners = new Set<(connected: boolean) => void>();
   private readyWaiters: Array<() => void> = [];
 
@@ -78,7 +79,7 @@ export class MongoStore {
 
   async close(): Promise<void> {
     this.closing = true;
-    clearInterval(this.claimSweep);
+    await this.claimSweep?.stop();
     await this.connection.close().catch(() => undefined);
   }
 
@@ -99,7 +100,8 @@ export class MongoStore {
         for (const model of Object.values(this.connection.models)) await model.createIndexes();
         if ((await detectNonAtomicUpdates(this.connection)) && !this.claimSweep) {
           this.logger.info({ database: this.database }, 'FerretDB: conditional updates are not atomic, writes claim their revision first');
-          this.claimSweep = setInterval(() => void sweepRevisionClaims(this.connection).catch(() => undefined), 60_000).unref();
+          this.claimSweep = new PeriodicWork('revision claims sweep', () => sweepRevisionClaims(this.connection), { everyMs: 60_000 });
+          this.claimSweep.start();
         }
         this.indexesEnsured = true;
         this.logger.info({ database: this.database }, 'store connected, indexes ensured');

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { UnavailableError } from '../errors.js';
 import { PoisonEventError, classifyFailure, isInfrastructureFailure } from '../failures.js';
 import type { Metrics } from '../metrics.js';
+import { PeriodicWork } from '../periodic-work.js';
 import type { NatsClient } from './connection.js';
 import { isNotFound } from './streams.js';
 import { EVENT_ID_HEADER } from './publisher.js';
@@ -121,7 +122,7 @@ export class EventConsumers {
   private hold?: Hold;
   private started = false;
   private stopped = false;
-  private lagTimer?: NodeJS.Timeout;
+  private readonly lagReport = new PeriodicWork('consumer lag report', () => this.reportLag(), { everyMs: 5000 });
   /** Events about an erased lead are acknowledged and dropped: a replay must not bring the person back. */
   private isErased?: (leadId: string) => Promise<boolean>;
 
@@ -200,14 +201,13 @@ export class EventConsumers {
       if (this.stopped) return;
       for (const handler of this.handlers) void this.run(handler);
     });
-    this.lagTimer = setInterval(() => void this.reportLag(), 5000);
-    this.lagTimer.unref();
+    this.lagReport.start();
   }
 
   /** Stops pulling and lets the events in hand finish, so a rollout drains instead of dropping. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.lagTimer);
+    await this.lagReport.stop();
     // Held events wake up, see the stop and go back to the broker for another replica.
     this.hold?.resume();
     for (const messages of this.running.values()) await messages.close().catch(() => undefined);
