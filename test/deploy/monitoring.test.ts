@@ -161,7 +161,8 @@ describe('what the rules and the dashboard read is what the services export', ()
       .concat(sourceFiles(join(repoRoot, 'packages/platform/src')))
       .map((file) => readFileSync(file, 'utf8'))
       .join('\n');
-    const consumers = new Set([...sources.matchAll(/(?:durable|consumer): '([a-z-]+)'/g)].map((m) => m[1]!));
+    // A consumer name is written as a durable's, as a metric label, or as a named constant.
+    const consumers = new Set([...sources.matchAll(/(?:durable: |consumer: |_CONSUMER = )'([a-z-]+)'/g)].map((m) => m[1]!));
     const outcomes = new Set([...sources.matchAll(/outcome: '([a-z_]+)'/g)].map((m) => m[1]!).concat(EMAIL_SEND_OUTCOMES));
     const methods = new Set(
       [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService]

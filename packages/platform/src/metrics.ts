@@ -59,6 +59,14 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** What waits in the dead-letter stream now: the counter above says what arrived, this what is left after replays. */
+  readonly parkedEvents = new Gauge({
+    name: 'leadmesh_parked_events',
+    help: 'Events of this consumer held in the dead-letter stream, waiting for a replay',
+    labelNames: ['consumer'] as const,
+    registers: [this.registry],
+  });
+
   readonly consumerLag = new Gauge({
     name: 'leadmesh_consumer_pending_messages',
     help: 'Messages in the stream not yet delivered to the consumer',

@@ -25,6 +25,7 @@ import { parkedevents } from '@leadmesh/contracts';
 import { EventPublisher } from './nats/publisher.js';
 import { GrpcServer } from './grpc/server.js';
 import { Outbox } from './outbox.js';
+import { PeriodicWork } from './periodic-work.js';
 import { Readiness } from './readiness.js';
 import { Authenticator } from './auth/authenticator.js';
 import { Erasures } from './mongo/erasures.js';
@@ -36,6 +37,8 @@ export const LOGGER = Symbol('leadmesh.logger');
 /** Starts the platform once every module has registered its RPCs, consumers and models; stops it in reverse. */
 @Injectable()
 class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private parkedCount?: PeriodicWork;
+
   constructor(
     @Inject(CONFIG) private readonly config: PlatformConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -82,7 +85,10 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** Every service lists and replays what its own consumers parked, through the same API. */
   private serveParkedEvents(): void {
-    const parked = new ParkedEvents(this.nats, this.consumers, this.logger);
+    const parked = new ParkedEvents(this.nats, this.consumers, this.logger, this.metrics);
+    // For the alert on dead letters left waiting (deploy/monitoring), whichever replica parked them.
+    this.parkedCount = new PeriodicWork('parked events count', () => parked.reportCounts(), { everyMs: 15_000, logger: this.logger });
+    this.parkedCount.start(true);
     this.grpc.register(parkedevents.ParkedEventsService, {
       listParkedEvents: (request) => parked.list(request.pageSize, request.pageToken),
       // protovalidate has already required exactly one target, and `all` to be true.
@@ -94,6 +100,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     this.logger.info('shutting down: draining consumers and calls');
     this.grpc.setServing(false);
     await this.consumers.stop();
+    await this.parkedCount?.stop();
     await this.outbox.stop();
     await this.erasures.stop();
     await this.grpc.close();

@@ -63,8 +63,15 @@ describe('parked events', () => {
         throw new Error('routing refuses everything in this test');
       },
     });
-    const scoringParked = new ParkedEvents(nats, scoringConsumers, logger);
-    const routingParked = new ParkedEvents(nats, routingConsumers, logger);
+    const scoringMetrics = new Metrics('scoring');
+    const scoringParked = new ParkedEvents(nats, scoringConsumers, logger, scoringMetrics);
+    const routingParked = new ParkedEvents(nats, routingConsumers, logger, new Metrics('routing'));
+    // What the dead-letters alert reads: the events each consumer has waiting, after any replays.
+    const waiting = async () => {
+      await scoringParked.reportCounts();
+      const gauge = await scoringMetrics.parkedEvents.get();
+      return gauge.values.map((v) => [v.labels.consumer, v.value]);
+    };
 
     const [good, bad1, bad2] = [randomUUID(), randomUUID(), randomUUID()];
     refused.add(bad1).add(bad2);
@@ -81,6 +88,7 @@ describe('parked events', () => {
       expect(listed.parkedEvents.map((p) => p.leadId).sort()).toEqual([bad1, bad2].sort());
       expect(listed.parkedEvents[0]).toMatchObject({ consumer: 'scoring-test-lead-received', subject: SUBJECTS.leadReceived, error: 'rule "fit.country" threw: no such field', deliveries: 2 });
       expect(applied).toEqual([good]);
+      expect(await waiting()).toEqual([['scoring-test-lead-received', 2]]);
 
       // Pages: one at a time, in stream order, then no more.
       const first = await scoringParked.list(1, '');
@@ -96,6 +104,7 @@ describe('parked events', () => {
       expect(all.stillParked.map((p) => p.leadId)).toEqual([bad2]);
       expect(applied).toEqual([good, bad1]);
       expect((await scoringParked.list(10, '')).parkedEvents.map((p) => p.leadId)).toEqual([bad2]);
+      expect(await waiting()).toEqual([['scoring-test-lead-received', 1]]);
 
       // Another service's parked event is not this service's to replay.
       const routingSequence = Number((await routingParked.list(1, '')).parkedEvents[0]!.sequence);

@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { MongoStore, Outbox, defineModel, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { LOGGER, Metrics, MongoStore, Outbox, PeriodicWork, defineModel, outboxEntrySchema, type Logger, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
 
 /** A lead whose sync crm-sync gave up on, until a replay gets it into the CRM. One per lead. */
@@ -42,13 +42,38 @@ const schema = new Schema<DeadLetterDoc>(
   { versionKey: false },
 );
 
-@Injectable()
-export class DeadLetterStore {
-  readonly letters: Model<DeadLetterDoc>;
+/** The consumer label crm-sync's given-up leads carry in the parked-events metrics, beside the consumers' own. */
+export const DEAD_LETTERS_CONSUMER = 'crm-sync-dead-letters';
 
-  constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
+@Injectable()
+export class DeadLetterStore implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly letters: Model<DeadLetterDoc>;
+  /** Given-up leads waiting for a replay, for the dead-letters alert like every service's parked events. */
+  private readonly waitingCount: PeriodicWork;
+
+  constructor(
+    @Inject(MongoStore) private readonly store: MongoStore,
+    @Inject(Outbox) private readonly outbox: Outbox,
+    @Inject(Metrics) metrics: Metrics,
+    @Inject(LOGGER) logger: Logger,
+  ) {
     this.letters = defineModel(store, 'DeadLetter', schema, 'dead_letters');
     outbox.track(this.letters);
+    this.waitingCount = new PeriodicWork(
+      'dead letters count',
+      async () => {
+        if (this.store.isConnected) metrics.parkedEvents.set({ consumer: DEAD_LETTERS_CONSUMER }, await this.letters.estimatedDocumentCount());
+      },
+      { everyMs: 15_000, logger },
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.waitingCount.start(true);
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.waitingCount.stop();
   }
 
   /**

@@ -7,7 +7,7 @@ import { FieldMappingError } from './domain/field-mapping.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
 import { sameCrmFields } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
-import { DeadLetterStore } from './dead-letter.store.js';
+import { DEAD_LETTERS_CONSUMER, DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
 import { SyncStore, pendingRecord, type SyncRecordDoc } from './sync.store.js';
 
@@ -175,7 +175,7 @@ export class LeadSync {
         error: message,
       }),
     );
-    this.metrics.deadLetters.inc({ consumer: 'crm-sync-dead-letters' });
+    this.metrics.deadLetters.inc({ consumer: DEAD_LETTERS_CONSUMER });
     this.logger.error({ leadId, cause: cause.subject, eventId: cause.eventId, err: message }, 'CRM sync given up, lead is in dead letters');
     return 'dead-lettered';
   }

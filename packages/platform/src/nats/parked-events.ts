@@ -6,6 +6,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parkedevents } from '@leadmesh/contracts';
 import type { Logger } from 'pino';
 import { InvalidArgumentError, NotFoundError } from '../errors.js';
+import type { Metrics } from '../metrics.js';
 import type { NatsClient } from './connection.js';
 import {
   HEADER_CONSUMER,
@@ -41,10 +42,25 @@ export class ParkedEvents {
     private readonly nats: NatsClient,
     private readonly consumers: EventConsumers,
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   private get stream(): string {
     return this.nats.topology.deadLetterStream;
+  }
+
+  /** Sets leadmesh_parked_events for each of this service's consumers, from one stream info call. */
+  async reportCounts(): Promise<void> {
+    if (!this.nats.isConnected) return;
+    let held: Record<string, number> = {};
+    try {
+      const info = await this.nats.jsm.streams.info(this.stream, { subjects_filter: this.nats.topology.deadLetterSubject('>') });
+      held = info.state.subjects ?? {};
+    } catch (err) {
+      // No dead-letter stream yet: nothing was ever parked.
+      if (!isNotFound(err)) throw err;
+    }
+    for (const durable of this.consumers.durables) this.metrics.parkedEvents.set({ consumer: durable }, held[this.nats.topology.deadLetterSubject(durable)] ?? 0);
   }
 
   /** Oldest first; the page token is the stream sequence to go on from. */
