@@ -40,10 +40,15 @@ export interface LeadNurtureDoc extends AppliedEvents {
   nextStepAt?: Date | null;
   /** 'WAITING' while nextStepAt is set: the sweep's equality filter, which FerretDB answers from an index. */
   nextStep?: 'WAITING' | null;
+  /**
+   * The trace context of the event that last enrolled the lead: the steps the sweep sends days
+   * later start traces of their own, linked to it, so the lead's trace leads to every email.
+   */
+  scheduledBy?: Record<string, string>;
 }
 
 /** What a sender needs of a lead to check and render an email: no outbox, no bookkeeping. */
-export type LeadEmailState = Pick<LeadNurtureDoc, '_id' | 'contact' | 'emailMarketingConsent' | 'unsubscribedAt' | 'bouncedAt' | 'enrollments'>;
+export type LeadEmailState = Pick<LeadNurtureDoc, '_id' | 'contact' | 'emailMarketingConsent' | 'unsubscribedAt' | 'bouncedAt' | 'enrollments' | 'scheduledBy'>;
 
 /** A lead whose next step has come, as the sweep reads it. */
 export type DueLead = LeadEmailState & Pick<LeadNurtureDoc, 'nextStepAt'>;
@@ -60,6 +65,7 @@ const schema = new Schema<LeadNurtureDoc>(
     enrollments: { type: Schema.Types.Mixed, default: () => [] },
     nextStepAt: Date,
     nextStep: { type: String, index: true },
+    scheduledBy: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
@@ -96,7 +102,7 @@ export class EnrollmentStore {
    */
   async dueLeads(now: Date, limit: number): Promise<DueLead[]> {
     const docs = await this.leads
-      .find({ nextStep: 'WAITING', nextStepAt: { $lte: now } }, { contact: 1, emailMarketingConsent: 1, unsubscribedAt: 1, bouncedAt: 1, enrollments: 1, nextStepAt: 1 })
+      .find({ nextStep: 'WAITING', nextStepAt: { $lte: now } }, { contact: 1, emailMarketingConsent: 1, unsubscribedAt: 1, bouncedAt: 1, enrollments: 1, nextStepAt: 1, scheduledBy: 1 })
       .sort({ nextStepAt: 1 })
       .limit(limit)
       .lean<DueLead[]>();

@@ -1,8 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { context, trace } from '@opentelemetry/api';
 import { SUBJECTS, events, nurture, scoring, type lead } from '@leadmesh/contracts';
-import { FailedPreconditionError, InvalidArgumentError, Metrics, encodeEvent, type Change, type EventContext, type OutgoingEvent } from '@leadmesh/platform';
+import { FailedPreconditionError, InvalidArgumentError, Metrics, captureTraceContext, encodeEvent, type Change, type EventContext, type OutgoingEvent } from '@leadmesh/platform';
 import { NO_EVENTS, confirmationTrackFor, enroll, exitEnrollments, type Enrollment } from './domain/enrollment.js';
 import { enrollmentStatus, stepProgress, type StepProgress } from './domain/progress.js';
 import { takeDueSteps, type DueStep } from './domain/schedule.js';
@@ -195,6 +196,7 @@ export class NurtureService {
           }),
         );
       }
+      if (entered && trace.getSpan(context.active())) set.scheduledBy = captureTraceContext();
       if (u.contact) set.contact = { ...current?.contact, ...u.contact };
       if (u.consent !== undefined) set.emailMarketingConsent = u.consent;
       const { due, nextStepAt } = takeDueSteps(enrollments, current?.nextStepAt, new Set(entered ? [entered.trackId] : []), now, options.handOver);

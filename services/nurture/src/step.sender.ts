@@ -86,8 +86,8 @@ export class StepSender {
       dueAt: due.step.dueAt,
       messageId: stepMessageId(lead._id, due.trackId, due.step.stepId, this.settings.fromDomain),
       // The event that handed the step over, so a later retry, in a trace of its own, links to it.
-      // The sweep hands steps over outside any trace: nothing to keep then.
-      ...(trace.getSpan(context.active()) ? { traceContext: captureTraceContext() } : {}),
+      // The sweep hands steps over outside any trace: they link to the event that enrolled the lead.
+      ...(trace.getSpan(context.active()) ? { traceContext: captureTraceContext() } : lead.scheduledBy ? { traceContext: lead.scheduledBy } : {}),
     };
     const verdict = this.verdict(lead, step);
     if ('status' in verdict) {

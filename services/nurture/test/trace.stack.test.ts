@@ -92,7 +92,7 @@ describe('the SMTP send in the lead\'s trace', () => {
     for (const personal of [lead.email, 'zenobia', lead.company!.toLowerCase(), 'lovelace']) expect(text).not.toContain(personal.toLowerCase());
   });
 
-  it('gives a step the sweep sends later a trace of its own, not another lead\'s', async () => {
+  it('gives a step the sweep sends later a trace of its own, not another lead\'s, linked to the event that enrolled the lead', async () => {
     // Marketing consent: the general nurture's day-0 email goes with lead.scored, day 3 comes due
     // three track days (3 s here) later and is sent by the sweep.
     const lead = testLead('swept', { firstName: 'Zenobia', consent: true });
@@ -101,6 +101,8 @@ describe('the SMTP send in the lead\'s trace', () => {
 
     const [welcome] = await smtpSpansOf(lead.leadId, 'day-0-welcome');
     expect(welcome!.traceID).toBe(traceId);
+    const enrolling = welcome!.spans.find((s) => /^process \S*leadmesh\.lead\.scored$/.test(s.operationName) && serviceOf(welcome!, s) === 'nurture');
+    expect(enrolling).toBeDefined();
 
     const traces = await smtpSpansOf(lead.leadId, 'day-3-customer-stories');
     expect(traces).toHaveLength(1);
@@ -109,6 +111,8 @@ describe('the SMTP send in the lead\'s trace', () => {
     const smtp = own!.spans.find((s) => s.operationName === 'smtp send' && tag(s, 'leadmesh.lead_id') === lead.leadId)!;
     // A root: the sweep runs outside any trace, so nothing the sweep did before joins it either.
     expect((smtp.references ?? []).filter((r) => r.refType === 'CHILD_OF')).toEqual([]);
+    // From the lead's trace to this email: the processing of the lead.scored that enrolled the lead.
+    expect(smtp.references).toContainEqual(expect.objectContaining({ refType: 'FOLLOWS_FROM', traceID: traceId, spanID: enrolling!.spanID }));
     expect(tag(smtp, 'leadmesh.nurture.track_kind')).toBe('MARKETING');
     expect(recorded(own!)).not.toContain(lead.email.toLowerCase());
   });
