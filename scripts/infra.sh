@@ -139,7 +139,12 @@ start() { # name, port, command...
     log "$name: port $port already serving, leaving it as it is"
     return 0
   fi
-  nohup "$@" >"$run/$name.log" 2>&1 &
+  # The server outlives this script: it must not keep any file descriptor the caller holds open
+  # (a test's flock lock, a pipe a CI runner waits on), or the caller's lock is never released.
+  (
+    for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+    exec nohup "$@" >"$run/$name.log" 2>&1 </dev/null
+  ) &
   echo $! >"$run/$name.pid"
 }
 
