@@ -269,6 +269,7 @@ function toEnrollment(leadId: string, e: Enrollment, progress: StepProgress[]): 
       sentAt: p.sentAt ? timestampFromDate(p.sentAt) : undefined,
       attempts: p.attempts,
       lastError: p.note ?? '',
+      possiblyDuplicated: p.possiblyDuplicate ?? false,
     })),
   };
 }

@@ -6,19 +6,19 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, Metrics, captureTraceContext, encodeEvent, isStoreUnavailable, restoreTraceContext } from '@leadmesh/platform';
 import type { Logger } from 'pino';
-import { classifySendFailure, stepMessageId, type SendFailure } from './domain/delivery.js';
+import { classifySendFailure, sendAfterUnknownOutcome, stepMessageId } from './domain/delivery.js';
 import { retryDelayMs, takeDueSteps, type DueStep } from './domain/schedule.js';
 import { emailKindOf, mayEmail } from './domain/suppression.js';
 import { renderEmail, unsubscribeToken } from './domain/templates.js';
 import { TRACK_KINDS, type TrackKind } from './domain/tracks.js';
 import { EnrollmentStore, type DueLead, type LeadEmailState } from './enrollment.store.js';
-import { Mailer, type OutgoingEmail } from './mailer.js';
+import { Mailer, type OutgoingEmail, type SendError } from './mailer.js';
 import { NurtureService, suppressionState, type Handoff } from './nurture.service.js';
 import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
 import { StepStore, stepKey, type Candidate, type ScheduledStepDoc } from './step.store.js';
 import { TrackRegistry } from './track.registry.js';
 
-type StepToSend = Pick<ScheduledStepDoc, '_id' | 'leadId' | 'trackId' | 'stepId' | 'kind' | 'template' | 'subject' | 'messageId' | 'attempts' | 'dueAt' | 'traceContext'>;
+type StepToSend = Pick<ScheduledStepDoc, '_id' | 'leadId' | 'trackId' | 'stepId' | 'kind' | 'template' | 'subject' | 'messageId' | 'attempts' | 'dueAt' | 'traceContext' | 'possiblyDuplicate'>;
 type Verdict = { email: OutgoingEmail } | { status: 'SKIPPED' | 'FAILED'; reason: string };
 
 // nodemailer has no OpenTelemetry instrumentation: the SMTP conversation gets its span here.
@@ -146,7 +146,7 @@ export class StepSender {
     try {
       await this.smtp(step, email);
     } catch (err) {
-      return this.failed(step, err as Error & SendFailure, step.attempts);
+      return this.failed(step, err as SendError, step.attempts);
     }
     const sentAt = new Date();
     // dueAt of a retried step is when the retry came due (markRetry moves it), so a retry is
@@ -165,7 +165,7 @@ export class StepSender {
         messageId: step.messageId,
       }),
     );
-    this.logger.info({ leadId: step.leadId, trackId: step.trackId, stepId: step.stepId, messageId: step.messageId }, 'email sent');
+    this.logger.info({ leadId: step.leadId, trackId: step.trackId, stepId: step.stepId, messageId: step.messageId, ...(step.possiblyDuplicate && { possiblyDuplicate: true }) }, 'email sent');
   }
 
   /**
@@ -208,8 +208,8 @@ export class StepSender {
     try {
       await context.with(trace.setSpan(context.active(), span), () => this.mailer.send(email));
     } catch (err) {
-      const failure = err as Error & SendFailure & { code?: string };
-      const outcome = classifySendFailure({ responseCode: failure.responseCode, command: failure.command });
+      const failure = err as SendError;
+      const outcome = classifySendFailure(failure);
       span.setAttributes({
         'error.type': failure.responseCode ? `smtp ${failure.responseCode}` : (failure.code ?? 'unknown'),
         // What kind of failure (retry, give-up, bounce); whether it is retried also depends on
@@ -242,9 +242,9 @@ export class StepSender {
     }
   }
 
-  private async failed(step: StepToSend, err: Error & SendFailure, attempts: number): Promise<void> {
+  private async failed(step: StepToSend, err: SendError, attempts: number): Promise<void> {
     const error = `SMTP: ${err.message}`.slice(0, 500);
-    const outcome = classifySendFailure({ responseCode: err.responseCode, command: err.command });
+    const outcome = classifySendFailure(err);
     // An SMTP refusal often quotes the recipient's address: the log gets the text without it.
     this.logger.warn({ step: step._id, attempts, outcome, err: withoutAddresses(err.message) }, 'email send failed');
     if (outcome === 'bounce') {
@@ -252,6 +252,16 @@ export class StepSender {
       await this.steps.finish(step._id, this.owner, 'FAILED', `the address bounced: ${error}`);
       await this.nurture.recordBounce(step.leadId);
       return;
+    }
+    if (outcome === 'unknown') {
+      if (sendAfterUnknownOutcome(step.possiblyDuplicate ?? false) === 'give-up') {
+        this.metrics.emailNotSent(step.kind, 'failed');
+        return this.steps.finish(step._id, this.owner, 'FAILED', `outcome unknown twice, not sent a third time; it may have been delivered (look up ${step.messageId} in the SMTP log): ${error}`);
+      }
+      // Once more whatever the attempts so far: a confirmation is never dropped on a silence.
+      this.metrics.emailNotSent(step.kind, 'retry');
+      const retryAt = new Date(Date.now() + Math.round(retryDelayMs(1) * this.settings.delayScale));
+      return this.steps.markRetry(step._id, this.owner, retryAt, `outcome unknown, sent once more with the same Message-ID: ${error}`, true);
     }
     if (outcome === 'give-up' || attempts >= this.settings.maxSendAttempts) {
       this.metrics.emailNotSent(step.kind, 'failed');
@@ -274,7 +284,8 @@ export class StepSender {
 
   private async sweepOnce(now: Date): Promise<number> {
     const settled = await this.steps.settleInterrupted(now);
-    if (settled > 0) this.logger.warn({ settled }, 'steps interrupted mid-send settled as FAILED, not resent');
+    if (settled.resent > 0) this.logger.warn({ steps: settled.resent }, 'steps interrupted mid-send are sent once more, marked possibly duplicated');
+    if (settled.failed > 0) this.logger.warn({ steps: settled.failed }, 'steps interrupted mid-send a second time settled as FAILED, not resent');
     const [leads, retries] = await Promise.all([this.leads.dueLeads(now, this.settings.batchSize), this.steps.retriesDue(now, this.settings.batchSize)]);
     await Promise.all([
       ...leads.map((lead) => this.sweepLead(lead, now).catch((err: Error) => this.logger.error({ err: err.message, leadId: lead._id }, 'due steps not taken; the next sweep tries again'))),

@@ -12,8 +12,10 @@ import type { TrackKind } from './domain/tracks.js';
  * Recorded SENDING (the attempt counted, a lease running) when the email is about to go to SMTP,
  * then SENT; or recorded SKIPPED / FAILED at once when it may not or cannot be sent. A temporary
  * SMTP failure makes it DUE again with a later dueAt; a retry claims it through a claim document.
- * A SENDING step whose lease ran out was interrupted with the email possibly delivered: it is
- * settled FAILED, never sent again. (CLAIMED: a state of earlier versions, read as due.)
+ * A SENDING step whose lease ran out was interrupted with the email possibly delivered: like a
+ * send whose reply never came, it is sent once more and marked possibly duplicated, and a second
+ * such outcome settles it FAILED (domain sendAfterUnknownOutcome). (CLAIMED: a state of earlier
+ * versions, read as due.)
  */
 export interface ScheduledStepDoc {
   _id: string;
@@ -33,6 +35,8 @@ export interface ScheduledStepDoc {
   sendingAt?: Date;
   sentAt?: Date;
   lastError?: string;
+  /** Sent once more after an attempt whose outcome is unknown: the recipient may hold two copies, with one Message-ID. */
+  possiblyDuplicate?: boolean;
   /**
    * The W3C trace context (traceparent, tracestate) of the event that handed the step over, when
    * one did: a retry sends later in a trace of its own and links its SMTP span to it.
@@ -59,6 +63,7 @@ const schema = new Schema<ScheduledStepDoc>(
     sendingAt: Date,
     sentAt: Date,
     lastError: String,
+    possiblyDuplicate: Boolean,
     traceContext: { type: Schema.Types.Mixed, required: false },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
@@ -155,21 +160,27 @@ export class StepStore {
   }
 
   /**
-   * Steps whose replica died after handing the email to SMTP and before recording the answer.
-   * The email may have gone out, so they are not sent again: they become FAILED with a note
-   * naming the Message-ID to look up in the SMTP log.
+   * Steps whose replica died while SENDING: the email may or may not have gone out. Each is sent
+   * once more (due now, marked possibly duplicated); one interrupted again, or whose outcome was
+   * unknown before, becomes FAILED with a note naming the Message-ID to look up in the SMTP log.
    */
-  async settleInterrupted(now: Date): Promise<number> {
-    const result = await this.steps.updateMany(
-      { status: 'SENDING', leaseUntil: { $lt: now } },
+  async settleInterrupted(now: Date): Promise<{ resent: number; failed: number }> {
+    const interrupted = { status: 'SENDING' as const, leaseUntil: { $lt: now } };
+    const failed = await this.steps.updateMany(
+      { ...interrupted, possiblyDuplicate: true } as never,
       {
-        $set: {
-          status: 'FAILED',
-          lastError: 'interrupted while the SMTP server had the email; not resent because it may have been delivered (look up its Message-ID in the SMTP log)',
-        },
+        $set: { status: 'FAILED', lastError: 'interrupted again after being sent once more; not resent, it may have been delivered twice already (look up its Message-ID in the SMTP log)' },
+        $unset: { leaseOwner: 1, leaseUntil: 1 },
       },
     );
-    return result.modifiedCount;
+    const resent = await this.steps.updateMany(
+      { ...interrupted, possiblyDuplicate: { $ne: true } } as never,
+      {
+        $set: { status: 'DUE', dueAt: now, possiblyDuplicate: true, lastError: 'interrupted while sending, outcome unknown; sent once more with the same Message-ID' },
+        $unset: { leaseOwner: 1, leaseUntil: 1 },
+      },
+    );
+    return { resent: resent.modifiedCount, failed: failed.modifiedCount };
   }
 
   /**
@@ -186,10 +197,11 @@ export class StepStore {
     return true;
   }
 
-  async markRetry(id: string, owner: string, dueAt: Date, error: string): Promise<void> {
+  /** Due again at `dueAt`; `possiblyDuplicate` when this attempt's outcome is unknown (it may have been delivered). */
+  async markRetry(id: string, owner: string, dueAt: Date, error: string, possiblyDuplicate = false): Promise<void> {
     await this.steps.updateOne(
       { _id: id, status: 'SENDING', leaseOwner: owner },
-      { $set: { status: 'DUE', dueAt, lastError: error }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
+      { $set: { status: 'DUE', dueAt, lastError: error, ...(possiblyDuplicate && { possiblyDuplicate }) }, $unset: { leaseOwner: 1, leaseUntil: 1 } },
     );
   }
 

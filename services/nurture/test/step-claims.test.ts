@@ -39,12 +39,19 @@ describe('recording handed-over steps', () => {
     expect(stored).toMatchObject({ status: 'SENDING', leaseOwner: results[0] ? 'replica-a' : 'replica-b', attempts: 1, outbox: [] });
   });
 
-  it('settles a SENDING step whose lease ran out as FAILED, not to be sent again', async () => {
+  it('sends a step interrupted mid-send once more, marked possibly duplicated, and settles a second interruption as FAILED', async () => {
     const step = handedStep();
     const now = new Date();
     await steps.record({ ...step, status: 'SENDING', attempts: 1, leaseOwner: 'replica-a', leaseUntil: new Date(now.getTime() - 1) });
-    expect(await steps.settleInterrupted(now)).toBeGreaterThanOrEqual(1);
-    expect(await steps.steps.findById(step._id).lean()).toMatchObject({ status: 'FAILED', lastError: expect.stringMatching(/interrupted while the SMTP server had the email/) });
+    expect((await steps.settleInterrupted(now)).resent).toBeGreaterThanOrEqual(1);
+    expect(await steps.steps.findById(step._id).lean()).toMatchObject({ status: 'DUE', possiblyDuplicate: true, dueAt: now, lastError: expect.stringMatching(/outcome unknown/) });
+
+    // The one more send is claimed like any retry, and its replica dies too.
+    const retry = await steps.claimRetry({ ...step, status: 'DUE', attempts: 1, dueAt: now }, 'replica-b', now, LEASE_MS);
+    expect(retry).toMatchObject({ status: 'SENDING', attempts: 2, possiblyDuplicate: true });
+    const later = new Date(now.getTime() + LEASE_MS + 1);
+    expect((await steps.settleInterrupted(later)).failed).toBeGreaterThanOrEqual(1);
+    expect(await steps.steps.findById(step._id).lean()).toMatchObject({ status: 'FAILED', possiblyDuplicate: true, lastError: expect.stringMatching(/interrupted again/) });
   });
 });
 

@@ -1,4 +1,4 @@
-import { classifySendFailure, senderDomain, stepMessageId } from './delivery.js';
+import { classifySendFailure, sendAfterUnknownOutcome, senderDomain, stepMessageId } from './delivery.js';
 
 describe('stepMessageId', () => {
   it('is the same for the same lead, track and step, and differs for any other', () => {
@@ -36,6 +36,15 @@ describe('classifySendFailure', () => {
     expect(classifySendFailure({ responseCode: 451, command: 'DATA' })).toBe('retry');
   });
 
+  it('cannot tell whether a send went out when the connection failed after the whole message', () => {
+    expect(classifySendFailure({ command: 'CONN', contentHandedOver: true })).toBe('unknown');
+    // Before the message was complete the server cannot have accepted it: a plain retry.
+    expect(classifySendFailure({ command: 'CONN', contentHandedOver: false })).toBe('retry');
+    // An answer decides, whenever it came.
+    expect(classifySendFailure({ responseCode: 451, command: 'DATA', contentHandedOver: true })).toBe('retry');
+    expect(classifySendFailure({ responseCode: 554, command: 'DATA', contentHandedOver: true })).toBe('give-up');
+  });
+
   it('treats a permanent refusal of the recipient as a hard bounce', () => {
     for (const code of [550, 551, 553]) expect(classifySendFailure({ responseCode: code, command: 'RCPT TO' })).toBe('bounce');
   });
@@ -44,5 +53,12 @@ describe('classifySendFailure', () => {
     expect(classifySendFailure({ responseCode: 552, command: 'DATA' })).toBe('give-up');
     expect(classifySendFailure({ responseCode: 554, command: 'RCPT TO' })).toBe('give-up');
     expect(classifySendFailure({ responseCode: 535, command: 'AUTH PLAIN' })).toBe('give-up');
+  });
+});
+
+describe('sendAfterUnknownOutcome', () => {
+  it('sends an email whose outcome is unknown once more, and never a third time', () => {
+    expect(sendAfterUnknownOutcome(false)).toBe('send-once-more');
+    expect(sendAfterUnknownOutcome(true)).toBe('give-up');
   });
 });

@@ -27,9 +27,12 @@ export interface SendFailure {
   responseCode?: number;
   /** The SMTP command that was refused, e.g. 'RCPT TO'. */
   command?: string;
+  /** Whether the whole message had gone to the server before the failure (DATA's content sent). */
+  contentHandedOver?: boolean;
 }
 
-export type FailureOutcome = 'retry' | 'give-up' | 'bounce';
+/** 'unknown': the server may have accepted the email, see sendAfterUnknownOutcome. */
+export type FailureOutcome = 'retry' | 'give-up' | 'bounce' | 'unknown';
 
 /**
  * What a failed send means. A 5xx refusal of the recipient is a hard bounce: the address is
@@ -38,7 +41,23 @@ export type FailureOutcome = 'retry' | 'give-up' | 'bounce';
  */
 export function classifySendFailure(failure: SendFailure): FailureOutcome {
   const code = failure.responseCode;
+  // The whole message went out and no reply came back (a timeout or reset waiting for it): the
+  // server may have queued the email. Before that point it cannot have: a message without its
+  // terminating dot is never delivered.
+  if (code === undefined && failure.contentHandedOver) return 'unknown';
   if (code === undefined || code < 500) return 'retry';
   if (/^RCPT/i.test(failure.command ?? '') && [550, 551, 553].includes(code)) return 'bounce';
   return 'give-up';
+}
+
+/**
+ * The rule for an email whose outcome is unknown: the server went silent after taking the whole
+ * message, or a replica died while the step was SENDING. Dropping it could lose a confirmation for
+ * good; resending it could deliver it twice. It is sent once more, with the same Message-ID (so the
+ * receiving side and the SMTP log can tell the copies apart), and recorded as possibly duplicated.
+ * A second unknown outcome gives the step up as FAILED, with a note to look the id up, rather than
+ * risk a third copy.
+ */
+export function sendAfterUnknownOutcome(alreadyPossiblyDuplicated: boolean): 'send-once-more' | 'give-up' {
+  return alreadyPossiblyDuplicated ? 'give-up' : 'send-once-more';
 }

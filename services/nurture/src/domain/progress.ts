@@ -10,6 +10,7 @@ export interface StepRecord {
   attempts: number;
   sentAt?: Date;
   lastError?: string;
+  possiblyDuplicate?: boolean;
 }
 
 export type StepProgressStatus = 'DUE' | 'SENT' | 'SKIPPED' | 'FAILED';
@@ -23,6 +24,8 @@ export interface StepProgress {
   attempts: number;
   /** Why a step was skipped or failed, or the last temporary error of a step still due. */
   note?: string;
+  /** Sent once more after an unknown outcome: possibly delivered twice. */
+  possiblyDuplicate?: boolean;
 }
 
 const FINISHED: ReadonlySet<StepProgressStatus> = new Set(['SENT', 'SKIPPED', 'FAILED']);
@@ -48,6 +51,7 @@ export function stepProgress(enrollment: Enrollment, records: StepRecord[]): Ste
       attempts: record.attempts,
       ...(record.sentAt ? { sentAt: record.sentAt } : {}),
       ...(record.lastError ? { note: record.lastError } : {}),
+      ...(record.possiblyDuplicate ? { possiblyDuplicate: true } : {}),
     };
   });
 }

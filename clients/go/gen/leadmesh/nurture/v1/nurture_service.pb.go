@@ -189,16 +189,20 @@ func (x *Enrollment) GetExitReason() string {
 
 // One email of a track for one lead.
 type EnrollmentStep struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	StepId        string                 `protobuf:"bytes,1,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
-	Template      string                 `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
-	DueAt         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
-	Status        StepStatus             `protobuf:"varint,4,opt,name=status,proto3,enum=leadmesh.nurture.v1.StepStatus" json:"status,omitempty"`
-	SentAt        *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
-	Attempts      uint32                 `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
-	LastError     string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	StepId    string                 `protobuf:"bytes,1,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Template  string                 `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
+	DueAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	Status    StepStatus             `protobuf:"varint,4,opt,name=status,proto3,enum=leadmesh.nurture.v1.StepStatus" json:"status,omitempty"`
+	SentAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	Attempts  uint32                 `protobuf:"varint,6,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	LastError string                 `protobuf:"bytes,7,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	// Sent once more after an attempt whose outcome was unknown (the SMTP server went silent after
+	// taking the whole message, or a replica died mid-send): the recipient may hold two copies, both
+	// with the same Message-ID.
+	PossiblyDuplicated bool `protobuf:"varint,8,opt,name=possibly_duplicated,json=possiblyDuplicated,proto3" json:"possibly_duplicated,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *EnrollmentStep) Reset() {
@@ -278,6 +282,13 @@ func (x *EnrollmentStep) GetLastError() string {
 		return x.LastError
 	}
 	return ""
+}
+
+func (x *EnrollmentStep) GetPossiblyDuplicated() bool {
+	if x != nil {
+		return x.PossiblyDuplicated
+	}
+	return false
 }
 
 type RecommendTrackRequest struct {
@@ -657,7 +668,7 @@ const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"enrolledAt\x129\n" +
 	"\x05steps\x18\a \x03(\v2#.leadmesh.nurture.v1.EnrollmentStepR\x05steps\x12\x1f\n" +
 	"\vexit_reason\x18\b \x01(\tR\n" +
-	"exitReason\"\xa1\x02\n" +
+	"exitReason\"\xd2\x02\n" +
 	"\x0eEnrollmentStep\x12\x17\n" +
 	"\astep_id\x18\x01 \x01(\tR\x06stepId\x12\x1a\n" +
 	"\btemplate\x18\x02 \x01(\tR\btemplate\x121\n" +
@@ -666,7 +677,8 @@ const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"\asent_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1a\n" +
 	"\battempts\x18\x06 \x01(\rR\battempts\x12\x1d\n" +
 	"\n" +
-	"last_error\x18\a \x01(\tR\tlastError\"\xb3\x01\n" +
+	"last_error\x18\a \x01(\tR\tlastError\x12/\n" +
+	"\x13possibly_duplicated\x18\b \x01(\bR\x12possiblyDuplicated\"\xb3\x01\n" +
 	"\x15RecommendTrackRequest\x12?\n" +
 	"\aprofile\x18\x01 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileB\x06\xbaH\x03\xc8\x01\x01R\aprofile\x121\n" +
 	"\x05score\x18\x02 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12&\n" +
