@@ -44,8 +44,9 @@ async function expectEachStepOnce(leads: TestLead[]): Promise<void> {
 }
 
 /**
- * With a replica killed at an arbitrary moment: every step ends SENT or, if the kill fell between
- * handing the email to SMTP and recording it, FAILED as interrupted. No email ever arrives twice.
+ * With a replica killed at an arbitrary moment: every step ends SENT. If the kill fell while the
+ * step was SENDING, the outcome is unknown: the email goes once more and the step says possibly
+ * duplicated; only such a step may arrive twice, and only one killed mid-send twice ends FAILED.
  */
 async function expectNeverTwice(leads: TestLead[]): Promise<void> {
   const settled = await eventually(
@@ -61,13 +62,15 @@ async function expectNeverTwice(leads: TestLead[]): Promise<void> {
   let interrupted = 0;
   for (const [i, lead] of leads.entries()) {
     const subjects = (await mailTo(lead.email)).map((m) => m.Subject);
-    expect(new Set(subjects).size).toBe(subjects.length);
     const steps = settled[i]!;
+    const flagged = steps.filter((s) => s.possiblyDuplicated);
     const failed = steps.filter((s) => s.status === nurture.StepStatus.FAILED);
-    for (const f of failed) expect(f.lastError).toMatch(/interrupted while the SMTP server had the email/);
-    interrupted += failed.length;
+    for (const f of failed) expect(f).toMatchObject({ possiblyDuplicated: true, lastError: expect.stringMatching(/interrupted again/) });
+    interrupted += flagged.length;
+    // Each copy beyond the first belongs to a step that says it may have gone twice.
+    expect(subjects.length - new Set(subjects).size).toBeLessThanOrEqual(flagged.length);
     expect(subjects.length).toBeGreaterThanOrEqual(steps.length - failed.length);
-    expect(subjects.length).toBeLessThanOrEqual(steps.length);
+    expect(subjects.length).toBeLessThanOrEqual(steps.length + flagged.length);
   }
   // A kill lands in that window rarely; most runs have none.
   expect(interrupted).toBeLessThanOrEqual(leads.length);
