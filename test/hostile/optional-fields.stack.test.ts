@@ -2,6 +2,8 @@
 // country in German, a region, a company size range, a relative page URL, an over-long job title,
 // an unreadable consent. None of them costs the lead: it is stored (201), the fields it could not
 // read are named in `notices` and left empty, and the values as sent stay on the raw submission.
+import { intake } from '@leadmesh/contracts';
+import { createClient } from '@leadmesh/platform';
 import { MongoClient } from 'mongodb';
 import { SHARED_MONGO, databaseName } from '../chaos/support.ts';
 import { startIntake, type HostileIntake } from './support.ts';
@@ -56,6 +58,24 @@ describe("intake's HTTP door keeps a lead whatever its optional fields hold", ()
     const submission = await intakeDb().collection('submissions').findOne({ _id: answer.body.submissionId as never });
     expect(JSON.parse(submission!.raw as string)).toEqual(body);
     expect(submission!.notices).toHaveLength(6);
+  }, 30_000);
+
+  it('names the optional fields it set aside in the gRPC answer too, and keeps the lead', async () => {
+    const client = createClient(intake.IntakeService, door!.grpc, { timeoutMs: 10_000 });
+    try {
+      const answer = await client.submitLead({
+        contact: { email: 'lotte@example-logistik.de', lastName: 'Tester', country: 'Oberbayern', companySize: 0, company: 'Logistik GmbH' },
+        source: { formId: 'contact-sales' },
+        idempotencyKey: `grpc-notices-${Date.now()}`,
+      });
+      expect(answer.outcome).toBe(intake.SubmissionOutcome.NEW_LEAD);
+      expect(answer.notices.map((n) => n.field)).toEqual(['contact.country']);
+      expect(answer.notices[0]!.description).toMatch(/country/);
+      const contact = await intakeDb().collection('contacts').findOne({ _id: answer.leadId as never });
+      expect(contact?.profile).toMatchObject({ contact: { email: 'lotte@example-logistik.de', company: 'Logistik GmbH' } });
+    } finally {
+      client.close();
+    }
   }, 30_000);
 
   it('still refuses a submission without a usable email, naming the field', async () => {

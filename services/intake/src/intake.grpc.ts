@@ -15,7 +15,6 @@ export class IntakeGrpc implements OnModuleInit {
 
   onModuleInit(): void {
     this.grpc.register(intake.IntakeService, {
-      // The notices stay on the stored submission: SubmitLeadResponse has no field for them yet.
       submitLead: async (request, call) => (await this.intake.submitLead(request, 'grpc', undefined, call.caller?.subject ?? '')).response,
       recordActivity: (request) => this.intake.recordActivity(request),
       getLead: async (request) => ({ lead: await this.intake.getLead(request.leadId) }),

@@ -63,7 +63,7 @@ export class IntakeService {
     const idempotencyFingerprint = submissionFingerprint({ caller, normalisedEmail: contact.email }, request.idempotencyKey);
     if (idempotencyFingerprint) {
       const prior = await this.store.findSubmissionByIdempotencyFingerprint(idempotencyFingerprint);
-      if (prior) return { response: replayOf(prior), notices: prior.notices ?? [] };
+      if (prior) return answer(replayOf(prior), prior.notices ?? []);
     }
 
     const profile = create(lead.LeadProfileSchema, {
@@ -115,7 +115,7 @@ export class IntakeService {
     if (!(await this.store.insertSubmission(submission))) {
       // A concurrent retry with the same idempotency key won the insert.
       const prior = await this.store.findSubmissionByIdempotencyFingerprint(idempotencyFingerprint!);
-      if (prior) return { response: replayOf(prior), notices: prior.notices ?? [] };
+      if (prior) return answer(replayOf(prior), prior.notices ?? []);
       // Nothing stored under this fingerprint, yet the insert collided: a database's unscoped
       // index not yet dropped. Never answer for a submission that was not stored: the caller retries.
       throw new UnavailableError('submission not stored, retry');
@@ -125,7 +125,7 @@ export class IntakeService {
     this.metrics.leadFinished();
     // The fields only, never their values: those are personal.
     this.logger.info({ leadId, submissionId, outcome: submission.outcome, channel, setAside: notices.map((n) => n.field) }, 'lead received');
-    return { response: { leadId, submissionId, outcome: OUTCOME[submission.outcome], receivedAt: timestampFromDate(receivedAt) }, notices };
+    return answer({ leadId, submissionId, outcome: OUTCOME[submission.outcome], receivedAt: timestampFromDate(receivedAt) }, notices);
   }
 
   async recordActivity(request: intake.RecordActivityRequest): Promise<{ activityId: string; leadId: string }> {
@@ -252,6 +252,12 @@ function activityEvent(activityId: string, leadId: string, activityType: string,
     activityType,
     url: url ?? '',
   });
+}
+
+/** The same notices for every door: in the gRPC response and in the web form's JSON answer. */
+function answer(response: SubmitLeadResponse, notices: FieldNotice[]): { response: SubmitLeadResponse; notices: FieldNotice[] } {
+  // Plain objects, never a full message: the spread cannot carry another message's $typeName.
+  return { response: { ...response, notices } as SubmitLeadResponse, notices };
 }
 
 function replayOf(prior: Pick<SubmissionDoc, 'leadId' | '_id' | 'receivedAt'>): SubmitLeadResponse {

@@ -238,11 +238,14 @@ func (x *SubmitLeadRequest) GetVisitorId() string {
 }
 
 type SubmitLeadResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	SubmissionId  string                 `protobuf:"bytes,2,opt,name=submission_id,json=submissionId,proto3" json:"submission_id,omitempty"`
-	Outcome       SubmissionOutcome      `protobuf:"varint,3,opt,name=outcome,proto3,enum=leadmesh.intake.v1.SubmissionOutcome" json:"outcome,omitempty"`
-	ReceivedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	LeadId       string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	SubmissionId string                 `protobuf:"bytes,2,opt,name=submission_id,json=submissionId,proto3" json:"submission_id,omitempty"`
+	Outcome      SubmissionOutcome      `protobuf:"varint,3,opt,name=outcome,proto3,enum=leadmesh.intake.v1.SubmissionOutcome" json:"outcome,omitempty"`
+	ReceivedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	// Optional fields intake could not read (an unknown country, a company size that is no number):
+	// left empty on the lead's profile and kept as sent on the submission. They never cost the lead.
+	Notices       []*FieldNotice `protobuf:"bytes,5,rep,name=notices,proto3" json:"notices,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +308,66 @@ func (x *SubmitLeadResponse) GetReceivedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *SubmitLeadResponse) GetNotices() []*FieldNotice {
+	if x != nil {
+		return x.Notices
+	}
+	return nil
+}
+
+// An optional field set aside, by its path in the request (e.g. contact.country), and why.
+type FieldNotice struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Field         string                 `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
+	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FieldNotice) Reset() {
+	*x = FieldNotice{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FieldNotice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FieldNotice) ProtoMessage() {}
+
+func (x *FieldNotice) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FieldNotice.ProtoReflect.Descriptor instead.
+func (*FieldNotice) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *FieldNotice) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *FieldNotice) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
 type RecordActivityRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Who did it: a known lead, or an anonymous visitor not yet tied to a lead.
@@ -326,7 +389,7 @@ type RecordActivityRequest struct {
 
 func (x *RecordActivityRequest) Reset() {
 	*x = RecordActivityRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[2]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -338,7 +401,7 @@ func (x *RecordActivityRequest) String() string {
 func (*RecordActivityRequest) ProtoMessage() {}
 
 func (x *RecordActivityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[2]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -351,7 +414,7 @@ func (x *RecordActivityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordActivityRequest.ProtoReflect.Descriptor instead.
 func (*RecordActivityRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *RecordActivityRequest) GetSubject() isRecordActivityRequest_Subject {
@@ -434,7 +497,7 @@ type RecordActivityResponse struct {
 
 func (x *RecordActivityResponse) Reset() {
 	*x = RecordActivityResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[3]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -446,7 +509,7 @@ func (x *RecordActivityResponse) String() string {
 func (*RecordActivityResponse) ProtoMessage() {}
 
 func (x *RecordActivityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[3]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -459,7 +522,7 @@ func (x *RecordActivityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordActivityResponse.ProtoReflect.Descriptor instead.
 func (*RecordActivityResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *RecordActivityResponse) GetActivityId() string {
@@ -485,7 +548,7 @@ type GetLeadRequest struct {
 
 func (x *GetLeadRequest) Reset() {
 	*x = GetLeadRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[4]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -497,7 +560,7 @@ func (x *GetLeadRequest) String() string {
 func (*GetLeadRequest) ProtoMessage() {}
 
 func (x *GetLeadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[4]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -510,7 +573,7 @@ func (x *GetLeadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetLeadRequest) GetLeadId() string {
@@ -529,7 +592,7 @@ type GetLeadResponse struct {
 
 func (x *GetLeadResponse) Reset() {
 	*x = GetLeadResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +604,7 @@ func (x *GetLeadResponse) String() string {
 func (*GetLeadResponse) ProtoMessage() {}
 
 func (x *GetLeadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +617,7 @@ func (x *GetLeadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetLeadResponse) GetLead() *Lead {
@@ -579,7 +642,7 @@ type Lead struct {
 
 func (x *Lead) Reset() {
 	*x = Lead{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -591,7 +654,7 @@ func (x *Lead) String() string {
 func (*Lead) ProtoMessage() {}
 
 func (x *Lead) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -604,7 +667,7 @@ func (x *Lead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lead.ProtoReflect.Descriptor instead.
 func (*Lead) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Lead) GetLeadId() string {
@@ -651,7 +714,7 @@ type GetLeadJourneyRequest struct {
 
 func (x *GetLeadJourneyRequest) Reset() {
 	*x = GetLeadJourneyRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -663,7 +726,7 @@ func (x *GetLeadJourneyRequest) String() string {
 func (*GetLeadJourneyRequest) ProtoMessage() {}
 
 func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -676,7 +739,7 @@ func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadJourneyRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetLeadJourneyRequest) GetLeadId() string {
@@ -700,7 +763,7 @@ type JourneyStep struct {
 
 func (x *JourneyStep) Reset() {
 	*x = JourneyStep{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -712,7 +775,7 @@ func (x *JourneyStep) String() string {
 func (*JourneyStep) ProtoMessage() {}
 
 func (x *JourneyStep) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -725,7 +788,7 @@ func (x *JourneyStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JourneyStep.ProtoReflect.Descriptor instead.
 func (*JourneyStep) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *JourneyStep) GetOccurredAt() *timestamppb.Timestamp {
@@ -772,7 +835,7 @@ type GetLeadJourneyResponse struct {
 
 func (x *GetLeadJourneyResponse) Reset() {
 	*x = GetLeadJourneyResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +847,7 @@ func (x *GetLeadJourneyResponse) String() string {
 func (*GetLeadJourneyResponse) ProtoMessage() {}
 
 func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +860,7 @@ func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadJourneyResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetLeadJourneyResponse) GetLead() *Lead {
@@ -887,7 +950,7 @@ type Submission struct {
 
 func (x *Submission) Reset() {
 	*x = Submission{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +962,7 @@ func (x *Submission) String() string {
 func (*Submission) ProtoMessage() {}
 
 func (x *Submission) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +975,7 @@ func (x *Submission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Submission.ProtoReflect.Descriptor instead.
 func (*Submission) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Submission) GetSubmissionId() string {
@@ -973,7 +1036,7 @@ type EraseContactRequest struct {
 
 func (x *EraseContactRequest) Reset() {
 	*x = EraseContactRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1048,7 @@ func (x *EraseContactRequest) String() string {
 func (*EraseContactRequest) ProtoMessage() {}
 
 func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1061,7 @@ func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseContactRequest.ProtoReflect.Descriptor instead.
 func (*EraseContactRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *EraseContactRequest) GetEmail() string {
@@ -1020,7 +1083,7 @@ type EraseContactResponse struct {
 
 func (x *EraseContactResponse) Reset() {
 	*x = EraseContactResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1095,7 @@ func (x *EraseContactResponse) String() string {
 func (*EraseContactResponse) ProtoMessage() {}
 
 func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1108,7 @@ func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseContactResponse.ProtoReflect.Descriptor instead.
 func (*EraseContactResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *EraseContactResponse) GetErasureId() string {
@@ -1078,7 +1141,7 @@ type GetErasureRequest struct {
 
 func (x *GetErasureRequest) Reset() {
 	*x = GetErasureRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1153,7 @@ func (x *GetErasureRequest) String() string {
 func (*GetErasureRequest) ProtoMessage() {}
 
 func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,7 +1166,7 @@ func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureRequest.ProtoReflect.Descriptor instead.
 func (*GetErasureRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *GetErasureRequest) GetErasureId() string {
@@ -1125,7 +1188,7 @@ type ErasureProgress struct {
 
 func (x *ErasureProgress) Reset() {
 	*x = ErasureProgress{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1137,7 +1200,7 @@ func (x *ErasureProgress) String() string {
 func (*ErasureProgress) ProtoMessage() {}
 
 func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1150,7 +1213,7 @@ func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErasureProgress.ProtoReflect.Descriptor instead.
 func (*ErasureProgress) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ErasureProgress) GetService() string {
@@ -1188,7 +1251,7 @@ type GetErasureResponse struct {
 
 func (x *GetErasureResponse) Reset() {
 	*x = GetErasureResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1263,7 @@ func (x *GetErasureResponse) String() string {
 func (*GetErasureResponse) ProtoMessage() {}
 
 func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1276,7 @@ func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureResponse.ProtoReflect.Descriptor instead.
 func (*GetErasureResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetErasureResponse) GetErasureId() string {
@@ -1263,13 +1326,17 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\binterest\x18\x04 \x01(\v2\x1a.leadmesh.lead.v1.InterestR\binterest\x123\n" +
 	"\aconsent\x18\x05 \x01(\v2\x19.leadmesh.lead.v1.ConsentR\aconsent\x12'\n" +
 	"\n" +
-	"visitor_id\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tvisitorId\"\xd0\x01\n" +
+	"visitor_id\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x01R\tvisitorId\"\x8b\x02\n" +
 	"\x12SubmitLeadResponse\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12#\n" +
 	"\rsubmission_id\x18\x02 \x01(\tR\fsubmissionId\x12?\n" +
 	"\aoutcome\x18\x03 \x01(\x0e2%.leadmesh.intake.v1.SubmissionOutcomeR\aoutcome\x12;\n" +
 	"\vreceived_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"receivedAt\"\xc7\x02\n" +
+	"receivedAt\x129\n" +
+	"\anotices\x18\x05 \x03(\v2\x1f.leadmesh.intake.v1.FieldNoticeR\anotices\"E\n" +
+	"\vFieldNotice\x12\x14\n" +
+	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\xc7\x02\n" +
 	"\x15RecordActivityRequest\x12#\n" +
 	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01H\x00R\x06leadId\x12+\n" +
 	"\n" +
@@ -1391,83 +1458,85 @@ func file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
 	(SubmissionOutcome)(0),         // 0: leadmesh.intake.v1.SubmissionOutcome
 	(ActivityType)(0),              // 1: leadmesh.intake.v1.ActivityType
 	(*SubmitLeadRequest)(nil),      // 2: leadmesh.intake.v1.SubmitLeadRequest
 	(*SubmitLeadResponse)(nil),     // 3: leadmesh.intake.v1.SubmitLeadResponse
-	(*RecordActivityRequest)(nil),  // 4: leadmesh.intake.v1.RecordActivityRequest
-	(*RecordActivityResponse)(nil), // 5: leadmesh.intake.v1.RecordActivityResponse
-	(*GetLeadRequest)(nil),         // 6: leadmesh.intake.v1.GetLeadRequest
-	(*GetLeadResponse)(nil),        // 7: leadmesh.intake.v1.GetLeadResponse
-	(*Lead)(nil),                   // 8: leadmesh.intake.v1.Lead
-	(*GetLeadJourneyRequest)(nil),  // 9: leadmesh.intake.v1.GetLeadJourneyRequest
-	(*JourneyStep)(nil),            // 10: leadmesh.intake.v1.JourneyStep
-	(*GetLeadJourneyResponse)(nil), // 11: leadmesh.intake.v1.GetLeadJourneyResponse
-	(*Submission)(nil),             // 12: leadmesh.intake.v1.Submission
-	(*EraseContactRequest)(nil),    // 13: leadmesh.intake.v1.EraseContactRequest
-	(*EraseContactResponse)(nil),   // 14: leadmesh.intake.v1.EraseContactResponse
-	(*GetErasureRequest)(nil),      // 15: leadmesh.intake.v1.GetErasureRequest
-	(*ErasureProgress)(nil),        // 16: leadmesh.intake.v1.ErasureProgress
-	(*GetErasureResponse)(nil),     // 17: leadmesh.intake.v1.GetErasureResponse
-	(*v1.Contact)(nil),             // 18: leadmesh.lead.v1.Contact
-	(*v1.Source)(nil),              // 19: leadmesh.lead.v1.Source
-	(*v1.Interest)(nil),            // 20: leadmesh.lead.v1.Interest
-	(*v1.Consent)(nil),             // 21: leadmesh.lead.v1.Consent
-	(*timestamppb.Timestamp)(nil),  // 22: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),         // 23: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),           // 24: leadmesh.lead.v1.LeadScore
-	(*v1.Assignment)(nil),          // 25: leadmesh.lead.v1.Assignment
-	(*v11.Enrollment)(nil),         // 26: leadmesh.nurture.v1.Enrollment
-	(*v12.SyncRecord)(nil),         // 27: leadmesh.crmsync.v1.SyncRecord
+	(*FieldNotice)(nil),            // 4: leadmesh.intake.v1.FieldNotice
+	(*RecordActivityRequest)(nil),  // 5: leadmesh.intake.v1.RecordActivityRequest
+	(*RecordActivityResponse)(nil), // 6: leadmesh.intake.v1.RecordActivityResponse
+	(*GetLeadRequest)(nil),         // 7: leadmesh.intake.v1.GetLeadRequest
+	(*GetLeadResponse)(nil),        // 8: leadmesh.intake.v1.GetLeadResponse
+	(*Lead)(nil),                   // 9: leadmesh.intake.v1.Lead
+	(*GetLeadJourneyRequest)(nil),  // 10: leadmesh.intake.v1.GetLeadJourneyRequest
+	(*JourneyStep)(nil),            // 11: leadmesh.intake.v1.JourneyStep
+	(*GetLeadJourneyResponse)(nil), // 12: leadmesh.intake.v1.GetLeadJourneyResponse
+	(*Submission)(nil),             // 13: leadmesh.intake.v1.Submission
+	(*EraseContactRequest)(nil),    // 14: leadmesh.intake.v1.EraseContactRequest
+	(*EraseContactResponse)(nil),   // 15: leadmesh.intake.v1.EraseContactResponse
+	(*GetErasureRequest)(nil),      // 16: leadmesh.intake.v1.GetErasureRequest
+	(*ErasureProgress)(nil),        // 17: leadmesh.intake.v1.ErasureProgress
+	(*GetErasureResponse)(nil),     // 18: leadmesh.intake.v1.GetErasureResponse
+	(*v1.Contact)(nil),             // 19: leadmesh.lead.v1.Contact
+	(*v1.Source)(nil),              // 20: leadmesh.lead.v1.Source
+	(*v1.Interest)(nil),            // 21: leadmesh.lead.v1.Interest
+	(*v1.Consent)(nil),             // 22: leadmesh.lead.v1.Consent
+	(*timestamppb.Timestamp)(nil),  // 23: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),         // 24: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),           // 25: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),          // 26: leadmesh.lead.v1.Assignment
+	(*v11.Enrollment)(nil),         // 27: leadmesh.nurture.v1.Enrollment
+	(*v12.SyncRecord)(nil),         // 28: leadmesh.crmsync.v1.SyncRecord
 }
 var file_leadmesh_intake_v1_intake_service_proto_depIdxs = []int32{
-	18, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
-	19, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
-	20, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
-	21, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
+	19, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
+	20, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
+	21, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
+	22, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
 	0,  // 4: leadmesh.intake.v1.SubmitLeadResponse.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	22, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
-	1,  // 6: leadmesh.intake.v1.RecordActivityRequest.type:type_name -> leadmesh.intake.v1.ActivityType
-	22, // 7: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	8,  // 8: leadmesh.intake.v1.GetLeadResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	23, // 9: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	22, // 10: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
-	22, // 11: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
-	22, // 12: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
-	8,  // 13: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	12, // 14: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
-	24, // 15: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
-	25, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	26, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
-	27, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
-	10, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
-	22, // 20: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
-	0,  // 21: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	21, // 22: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
-	19, // 23: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
-	22, // 24: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
-	22, // 25: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
-	22, // 26: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
-	16, // 27: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
-	2,  // 28: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
-	4,  // 29: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
-	6,  // 30: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
-	9,  // 31: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
-	13, // 32: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
-	15, // 33: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
-	3,  // 34: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
-	5,  // 35: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
-	7,  // 36: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
-	11, // 37: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
-	14, // 38: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
-	17, // 39: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
-	34, // [34:40] is the sub-list for method output_type
-	28, // [28:34] is the sub-list for method input_type
-	28, // [28:28] is the sub-list for extension type_name
-	28, // [28:28] is the sub-list for extension extendee
-	0,  // [0:28] is the sub-list for field type_name
+	23, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
+	4,  // 6: leadmesh.intake.v1.SubmitLeadResponse.notices:type_name -> leadmesh.intake.v1.FieldNotice
+	1,  // 7: leadmesh.intake.v1.RecordActivityRequest.type:type_name -> leadmesh.intake.v1.ActivityType
+	23, // 8: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	9,  // 9: leadmesh.intake.v1.GetLeadResponse.lead:type_name -> leadmesh.intake.v1.Lead
+	24, // 10: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	23, // 11: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
+	23, // 12: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
+	23, // 13: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
+	9,  // 14: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
+	13, // 15: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
+	25, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
+	26, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	27, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
+	28, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
+	11, // 20: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
+	23, // 21: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
+	0,  // 22: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
+	22, // 23: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
+	20, // 24: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
+	23, // 25: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
+	23, // 26: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
+	23, // 27: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
+	17, // 28: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
+	2,  // 29: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
+	5,  // 30: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
+	7,  // 31: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
+	10, // 32: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
+	14, // 33: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
+	16, // 34: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
+	3,  // 35: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
+	6,  // 36: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
+	8,  // 37: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
+	12, // 38: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
+	15, // 39: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
+	18, // 40: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
+	35, // [35:41] is the sub-list for method output_type
+	29, // [29:35] is the sub-list for method input_type
+	29, // [29:29] is the sub-list for extension type_name
+	29, // [29:29] is the sub-list for extension extendee
+	0,  // [0:29] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_intake_v1_intake_service_proto_init() }
@@ -1475,7 +1544,7 @@ func file_leadmesh_intake_v1_intake_service_proto_init() {
 	if File_leadmesh_intake_v1_intake_service_proto != nil {
 		return
 	}
-	file_leadmesh_intake_v1_intake_service_proto_msgTypes[2].OneofWrappers = []any{
+	file_leadmesh_intake_v1_intake_service_proto_msgTypes[3].OneofWrappers = []any{
 		(*RecordActivityRequest_LeadId)(nil),
 		(*RecordActivityRequest_VisitorId)(nil),
 	}
@@ -1485,7 +1554,7 @@ func file_leadmesh_intake_v1_intake_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_intake_v1_intake_service_proto_rawDesc), len(file_leadmesh_intake_v1_intake_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

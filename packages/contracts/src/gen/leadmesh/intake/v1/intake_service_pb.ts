@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/intake/v1/intake_service.proto.
  */
 export const file_leadmesh_intake_v1_intake_service: GenFile = /*@__PURE__*/
-  fileDesc("CidsZWFkbWVzaC9pbnRha2UvdjEvaW50YWtlX3NlcnZpY2UucHJvdG8SEmxlYWRtZXNoLmludGFrZS52MSKMAgoRU3VibWl0TGVhZFJlcXVlc3QSIQoPaWRlbXBvdGVuY3lfa2V5GAEgASgJQgi6SAVyAxiAARIyCgdjb250YWN0GAIgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db250YWN0Qga6SAPIAQESKAoGc291cmNlGAMgASgLMhgubGVhZG1lc2gubGVhZC52MS5Tb3VyY2USLAoIaW50ZXJlc3QYBCABKAsyGi5sZWFkbWVzaC5sZWFkLnYxLkludGVyZXN0EioKB2NvbnNlbnQYBSABKAsyGS5sZWFkbWVzaC5sZWFkLnYxLkNvbnNlbnQSHAoKdmlzaXRvcl9pZBgGIAEoCUIIukgFcgMYgAEipQEKElN1Ym1pdExlYWRSZXNwb25zZRIPCgdsZWFkX2lkGAEgASgJEhUKDXN1Ym1pc3Npb25faWQYAiABKAkSNgoHb3V0Y29tZRgDIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAikQIKFVJlY29yZEFjdGl2aXR5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEiAKCnZpc2l0b3JfaWQYAiABKAlCCrpIB3IFEAEYgAFIABI6CgR0eXBlGAMgASgOMiAubGVhZG1lc2guaW50YWtlLnYxLkFjdGl2aXR5VHlwZUIKukgHggEEEAEgABIbCgN1cmwYBCABKAlCDrpIC9gBAXIGGIAQiAEBEi8KC29jY3VycmVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIdCgthY3Rpdml0eV9pZBgGIAEoCUIIukgFcgMYgAFCEAoHc3ViamVjdBIFukgCCAEiPgoWUmVjb3JkQWN0aXZpdHlSZXNwb25zZRITCgthY3Rpdml0eV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJIisKDkdldExlYWRSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIjkKD0dldExlYWRSZXNwb25zZRImCgRsZWFkGAEgASgLMhgubGVhZG1lc2guaW50YWtlLnYxLkxlYWQiyQEKBExlYWQSDwoHbGVhZF9pZBgBIAEoCRIuCgdwcm9maWxlGAIgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIvCgtyZWNlaXZlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASGAoQc3VibWlzc2lvbl9jb3VudBgEIAEoDRI1ChFsYXN0X3N1Ym1pdHRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMgoVR2V0TGVhZEpvdXJuZXlSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBImAKC0pvdXJuZXlTdGVwEi8KC29jY3VycmVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdzZXJ2aWNlGAIgASgJEg8KB3N1bW1hcnkYAyABKAkioAMKFkdldExlYWRKb3VybmV5UmVzcG9uc2USJgoEbGVhZBgBIAEoCzIYLmxlYWRtZXNoLmludGFrZS52MS5MZWFkEjMKC3N1Ym1pc3Npb25zGAIgAygLMh4ubGVhZG1lc2guaW50YWtlLnYxLlN1Ym1pc3Npb24SKgoFc2NvcmUYAyABKAsyGy5sZWFkbWVzaC5sZWFkLnYxLkxlYWRTY29yZRIwCgphc3NpZ25tZW50GAQgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50EjQKC2Vucm9sbG1lbnRzGAUgAygLMh8ubGVhZG1lc2gubnVydHVyZS52MS5FbnJvbGxtZW50Ei0KBHN5bmMYBiABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQSLgoFc3RlcHMYByADKAsyHy5sZWFkbWVzaC5pbnRha2UudjEuSm91cm5leVN0ZXASEAoIdHJhY2VfaWQYCCABKAkSEwoLdW5hdmFpbGFibGUYCSADKAkSDwoHcGVuZGluZxgKIAMoCSKFAgoKU3VibWlzc2lvbhIVCg1zdWJtaXNzaW9uX2lkGAEgASgJEi8KC3JlY2VpdmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFubmVsGAMgASgJEjYKB291dGNvbWUYBCABKA4yJS5sZWFkbWVzaC5pbnRha2UudjEuU3VibWlzc2lvbk91dGNvbWUSKgoHY29uc2VudBgFIAEoCzIZLmxlYWRtZXNoLmxlYWQudjEuQ29uc2VudBIoCgZzb3VyY2UYBiABKAsyGC5sZWFkbWVzaC5sZWFkLnYxLlNvdXJjZRIQCgh0cmFjZV9pZBgHIAEoCSIzChNFcmFzZUNvbnRhY3RSZXF1ZXN0EhwKBWVtYWlsGAEgASgJQg26SArIAQFyBRj+AWABIm0KFEVyYXNlQ29udGFjdFJlc3BvbnNlEhIKCmVyYXN1cmVfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjIKEUdldEVyYXN1cmVSZXF1ZXN0Eh0KCmVyYXN1cmVfaWQYASABKAlCCbpIBnIEEAEYZCJnCg9FcmFzdXJlUHJvZ3Jlc3MSDwoHc2VydmljZRgBIAEoCRIRCgljb21wbGV0ZWQYAiABKAgSMAoMY29tcGxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AQoSR2V0RXJhc3VyZVJlc3BvbnNlEhIKCmVyYXN1cmVfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKCHNlcnZpY2VzGAQgAygLMiMubGVhZG1lc2guaW50YWtlLnYxLkVyYXN1cmVQcm9ncmVzcxIRCgljb21wbGV0ZWQYBSABKAgqqwEKEVN1Ym1pc3Npb25PdXRjb21lEiIKHlNVQk1JU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEh8KG1NVQk1JU1NJT05fT1VUQ09NRV9ORVdfTEVBRBABEicKI1NVQk1JU1NJT05fT1VUQ09NRV9FWElTVElOR19DT05UQUNUEAISKAokU1VCTUlTU0lPTl9PVVRDT01FX0lERU1QT1RFTlRfUkVQTEFZEAMqmgIKDEFjdGl2aXR5VHlwZRIdChlBQ1RJVklUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGwoXQUNUSVZJVFlfVFlQRV9QQUdFX1ZJRVcQARIjCh9BQ1RJVklUWV9UWVBFX1BSSUNJTkdfUEFHRV9WSUVXEAISIgoeQUNUSVZJVFlfVFlQRV9DT05URU5UX0RPV05MT0FEEAMSIgoeQUNUSVZJVFlfVFlQRV9XRUJJTkFSX0FUVEVOREVEEAQSHgoaQUNUSVZJVFlfVFlQRV9FTUFJTF9PUEVORUQQBRIfChtBQ1RJVklUWV9UWVBFX0VNQUlMX0NMSUNLRUQQBhIgChxBQ1RJVklUWV9UWVBFX0ZPUk1fU1VCTUlUVEVEEAcyzAUKDUludGFrZVNlcnZpY2UScQoKU3VibWl0TGVhZBIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVxdWVzdBomLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVzcG9uc2UiFMrzGAxsZWFkczpzdWJtaXTQ8xgBEn0KDlJlY29yZEFjdGl2aXR5EikubGVhZG1lc2guaW50YWtlLnYxLlJlY29yZEFjdGl2aXR5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5SZWNvcmRBY3Rpdml0eVJlc3BvbnNlIhTK8xgMbGVhZHM6c3VibWl00PMYARJmCgdHZXRMZWFkEiIubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXF1ZXN0GiMubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnsKDkdldExlYWRKb3VybmV5EikubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRKb3VybmV5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5HZXRMZWFkSm91cm5leVJlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESdAoMRXJhc2VDb250YWN0EicubGVhZG1lc2guaW50YWtlLnYxLkVyYXNlQ29udGFjdFJlcXVlc3QaKC5sZWFkbWVzaC5pbnRha2UudjEuRXJhc2VDb250YWN0UmVzcG9uc2UiEcrzGA1wcml2YWN5OmVyYXNlEm4KCkdldEVyYXN1cmUSJS5sZWFkbWVzaC5pbnRha2UudjEuR2V0RXJhc3VyZVJlcXVlc3QaJi5sZWFkbWVzaC5pbnRha2UudjEuR2V0RXJhc3VyZVJlc3BvbnNlIhHK8xgNcHJpdmFjeTplcmFzZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_crmsync_v1_crm_sync_service, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score, file_leadmesh_nurture_v1_nurture_service]);
+  fileDesc("CidsZWFkbWVzaC9pbnRha2UvdjEvaW50YWtlX3NlcnZpY2UucHJvdG8SEmxlYWRtZXNoLmludGFrZS52MSKMAgoRU3VibWl0TGVhZFJlcXVlc3QSIQoPaWRlbXBvdGVuY3lfa2V5GAEgASgJQgi6SAVyAxiAARIyCgdjb250YWN0GAIgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db250YWN0Qga6SAPIAQESKAoGc291cmNlGAMgASgLMhgubGVhZG1lc2gubGVhZC52MS5Tb3VyY2USLAoIaW50ZXJlc3QYBCABKAsyGi5sZWFkbWVzaC5sZWFkLnYxLkludGVyZXN0EioKB2NvbnNlbnQYBSABKAsyGS5sZWFkbWVzaC5sZWFkLnYxLkNvbnNlbnQSHAoKdmlzaXRvcl9pZBgGIAEoCUIIukgFcgMYgAEi1wEKElN1Ym1pdExlYWRSZXNwb25zZRIPCgdsZWFkX2lkGAEgASgJEhUKDXN1Ym1pc3Npb25faWQYAiABKAkSNgoHb3V0Y29tZRgDIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoHbm90aWNlcxgFIAMoCzIfLmxlYWRtZXNoLmludGFrZS52MS5GaWVsZE5vdGljZSIxCgtGaWVsZE5vdGljZRINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSKRAgoVUmVjb3JkQWN0aXZpdHlSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASIAoKdmlzaXRvcl9pZBgCIAEoCUIKukgHcgUQARiAAUgAEjoKBHR5cGUYAyABKA4yIC5sZWFkbWVzaC5pbnRha2UudjEuQWN0aXZpdHlUeXBlQgq6SAeCAQQQASAAEhsKA3VybBgEIAEoCUIOukgL2AEBcgYYgBCIAQESLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KC2FjdGl2aXR5X2lkGAYgASgJQgi6SAVyAxiAAUIQCgdzdWJqZWN0EgW6SAIIASI+ChZSZWNvcmRBY3Rpdml0eVJlc3BvbnNlEhMKC2FjdGl2aXR5X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkiKwoOR2V0TGVhZFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiOQoPR2V0TGVhZFJlc3BvbnNlEiYKBGxlYWQYASABKAsyGC5sZWFkbWVzaC5pbnRha2UudjEuTGVhZCLJAQoETGVhZBIPCgdsZWFkX2lkGAEgASgJEi4KB3Byb2ZpbGUYAiABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdWJtaXNzaW9uX2NvdW50GAQgASgNEjUKEWxhc3Rfc3VibWl0dGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIyChVHZXRMZWFkSm91cm5leVJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiYAoLSm91cm5leVN0ZXASLwoLb2NjdXJyZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3NlcnZpY2UYAiABKAkSDwoHc3VtbWFyeRgDIAEoCSKgAwoWR2V0TGVhZEpvdXJuZXlSZXNwb25zZRImCgRsZWFkGAEgASgLMhgubGVhZG1lc2guaW50YWtlLnYxLkxlYWQSMwoLc3VibWlzc2lvbnMYAiADKAsyHi5sZWFkbWVzaC5pbnRha2UudjEuU3VibWlzc2lvbhIqCgVzY29yZRgDIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBCABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQSNAoLZW5yb2xsbWVudHMYBSADKAsyHy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnQSLQoEc3luYxgGIAEoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZBIuCgVzdGVwcxgHIAMoCzIfLmxlYWRtZXNoLmludGFrZS52MS5Kb3VybmV5U3RlcBIQCgh0cmFjZV9pZBgIIAEoCRITCgt1bmF2YWlsYWJsZRgJIAMoCRIPCgdwZW5kaW5nGAogAygJIoUCCgpTdWJtaXNzaW9uEhUKDXN1Ym1pc3Npb25faWQYASABKAkSLwoLcmVjZWl2ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2NoYW5uZWwYAyABKAkSNgoHb3V0Y29tZRgEIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIqCgdjb25zZW50GAUgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db25zZW50EigKBnNvdXJjZRgGIAEoCzIYLmxlYWRtZXNoLmxlYWQudjEuU291cmNlEhAKCHRyYWNlX2lkGAcgASgJIjMKE0VyYXNlQ29udGFjdFJlcXVlc3QSHAoFZW1haWwYASABKAlCDbpICsgBAXIFGP4BYAEibQoURXJhc2VDb250YWN0UmVzcG9uc2USEgoKZXJhc3VyZV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEjAKDHJlcXVlc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMgoRR2V0RXJhc3VyZVJlcXVlc3QSHQoKZXJhc3VyZV9pZBgBIAEoCUIJukgGcgQQARhkImcKD0VyYXN1cmVQcm9ncmVzcxIPCgdzZXJ2aWNlGAEgASgJEhEKCWNvbXBsZXRlZBgCIAEoCBIwCgxjb21wbGV0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUBChJHZXRFcmFzdXJlUmVzcG9uc2USEgoKZXJhc3VyZV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEjAKDHJlcXVlc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoIc2VydmljZXMYBCADKAsyIy5sZWFkbWVzaC5pbnRha2UudjEuRXJhc3VyZVByb2dyZXNzEhEKCWNvbXBsZXRlZBgFIAEoCCqrAQoRU3VibWlzc2lvbk91dGNvbWUSIgoeU1VCTUlTU0lPTl9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHwobU1VCTUlTU0lPTl9PVVRDT01FX05FV19MRUFEEAESJwojU1VCTUlTU0lPTl9PVVRDT01FX0VYSVNUSU5HX0NPTlRBQ1QQAhIoCiRTVUJNSVNTSU9OX09VVENPTUVfSURFTVBPVEVOVF9SRVBMQVkQAyqaAgoMQWN0aXZpdHlUeXBlEh0KGUFDVElWSVRZX1RZUEVfVU5TUEVDSUZJRUQQABIbChdBQ1RJVklUWV9UWVBFX1BBR0VfVklFVxABEiMKH0FDVElWSVRZX1RZUEVfUFJJQ0lOR19QQUdFX1ZJRVcQAhIiCh5BQ1RJVklUWV9UWVBFX0NPTlRFTlRfRE9XTkxPQUQQAxIiCh5BQ1RJVklUWV9UWVBFX1dFQklOQVJfQVRURU5ERUQQBBIeChpBQ1RJVklUWV9UWVBFX0VNQUlMX09QRU5FRBAFEh8KG0FDVElWSVRZX1RZUEVfRU1BSUxfQ0xJQ0tFRBAGEiAKHEFDVElWSVRZX1RZUEVfRk9STV9TVUJNSVRURUQQBzLMBQoNSW50YWtlU2VydmljZRJxCgpTdWJtaXRMZWFkEiUubGVhZG1lc2guaW50YWtlLnYxLlN1Ym1pdExlYWRSZXF1ZXN0GiYubGVhZG1lc2guaW50YWtlLnYxLlN1Ym1pdExlYWRSZXNwb25zZSIUyvMYDGxlYWRzOnN1Ym1pdNDzGAESfQoOUmVjb3JkQWN0aXZpdHkSKS5sZWFkbWVzaC5pbnRha2UudjEuUmVjb3JkQWN0aXZpdHlSZXF1ZXN0GioubGVhZG1lc2guaW50YWtlLnYxLlJlY29yZEFjdGl2aXR5UmVzcG9uc2UiFMrzGAxsZWFkczpzdWJtaXTQ8xgBEmYKB0dldExlYWQSIi5sZWFkbWVzaC5pbnRha2UudjEuR2V0TGVhZFJlcXVlc3QaIy5sZWFkbWVzaC5pbnRha2UudjEuR2V0TGVhZFJlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESewoOR2V0TGVhZEpvdXJuZXkSKS5sZWFkbWVzaC5pbnRha2UudjEuR2V0TGVhZEpvdXJuZXlSZXF1ZXN0GioubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRKb3VybmV5UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ0CgxFcmFzZUNvbnRhY3QSJy5sZWFkbWVzaC5pbnRha2UudjEuRXJhc2VDb250YWN0UmVxdWVzdBooLmxlYWRtZXNoLmludGFrZS52MS5FcmFzZUNvbnRhY3RSZXNwb25zZSIRyvMYDXByaXZhY3k6ZXJhc2USbgoKR2V0RXJhc3VyZRIlLmxlYWRtZXNoLmludGFrZS52MS5HZXRFcmFzdXJlUmVxdWVzdBomLmxlYWRtZXNoLmludGFrZS52MS5HZXRFcmFzdXJlUmVzcG9uc2UiEcrzGA1wcml2YWN5OmVyYXNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_crmsync_v1_crm_sync_service, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score, file_leadmesh_nurture_v1_nurture_service]);
 
 /**
  * @generated from message leadmesh.intake.v1.SubmitLeadRequest
@@ -98,6 +98,14 @@ export type SubmitLeadResponse = Message<"leadmesh.intake.v1.SubmitLeadResponse"
    * @generated from field: google.protobuf.Timestamp received_at = 4;
    */
   receivedAt?: Timestamp | undefined;
+
+  /**
+   * Optional fields intake could not read (an unknown country, a company size that is no number):
+   * left empty on the lead's profile and kept as sent on the submission. They never cost the lead.
+   *
+   * @generated from field: repeated leadmesh.intake.v1.FieldNotice notices = 5;
+   */
+  notices: FieldNotice[];
 };
 
 /**
@@ -106,6 +114,30 @@ export type SubmitLeadResponse = Message<"leadmesh.intake.v1.SubmitLeadResponse"
  */
 export const SubmitLeadResponseSchema: GenMessage<SubmitLeadResponse> = /*@__PURE__*/
   messageDesc(file_leadmesh_intake_v1_intake_service, 1);
+
+/**
+ * An optional field set aside, by its path in the request (e.g. contact.country), and why.
+ *
+ * @generated from message leadmesh.intake.v1.FieldNotice
+ */
+export type FieldNotice = Message<"leadmesh.intake.v1.FieldNotice"> & {
+  /**
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string description = 2;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.FieldNotice.
+ * Use `create(FieldNoticeSchema)` to create a new message.
+ */
+export const FieldNoticeSchema: GenMessage<FieldNotice> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 2);
 
 /**
  * @generated from message leadmesh.intake.v1.RecordActivityRequest
@@ -160,7 +192,7 @@ export type RecordActivityRequest = Message<"leadmesh.intake.v1.RecordActivityRe
  * Use `create(RecordActivityRequestSchema)` to create a new message.
  */
 export const RecordActivityRequestSchema: GenMessage<RecordActivityRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 2);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 3);
 
 /**
  * @generated from message leadmesh.intake.v1.RecordActivityResponse
@@ -184,7 +216,7 @@ export type RecordActivityResponse = Message<"leadmesh.intake.v1.RecordActivityR
  * Use `create(RecordActivityResponseSchema)` to create a new message.
  */
 export const RecordActivityResponseSchema: GenMessage<RecordActivityResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 3);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 4);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadRequest
@@ -201,7 +233,7 @@ export type GetLeadRequest = Message<"leadmesh.intake.v1.GetLeadRequest"> & {
  * Use `create(GetLeadRequestSchema)` to create a new message.
  */
 export const GetLeadRequestSchema: GenMessage<GetLeadRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 4);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 5);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadResponse
@@ -218,7 +250,7 @@ export type GetLeadResponse = Message<"leadmesh.intake.v1.GetLeadResponse"> & {
  * Use `create(GetLeadResponseSchema)` to create a new message.
  */
 export const GetLeadResponseSchema: GenMessage<GetLeadResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 5);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 6);
 
 /**
  * Intake's record of a lead.
@@ -259,7 +291,7 @@ export type Lead = Message<"leadmesh.intake.v1.Lead"> & {
  * Use `create(LeadSchema)` to create a new message.
  */
 export const LeadSchema: GenMessage<Lead> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 6);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 7);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadJourneyRequest
@@ -276,7 +308,7 @@ export type GetLeadJourneyRequest = Message<"leadmesh.intake.v1.GetLeadJourneyRe
  * Use `create(GetLeadJourneyRequestSchema)` to create a new message.
  */
 export const GetLeadJourneyRequestSchema: GenMessage<GetLeadJourneyRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 7);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 8);
 
 /**
  * One step of a lead's way through leadmesh.
@@ -309,7 +341,7 @@ export type JourneyStep = Message<"leadmesh.intake.v1.JourneyStep"> & {
  * Use `create(JourneyStepSchema)` to create a new message.
  */
 export const JourneyStepSchema: GenMessage<JourneyStep> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 8);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 9);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadJourneyResponse
@@ -381,7 +413,7 @@ export type GetLeadJourneyResponse = Message<"leadmesh.intake.v1.GetLeadJourneyR
  * Use `create(GetLeadJourneyResponseSchema)` to create a new message.
  */
 export const GetLeadJourneyResponseSchema: GenMessage<GetLeadJourneyResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 9);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 10);
 
 /**
  * One Contact Sales submission as intake received it.
@@ -432,7 +464,7 @@ export type Submission = Message<"leadmesh.intake.v1.Submission"> & {
  * Use `create(SubmissionSchema)` to create a new message.
  */
 export const SubmissionSchema: GenMessage<Submission> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 10);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 11);
 
 /**
  * @generated from message leadmesh.intake.v1.EraseContactRequest
@@ -449,7 +481,7 @@ export type EraseContactRequest = Message<"leadmesh.intake.v1.EraseContactReques
  * Use `create(EraseContactRequestSchema)` to create a new message.
  */
 export const EraseContactRequestSchema: GenMessage<EraseContactRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 11);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 12);
 
 /**
  * @generated from message leadmesh.intake.v1.EraseContactResponse
@@ -478,7 +510,7 @@ export type EraseContactResponse = Message<"leadmesh.intake.v1.EraseContactRespo
  * Use `create(EraseContactResponseSchema)` to create a new message.
  */
 export const EraseContactResponseSchema: GenMessage<EraseContactResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 12);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 13);
 
 /**
  * @generated from message leadmesh.intake.v1.GetErasureRequest
@@ -495,7 +527,7 @@ export type GetErasureRequest = Message<"leadmesh.intake.v1.GetErasureRequest"> 
  * Use `create(GetErasureRequestSchema)` to create a new message.
  */
 export const GetErasureRequestSchema: GenMessage<GetErasureRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 13);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 14);
 
 /**
  * One service's part of an erasure.
@@ -524,7 +556,7 @@ export type ErasureProgress = Message<"leadmesh.intake.v1.ErasureProgress"> & {
  * Use `create(ErasureProgressSchema)` to create a new message.
  */
 export const ErasureProgressSchema: GenMessage<ErasureProgress> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 14);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 15);
 
 /**
  * @generated from message leadmesh.intake.v1.GetErasureResponse
@@ -563,7 +595,7 @@ export type GetErasureResponse = Message<"leadmesh.intake.v1.GetErasureResponse"
  * Use `create(GetErasureResponseSchema)` to create a new message.
  */
 export const GetErasureResponseSchema: GenMessage<GetErasureResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 15);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 16);
 
 /**
  * What intake did with a submission.
