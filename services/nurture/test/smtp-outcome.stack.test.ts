@@ -8,11 +8,9 @@
 // - it answers "421 try later" for a minute: a plain refusal, retried until it is accepted, and the
 //   email is delivered exactly once.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { nurture } from '@leadmesh/contracts';
-import { waitServing } from '../../../test/harness/health.ts';
-import { ROOT, grpcAddress, httpUrl, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
-import { DAY_MS, eventually, leadReceived, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
+import { stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { eventually, leadReceived, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
 
 const NAMESPACE = 'nurture-smtp-outcome';
 const PORT_OFFSET = 250;
@@ -107,20 +105,11 @@ const smtp = new FaultySmtpPath();
 beforeAll(async () => {
   const port = await smtp.listen();
   stack = await nurtureStack(NAMESPACE, PORT_OFFSET);
-  service = startService('nurture', {
-    namespace: NAMESPACE,
-    portOffset: PORT_OFFSET,
-    logDir: join(ROOT, '.cache', 'logs', NAMESPACE),
-    env: {
-      SMTP_URL: `smtp://127.0.0.1:${port}`,
-      NURTURE_SCHEDULER_INTERVAL_MS: '250',
-      NURTURE_DELAY_SCALE: String(DAY_MS / 86_400_000),
-      NURTURE_PUBLIC_URL: httpUrl('nurture', PORT_OFFSET),
-      // A refusal for a minute, retried every sweep here, stays within the budget.
-      NURTURE_MAX_SEND_ATTEMPTS: '1000',
-    },
+  service = await stack.start({
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    // A refusal for a minute, retried every sweep here, stays within the budget.
+    NURTURE_MAX_SEND_ATTEMPTS: '1000',
   });
-  await waitServing(grpcAddress('nurture', PORT_OFFSET), 60_000);
 }, 120_000);
 
 afterAll(async () => {

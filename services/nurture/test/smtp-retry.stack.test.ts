@@ -6,13 +6,11 @@
 // attempts are counted.
 import { randomBytes } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { waitServing } from '../../../test/harness/health.ts';
-import { METRICS_PORTS, ROOT, grpcAddress, httpUrl, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { METRICS_PORTS, stopService, type RunningService } from '../../../test/harness/stack.ts';
 import { findTraces, spanTag, type JaegerTrace } from '../../../test/harness/jaeger.ts';
-import { DAY_MS, eventually, leadReceived, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
+import { eventually, leadReceived, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
 
 const NAMESPACE = 'nurture-smtp-retry';
 const PORT_OFFSET = 240;
@@ -61,21 +59,12 @@ beforeAll(async () => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const port = await smtp.listen();
   stack = await nurtureStack(NAMESPACE, PORT_OFFSET);
-  service = startService('nurture', {
-    namespace: NAMESPACE,
-    portOffset: PORT_OFFSET,
-    logDir: join(ROOT, '.cache', 'logs', NAMESPACE),
-    env: {
-      SMTP_URL: `smtp://127.0.0.1:${port}`,
-      NURTURE_SCHEDULER_INTERVAL_MS: '250',
-      NURTURE_DELAY_SCALE: String(DAY_MS / 86_400_000),
-      NURTURE_PUBLIC_URL: httpUrl('nurture', PORT_OFFSET),
-      // The retries come every sweep here: enough of them that the step is not given up before
-      // the test opens the path.
-      NURTURE_MAX_SEND_ATTEMPTS: '1000',
-    },
+  service = await stack.start({
+    SMTP_URL: `smtp://127.0.0.1:${port}`,
+    // The retries come every sweep here: enough of them that the step is not given up before
+    // the test opens the path.
+    NURTURE_MAX_SEND_ATTEMPTS: '1000',
   });
-  await waitServing(grpcAddress('nurture', PORT_OFFSET), 60_000);
 }, 120_000);
 
 afterAll(async () => {

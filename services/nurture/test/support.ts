@@ -13,7 +13,8 @@ export const MAILPIT = 'http://127.0.0.1:8025';
 export const DAY_MS = 1000;
 
 export interface NurtureStack {
-  start(): Promise<RunningService>;
+  /** Starts nurture; `env` adds to or overrides the test settings (e.g. an SMTP_URL of the test's own). */
+  start(env?: Record<string, string>): Promise<RunningService>;
   publish(event: ReturnType<typeof encodeEvent>): Promise<void>;
   client: ReturnType<typeof createClient<typeof nurture.NurtureService>>;
   httpUrl: string;
@@ -25,7 +26,7 @@ export async function nurtureStack(namespace: string, portOffset: number): Promi
   const publisher = new EventPublisher(nats);
   // A generous deadline: these tests share a busy machine with other stacks.
   const client = createClient(nurture.NurtureService, grpcAddress('nurture', portOffset), { timeoutMs: 20_000 });
-  const start = async () => {
+  const start = async (env: Record<string, string> = {}) => {
     const service = startService('nurture', {
       namespace,
       portOffset,
@@ -37,6 +38,7 @@ export async function nurtureStack(namespace: string, portOffset: number): Promi
         NURTURE_FROM: 'leadmesh <hello@leadmesh.example>',
         // Short enough that a lease left by a killed replica expires within the test.
         NURTURE_LEASE_MS: '3000',
+        ...env,
       },
     });
     await waitServing(grpcAddress('nurture', portOffset), 60_000);
