@@ -158,5 +158,6 @@ function toSyncRecord(leadId: string, doc: SyncRecordDoc): MessageInitShape<type
     syncedAt: doc.syncedAt ? timestampFromDate(new Date(doc.syncedAt)) : undefined,
     latencyMs: BigInt(doc.latencyMs ?? 0),
     fields: Object.fromEntries(Object.entries(doc.fields ?? {}).map(([k, v]) => [k, String(v)])),
+    issues: (doc.issues ?? []).map((i) => ({ code: i.code, field: i.field, message: i.message })),
   };
 }

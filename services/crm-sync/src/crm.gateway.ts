@@ -1,7 +1,7 @@
 import { createCrmAdapter } from './crm/create-crm-adapter.js';
 import type { CrmPort, CrmUpsertResult } from './crm/crm-port.js';
 import { loadFieldMapping } from './crm/mapping-files.js';
-import { mapToCrm, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type OwnerLookup } from './domain/field-mapping.js';
+import { mapLead, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type MappedLead, type OwnerLookup } from './domain/field-mapping.js';
 import { assertOwnerLookupPresent, ownerLookupFromEnv } from './owner-directory.js';
 
 interface PendingUpsert {
@@ -37,9 +37,9 @@ export class CrmGateway {
     return new CrmGateway(crm, mapping, ownerLookup);
   }
 
-  /** The CRM fields of this lead; a FieldMappingError names the field and the lead. */
-  map(snapshot: CrmLeadSnapshot): Record<string, CrmValue> {
-    return mapToCrm(snapshot, this.mapping, this.ownerLookup);
+  /** The CRM fields of this lead and the fields left out for a named reason; a FieldMappingError names the field and the lead. */
+  map(snapshot: CrmLeadSnapshot): MappedLead {
+    return mapLead(snapshot, this.mapping, this.ownerLookup);
   }
 
   /** Creates or updates the lead's one CRM record (the adapters upsert by our lead id or the email). */

@@ -48,7 +48,14 @@ export function toSnapshot(leadId: string, state: LeadState | undefined): CrmLea
       lifecycleStage: score.lifecycleStage === lead.LifecycleStage.MQL ? 'mql' : 'lead',
       ruleSetVersion: score.ruleSetVersion,
     },
-    assignment: assignment && { ownerId: assignment.ownerId, ownerName: assignment.ownerName, teamId: assignment.teamId },
+    assignment: assignment && {
+      ownerId: assignment.ownerId,
+      ownerName: assignment.ownerName,
+      ownerEmail: assignment.ownerEmail || undefined,
+      teamId: assignment.teamId,
+      salesforceUserId: assignment.ownerCrmUserIds?.salesforceUserId || undefined,
+      hubspotOwnerId: assignment.ownerCrmUserIds?.hubspotOwnerId || undefined,
+    },
     nurture: enrollment?.status === lead.EnrollmentStatus.ACTIVE ? { trackId: enrollment.trackId } : undefined,
     receivedAt: state.receivedAt,
   };

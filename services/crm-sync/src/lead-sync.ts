@@ -5,7 +5,7 @@ import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
 import { CrmError } from './crm/crm-port.js';
 import { FieldMappingError } from './domain/field-mapping.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
-import { sameCrmFields } from './domain/sync-rules.js';
+import { sameCrmFields, sameIssues } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
 import { DEAD_LETTERS_CONSUMER, DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
@@ -100,8 +100,8 @@ export class LeadSync {
       await this.keep(leadId, cause, record, state);
       return 'not-routed';
     }
-    const fields = this.gateway.map(toSnapshot(leadId, state));
-    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields)) {
+    const { fields, issues } = this.gateway.map(toSnapshot(leadId, state));
+    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields) && sameIssues(record.issues, issues)) {
       await this.keep(leadId, cause, record, state);
       return 'unchanged';
     }
@@ -127,6 +127,7 @@ export class LeadSync {
           attempts: (current?.attempts ?? 0) + 1,
           lastSyncedAt: syncedAt,
           lastError: null,
+          issues,
           ...(first && { syncedAt, latencyMs, leadReceivedAt: lead?.receivedAt ?? null }),
         },
         events: [
@@ -143,6 +144,11 @@ export class LeadSync {
     // Only a lead given up before has a dead letter; the replay that retries it removes it too.
     if (record?.status === 'FAILED') await this.deadLetters.remove(leadId);
     if (first) this.metrics.leadSyncedToCrm(latencyMs / 1000);
+    // Reported on every sync that has them, so the count and the log follow each lead until fixed.
+    for (const issue of issues) {
+      this.metrics.crmSyncIssues.inc({ crm: this.crmName, code: issue.code });
+      this.logger.warn({ leadId, crmId, code: issue.code, field: issue.field, issue: issue.message }, 'CRM record synced with a field left out');
+    }
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';
   }

@@ -15,6 +15,7 @@ import {
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import type { MappingIssue } from './domain/field-mapping.js';
 import type { LeadState } from './domain/lead-state.js';
 
 export type SyncState = 'PENDING' | 'SYNCED' | 'FAILED';
@@ -36,6 +37,8 @@ export interface SyncRecordDoc extends AppliedEvents {
   /** Where records written before crm-sync kept the lead's state held the unsubscribe; read, never written. */
   unsubscribedAt?: Date;
   fields: Record<string, unknown>;
+  /** Named problems of the last sync that did not stop it (e.g. OWNER_NOT_MAPPED); empty when none. */
+  issues?: MappingIssue[];
 }
 
 const schema = new Schema<SyncRecordDoc>(
@@ -54,6 +57,7 @@ const schema = new Schema<SyncRecordDoc>(
     lead: { type: Schema.Types.Mixed },
     unsubscribedAt: Date,
     fields: { type: Schema.Types.Mixed, default: () => ({}) },
+    issues: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },

@@ -5,7 +5,7 @@ import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts
 import { createCrmAdapter } from '../src/crm/create-crm-adapter.js';
 import { HubspotAdapter } from '../src/crm/hubspot.adapter.js';
 import { listFieldMappingVersions, loadFieldMapping } from '../src/crm/mapping-files.js';
-import { FieldMappingConfigError, FieldMappingError, mapToCrm, type CrmLeadSnapshot } from '../src/domain/field-mapping.js';
+import { FieldMappingConfigError, FieldMappingError, mapLead, mapToCrm, type CrmLeadSnapshot } from '../src/domain/field-mapping.js';
 import { hubspotAdapter, salesforceAdapter, startSimulator } from './support.js';
 
 let sim: CrmSimulator;
@@ -21,16 +21,18 @@ const snapshot = (overrides: Partial<CrmLeadSnapshot> = {}): CrmLeadSnapshot => 
   source: { formId: 'contact-sales', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'spring' },
   consent: { emailMarketing: false },
   score: { fitScore: 82, engagementScore: 40, grade: 'A2', lifecycleStage: 'mql', ruleSetVersion: '4' },
-  assignment: { ownerId: 'owner-3', ownerName: 'Alan', ownerEmail: 'alan@example.com', teamId: 'na-west' },
+  assignment: { ownerId: 'owner-3', ownerName: 'Alan', ownerEmail: 'alan@example.com', teamId: 'na-west', salesforceUserId: '005Dn00000LMO03AAA', hubspotOwnerId: '51234' },
   nurture: { trackId: 'enterprise-eval' },
   receivedAt: new Date('2025-05-02T08:30:00Z'),
   ...overrides,
 });
 
 describe('shipped field mappings, end to end through the simulator', () => {
-  it('ships version 1 of both mappings and they validate', async () => {
-    expect(await listFieldMappingVersions('salesforce')).toEqual([1]);
-    expect(await loadFieldMapping('hubspot')).toMatchObject({ crm: 'hubspot', version: 1 });
+  it('ships versions 1 and 2 of both mappings, they validate, and version 2 is the one used', async () => {
+    expect(await listFieldMappingVersions('salesforce')).toEqual([1, 2]);
+    expect(await listFieldMappingVersions('hubspot')).toEqual([1, 2]);
+    expect(await loadFieldMapping('hubspot')).toMatchObject({ crm: 'hubspot', version: 2 });
+    expect(await loadFieldMapping('salesforce', undefined, 1)).toMatchObject({ crm: 'salesforce', version: 1 });
   });
 
   it('lands a mapped lead in Salesforce with the placeholders Salesforce requires', async () => {
@@ -48,14 +50,16 @@ describe('shipped field mappings, end to end through the simulator', () => {
       Lead_Grade__c: 'A2',
       Fit_Score__c: 82,
       Status: 'Working - Contacted',
+      OwnerId: '005Dn00000LMO03AAA',
+      Leadmesh_Owner_Email__c: 'alan@example.com',
       Nurture_Track__c: 'enterprise-eval',
       Leadmesh_Received_At__c: '2025-05-02T08:30:00.000Z',
     });
   });
 
-  it('lands a mapped lead in HubSpot with its owner looked up', async () => {
+  it('lands a mapped lead in HubSpot with the owner the assignment carries', async () => {
     const mapping = await loadFieldMapping('hubspot');
-    const fields = mapToCrm(snapshot(), mapping, (ownerId) => ({ 'owner-3': '51234' })[ownerId]);
+    const fields = mapToCrm(snapshot(), mapping);
     await hubspotAdapter(sim).upsertLead('lead-2001', fields);
     expect(sim.records('hubspot')[0]?.properties).toMatchObject({
       email: 'grace@example.com',
@@ -67,8 +71,23 @@ describe('shipped field mappings, end to end through the simulator', () => {
     });
   });
 
+  it('syncs a lead whose owner has no CRM user without the owner field, and names the owner in an OWNER_NOT_MAPPED issue', async () => {
+    const unmapped = snapshot({ assignment: { ownerId: 'owner-9', ownerName: 'Nobody', teamId: 'na-west' } });
+    for (const [crm, field] of [['salesforce', 'OwnerId'], ['hubspot', 'hubspot_owner_id']] as const) {
+      const { fields, issues } = mapLead(unmapped, await loadFieldMapping(crm));
+      expect(fields).not.toHaveProperty(field);
+      expect(fields).toHaveProperty(crm === 'salesforce' ? 'Email' : 'email', 'grace@example.com');
+      expect(issues).toEqual([{ code: 'OWNER_NOT_MAPPED', field, message: expect.stringContaining('assignment.ownerId "owner-9"') }]);
+    }
+    // A lead not routed yet has no owner to miss.
+    expect(mapLead(snapshot({ assignment: undefined }), await loadFieldMapping('salesforce')).issues).toEqual([]);
+    // Salesforce stores it as the record's owner: the lead reaches the CRM under its previous owner.
+    await salesforceAdapter(sim).upsertLead('lead-2001', mapLead(unmapped, await loadFieldMapping('salesforce')).fields);
+    expect(sim.records('salesforce')[0]).toMatchObject({ Leadmesh_Lead_Id__c: 'lead-2001', Leadmesh_Owner_Name__c: 'Nobody' });
+  });
+
   it('names the field and the lead when a lead cannot be mapped', async () => {
-    const hubspot = await loadFieldMapping('hubspot');
+    const hubspot = await loadFieldMapping('hubspot', undefined, 1);
     const err = (() => {
       try {
         mapToCrm(snapshot(), hubspot, () => undefined);

@@ -44,6 +44,21 @@ describe('Salesforce adapter against the CRM simulator', () => {
     expect(records[0]).toMatchObject({ Id: first.crmId, Leadmesh_Lead_Id__c: 'lead-1', Lead_Grade__c: 'A2' });
   });
 
+  it('sets the record owner from OwnerId, moves it on the next write, and refuses an id that is not a user as Salesforce does', async () => {
+    const crm = salesforceAdapter(sim, { autoAssign: false });
+    await crm.upsertLead('own-1', salesforceLead(1));
+    // Without OwnerId the running (API) user owns a new record, as in a real org.
+    expect(sim.records('salesforce')[0]?.OwnerId).toMatch(/^005/);
+    await crm.upsertLead('own-1', salesforceLead(1, { OwnerId: '005Dn00000LMO01AAA' }));
+    expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO01AAA');
+    await crm.upsertLead('own-1', salesforceLead(1, { OwnerId: '005Dn00000LMO02AAA' }));
+    expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO02AAA');
+    const err = await caught(crm.upsertLead('own-1', salesforceLead(1, { OwnerId: 'avery-chen' })));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'FIELD_INTEGRITY_EXCEPTION', fields: ['OwnerId'] });
+    expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO02AAA');
+  });
+
   it('reports several matches for one external id as a conflict, without retrying', async () => {
     sim.seedSalesforceLeads([salesforceLead(1, { Leadmesh_Lead_Id__c: 'dup-1' }), salesforceLead(2, { Leadmesh_Lead_Id__c: 'dup-1' })]);
     const crm = salesforceAdapter(sim);

@@ -2,13 +2,14 @@
 // for crm-sync's stack tests. Every timing that defaults to minutes is shrunk through the environment.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
-import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SUBJECTS, crmsync, events, intake, nurture, routing, scoring } from '@leadmesh/contracts';
+import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
-import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
+import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
 import { waitServing } from '../../../test/harness/health.ts';
-import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 
 const clientsOf = (portOffset: number) => ({
   intake: createClient(intake.IntakeService, grpcAddress('intake', portOffset), { timeoutMs: 10_000 }),
@@ -136,6 +137,48 @@ export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle
 
 export const recordsOf = (sim: CrmSimulator, leadId: string): SalesforceLead[] =>
   sim.records('salesforce').filter((r) => r.Leadmesh_Lead_Id__c === leadId);
+
+export const contactsOf = (sim: CrmSimulator, leadId: string): HubspotContact[] =>
+  sim.records('hubspot').filter((c) => c.properties.leadmesh_lead_id === leadId);
+
+/** crm-sync's Prometheus text, to read its counters. */
+export async function crmSyncMetrics(stack: CrmStack): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${METRICS_PORTS['crm-sync'] + stack.portOffset}/metrics`);
+  return response.text();
+}
+
+/** The value of one counter series, 0 when it has not been counted yet. */
+export function counterValue(text: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** A lead.reassigned as routing publishes it: the lead as routing holds it, with another owner. */
+export async function reassignTo(stack: CrmStack, leadId: string, owner: { ownerId: string; name: string; email?: string; crmUserIds?: { salesforceUserId: string; hubspotOwnerId: string } }): Promise<void> {
+  const occurredAt = timestampFromDate(new Date());
+  const { assignment } = await stack.routing.getAssignment({ leadId });
+  const { score } = await stack.scoring.getLeadScore({ leadId });
+  const { lead: stored } = await stack.intake.getLead({ leadId });
+  await new EventPublisher(stack.nats).publish(
+    encodeEvent(SUBJECTS.leadReassigned, events.LeadReassignedSchema, {
+      eventId: randomUUID(),
+      leadId,
+      occurredAt,
+      profile: stored!.profile,
+      score: score!,
+      assignment: {
+        ...assignment!,
+        ownerId: owner.ownerId,
+        ownerName: owner.name,
+        ownerEmail: owner.email ?? '',
+        ownerCrmUserIds: owner.crmUserIds ?? { salesforceUserId: '', hubspotOwnerId: '' },
+        assignedAt: occurredAt,
+      },
+      previousOwnerId: assignment!.ownerId,
+    }),
+  );
+}
 
 export { eventually };
 

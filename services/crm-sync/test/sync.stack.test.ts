@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, crmsync, events, intake, lead } from '@leadmesh/contracts';
 import { EventPublisher, encodeEvent } from '@leadmesh/platform';
-import { eventually, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { counterValue, crmSyncMetrics, eventually, reassignTo, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -125,6 +125,39 @@ describe('crm-sync against the CRM simulator', () => {
     expect(record.attempts).toBeGreaterThanOrEqual(6);
     // The first sync's latency (intake to CRM) is kept.
     expect(record.latencyMs).toBe(first.latencyMs);
+  }, 90_000);
+
+  it("makes the routed owner the Salesforce record's owner, moves it on a reassignment, and names an owner with no Salesforce user", async () => {
+    const { leadId } = await submitLead(stack, 'owner');
+    await syncedRecord(stack, leadId);
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    const { owners } = await stack.routing.listOwners({});
+    const routed = owners.find((o) => o.ownerId === assignment!.ownerId)!;
+    expect(routed.crmUserIds?.salesforceUserId).toMatch(/^005/);
+    // lead.routed carried the owner's Salesforce user: OwnerId is set, and no assignment rule was asked to override it.
+    await eventually('OwnerId set to the routed owner', () => (recordsOf(stack.sim, leadId)[0]?.OwnerId === routed.crmUserIds!.salesforceUserId ? true : undefined));
+    const patches = stack.sim.requests().filter((r) => r.method === 'PATCH' && r.crm === 'salesforce');
+    expect(patches.at(-1)?.autoAssign).toBe('FALSE');
+
+    // Routing hands the lead to another owner: the record moves with it.
+    const next = owners.find((o) => o.ownerId !== routed.ownerId && o.crmUserIds?.salesforceUserId)!;
+    await reassignTo(stack, leadId, { ownerId: next.ownerId, name: next.name, email: next.email, crmUserIds: next.crmUserIds! });
+    await eventually('OwnerId moved to the new owner', () => (recordsOf(stack.sim, leadId)[0]?.OwnerId === next.crmUserIds!.salesforceUserId ? true : undefined));
+
+    // An owner with no Salesforce user: the lead is still synced (the rest of its fields move), the
+    // record keeps its owner, and the sync status, a counter and the log say which owner lacks a user.
+    const before = counterValue(await crmSyncMetrics(stack), 'leadmesh_crm_sync_issues_total', { crm: 'salesforce', code: 'OWNER_NOT_MAPPED' });
+    await reassignTo(stack, leadId, { ownerId: 'new-hire', name: 'New Hire' });
+    const record = await eventually('the unmapped owner reported', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.issues.length ? record : undefined;
+    });
+    expect(record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, lastError: '' });
+    expect(record.issues).toEqual([expect.objectContaining({ code: 'OWNER_NOT_MAPPED', field: 'OwnerId', message: expect.stringContaining('"new-hire"') })]);
+    const [inCrm] = recordsOf(stack.sim, leadId);
+    expect(inCrm).toMatchObject({ Leadmesh_Owner_Name__c: 'New Hire', OwnerId: next.crmUserIds!.salesforceUserId });
+    expect(counterValue(await crmSyncMetrics(stack), 'leadmesh_crm_sync_issues_total', { crm: 'salesforce', code: 'OWNER_NOT_MAPPED' })).toBeGreaterThan(before);
+    expect(recordsOf(stack.sim, leadId)).toHaveLength(1);
   }, 90_000);
 
   it('parks a lead the CRM refuses in dead letters with the CRM’s message, and replays it once the rule is fixed', async () => {

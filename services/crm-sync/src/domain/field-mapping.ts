@@ -19,6 +19,26 @@ export interface FieldMappingEntry {
   default?: CrmValue;
   /** Translates our values to the CRM's picklist values; '*' catches the rest. */
   values?: Record<string, CrmValue>;
+  /**
+   * A missing value that must not cost the lead its sync yet must not pass unnoticed: the field is
+   * left out and the sync reports an issue with this code, naming the snapshot value `about` points
+   * at (e.g. the owner with no CRM user). Only reported when the value's parent is present: a lead
+   * not yet routed has no owner to miss.
+   */
+  reportMissing?: { code: string; about?: string };
+}
+
+/** A problem of one lead's mapping that did not stop its sync, e.g. OWNER_NOT_MAPPED. */
+export interface MappingIssue {
+  code: string;
+  /** The CRM field left out. */
+  field: string;
+  message: string;
+}
+
+export interface MappedLead {
+  fields: Record<string, CrmValue>;
+  issues: MappingIssue[];
 }
 
 export interface FieldMapping {
@@ -47,7 +67,16 @@ export interface CrmLeadSnapshot {
     lifecycleStage: 'lead' | 'mql';
     ruleSetVersion: string;
   };
-  assignment?: { ownerId: string; ownerName: string; ownerEmail?: string; teamId: string };
+  assignment?: {
+    ownerId: string;
+    ownerName: string;
+    ownerEmail?: string | undefined;
+    teamId: string;
+    /** The owner's Salesforce User Id, from routing's owner configuration via the event. */
+    salesforceUserId?: string | undefined;
+    /** The owner's HubSpot owner id, likewise. */
+    hubspotOwnerId?: string | undefined;
+  };
   nurture?: { trackId: string };
   /** Unknown only for a lead whose events came from before intake stamped it on the profile. */
   receivedAt?: Date | undefined;
@@ -62,6 +91,7 @@ export const SNAPSHOT_PATHS: readonly string[] = [
   'consent.emailMarketing',
   'score.fitScore', 'score.engagementScore', 'score.grade', 'score.lifecycleStage', 'score.ruleSetVersion',
   'assignment.ownerId', 'assignment.ownerName', 'assignment.ownerEmail', 'assignment.teamId',
+  'assignment.salesforceUserId', 'assignment.hubspotOwnerId',
   'nurture.trackId',
 ];
 
@@ -96,20 +126,35 @@ export function mapToCrm(
   mapping: FieldMapping,
   ownerLookup?: OwnerLookup,
 ): Record<string, CrmValue> {
+  return mapLead(snapshot, mapping, ownerLookup).fields;
+}
+
+/** The lead's CRM fields and the issues found on the way (fields left out, each named). */
+export function mapLead(snapshot: CrmLeadSnapshot, mapping: FieldMapping, ownerLookup?: OwnerLookup): MappedLead {
   const out: Record<string, CrmValue> = {};
+  const issues: MappingIssue[] = [];
   for (const entry of mapping.fields) {
     if (entry.direction === 'FROM_CRM') continue;
     const fail = (reason: string) => new FieldMappingError(snapshot.leadId, entry.from, entry.to, reason);
     const raw = readPath(snapshot, entry.from);
     if (isMissing(raw)) {
       if (entry.default !== undefined) out[entry.to] = entry.default;
-      else if (entry.required) throw fail('required value is missing');
+      else if (entry.reportMissing) {
+        const parent = readPath(snapshot, entry.from.split('.').slice(0, -1).join('.'));
+        if (parent !== undefined && parent !== null) issues.push(missingIssue(snapshot, entry, entry.reportMissing));
+      } else if (entry.required) throw fail('required value is missing');
       continue;
     }
     const translated = entry.values ? translate(raw, entry.values, fail) : raw;
     out[entry.to] = convert(translated, entry.transform, ownerLookup, fail);
   }
-  return out;
+  return { fields: out, issues };
+}
+
+function missingIssue(snapshot: CrmLeadSnapshot, entry: FieldMappingEntry, report: { code: string; about?: string }): MappingIssue {
+  const about = report.about ? readPath(snapshot, report.about) : undefined;
+  const subject = about === undefined || about === null || about === '' ? '' : ` for ${report.about} "${String(about)}"`;
+  return { code: report.code, field: entry.to, message: `${entry.from} is missing${subject}; ${entry.to} was not written` };
 }
 
 function readPath(snapshot: CrmLeadSnapshot, path: string): unknown {
@@ -205,7 +250,7 @@ export function parseFieldMapping(raw: unknown): FieldMapping {
   return { version, crm: doc.crm, fields };
 }
 
-const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values']);
+const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values', 'reportMissing']);
 
 function parseEntry(raw: unknown, path: string): FieldMappingEntry {
   const item = asObject(raw, path);
@@ -238,10 +283,23 @@ function parseEntry(raw: unknown, path: string): FieldMappingEntry {
     }
     values = table as Record<string, CrmValue>;
   }
+  let reportMissing: FieldMappingEntry['reportMissing'];
+  if (item.reportMissing !== undefined) {
+    const report = asObject(item.reportMissing, `${path}.reportMissing`);
+    if (typeof report.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(report.code)) {
+      throw new FieldMappingConfigError(`${path}.reportMissing.code`, 'must be an UPPER_SNAKE_CASE issue code');
+    }
+    if (report.about !== undefined && (typeof report.about !== 'string' || !SNAPSHOT_PATHS.includes(report.about))) {
+      throw new FieldMappingConfigError(`${path}.reportMissing.about`, `must be one of ${SNAPSHOT_PATHS.join(', ')}`);
+    }
+    if (item.required === true) throw new FieldMappingConfigError(`${path}.reportMissing`, 'a required field cannot be reported missing instead');
+    reportMissing = { code: report.code, ...(typeof report.about === 'string' && { about: report.about }) };
+  }
   return {
     from: item.from,
     to: item.to,
     direction: item.direction as MappingDirection,
+    ...(reportMissing && { reportMissing }),
     ...(item.required !== undefined && { required: item.required }),
     ...(item.transform !== undefined && { transform: item.transform as MappingTransform }),
     ...(item.default !== undefined && { default: item.default as CrmValue }),

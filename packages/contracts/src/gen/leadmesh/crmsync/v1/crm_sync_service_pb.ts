@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/crmsync/v1/crm_sync_service.proto.
  */
 export const file_leadmesh_crmsync_v1_crm_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEi6QIKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjEKFEdldFN5bmNTdGF0dXNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkgKFUdldFN5bmNTdGF0dXNSZXNwb25zZRIvCgZyZWNvcmQYASABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQikAEKCkRlYWRMZXR0ZXISDwoHbGVhZF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCRIQCghhdHRlbXB0cxgDIAEoDRItCglmYWlsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGV2ZW50X2lkGAUgASgJEg8KB3N1YmplY3QYBiABKAkiUwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGMgBImkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjUKDGRlYWRfbGV0dGVycxgBIAMoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVQoNUmVwbGF5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEhYKA2FsbBgCIAEoCEIHukgEagIIAUgAQg8KBnRhcmdldBIFukgCCAEiQwoOUmVwbGF5UmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKA0SDwoHc2tpcHBlZBgCIAEoDRIOCgZmYWlsZWQYAyABKA0qcgoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NZTkNfU1RBVFVTX1BFTkRJTkcQARIWChJTWU5DX1NUQVRVU19TWU5DRUQQAhIWChJTWU5DX1NUQVRVU19GQUlMRUQQAzLtAgoOQ3JtU3luY1NlcnZpY2USegoNR2V0U3luY1N0YXR1cxIpLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1JlcXVlc3QaKi5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnwKD0xpc3REZWFkTGV0dGVycxIrLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBosLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiDsrzGApjcm06cmVwbGF5EmEKBlJlcGxheRIiLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVxdWVzdBojLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVzcG9uc2UiDsrzGApjcm06cmVwbGF5YgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
+  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEimQMKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRIuCgZpc3N1ZXMYCiADKAsyHi5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNJc3N1ZRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjkKCVN5bmNJc3N1ZRIMCgRjb2RlGAEgASgJEg0KBWZpZWxkGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiMQoUR2V0U3luY1N0YXR1c1JlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSAoVR2V0U3luY1N0YXR1c1Jlc3BvbnNlEi8KBnJlY29yZBgBIAEoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZCKQAQoKRGVhZExldHRlchIPCgdsZWFkX2lkGAEgASgJEg0KBWVycm9yGAIgASgJEhAKCGF0dGVtcHRzGAMgASgNEi0KCWZhaWxlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYBSABKAkSDwoHc3ViamVjdBgGIAEoCSJTChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0EhsKCXBhZ2Vfc2l6ZRgBIAEoDUIIukgFKgMY6AcSHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYyAEiaQoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USNQoMZGVhZF9sZXR0ZXJzGAEgAygLMh8ubGVhZG1lc2guY3Jtc3luYy52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJVCg1SZXBsYXlSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASFgoDYWxsGAIgASgIQge6SARqAggBSABCDwoGdGFyZ2V0EgW6SAIIASJDCg5SZXBsYXlSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoDRIPCgdza2lwcGVkGAIgASgNEg4KBmZhaWxlZBgDIAEoDSpyCgpTeW5jU3RhdHVzEhsKF1NZTkNfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU1lOQ19TVEFUVVNfUEVORElORxABEhYKElNZTkNfU1RBVFVTX1NZTkNFRBACEhYKElNZTkNfU1RBVFVTX0ZBSUxFRBADMu0CCg5Dcm1TeW5jU2VydmljZRJ6Cg1HZXRTeW5jU3RhdHVzEikubGVhZG1lc2guY3Jtc3luYy52MS5HZXRTeW5jU3RhdHVzUmVxdWVzdBoqLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1Jlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESfAoPTGlzdERlYWRMZXR0ZXJzEisubGVhZG1lc2guY3Jtc3luYy52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiwubGVhZG1lc2guY3Jtc3luYy52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZSIOyvMYCmNybTpyZXBsYXkSYQoGUmVwbGF5EiIubGVhZG1lc2guY3Jtc3luYy52MS5SZXBsYXlSZXF1ZXN0GiMubGVhZG1lc2guY3Jtc3luYy52MS5SZXBsYXlSZXNwb25zZSIOyvMYCmNybTpyZXBsYXliBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
 
 /**
  * A lead's CRM record as crm-sync knows it.
@@ -74,6 +74,14 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
    * @generated from field: map<string, string> fields = 9;
    */
   fields: { [key: string]: string };
+
+  /**
+   * Problems that did not stop the sync but that someone must fix, each named by a code, e.g.
+   * OWNER_NOT_MAPPED when the routed owner has no user in this CRM (the record keeps its CRM owner).
+   *
+   * @generated from field: repeated leadmesh.crmsync.v1.SyncIssue issues = 10;
+   */
+  issues: SyncIssue[];
 };
 
 /**
@@ -82,6 +90,39 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
  */
 export const SyncRecordSchema: GenMessage<SyncRecord> = /*@__PURE__*/
   messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 0);
+
+/**
+ * A named problem of one lead's sync that did not stop it.
+ *
+ * @generated from message leadmesh.crmsync.v1.SyncIssue
+ */
+export type SyncIssue = Message<"leadmesh.crmsync.v1.SyncIssue"> & {
+  /**
+   * Stable code: OWNER_NOT_MAPPED.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The CRM field concerned, e.g. OwnerId.
+   *
+   * @generated from field: string field = 2;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.SyncIssue.
+ * Use `create(SyncIssueSchema)` to create a new message.
+ */
+export const SyncIssueSchema: GenMessage<SyncIssue> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusRequest
@@ -98,7 +139,7 @@ export type GetSyncStatusRequest = Message<"leadmesh.crmsync.v1.GetSyncStatusReq
  * Use `create(GetSyncStatusRequestSchema)` to create a new message.
  */
 export const GetSyncStatusRequestSchema: GenMessage<GetSyncStatusRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusResponse
@@ -115,7 +156,7 @@ export type GetSyncStatusResponse = Message<"leadmesh.crmsync.v1.GetSyncStatusRe
  * Use `create(GetSyncStatusResponseSchema)` to create a new message.
  */
 export const GetSyncStatusResponseSchema: GenMessage<GetSyncStatusResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
 
 /**
  * A lead whose sync was given up.
@@ -161,7 +202,7 @@ export type DeadLetter = Message<"leadmesh.crmsync.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersRequest
@@ -183,7 +224,7 @@ export type ListDeadLettersRequest = Message<"leadmesh.crmsync.v1.ListDeadLetter
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersResponse
@@ -205,7 +246,7 @@ export type ListDeadLettersResponse = Message<"leadmesh.crmsync.v1.ListDeadLette
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayRequest
@@ -236,7 +277,7 @@ export type ReplayRequest = Message<"leadmesh.crmsync.v1.ReplayRequest"> & {
  * Use `create(ReplayRequestSchema)` to create a new message.
  */
 export const ReplayRequestSchema: GenMessage<ReplayRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayResponse
@@ -265,7 +306,7 @@ export type ReplayResponse = Message<"leadmesh.crmsync.v1.ReplayResponse"> & {
  * Use `create(ReplayResponseSchema)` to create a new message.
  */
 export const ReplayResponseSchema: GenMessage<ReplayResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 8);
 
 /**
  * @generated from enum leadmesh.crmsync.v1.SyncStatus

@@ -1,0 +1,43 @@
+// crm-sync with HubSpot as the CRM (the simulator, a test fixture, standing in), on the real NATS and
+// FerretDB with the four upstream services running: what sales sees on the contact.
+import { crmsync } from '@leadmesh/contracts';
+import { contactsOf, eventually, reassignTo, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+
+let stack: CrmStack;
+
+beforeAll(async () => {
+  stack = await startCrmStack('crm-sync-hubspot', 320, { CRM_PROVIDER: 'hubspot' });
+}, 200_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('crm-sync against the HubSpot simulator', () => {
+  it("makes the routed owner the contact's hubspot_owner_id, moves it on a reassignment, and names an owner with no HubSpot user", async () => {
+    const { leadId } = await submitLead(stack, 'hs-owner');
+    const first = await syncedRecord(stack, leadId);
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    const { owners } = await stack.routing.listOwners({});
+    const routed = owners.find((o) => o.ownerId === assignment!.ownerId)!;
+    expect(routed.crmUserIds?.hubspotOwnerId).toMatch(/^\d+$/);
+    await eventually('hubspot_owner_id set to the routed owner', () =>
+      contactsOf(stack.sim, leadId)[0]?.properties.hubspot_owner_id === routed.crmUserIds!.hubspotOwnerId ? true : undefined,
+    );
+
+    const next = owners.find((o) => o.ownerId !== routed.ownerId && o.crmUserIds?.hubspotOwnerId)!;
+    await reassignTo(stack, leadId, { ownerId: next.ownerId, name: next.name, email: next.email, crmUserIds: next.crmUserIds! });
+    await eventually('hubspot_owner_id moved to the new owner', () =>
+      contactsOf(stack.sim, leadId)[0]?.properties.hubspot_owner_id === next.crmUserIds!.hubspotOwnerId ? true : undefined,
+    );
+
+    await reassignTo(stack, leadId, { ownerId: 'new-hire', name: 'New Hire' });
+    const record = await eventually('the unmapped owner reported', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.issues.length ? record : undefined;
+    });
+    expect(record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, crmId: first.crmId });
+    expect(record.issues).toEqual([expect.objectContaining({ code: 'OWNER_NOT_MAPPED', field: 'hubspot_owner_id', message: expect.stringContaining('"new-hire"') })]);
+    expect(contactsOf(stack.sim, leadId)).toEqual([expect.objectContaining({ properties: expect.objectContaining({ hubspot_owner_id: next.crmUserIds!.hubspotOwnerId }) })]);
+  }, 90_000);
+});
