@@ -3,7 +3,8 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
 import { CrmError } from './crm/crm-port.js';
-import { FieldMappingError } from './domain/field-mapping.js';
+import { FieldMappingError, type CrmValue } from './domain/field-mapping.js';
+import { fieldsToRead, planUpdate, type WritePlan } from './domain/field-ownership.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
 import { sameCrmFields, sameIssues } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
@@ -106,7 +107,9 @@ export class LeadSync {
       return 'unchanged';
     }
 
-    const { crmId } = await this.gateway.send(leadId, fields);
+    // An update goes through field ownership: what sales changed in the CRM since leadmesh wrote it stays.
+    const plan = await this.planWrite(leadId, record, fields);
+    const { crmId } = await this.gateway.send(leadId, plan.send);
 
     const syncedAt = new Date();
     let first = false;
@@ -124,6 +127,7 @@ export class LeadSync {
           status: 'SYNCED',
           crmId,
           fields,
+          written: plan.written,
           attempts: (current?.attempts ?? 0) + 1,
           lastSyncedAt: syncedAt,
           lastError: null,
@@ -149,8 +153,25 @@ export class LeadSync {
       this.metrics.crmSyncIssues.inc({ crm: this.crmName, code: issue.code });
       this.logger.warn({ leadId, crmId, code: issue.code, field: issue.field, issue: issue.message }, 'CRM record synced with a field left out');
     }
+    if (plan.kept.length > 0) this.logger.info({ leadId, crmId, kept: plan.kept }, 'CRM values sales owns were kept');
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';
+  }
+
+  /**
+   * A lead not in the CRM yet gets every field. A record the CRM holds gets leadmesh's fields, and
+   * the fields sales may edit only where leadmesh's value changed and the CRM still holds what
+   * leadmesh wrote last (read from the CRM just before, only when there is such a field).
+   */
+  private async planWrite(leadId: string, record: SyncRecordDoc | null, fields: Record<string, CrmValue>): Promise<WritePlan> {
+    if (!record?.crmId) return { send: fields, written: fields, kept: [] };
+    // Records synced before leadmesh kept what it wrote held all their mapped fields as sent.
+    const lastWritten = record.written ?? record.fields ?? {};
+    const toRead = fieldsToRead(fields, this.gateway.mapping, lastWritten);
+    const crmNow = toRead.length > 0 ? await this.gateway.crm.readLead(record.crmId, toRead) : {};
+    const plan = planUpdate(fields, this.gateway.mapping, lastWritten, crmNow);
+    this.logger.debug({ leadId, read: toRead, sent: Object.keys(plan.send) }, 'CRM update planned');
+    return plan;
   }
 
   /** Keeps what the event delivered when the CRM needs no call (not routed yet, or the same fields). */

@@ -37,6 +37,8 @@ export interface SyncRecordDoc extends AppliedEvents {
   /** Where records written before crm-sync kept the lead's state held the unsubscribe; read, never written. */
   unsubscribedAt?: Date;
   fields: Record<string, unknown>;
+  /** What leadmesh wrote last per CRM field: a CRM value that differs from it is a sales edit to keep. */
+  written?: Record<string, unknown>;
   /** Named problems of the last sync that did not stop it (e.g. OWNER_NOT_MAPPED); empty when none. */
   issues?: MappingIssue[];
 }
@@ -58,6 +60,7 @@ const schema = new Schema<SyncRecordDoc>(
     unsubscribedAt: Date,
     fields: { type: Schema.Types.Mixed, default: () => ({}) },
     issues: { type: Schema.Types.Mixed },
+    written: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },

@@ -6,6 +6,7 @@ import { createCrmAdapter } from '../src/crm/create-crm-adapter.js';
 import { HubspotAdapter } from '../src/crm/hubspot.adapter.js';
 import { listFieldMappingVersions, loadFieldMapping } from '../src/crm/mapping-files.js';
 import { FieldMappingConfigError, FieldMappingError, mapLead, mapToCrm, type CrmLeadSnapshot } from '../src/domain/field-mapping.js';
+import { fieldsToRead, planUpdate } from '../src/domain/field-ownership.js';
 import { hubspotAdapter, salesforceAdapter, startSimulator } from './support.js';
 
 let sim: CrmSimulator;
@@ -28,10 +29,10 @@ const snapshot = (overrides: Partial<CrmLeadSnapshot> = {}): CrmLeadSnapshot => 
 });
 
 describe('shipped field mappings, end to end through the simulator', () => {
-  it('ships versions 1 and 2 of both mappings, they validate, and version 2 is the one used', async () => {
-    expect(await listFieldMappingVersions('salesforce')).toEqual([1, 2]);
-    expect(await listFieldMappingVersions('hubspot')).toEqual([1, 2]);
-    expect(await loadFieldMapping('hubspot')).toMatchObject({ crm: 'hubspot', version: 2 });
+  it('ships versions 1 to 3 of both mappings, they validate, and version 3 is the one used', async () => {
+    expect(await listFieldMappingVersions('salesforce')).toEqual([1, 2, 3]);
+    expect(await listFieldMappingVersions('hubspot')).toEqual([1, 2, 3]);
+    expect(await loadFieldMapping('hubspot')).toMatchObject({ crm: 'hubspot', version: 3 });
     expect(await loadFieldMapping('salesforce', undefined, 1)).toMatchObject({ crm: 'salesforce', version: 1 });
   });
 
@@ -110,6 +111,53 @@ describe('shipped field mappings, end to end through the simulator', () => {
     await expect(loadFieldMapping('hubspot', dir)).rejects.toThrow(/hubspot\.v2\.yaml: fields\[0\]\.direction: must be one of/);
     await writeFile(join(dir, 'salesforce.v3.yaml'), 'version: 2\ncrm: salesforce\nfields:\n  - { from: contact.email, to: Email, direction: TO_CRM }\n');
     await expect(loadFieldMapping('salesforce', dir)).rejects.toThrow(/salesforce\.v3\.yaml: version: says 2/);
+  });
+});
+
+describe('field ownership, end to end through the simulator', () => {
+  const update = async (crm: 'salesforce' | 'hubspot', adapter: { readLead(id: string, f: string[]): Promise<Record<string, unknown>>; upsertLead(l: string, f: Record<string, unknown>): Promise<{ crmId: string }> }, salesEdit: (id: string) => Promise<void>) => {
+    const mapping = await loadFieldMapping(crm);
+    const lead = snapshot({ contact: { email: 'grace@example.com', firstName: 'Grace', lastName: 'Hopper', company: 'Navy', country: 'US' } });
+    const firstFields = mapToCrm({ ...lead, score: { ...lead.score!, lifecycleStage: 'lead' } }, mapping);
+    const { crmId } = await adapter.upsertLead('lead-2001', firstFields);
+    await salesEdit(crmId);
+    // leadmesh's next state: a rescore to MQL and a new company from a second form fill.
+    const desired = mapToCrm({ ...lead, contact: { ...lead.contact, company: 'US Navy' } }, mapping);
+    const toRead = fieldsToRead(desired, mapping, firstFields);
+    const plan = planUpdate(desired, mapping, firstFields, await adapter.readLead(crmId, toRead));
+    await adapter.upsertLead('lead-2001', plan.send);
+    return { toRead, plan };
+  };
+
+  it("Salesforce: reads the fields leadmesh would change and keeps the rep's company and status", async () => {
+    const crm = salesforceAdapter(sim);
+    const { toRead, plan } = await update('salesforce', crm, async (id) => {
+      const token = await fetch(`${sim.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=sim-client-id&client_secret=sim-client-secret' }).then((r) => r.json() as Promise<{ access_token: string }>);
+      const edit = await fetch(`${sim.url}/services/data/v62.0/sobjects/Lead/${id}`, { method: 'PATCH', headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify({ Company: 'Naval Reserve', Status: 'Closed - Converted' }) });
+      expect(edit.status).toBe(204);
+    });
+    expect(toRead.sort()).toEqual(['Company', 'Status']);
+    expect(plan.kept).toEqual(expect.arrayContaining([{ field: 'Company', reason: 'sales-edit' }, { field: 'Status', reason: 'not-forward' }]));
+    expect(sim.records('salesforce')).toEqual([expect.objectContaining({ Company: 'Naval Reserve', Status: 'Closed - Converted', Lead_Grade__c: 'A2' })]);
+    expect(sim.records('salesforce')[0]?.SystemModstamp).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T.*\+0000$/));
+  });
+
+  it("HubSpot: reads the properties leadmesh would change and keeps the rep's company and lead status", async () => {
+    const crm = hubspotAdapter(sim);
+    const { toRead, plan } = await update('hubspot', crm, async (id) => {
+      const edit = await fetch(`${sim.url}/crm/v3/objects/contacts/${id}`, { method: 'PATCH', headers: { authorization: 'Bearer sim-hubspot-token', 'content-type': 'application/json' }, body: JSON.stringify({ properties: { company: 'Naval Reserve', hs_lead_status: 'IN_PROGRESS' } }) });
+      expect(edit.status).toBe(200);
+    });
+    expect(toRead.sort()).toEqual(['company', 'hs_lead_status']);
+    expect(plan.kept).toEqual(expect.arrayContaining([{ field: 'company', reason: 'sales-edit' }, { field: 'hs_lead_status', reason: 'not-forward' }]));
+    expect(sim.records('hubspot')).toEqual([expect.objectContaining({ properties: expect.objectContaining({ company: 'Naval Reserve', hs_lead_status: 'IN_PROGRESS', leadmesh_grade: 'A2' }) })]);
+  });
+
+  it('moves a status forward when sales left it where leadmesh put it', async () => {
+    const crm = salesforceAdapter(sim);
+    const { plan } = await update('salesforce', crm, async () => undefined);
+    expect(plan.send).toMatchObject({ Status: 'Working - Contacted', Company: 'US Navy' });
+    expect(sim.records('salesforce')[0]).toMatchObject({ Status: 'Working - Contacted', Company: 'US Navy' });
   });
 });
 

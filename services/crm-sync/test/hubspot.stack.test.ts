@@ -1,7 +1,8 @@
 // crm-sync with HubSpot as the CRM (the simulator, a test fixture, standing in), on the real NATS and
 // FerretDB with the four upstream services running: what sales sees on the contact.
-import { crmsync } from '@leadmesh/contracts';
-import { contactsOf, eventually, reassignTo, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { randomUUID } from 'node:crypto';
+import { crmsync, intake } from '@leadmesh/contracts';
+import { contactsOf, editAsSales, eventually, reassignTo, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -39,5 +40,18 @@ describe('crm-sync against the HubSpot simulator', () => {
     expect(record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, crmId: first.crmId });
     expect(record.issues).toEqual([expect.objectContaining({ code: 'OWNER_NOT_MAPPED', field: 'hubspot_owner_id', message: expect.stringContaining('"new-hire"') })]);
     expect(contactsOf(stack.sim, leadId)).toEqual([expect.objectContaining({ properties: expect.objectContaining({ hubspot_owner_id: next.crmUserIds!.hubspotOwnerId }) })]);
+  }, 90_000);
+
+  it("keeps a rep's edits in HubSpot through later syncs: a property sales changed and a lead status moved on", async () => {
+    const { leadId } = await submitLead(stack, 'hs-rep-edit');
+    const first = await syncedRecord(stack, leadId);
+    await editAsSales(stack.sim, 'hubspot', first.crmId, { company: 'Example Analytics GmbH', hs_lead_status: 'IN_PROGRESS' });
+    const engagement = () => Number(contactsOf(stack.sim, leadId)[0]?.properties.leadmesh_engagement_score);
+    const before = engagement();
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.PRICING_PAGE_VIEW, activityId: randomUUID() });
+    await eventually('the rescore in the CRM', () => (engagement() > before ? true : undefined));
+    expect(contactsOf(stack.sim, leadId)).toEqual([
+      expect.objectContaining({ id: first.crmId, properties: expect.objectContaining({ company: 'Example Analytics GmbH', hs_lead_status: 'IN_PROGRESS' }) }),
+    ]);
   }, 90_000);
 });

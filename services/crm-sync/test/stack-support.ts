@@ -141,6 +141,33 @@ export const recordsOf = (sim: CrmSimulator, leadId: string): SalesforceLead[] =
 export const contactsOf = (sim: CrmSimulator, leadId: string): HubspotContact[] =>
   sim.records('hubspot').filter((c) => c.properties.leadmesh_lead_id === leadId);
 
+/**
+ * A rep's edit in the CRM, through the CRM's own REST API as the CRM's UI or another integration
+ * writes it (Salesforce PATCH /sobjects/Lead/{Id}, HubSpot PATCH /crm/v3/objects/contacts/{id}).
+ */
+export async function editAsSales(sim: CrmSimulator, crm: 'salesforce' | 'hubspot', crmId: string, fields: Record<string, unknown>): Promise<void> {
+  let response: Response;
+  if (crm === 'salesforce') {
+    const token = await fetch(`${sim.url}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SIMULATOR_DEFAULTS.salesforceClientId, client_secret: SIMULATOR_DEFAULTS.salesforceClientSecret }).toString(),
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    response = await fetch(`${sim.url}/services/data/v62.0/sobjects/Lead/${crmId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(fields),
+    });
+  } else {
+    response = await fetch(`${sim.url}/crm/v3/objects/contacts/${crmId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${SIMULATOR_DEFAULTS.hubspotToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: fields }),
+    });
+  }
+  if (!response.ok) throw new Error(`the rep's edit was refused: ${response.status} ${await response.text()}`);
+}
+
 /** crm-sync's Prometheus text, to read its counters. */
 export async function crmSyncMetrics(stack: CrmStack): Promise<string> {
   const response = await fetch(`http://127.0.0.1:${METRICS_PORTS['crm-sync'] + stack.portOffset}/metrics`);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, crmsync, events, intake, lead } from '@leadmesh/contracts';
 import { EventPublisher, encodeEvent } from '@leadmesh/platform';
-import { counterValue, crmSyncMetrics, eventually, reassignTo, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { counterValue, crmSyncMetrics, editAsSales, eventually, reassignTo, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -158,6 +158,34 @@ describe('crm-sync against the CRM simulator', () => {
     expect(inCrm).toMatchObject({ Leadmesh_Owner_Name__c: 'New Hire', OwnerId: next.crmUserIds!.salesforceUserId });
     expect(counterValue(await crmSyncMetrics(stack), 'leadmesh_crm_sync_issues_total', { crm: 'salesforce', code: 'OWNER_NOT_MAPPED' })).toBeGreaterThan(before);
     expect(recordsOf(stack.sim, leadId)).toHaveLength(1);
+  }, 90_000);
+
+  it("keeps a rep's edits in Salesforce through later syncs: fields sales changed, a status moved on, an owner reassigned in the CRM", async () => {
+    const { leadId } = await submitLead(stack, 'rep-edit');
+    const first = await syncedRecord(stack, leadId);
+    await pipelineAtRest();
+    // The rep corrects the company, moves the lead to a status leadmesh has no rule for, and takes it over.
+    await editAsSales(stack.sim, 'salesforce', first.crmId, { Company: 'Example Analytics GmbH', Status: 'Closed - Not Converted', OwnerId: '005Dn00000REP01AAA' });
+
+    // A rescore syncs the lead again (its engagement score reaches the record) ...
+    const engagement = () => Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c);
+    const before = engagement();
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.PRICING_PAGE_VIEW, activityId: randomUUID() });
+    await eventually('the rescore in the CRM', () => (engagement() > before ? true : undefined));
+    // ... and routing hands the lead to another owner, which leadmesh would write to OwnerId.
+    const { owners } = await stack.routing.listOwners({});
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    const next = owners.find((o) => o.ownerId !== assignment!.ownerId && o.crmUserIds?.salesforceUserId)!;
+    await reassignTo(stack, leadId, { ownerId: next.ownerId, name: next.name, email: next.email, crmUserIds: next.crmUserIds! });
+    await eventually('the reassignment synced', () => (recordsOf(stack.sim, leadId)[0]?.Leadmesh_Owner_Name__c === next.name ? true : undefined));
+    await pipelineAtRest();
+
+    expect(recordsOf(stack.sim, leadId)).toEqual([
+      expect.objectContaining({ Company: 'Example Analytics GmbH', Status: 'Closed - Not Converted', OwnerId: '005Dn00000REP01AAA', Leadmesh_Owner_Name__c: next.name }),
+    ]);
+    // The sync record still holds what leadmesh wants, so a later change of its own is written when sales has not touched it.
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    expect(record!.fields.Company).toBe('Example Analytics');
   }, 90_000);
 
   it('parks a lead the CRM refuses in dead letters with the CRM’s message, and replays it once the rule is fixed', async () => {

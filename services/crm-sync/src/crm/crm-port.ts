@@ -27,6 +27,11 @@ export interface CrmPort {
   upsertLead(leadId: string, fields: Record<string, unknown>): Promise<CrmUpsertResult>;
   /** For a backlog: one result per item, in order; an item's failure does not fail the others. */
   upsertLeads(batch: CrmBatchItem[]): Promise<CrmBatchResult[]>;
+  /**
+   * The CRM's current values of some fields of the lead's record (null or absent when empty), read
+   * before an update so that leadmesh never overwrites what sales changed (field ownership).
+   */
+  readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>>;
   /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
   deleteLead(leadId: string, crmId?: string): Promise<void>;
 }

@@ -1,6 +1,7 @@
 // HubSpot CRM v3, written from HubSpot's documentation:
 //   upsert  POST /crm/v3/objects/contacts/batch/upsert, inputs keyed by email (idProperty), also for one
 //   delete  DELETE /crm/v3/objects/contacts/{id}; without an id, found by our lead id property via search
+//   read    GET /crm/v3/objects/contacts/{id}?properties=a,b (the values sales may have changed)
 //   auth    private-app token as Bearer; limits per 10-second window and per day
 import {
   CrmRateLimitedError,
@@ -86,6 +87,13 @@ export class HubspotAdapter implements CrmPort {
       chunk.forEach((c, k) => c.items.forEach((item) => outcome.set(item, results[k] as Outcome)));
     }
     return batch.map((item) => ({ leadId: item.leadId, ...outcome.get(item) }));
+  }
+
+  async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {
+    const answer = await this.#call('GET', `/crm/v3/objects/contacts/${encodeURIComponent(crmId)}?properties=${fields.map(encodeURIComponent).join(',')}`);
+    const properties = (answer.body as HubspotResult | undefined)?.properties;
+    if (answer.status !== 200 || !properties) throw this.#refusal(answer, `read of contact ${crmId}`);
+    return Object.fromEntries(fields.map((f) => [f, properties[f] ?? null]));
   }
 
   async deleteLead(leadId: string, crmId?: string): Promise<void> {

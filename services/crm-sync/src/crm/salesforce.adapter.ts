@@ -3,6 +3,7 @@
 //   upsert  PATCH /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value}
 //   batch   PATCH /services/data/vXX.X/composite/sobjects/Lead/{ExternalIdField} (sObject Collections)
 //   delete  DELETE /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value} (or by record id)
+//   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
 import {
   CrmConflictError,
   CrmRateLimitedError,
@@ -97,6 +98,13 @@ export class SalesforceAdapter implements CrmPort {
       chunk.forEach((item, k) => outcome.set(item.leadId, results[k] ?? { error: this.#missingResult(item.leadId) }));
     }
     return batch.map((item) => ({ leadId: item.leadId, ...outcome.get(item.leadId) }));
+  }
+
+  async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {
+    const answer = await this.#call('GET', `${this.#base()}/sobjects/Lead/${encodeURIComponent(crmId)}?fields=${fields.map(encodeURIComponent).join(',')}`);
+    if (answer.status !== 200 || typeof answer.body !== 'object' || answer.body === null) throw this.#refusal(answer, `read of Lead ${crmId}`);
+    const { attributes: _attributes, ...values } = answer.body as Record<string, unknown>;
+    return values;
   }
 
   async deleteLead(leadId: string, crmId?: string): Promise<void> {

@@ -108,3 +108,17 @@ describe('parseFieldMapping', () => {
     expect(() => parseFieldMapping(raw)).toThrow(message);
   });
 });
+
+describe('parseFieldMapping: ownership and issues', () => {
+  const file = (entry: Record<string, unknown>) => ({ version: 3, crm: 'salesforce', fields: [{ from: 'contact.email', to: 'Email', direction: 'BOTH', ...entry }] });
+  it('reads ownedBy, forwardOnly and reportMissing', () => {
+    expect(parseFieldMapping(file({ ownedBy: 'leadmesh', forwardOnly: [false, true] })).fields[0]).toMatchObject({ ownedBy: 'leadmesh', forwardOnly: [false, true] });
+    expect(parseFieldMapping(file({ reportMissing: { code: 'OWNER_NOT_MAPPED', about: 'assignment.ownerId' } })).fields[0]?.reportMissing).toEqual({ code: 'OWNER_NOT_MAPPED', about: 'assignment.ownerId' });
+  });
+  it('names the key that is wrong', () => {
+    expect(() => parseFieldMapping(file({ ownedBy: 'sales' }))).toThrow('fields[0].ownedBy: must be "leadmesh" or "crm"');
+    expect(() => parseFieldMapping(file({ forwardOnly: ['only'] }))).toThrow('fields[0].forwardOnly: must list at least two values');
+    expect(() => parseFieldMapping(file({ reportMissing: { code: 'owner missing' } }))).toThrow('fields[0].reportMissing.code');
+    expect(() => parseFieldMapping(file({ required: true, reportMissing: { code: 'X' } }))).toThrow('a required field cannot be reported missing');
+  });
+});

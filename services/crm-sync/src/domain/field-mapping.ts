@@ -26,6 +26,10 @@ export interface FieldMappingEntry {
    * not yet routed has no owner to miss.
    */
   reportMissing?: { code: string; about?: string };
+  /** Which system's edit wins on an update (field-ownership.ts); BOTH fields default to the CRM. */
+  ownedBy?: 'leadmesh' | 'crm';
+  /** The field only moves to a later value of this list (a status, a stage, an opt-out). */
+  forwardOnly?: CrmValue[];
 }
 
 /** A problem of one lead's mapping that did not stop its sync, e.g. OWNER_NOT_MAPPED. */
@@ -250,7 +254,7 @@ export function parseFieldMapping(raw: unknown): FieldMapping {
   return { version, crm: doc.crm, fields };
 }
 
-const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values', 'reportMissing']);
+const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values', 'reportMissing', 'ownedBy', 'forwardOnly']);
 
 function parseEntry(raw: unknown, path: string): FieldMappingEntry {
   const item = asObject(raw, path);
@@ -295,11 +299,19 @@ function parseEntry(raw: unknown, path: string): FieldMappingEntry {
     if (item.required === true) throw new FieldMappingConfigError(`${path}.reportMissing`, 'a required field cannot be reported missing instead');
     reportMissing = { code: report.code, ...(typeof report.about === 'string' && { about: report.about }) };
   }
+  if (item.ownedBy !== undefined && item.ownedBy !== 'leadmesh' && item.ownedBy !== 'crm') {
+    throw new FieldMappingConfigError(`${path}.ownedBy`, 'must be "leadmesh" or "crm"');
+  }
+  if (item.forwardOnly !== undefined && (!Array.isArray(item.forwardOnly) || item.forwardOnly.length < 2 || !item.forwardOnly.every(isCrmValue))) {
+    throw new FieldMappingConfigError(`${path}.forwardOnly`, 'must list at least two values, first to last');
+  }
   return {
     from: item.from,
     to: item.to,
     direction: item.direction as MappingDirection,
     ...(reportMissing && { reportMissing }),
+    ...(item.ownedBy !== undefined && { ownedBy: item.ownedBy as 'leadmesh' | 'crm' }),
+    ...(item.forwardOnly !== undefined && { forwardOnly: item.forwardOnly as CrmValue[] }),
     ...(item.required !== undefined && { required: item.required }),
     ...(item.transform !== undefined && { transform: item.transform as MappingTransform }),
     ...(item.default !== undefined && { default: item.default as CrmValue }),
