@@ -159,5 +159,12 @@ function toSyncRecord(leadId: string, doc: SyncRecordDoc): MessageInitShape<type
     latencyMs: BigInt(doc.latencyMs ?? 0),
     fields: Object.fromEntries(Object.entries(doc.fields ?? {}).map(([k, v]) => [k, String(v)])),
     issues: (doc.issues ?? []).map((i) => ({ code: i.code, field: i.field, message: i.message })),
+    campaignMemberships: (doc.campaigns ?? []).map((c) => ({
+      campaignId: c.campaignId,
+      source: c.source,
+      memberId: c.memberId ?? '',
+      status: c.status,
+      addedAt: timestampFromDate(new Date(c.addedAt)),
+    })),
   };
 }

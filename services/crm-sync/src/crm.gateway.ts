@@ -1,6 +1,7 @@
 import { createCrmAdapter } from './crm/create-crm-adapter.js';
 import type { CrmPort, CrmUpsertResult } from './crm/crm-port.js';
-import { loadFieldMapping } from './crm/mapping-files.js';
+import { loadCampaignMapping, loadFieldMapping } from './crm/mapping-files.js';
+import type { CampaignMapping } from './domain/campaigns.js';
 import { mapLead, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type MappedLead, type OwnerLookup } from './domain/field-mapping.js';
 import { assertOwnerLookupPresent, ownerLookupFromEnv } from './owner-directory.js';
 
@@ -19,6 +20,8 @@ interface PendingUpsert {
  */
 export class CrmGateway {
   private readonly queue: PendingUpsert[] = [];
+  /** Which CRM campaign a lead's utm_campaign stands for; none until fromEnv loads the file. */
+  campaigns: CampaignMapping = { version: 0, memberStatus: 'Responded', campaigns: new Map() };
   private inFlight = 0;
 
   constructor(
@@ -34,7 +37,9 @@ export class CrmGateway {
     const mapping = await loadFieldMapping(crm.name, env.CRM_MAPPINGS_DIR || undefined);
     const ownerLookup = await ownerLookupFromEnv(env);
     assertOwnerLookupPresent(mapping, ownerLookup);
-    return new CrmGateway(crm, mapping, ownerLookup);
+    const gateway = new CrmGateway(crm, mapping, ownerLookup);
+    gateway.campaigns = await loadCampaignMapping(env.CRM_MAPPINGS_DIR || undefined);
+    return gateway;
   }
 
   /** The CRM fields of this lead and the fields left out for a named reason; a FieldMappingError names the field and the lead. */

@@ -39,6 +39,7 @@ export function toSnapshot(leadId: string, state: LeadState | undefined): CrmLea
       utmSource: p.source?.utmSource || undefined,
       utmMedium: p.source?.utmMedium || undefined,
       utmCampaign: p.source?.utmCampaign || undefined,
+      campaignId: p.source?.campaignId || undefined,
     },
     consent: { emailMarketing: emailMarketingConsent(p.consent?.emailMarketing ?? false, state.unsubscribedAt !== undefined) },
     score: score && {

@@ -3,14 +3,15 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
 import { CrmError } from './crm/crm-port.js';
-import { FieldMappingError, type CrmValue } from './domain/field-mapping.js';
+import { chooseCampaign } from './domain/campaigns.js';
+import { FieldMappingError, type CrmValue, type MappingIssue } from './domain/field-mapping.js';
 import { fieldsToRead, planUpdate, type WritePlan } from './domain/field-ownership.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
 import { sameCrmFields, sameIssues } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
 import { DEAD_LETTERS_CONSUMER, DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
-import { SyncStore, pendingRecord, type SyncRecordDoc } from './sync.store.js';
+import { SyncStore, pendingRecord, type CampaignMembershipDoc, type SyncRecordDoc } from './sync.store.js';
 
 /** What made crm-sync look at a lead: an event with the state it carries, or an operator's replay. */
 export interface SyncCause {
@@ -101,8 +102,14 @@ export class LeadSync {
       await this.keep(leadId, cause, record, state);
       return 'not-routed';
     }
-    const { fields, issues } = this.gateway.map(toSnapshot(leadId, state));
-    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields) && sameIssues(record.issues, issues)) {
+    const snapshot = toSnapshot(leadId, state);
+    const mapped = this.gateway.map(snapshot);
+    const fields = mapped.fields;
+    const choice = chooseCampaign(snapshot.source, this.gateway.campaigns, this.crmName);
+    const issues = [...mapped.issues, ...(choice && 'issue' in choice ? [choice.issue] : [])];
+    const campaign = choice && 'campaignId' in choice ? choice : undefined;
+    const campaignPending = campaign !== undefined && !(record?.campaigns ?? []).some((m) => m.campaignId === campaign.campaignId);
+    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields) && sameIssues(record.issues, issues) && !campaignPending) {
       await this.keep(leadId, cause, record, state);
       return 'unchanged';
     }
@@ -110,6 +117,7 @@ export class LeadSync {
     // An update goes through field ownership: what sales changed in the CRM since leadmesh wrote it stays.
     const plan = await this.planWrite(leadId, record, fields);
     const { crmId } = await this.gateway.send(leadId, plan.send);
+    const membership = campaignPending ? await this.joinCampaign(leadId, crmId, campaign, issues) : undefined;
 
     const syncedAt = new Date();
     let first = false;
@@ -132,6 +140,7 @@ export class LeadSync {
           lastSyncedAt: syncedAt,
           lastError: null,
           issues,
+          ...(membership && { campaigns: [...(current?.campaigns ?? []).filter((m) => m.campaignId !== membership.campaignId), membership] }),
           ...(first && { syncedAt, latencyMs, leadReceivedAt: lead?.receivedAt ?? null }),
         },
         events: [
@@ -156,6 +165,24 @@ export class LeadSync {
     if (plan.kept.length > 0) this.logger.info({ leadId, crmId, kept: plan.kept }, 'CRM values sales owns were kept');
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';
+  }
+
+  /**
+   * The lead becomes a member of its campaign once (a CRM that says it already is counts as done).
+   * A campaign the CRM refuses is an issue on the sync, never a reason to hold the lead; a transient
+   * failure retries the event, whose upsert is an update of the same record by then.
+   */
+  private async joinCampaign(leadId: string, crmId: string, campaign: { campaignId: string; source: string }, issues: MappingIssue[]): Promise<CampaignMembershipDoc | undefined> {
+    const status = this.gateway.campaigns.memberStatus;
+    try {
+      const result = await this.gateway.crm.addCampaignMember(crmId, campaign.campaignId, status);
+      this.logger.info({ leadId, crmId, campaignId: campaign.campaignId, already: result.already }, 'lead is a member of its CRM campaign');
+      return { campaignId: campaign.campaignId, source: campaign.source, status, addedAt: new Date(), ...(result.memberId && { memberId: result.memberId }) };
+    } catch (err) {
+      if (!(err instanceof CrmError) || err.transient) throw err;
+      issues.push({ code: 'CAMPAIGN_REFUSED', field: 'campaign', message: `campaign ${campaign.campaignId} (${campaign.source}): ${err.message}` });
+      return undefined;
+    }
   }
 
   /**

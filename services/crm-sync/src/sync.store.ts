@@ -20,6 +20,15 @@ import type { LeadState } from './domain/lead-state.js';
 
 export type SyncState = 'PENDING' | 'SYNCED' | 'FAILED';
 
+export interface CampaignMembershipDoc {
+  campaignId: string;
+  /** 'form' or 'utm_campaign:<value>'. */
+  source: string;
+  memberId?: string;
+  status: string;
+  addedAt: Date;
+}
+
 /** A lead's record in the CRM as crm-sync knows it. */
 export interface SyncRecordDoc extends AppliedEvents {
   status: SyncState;
@@ -39,6 +48,8 @@ export interface SyncRecordDoc extends AppliedEvents {
   fields: Record<string, unknown>;
   /** What leadmesh wrote last per CRM field: a CRM value that differs from it is a sales edit to keep. */
   written?: Record<string, unknown>;
+  /** The CRM campaigns leadmesh made the lead a member of, once each. */
+  campaigns?: CampaignMembershipDoc[];
   /** Named problems of the last sync that did not stop it (e.g. OWNER_NOT_MAPPED); empty when none. */
   issues?: MappingIssue[];
 }
@@ -61,6 +72,7 @@ const schema = new Schema<SyncRecordDoc>(
     fields: { type: Schema.Types.Mixed, default: () => ({}) },
     issues: { type: Schema.Types.Mixed },
     written: { type: Schema.Types.Mixed },
+    campaigns: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },

@@ -2,7 +2,7 @@
 // FerretDB with the four upstream services running: what sales sees on the contact.
 import { randomUUID } from 'node:crypto';
 import { crmsync, intake } from '@leadmesh/contracts';
-import { contactsOf, editAsSales, eventually, reassignTo, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { campaignPart, contactsOf, editAsSales, eventually, reassignTo, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -53,5 +53,17 @@ describe('crm-sync against the HubSpot simulator', () => {
     expect(contactsOf(stack.sim, leadId)).toEqual([
       expect.objectContaining({ id: first.crmId, properties: expect.objectContaining({ company: 'Example Analytics GmbH', hs_lead_status: 'IN_PROGRESS' }) }),
     ]);
+  }, 90_000);
+
+  it('makes a lead with a campaign a member of its HubSpot list exactly once, and shows it in the journey', async () => {
+    const { leadId } = await submitLead(stack, 'hs-campaign');
+    const synced = await syncedRecord(stack, leadId);
+    const { record, steps } = await campaignPart(stack, leadId);
+    expect(record.campaignMemberships).toEqual([expect.objectContaining({ campaignId: '3101', source: 'utm_campaign:spring' })]);
+    expect(steps).toContain('Member of CRM campaign 3101 (Responded), from utm_campaign spring.');
+    const before = Number(contactsOf(stack.sim, leadId)[0]?.properties.leadmesh_engagement_score);
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.WEBINAR_ATTENDED, activityId: randomUUID() });
+    await eventually('the rescore in the CRM', () => (Number(contactsOf(stack.sim, leadId)[0]?.properties.leadmesh_engagement_score) > before ? true : undefined));
+    expect(stack.sim.campaignMembers('hubspot').filter((m) => m.LeadId === synced.crmId)).toEqual([{ CampaignId: '3101', LeadId: synced.crmId }]);
   }, 90_000);
 });

@@ -59,6 +59,19 @@ describe('Salesforce adapter against the CRM simulator', () => {
     expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO02AAA');
   });
 
+  it('makes a lead a CampaignMember once: the second time Salesforce answers DUPLICATE_VALUE, which is success', async () => {
+    const crm = salesforceAdapter(sim);
+    const { crmId } = await crm.upsertLead('camp-1', salesforceLead(1));
+    const first = await crm.addCampaignMember(crmId, '701Dn00000SPRNGAAA', 'Responded');
+    expect(first).toEqual({ memberId: expect.stringMatching(/^00v/), already: false });
+    expect(await crm.addCampaignMember(crmId, '701Dn00000SPRNGAAA', 'Responded')).toEqual({ already: true });
+    expect(sim.campaignMembers('salesforce')).toEqual([{ Id: first.memberId, CampaignId: '701Dn00000SPRNGAAA', LeadId: crmId, Status: 'Responded' }]);
+    sim.seedCampaigns('salesforce', ['701Dn00000SPRNGAAA']);
+    const err = await caught(crm.addCampaignMember(crmId, '701Dn00000WEBQ4AAA', 'Responded'));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'INVALID_CROSS_REFERENCE_KEY', fields: ['CampaignId'] });
+  });
+
   it('reports several matches for one external id as a conflict, without retrying', async () => {
     sim.seedSalesforceLeads([salesforceLead(1, { Leadmesh_Lead_Id__c: 'dup-1' }), salesforceLead(2, { Leadmesh_Lead_Id__c: 'dup-1' })]);
     const crm = salesforceAdapter(sim);

@@ -122,13 +122,13 @@ export async function startCrmStack(
 }
 
 /** A Contact Sales lead with a unique email; returns its lead id. */
-export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string } = {}): Promise<{ leadId: string; email: string }> {
+export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string; utmCampaign?: string; campaignId?: string } = {}): Promise<{ leadId: string; email: string }> {
   const id = randomUUID().slice(0, 8);
   const email = `${tag}.${id}@example-analytics.com`;
   const { leadId } = await stack.intake.submitLead({
     idempotencyKey: `${tag}-${id}`,
     contact: { email, firstName: 'Ada', lastName: `Lovelace ${id}`, company: 'Example Analytics', jobTitle: extra.jobTitle ?? 'VP of Engineering', country: 'Germany', companySize: 800 },
-    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'spring' },
+    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google', utmMedium: 'cpc', utmCampaign: extra.utmCampaign ?? 'spring', campaignId: extra.campaignId ?? '' },
     interest: { product: 'analytics', message: 'We need a demo' },
     consent: { emailMarketing: true, wordingVersion: '2026-01' },
   });
@@ -214,4 +214,14 @@ export async function syncedRecord(stack: CrmStack, leadId: string, timeoutMs = 
     const { record } = await stack.crmSync.getSyncStatus({ leadId });
     return record?.status === crmsync.SyncStatus.SYNCED ? record : undefined;
   }, timeoutMs);
+}
+
+/** The lead's campaign memberships and their steps in its journey, once crm-sync recorded `count` of them. */
+export async function campaignPart(stack: CrmStack, leadId: string, count = 1) {
+  const record = await eventually(`${count} campaign membership(s) of lead ${leadId}`, async () => {
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    return record && record.campaignMemberships.length >= count ? record : undefined;
+  });
+  const journey = await stack.intake.getLeadJourney({ leadId });
+  return { record, steps: journey.steps.filter((s) => s.service === 'crm-sync').map((s) => s.summary) };
 }

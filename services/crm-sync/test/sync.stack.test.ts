@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, crmsync, events, intake, lead } from '@leadmesh/contracts';
 import { EventPublisher, encodeEvent } from '@leadmesh/platform';
-import { counterValue, crmSyncMetrics, editAsSales, eventually, reassignTo, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { campaignPart, counterValue, crmSyncMetrics, editAsSales, eventually, reassignTo, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -186,6 +186,40 @@ describe('crm-sync against the CRM simulator', () => {
     // The sync record still holds what leadmesh wants, so a later change of its own is written when sales has not touched it.
     const { record } = await stack.crmSync.getSyncStatus({ leadId });
     expect(record!.fields.Company).toBe('Example Analytics');
+  }, 90_000);
+
+  it('makes a lead with a campaign exactly one Salesforce CampaignMember (Responded), through rescores, and shows it in the journey', async () => {
+    const { leadId } = await submitLead(stack, 'campaign');
+    const synced = await syncedRecord(stack, leadId);
+    const { record, steps } = await campaignPart(stack, leadId);
+    // utm_campaign "spring" through campaign mapping v1.
+    expect(record.campaignMemberships).toEqual([expect.objectContaining({ campaignId: '701Dn00000SPRNGAAA', source: 'utm_campaign:spring', status: 'Responded', memberId: expect.stringMatching(/^00v/) })]);
+    expect(steps).toContain('Member of CRM campaign 701Dn00000SPRNGAAA (Responded), from utm_campaign spring.');
+    // A rescore and a redelivered-looking second membership attempt change nothing: one member per lead and campaign.
+    const before = Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c);
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.WEBINAR_ATTENDED, activityId: randomUUID() });
+    await eventually('the rescore in the CRM', () => (Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c) > before ? true : undefined));
+    await pipelineAtRest();
+    expect(stack.sim.campaignMembers('salesforce').filter((m) => m.LeadId === synced.crmId)).toEqual([expect.objectContaining({ CampaignId: '701Dn00000SPRNGAAA', Status: 'Responded' })]);
+
+    // The form's own campaign id wins over utm_campaign.
+    const named = await submitLead(stack, 'campaign-form', { campaignId: '701Dn00000FORMXAAA' });
+    const namedRecord = (await campaignPart(stack, named.leadId)).record;
+    expect(namedRecord.campaignMemberships.map((m) => [m.campaignId, m.source])).toEqual([['701Dn00000FORMXAAA', 'form']]);
+  }, 90_000);
+
+  it('reports a campaign it cannot map and still puts the lead in the CRM, without a membership', async () => {
+    const { leadId } = await submitLead(stack, 'campaign-unknown', { utmCampaign: 'winter-gala' });
+    const record = await eventually('the unknown campaign reported', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.status === crmsync.SyncStatus.SYNCED && record.issues.length ? record : undefined;
+    });
+    expect(record.issues).toEqual([expect.objectContaining({ code: 'CAMPAIGN_UNKNOWN', message: expect.stringContaining('"winter-gala"') })]);
+    expect(record.campaignMemberships).toEqual([]);
+    expect(recordsOf(stack.sim, leadId)).toHaveLength(1);
+    expect(stack.sim.campaignMembers('salesforce').filter((m) => m.LeadId === record.crmId)).toEqual([]);
+    const journey = await stack.intake.getLeadJourney({ leadId });
+    expect(journey.pending).toEqual(expect.arrayContaining([expect.stringContaining('CAMPAIGN_UNKNOWN')]));
   }, 90_000);
 
   it('parks a lead the CRM refuses in dead letters with the CRM’s message, and replays it once the rule is fixed', async () => {

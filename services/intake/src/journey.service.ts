@@ -85,6 +85,8 @@ export class JourneyService {
         latencyMs: Number(sync.latencyMs),
         lastError: sync.lastError,
         attempts: sync.attempts,
+        campaigns: sync.campaignMemberships.map((c) => ({ campaignId: c.campaignId, source: c.source, status: c.status, addedAt: date(c.addedAt) })),
+        issues: sync.issues.map((i) => ({ code: i.code, message: i.message })),
       },
     };
     return {

@@ -9,6 +9,13 @@ export interface CrmUpsertResult {
   created: boolean;
 }
 
+export interface CampaignMemberResult {
+  /** The membership's own id where the CRM has one (Salesforce CampaignMember Id). */
+  memberId?: string;
+  /** The lead was a member already (a redelivered event, or sales added it). */
+  already: boolean;
+}
+
 export interface CrmBatchItem {
   leadId: string;
   fields: Record<string, unknown>;
@@ -32,6 +39,12 @@ export interface CrmPort {
    * before an update so that leadmesh never overwrites what sales changed (field ownership).
    */
   readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>>;
+  /**
+   * Makes the lead's record a member of a CRM campaign (Salesforce CampaignMember with `status`,
+   * HubSpot list membership). Already a member is a success with `already`; a campaign the CRM does
+   * not know is a CrmValidationError.
+   */
+  addCampaignMember(crmId: string, campaignId: string, status: string): Promise<CampaignMemberResult>;
   /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
   deleteLead(leadId: string, crmId?: string): Promise<void>;
 }

@@ -3,6 +3,7 @@
 //   upsert  PATCH /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value}
 //   batch   PATCH /services/data/vXX.X/composite/sobjects/Lead/{ExternalIdField} (sObject Collections)
 //   delete  DELETE /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value} (or by record id)
+//   member  POST /services/data/vXX.X/sobjects/CampaignMember {CampaignId, LeadId, Status}
 //   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
 import {
   CrmConflictError,
@@ -14,6 +15,7 @@ import {
   type CrmError,
   type CrmPort,
   type CrmUpsertResult,
+  type CampaignMemberResult,
 } from './crm-port.js';
 import { describeBody, exchange, type FetchLike, type HttpAnswer } from './http.js';
 import { ResilientExecutor, parseRetryAfter, type CrmEventListener, type ResilienceOptions } from './resilience.js';
@@ -98,6 +100,15 @@ export class SalesforceAdapter implements CrmPort {
       chunk.forEach((item, k) => outcome.set(item.leadId, results[k] ?? { error: this.#missingResult(item.leadId) }));
     }
     return batch.map((item) => ({ leadId: item.leadId, ...outcome.get(item.leadId) }));
+  }
+
+  async addCampaignMember(crmId: string, campaignId: string, status: string): Promise<CampaignMemberResult> {
+    const answer = await this.#call('POST', `${this.#base()}/sobjects/CampaignMember`, { CampaignId: campaignId, LeadId: crmId, Status: status });
+    const body = answer.body as { id?: string } | undefined;
+    if (answer.status === 201 && body?.id) return { memberId: body.id, already: false };
+    // Salesforce refuses a second CampaignMember of one lead and campaign: once is what we want.
+    if (answer.status === 400 && firstError(answer.body)?.errorCode === 'DUPLICATE_VALUE') return { already: true };
+    throw this.#refusal(answer, `campaign membership of Lead ${crmId} in Campaign ${campaignId}`);
   }
 
   async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {

@@ -62,7 +62,7 @@ export interface CrmLeadSnapshot {
     jobTitle?: string;
     country?: string;
   };
-  source: { formId?: string; utmSource?: string; utmMedium?: string; utmCampaign?: string };
+  source: { formId?: string; utmSource?: string; utmMedium?: string; utmCampaign?: string; campaignId?: string | undefined };
   consent: { emailMarketing: boolean };
   score?: {
     fitScore: number;

@@ -95,9 +95,11 @@ type SyncRecord struct {
 	Fields map[string]string `protobuf:"bytes,9,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Problems that did not stop the sync but that someone must fix, each named by a code, e.g.
 	// OWNER_NOT_MAPPED when the routed owner has no user in this CRM (the record keeps its CRM owner).
-	Issues        []*SyncIssue `protobuf:"bytes,10,rep,name=issues,proto3" json:"issues,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Issues []*SyncIssue `protobuf:"bytes,10,rep,name=issues,proto3" json:"issues,omitempty"`
+	// The CRM campaigns the lead is a member of through leadmesh, once each.
+	CampaignMemberships []*CampaignMembership `protobuf:"bytes,11,rep,name=campaign_memberships,json=campaignMemberships,proto3" json:"campaign_memberships,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *SyncRecord) Reset() {
@@ -200,6 +202,94 @@ func (x *SyncRecord) GetIssues() []*SyncIssue {
 	return nil
 }
 
+func (x *SyncRecord) GetCampaignMemberships() []*CampaignMembership {
+	if x != nil {
+		return x.CampaignMemberships
+	}
+	return nil
+}
+
+// The lead as a member of a CRM campaign (Salesforce CampaignMember, HubSpot list membership).
+type CampaignMembership struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CRM's campaign id (Salesforce Campaign Id, HubSpot list id).
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// How leadmesh found it: "form" (the form named it) or "utm_campaign:<value>".
+	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	// The membership's own CRM id where the CRM has one (Salesforce CampaignMember Id).
+	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member status written, e.g. Responded.
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	AddedAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=added_at,json=addedAt,proto3" json:"added_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignMembership) Reset() {
+	*x = CampaignMembership{}
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignMembership) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignMembership) ProtoMessage() {}
+
+func (x *CampaignMembership) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignMembership.ProtoReflect.Descriptor instead.
+func (*CampaignMembership) Descriptor() ([]byte, []int) {
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CampaignMembership) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetAddedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AddedAt
+	}
+	return nil
+}
+
 // A named problem of one lead's sync that did not stop it.
 type SyncIssue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -214,7 +304,7 @@ type SyncIssue struct {
 
 func (x *SyncIssue) Reset() {
 	*x = SyncIssue{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -226,7 +316,7 @@ func (x *SyncIssue) String() string {
 func (*SyncIssue) ProtoMessage() {}
 
 func (x *SyncIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -239,7 +329,7 @@ func (x *SyncIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncIssue.ProtoReflect.Descriptor instead.
 func (*SyncIssue) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *SyncIssue) GetCode() string {
@@ -272,7 +362,7 @@ type GetSyncStatusRequest struct {
 
 func (x *GetSyncStatusRequest) Reset() {
 	*x = GetSyncStatusRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -284,7 +374,7 @@ func (x *GetSyncStatusRequest) String() string {
 func (*GetSyncStatusRequest) ProtoMessage() {}
 
 func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -297,7 +387,7 @@ func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetSyncStatusRequest) GetLeadId() string {
@@ -316,7 +406,7 @@ type GetSyncStatusResponse struct {
 
 func (x *GetSyncStatusResponse) Reset() {
 	*x = GetSyncStatusResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -328,7 +418,7 @@ func (x *GetSyncStatusResponse) String() string {
 func (*GetSyncStatusResponse) ProtoMessage() {}
 
 func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -341,7 +431,7 @@ func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetSyncStatusResponse) GetRecord() *SyncRecord {
@@ -367,7 +457,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -379,7 +469,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -392,7 +482,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DeadLetter) GetLeadId() string {
@@ -447,7 +537,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -459,7 +549,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -472,7 +562,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListDeadLettersRequest) GetPageSize() uint32 {
@@ -499,7 +589,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +601,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +614,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetter {
@@ -554,7 +644,7 @@ type ReplayRequest struct {
 
 func (x *ReplayRequest) Reset() {
 	*x = ReplayRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -566,7 +656,7 @@ func (x *ReplayRequest) String() string {
 func (*ReplayRequest) ProtoMessage() {}
 
 func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -579,7 +669,7 @@ func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayRequest.ProtoReflect.Descriptor instead.
 func (*ReplayRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ReplayRequest) GetTarget() isReplayRequest_Target {
@@ -636,7 +726,7 @@ type ReplayResponse struct {
 
 func (x *ReplayResponse) Reset() {
 	*x = ReplayResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -648,7 +738,7 @@ func (x *ReplayResponse) String() string {
 func (*ReplayResponse) ProtoMessage() {}
 
 func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -661,7 +751,7 @@ func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayResponse.ProtoReflect.Descriptor instead.
 func (*ReplayResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReplayResponse) GetReplayed() uint32 {
@@ -689,7 +779,7 @@ var File_leadmesh_crmsync_v1_crm_sync_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\x86\x04\n" +
+	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xe2\x04\n" +
 	"\n" +
 	"SyncRecord\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x127\n" +
@@ -704,10 +794,18 @@ const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"latency_ms\x18\b \x01(\x04R\tlatencyMs\x12C\n" +
 	"\x06fields\x18\t \x03(\v2+.leadmesh.crmsync.v1.SyncRecord.FieldsEntryR\x06fields\x126\n" +
 	"\x06issues\x18\n" +
-	" \x03(\v2\x1e.leadmesh.crmsync.v1.SyncIssueR\x06issues\x1a9\n" +
+	" \x03(\v2\x1e.leadmesh.crmsync.v1.SyncIssueR\x06issues\x12Z\n" +
+	"\x14campaign_memberships\x18\v \x03(\v2'.leadmesh.crmsync.v1.CampaignMembershipR\x13campaignMemberships\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"O\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +
+	"\x12CampaignMembership\x12\x1f\n" +
+	"\vcampaign_id\x18\x01 \x01(\tR\n" +
+	"campaignId\x12\x16\n" +
+	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1b\n" +
+	"\tmember_id\x18\x03 \x01(\tR\bmemberId\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x125\n" +
+	"\badded_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aaddedAt\"O\n" +
 	"\tSyncIssue\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x14\n" +
 	"\x05field\x18\x02 \x01(\tR\x05field\x12\x18\n" +
@@ -767,41 +865,44 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_goTypes = []any{
 	(SyncStatus)(0),                 // 0: leadmesh.crmsync.v1.SyncStatus
 	(*SyncRecord)(nil),              // 1: leadmesh.crmsync.v1.SyncRecord
-	(*SyncIssue)(nil),               // 2: leadmesh.crmsync.v1.SyncIssue
-	(*GetSyncStatusRequest)(nil),    // 3: leadmesh.crmsync.v1.GetSyncStatusRequest
-	(*GetSyncStatusResponse)(nil),   // 4: leadmesh.crmsync.v1.GetSyncStatusResponse
-	(*DeadLetter)(nil),              // 5: leadmesh.crmsync.v1.DeadLetter
-	(*ListDeadLettersRequest)(nil),  // 6: leadmesh.crmsync.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 7: leadmesh.crmsync.v1.ListDeadLettersResponse
-	(*ReplayRequest)(nil),           // 8: leadmesh.crmsync.v1.ReplayRequest
-	(*ReplayResponse)(nil),          // 9: leadmesh.crmsync.v1.ReplayResponse
-	nil,                             // 10: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	(*timestamppb.Timestamp)(nil),   // 11: google.protobuf.Timestamp
+	(*CampaignMembership)(nil),      // 2: leadmesh.crmsync.v1.CampaignMembership
+	(*SyncIssue)(nil),               // 3: leadmesh.crmsync.v1.SyncIssue
+	(*GetSyncStatusRequest)(nil),    // 4: leadmesh.crmsync.v1.GetSyncStatusRequest
+	(*GetSyncStatusResponse)(nil),   // 5: leadmesh.crmsync.v1.GetSyncStatusResponse
+	(*DeadLetter)(nil),              // 6: leadmesh.crmsync.v1.DeadLetter
+	(*ListDeadLettersRequest)(nil),  // 7: leadmesh.crmsync.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 8: leadmesh.crmsync.v1.ListDeadLettersResponse
+	(*ReplayRequest)(nil),           // 9: leadmesh.crmsync.v1.ReplayRequest
+	(*ReplayResponse)(nil),          // 10: leadmesh.crmsync.v1.ReplayResponse
+	nil,                             // 11: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	(*timestamppb.Timestamp)(nil),   // 12: google.protobuf.Timestamp
 }
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_depIdxs = []int32{
 	0,  // 0: leadmesh.crmsync.v1.SyncRecord.status:type_name -> leadmesh.crmsync.v1.SyncStatus
-	11, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
-	11, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
-	10, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	2,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
-	1,  // 5: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
-	11, // 6: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	5,  // 7: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
-	3,  // 8: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
-	6,  // 9: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
-	8,  // 10: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
-	4,  // 11: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
-	7,  // 12: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
-	9,  // 13: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
-	11, // [11:14] is the sub-list for method output_type
-	8,  // [8:11] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	12, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
+	12, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
+	11, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	3,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
+	2,  // 5: leadmesh.crmsync.v1.SyncRecord.campaign_memberships:type_name -> leadmesh.crmsync.v1.CampaignMembership
+	12, // 6: leadmesh.crmsync.v1.CampaignMembership.added_at:type_name -> google.protobuf.Timestamp
+	1,  // 7: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
+	12, // 8: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	6,  // 9: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
+	4,  // 10: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
+	7,  // 11: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
+	9,  // 12: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
+	5,  // 13: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
+	8,  // 14: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
+	10, // 15: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
+	13, // [13:16] is the sub-list for method output_type
+	10, // [10:13] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_crmsync_v1_crm_sync_service_proto_init() }
@@ -809,7 +910,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 	if File_leadmesh_crmsync_v1_crm_sync_service_proto != nil {
 		return
 	}
-	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7].OneofWrappers = []any{
+	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8].OneofWrappers = []any{
 		(*ReplayRequest_LeadId)(nil),
 		(*ReplayRequest_All)(nil),
 	}
@@ -819,7 +920,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc), len(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

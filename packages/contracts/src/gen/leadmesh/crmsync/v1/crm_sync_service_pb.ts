@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/crmsync/v1/crm_sync_service.proto.
  */
 export const file_leadmesh_crmsync_v1_crm_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEimQMKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRIuCgZpc3N1ZXMYCiADKAsyHi5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNJc3N1ZRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjkKCVN5bmNJc3N1ZRIMCgRjb2RlGAEgASgJEg0KBWZpZWxkGAIgASgJEg8KB21lc3NhZ2UYAyABKAkiMQoUR2V0U3luY1N0YXR1c1JlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSAoVR2V0U3luY1N0YXR1c1Jlc3BvbnNlEi8KBnJlY29yZBgBIAEoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZCKQAQoKRGVhZExldHRlchIPCgdsZWFkX2lkGAEgASgJEg0KBWVycm9yGAIgASgJEhAKCGF0dGVtcHRzGAMgASgNEi0KCWZhaWxlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIZXZlbnRfaWQYBSABKAkSDwoHc3ViamVjdBgGIAEoCSJTChZMaXN0RGVhZExldHRlcnNSZXF1ZXN0EhsKCXBhZ2Vfc2l6ZRgBIAEoDUIIukgFKgMY6AcSHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYyAEiaQoXTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2USNQoMZGVhZF9sZXR0ZXJzGAEgAygLMh8ubGVhZG1lc2guY3Jtc3luYy52MS5EZWFkTGV0dGVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJVCg1SZXBsYXlSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASFgoDYWxsGAIgASgIQge6SARqAggBSABCDwoGdGFyZ2V0EgW6SAIIASJDCg5SZXBsYXlSZXNwb25zZRIQCghyZXBsYXllZBgBIAEoDRIPCgdza2lwcGVkGAIgASgNEg4KBmZhaWxlZBgDIAEoDSpyCgpTeW5jU3RhdHVzEhsKF1NZTkNfU1RBVFVTX1VOU1BFQ0lGSUVEEAASFwoTU1lOQ19TVEFUVVNfUEVORElORxABEhYKElNZTkNfU1RBVFVTX1NZTkNFRBACEhYKElNZTkNfU1RBVFVTX0ZBSUxFRBADMu0CCg5Dcm1TeW5jU2VydmljZRJ6Cg1HZXRTeW5jU3RhdHVzEikubGVhZG1lc2guY3Jtc3luYy52MS5HZXRTeW5jU3RhdHVzUmVxdWVzdBoqLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1Jlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESfAoPTGlzdERlYWRMZXR0ZXJzEisubGVhZG1lc2guY3Jtc3luYy52MS5MaXN0RGVhZExldHRlcnNSZXF1ZXN0GiwubGVhZG1lc2guY3Jtc3luYy52MS5MaXN0RGVhZExldHRlcnNSZXNwb25zZSIOyvMYCmNybTpyZXBsYXkSYQoGUmVwbGF5EiIubGVhZG1lc2guY3Jtc3luYy52MS5SZXBsYXlSZXF1ZXN0GiMubGVhZG1lc2guY3Jtc3luYy52MS5SZXBsYXlSZXNwb25zZSIOyvMYCmNybTpyZXBsYXliBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
+  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEi4AMKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRIuCgZpc3N1ZXMYCiADKAsyHi5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNJc3N1ZRJFChRjYW1wYWlnbl9tZW1iZXJzaGlwcxgLIAMoCzInLmxlYWRtZXNoLmNybXN5bmMudjEuQ2FtcGFpZ25NZW1iZXJzaGlwGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiigEKEkNhbXBhaWduTWVtYmVyc2hpcBITCgtjYW1wYWlnbl9pZBgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEg4KBnN0YXR1cxgEIAEoCRIsCghhZGRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoJU3luY0lzc3VlEgwKBGNvZGUYASABKAkSDQoFZmllbGQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSIxChRHZXRTeW5jU3RhdHVzUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABASJIChVHZXRTeW5jU3RhdHVzUmVzcG9uc2USLwoGcmVjb3JkGAEgASgLMh8ubGVhZG1lc2guY3Jtc3luYy52MS5TeW5jUmVjb3JkIpABCgpEZWFkTGV0dGVyEg8KB2xlYWRfaWQYASABKAkSDQoFZXJyb3IYAiABKAkSEAoIYXR0ZW1wdHMYAyABKA0SLQoJZmFpbGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghldmVudF9pZBgFIAEoCRIPCgdzdWJqZWN0GAYgASgJIlMKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgNQgi6SAUqAxjoBxIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxjIASJpChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRI1CgxkZWFkX2xldHRlcnMYASADKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLkRlYWRMZXR0ZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlUKDVJlcGxheVJlcXVlc3QSGwoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQFIABIWCgNhbGwYAiABKAhCB7pIBGoCCAFIAEIPCgZ0YXJnZXQSBbpIAggBIkMKDlJlcGxheVJlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgNEg8KB3NraXBwZWQYAiABKA0SDgoGZmFpbGVkGAMgASgNKnIKClN5bmNTdGF0dXMSGwoXU1lOQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTWU5DX1NUQVRVU19QRU5ESU5HEAESFgoSU1lOQ19TVEFUVVNfU1lOQ0VEEAISFgoSU1lOQ19TVEFUVVNfRkFJTEVEEAMy7QIKDkNybVN5bmNTZXJ2aWNlEnoKDUdldFN5bmNTdGF0dXMSKS5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXF1ZXN0GioubGVhZG1lc2guY3Jtc3luYy52MS5HZXRTeW5jU3RhdHVzUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ8Cg9MaXN0RGVhZExldHRlcnMSKy5sZWFkbWVzaC5jcm1zeW5jLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaLC5sZWFkbWVzaC5jcm1zeW5jLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIg7K8xgKY3JtOnJlcGxheRJhCgZSZXBsYXkSIi5sZWFkbWVzaC5jcm1zeW5jLnYxLlJlcGxheVJlcXVlc3QaIy5sZWFkbWVzaC5jcm1zeW5jLnYxLlJlcGxheVJlc3BvbnNlIg7K8xgKY3JtOnJlcGxheWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
 
 /**
  * A lead's CRM record as crm-sync knows it.
@@ -82,6 +82,13 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
    * @generated from field: repeated leadmesh.crmsync.v1.SyncIssue issues = 10;
    */
   issues: SyncIssue[];
+
+  /**
+   * The CRM campaigns the lead is a member of through leadmesh, once each.
+   *
+   * @generated from field: repeated leadmesh.crmsync.v1.CampaignMembership campaign_memberships = 11;
+   */
+  campaignMemberships: CampaignMembership[];
 };
 
 /**
@@ -90,6 +97,53 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
  */
 export const SyncRecordSchema: GenMessage<SyncRecord> = /*@__PURE__*/
   messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 0);
+
+/**
+ * The lead as a member of a CRM campaign (Salesforce CampaignMember, HubSpot list membership).
+ *
+ * @generated from message leadmesh.crmsync.v1.CampaignMembership
+ */
+export type CampaignMembership = Message<"leadmesh.crmsync.v1.CampaignMembership"> & {
+  /**
+   * The CRM's campaign id (Salesforce Campaign Id, HubSpot list id).
+   *
+   * @generated from field: string campaign_id = 1;
+   */
+  campaignId: string;
+
+  /**
+   * How leadmesh found it: "form" (the form named it) or "utm_campaign:<value>".
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * The membership's own CRM id where the CRM has one (Salesforce CampaignMember Id).
+   *
+   * @generated from field: string member_id = 3;
+   */
+  memberId: string;
+
+  /**
+   * The member status written, e.g. Responded.
+   *
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp added_at = 5;
+   */
+  addedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.CampaignMembership.
+ * Use `create(CampaignMembershipSchema)` to create a new message.
+ */
+export const CampaignMembershipSchema: GenMessage<CampaignMembership> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
 
 /**
  * A named problem of one lead's sync that did not stop it.
@@ -122,7 +176,7 @@ export type SyncIssue = Message<"leadmesh.crmsync.v1.SyncIssue"> & {
  * Use `create(SyncIssueSchema)` to create a new message.
  */
 export const SyncIssueSchema: GenMessage<SyncIssue> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusRequest
@@ -139,7 +193,7 @@ export type GetSyncStatusRequest = Message<"leadmesh.crmsync.v1.GetSyncStatusReq
  * Use `create(GetSyncStatusRequestSchema)` to create a new message.
  */
 export const GetSyncStatusRequestSchema: GenMessage<GetSyncStatusRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusResponse
@@ -156,7 +210,7 @@ export type GetSyncStatusResponse = Message<"leadmesh.crmsync.v1.GetSyncStatusRe
  * Use `create(GetSyncStatusResponseSchema)` to create a new message.
  */
 export const GetSyncStatusResponseSchema: GenMessage<GetSyncStatusResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
 
 /**
  * A lead whose sync was given up.
@@ -202,7 +256,7 @@ export type DeadLetter = Message<"leadmesh.crmsync.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersRequest
@@ -224,7 +278,7 @@ export type ListDeadLettersRequest = Message<"leadmesh.crmsync.v1.ListDeadLetter
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersResponse
@@ -246,7 +300,7 @@ export type ListDeadLettersResponse = Message<"leadmesh.crmsync.v1.ListDeadLette
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayRequest
@@ -277,7 +331,7 @@ export type ReplayRequest = Message<"leadmesh.crmsync.v1.ReplayRequest"> & {
  * Use `create(ReplayRequestSchema)` to create a new message.
  */
 export const ReplayRequestSchema: GenMessage<ReplayRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 8);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayResponse
@@ -306,7 +360,7 @@ export type ReplayResponse = Message<"leadmesh.crmsync.v1.ReplayResponse"> & {
  * Use `create(ReplayResponseSchema)` to create a new message.
  */
 export const ReplayResponseSchema: GenMessage<ReplayResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 8);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 9);
 
 /**
  * @generated from enum leadmesh.crmsync.v1.SyncStatus
