@@ -18,8 +18,16 @@ beforeAll(async () => {
     namespace: NAMESPACE,
     portOffset: OFFSET,
     crm: 'hubspot',
-    // Every routing owner's HubSpot owner id (the mapping writes hubspot_owner_id).
-    env: { HUBSPOT_OWNER_MAP_FILE: join(ROOT, 'services', 'crm-sync', 'mappings', 'hubspot-owners.example.yaml') },
+    env: {
+      // Mapping v1's owner directory; v2 and later take each owner's HubSpot id from the events.
+      HUBSPOT_OWNER_MAP_FILE: join(ROOT, 'services', 'crm-sync', 'mappings', 'hubspot-owners.example.yaml'),
+      // crm-sync's own defaults for the recovery path, not the fast test ones: the 30 s recovery is
+      // asserted for the patience production runs with (short backoff, 5 s half-open, 2 s probe).
+      CRM_SYNC_BACKOFF_MS: '500,1000,2000,5000',
+      CRM_BREAKER_HALF_OPEN_AFTER_MS: '5000',
+      CRM_PROBE_INTERVAL_MS: '2000',
+      CRM_OUTAGE_WAIT_MS: '25000',
+    },
   });
 }, 300_000);
 
@@ -40,7 +48,19 @@ describe('the CRM down for a minute, then a 429 storm', () => {
     const inCrmDuringOutage = s.sim.records('hubspot').length;
     expect(stream.submitted).toBeGreaterThan(inCrmDuringOutage);
 
-    s.sim.setFaults({ outage: false, rateLimit: { count: STORM, retryAfterSeconds: 1 } });
+    // The CRM answers again: the backlog reaches it within 30 s (the waiting syncs resume on the
+    // probe that finds it back, not after each event's own backoff).
+    const backlog = stream.accepted.map((l) => l.leadId);
+    s.sim.setFaults({ outage: false });
+    const up = Date.now();
+    const inCrm = () => new Set(s.sim.records('hubspot').map((c) => c.properties.leadmesh_lead_id));
+    await eventually('the outage backlog in the CRM', () => (backlog.every((id) => inCrm().has(id)) ? true : undefined), 120_000, 250);
+    const recoveryMs = Date.now() - up;
+    console.log(JSON.stringify({ outageMs: up - down, backlog: backlog.length, recoveryMs }));
+    expect(backlog.length).toBeGreaterThan(inCrmDuringOutage);
+    expect(recoveryMs).toBeLessThan(30_000);
+
+    s.sim.setFaults({ rateLimit: { count: STORM, retryAfterSeconds: 1 } });
     const leads = await stream.finish(Math.max(LEADS, stream.submitted + 10));
     expect(stream.failures).toEqual([]);
     expect(await settleAndAudit(s, leads, { timeoutMs: SETTLE_MS })).toEqual([]);

@@ -45,6 +45,8 @@ export interface CrmPort {
    * not know is a CrmValidationError.
    */
   addCampaignMember(crmId: string, campaignId: string, status: string): Promise<CampaignMemberResult>;
+  /** A cheap read that succeeds only when the CRM answers (the half-open trial after an outage). */
+  probe(): Promise<void>;
   /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
   deleteLead(leadId: string, crmId?: string): Promise<void>;
 }

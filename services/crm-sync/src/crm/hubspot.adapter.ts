@@ -103,6 +103,11 @@ export class HubspotAdapter implements CrmPort {
     return { already: !added.includes(crmId) };
   }
 
+  async probe(): Promise<void> {
+    const answer = await this.#call('GET', '/crm/v3/objects/contacts?limit=1&properties=email');
+    if (answer.status !== 200) throw this.#refusal(answer, 'the availability probe');
+  }
+
   async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {
     const answer = await this.#call('GET', `/crm/v3/objects/contacts/${encodeURIComponent(crmId)}?properties=${fields.map(encodeURIComponent).join(',')}`);
     const properties = (answer.body as HubspotResult | undefined)?.properties;

@@ -111,6 +111,12 @@ export class SalesforceAdapter implements CrmPort {
     throw this.#refusal(answer, `campaign membership of Lead ${crmId} in Campaign ${campaignId}`);
   }
 
+  async probe(): Promise<void> {
+    // The org's limits: a cheap authenticated read that any connected app may make.
+    const answer = await this.#call('GET', `${this.#base()}/limits`);
+    if (answer.status !== 200) throw this.#refusal(answer, 'the availability probe');
+  }
+
   async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {
     const answer = await this.#call('GET', `${this.#base()}/sobjects/Lead/${encodeURIComponent(crmId)}?fields=${fields.map(encodeURIComponent).join(',')}`);
     if (answer.status !== 200 || typeof answer.body !== 'object' || answer.body === null) throw this.#refusal(answer, `read of Lead ${crmId}`);
