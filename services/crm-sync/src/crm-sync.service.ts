@@ -179,6 +179,7 @@ function toSyncRecord(leadId: string, doc: SyncRecordDoc): MessageInitShape<type
     latencyMs: BigInt(doc.latencyMs ?? 0),
     fields: Object.fromEntries(Object.entries(doc.fields ?? {}).map(([k, v]) => [k, String(v)])),
     issues: (doc.issues ?? []).map((i) => ({ code: i.code, field: i.field, message: i.message })),
+    converted: doc.converted && { contactId: doc.converted.contactId, rule: doc.converted.rule, convertedSeenAt: timestampFromDate(new Date(doc.converted.at)) },
     campaignMemberships: (doc.campaigns ?? []).map((c) => ({
       campaignId: c.campaignId,
       source: c.source,

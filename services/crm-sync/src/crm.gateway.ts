@@ -20,6 +20,8 @@ interface PendingUpsert {
  */
 export class CrmGateway {
   private readonly queue: PendingUpsert[] = [];
+  /** What an update of a Lead sales converted does: follow it to the Contact, or stop (CRM_CONVERTED_LEAD_RULE). */
+  convertedRule: 'follow' | 'stop' = 'follow';
   /** Which CRM campaign a lead's utm_campaign stands for; none until fromEnv loads the file. */
   campaigns: CampaignMapping = { version: 0, memberStatus: 'Responded', campaigns: new Map() };
   private inFlight = 0;
@@ -39,6 +41,9 @@ export class CrmGateway {
     assertOwnerLookupPresent(mapping, ownerLookup);
     const gateway = new CrmGateway(crm, mapping, ownerLookup);
     gateway.campaigns = await loadCampaignMapping(env.CRM_MAPPINGS_DIR || undefined);
+    const rule = env.CRM_CONVERTED_LEAD_RULE ?? 'follow';
+    if (rule !== 'follow' && rule !== 'stop') throw new Error(`CRM_CONVERTED_LEAD_RULE must be "follow" or "stop", got "${rule}"`);
+    gateway.convertedRule = rule;
     return gateway;
   }
 

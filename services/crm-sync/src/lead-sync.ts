@@ -2,16 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
-import { CrmError } from './crm/crm-port.js';
+import { CrmConvertedError, CrmError } from './crm/crm-port.js';
 import { chooseCampaign } from './domain/campaigns.js';
-import { FieldMappingError, type CrmValue, type MappingIssue } from './domain/field-mapping.js';
+import { FieldMappingError, toContactFields, type CrmValue, type MappingIssue } from './domain/field-mapping.js';
 import { fieldsToRead, planUpdate, type WritePlan } from './domain/field-ownership.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
 import { sameCrmFields, sameIssues } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
 import { DEAD_LETTERS_CONSUMER, DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
-import { SyncStore, pendingRecord, type CampaignMembershipDoc, type SyncRecordDoc } from './sync.store.js';
+import { SyncStore, pendingRecord, type CampaignMembershipDoc, type ConvertedDoc, type SyncRecordDoc } from './sync.store.js';
 
 /** What made crm-sync look at a lead: an event with the state it carries, or an operator's replay. */
 export interface SyncCause {
@@ -116,7 +116,7 @@ export class LeadSync {
 
     // An update goes through field ownership: what sales changed in the CRM since leadmesh wrote it stays.
     const plan = await this.planWrite(leadId, record, fields);
-    const { crmId } = await this.gateway.send(leadId, plan.send);
+    const { crmId, converted } = await this.write(leadId, record, plan);
     const membership = campaignPending ? await this.joinCampaign(leadId, crmId, campaign, issues) : undefined;
 
     const syncedAt = new Date();
@@ -140,6 +140,7 @@ export class LeadSync {
           lastSyncedAt: syncedAt,
           lastError: null,
           issues,
+          ...(converted && !current?.converted && { converted }),
           ...(membership && { campaigns: [...(current?.campaigns ?? []).filter((m) => m.campaignId !== membership.campaignId), membership] }),
           ...(first && { syncedAt, latencyMs, leadReceivedAt: lead?.receivedAt ?? null }),
         },
@@ -165,6 +166,35 @@ export class LeadSync {
     if (plan.kept.length > 0) this.logger.info({ leadId, crmId, kept: plan.kept }, 'CRM values sales owns were kept');
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';
+  }
+
+  /**
+   * Sends the update to the lead's CRM record. A Salesforce Lead that sales converted takes no more
+   * updates: by CRM_CONVERTED_LEAD_RULE the update follows it to the Contact it became (the fields
+   * the mapping gives a contactField) or stops there. Never a second Lead, never a retry for ever.
+   */
+  private async write(leadId: string, record: SyncRecordDoc | null, plan: WritePlan): Promise<{ crmId: string; converted?: ConvertedDoc | undefined }> {
+    if (record?.crmId && record.converted) return this.toConverted(leadId, record.crmId, record.converted.contactId, plan);
+    try {
+      return { crmId: (await this.gateway.send(leadId, plan.send)).crmId };
+    } catch (err) {
+      if (!(err instanceof CrmConvertedError) || !record?.crmId) throw err;
+      const target = await this.gateway.crm.convertedTo(record.crmId);
+      // Refused as converted yet not converted: the CRM's answer stands, the lead goes to dead letters.
+      if (!target) throw err;
+      this.logger.info({ leadId, crmId: record.crmId, contactId: target.contactId, rule: this.gateway.convertedRule }, 'CRM Lead was converted by sales');
+      return this.toConverted(leadId, record.crmId, target.contactId, plan);
+    }
+  }
+
+  private async toConverted(leadId: string, crmId: string, contactId: string, plan: WritePlan): Promise<{ crmId: string; converted: ConvertedDoc }> {
+    const rule = this.gateway.convertedRule;
+    if (rule === 'follow') {
+      const contactFields = toContactFields(plan.send, this.gateway.mapping);
+      if (Object.keys(contactFields).length > 0) await this.gateway.crm.updateContact(contactId, contactFields);
+      this.logger.info({ leadId, contactId, fields: Object.keys(contactFields) }, 'update followed the converted Lead to its Contact');
+    }
+    return { crmId, converted: { contactId, rule, at: new Date() } };
   }
 
   /**

@@ -20,6 +20,13 @@ import type { LeadState } from './domain/lead-state.js';
 
 export type SyncState = 'PENDING' | 'SYNCED' | 'FAILED';
 
+/** Sales converted the CRM Lead (Salesforce): where updates go now, and by which rule. */
+export interface ConvertedDoc {
+  contactId: string;
+  rule: 'follow' | 'stop';
+  at: Date;
+}
+
 export interface CampaignMembershipDoc {
   campaignId: string;
   /** 'form' or 'utm_campaign:<value>'. */
@@ -48,6 +55,8 @@ export interface SyncRecordDoc extends AppliedEvents {
   fields: Record<string, unknown>;
   /** What leadmesh wrote last per CRM field: a CRM value that differs from it is a sales edit to keep. */
   written?: Record<string, unknown>;
+  /** Set once sales converted the Lead; updates then follow it to the Contact or stop, by rule. */
+  converted?: ConvertedDoc;
   /** The CRM campaigns leadmesh made the lead a member of, once each. */
   campaigns?: CampaignMembershipDoc[];
   /** Named problems of the last sync that did not stop it (e.g. OWNER_NOT_MAPPED); empty when none. */
@@ -73,6 +82,7 @@ const schema = new Schema<SyncRecordDoc>(
     issues: { type: Schema.Types.Mixed },
     written: { type: Schema.Types.Mixed },
     campaigns: { type: Schema.Types.Mixed },
+    converted: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },

@@ -29,8 +29,9 @@ const snapshot = (overrides: Partial<CrmLeadSnapshot> = {}): CrmLeadSnapshot => 
 });
 
 describe('shipped field mappings, end to end through the simulator', () => {
-  it('ships versions 1 to 3 of both mappings, they validate, and version 3 is the one used', async () => {
-    expect(await listFieldMappingVersions('salesforce')).toEqual([1, 2, 3]);
+  it('ships versions 1 to 4 (Salesforce) and 1 to 3 (HubSpot), they validate, and the newest is the one used', async () => {
+    expect(await listFieldMappingVersions('salesforce')).toEqual([1, 2, 3, 4]);
+    expect(await loadFieldMapping('salesforce')).toMatchObject({ crm: 'salesforce', version: 4 });
     expect(await listFieldMappingVersions('hubspot')).toEqual([1, 2, 3]);
     expect(await loadFieldMapping('hubspot')).toMatchObject({ crm: 'hubspot', version: 3 });
     expect(await loadFieldMapping('salesforce', undefined, 1)).toMatchObject({ crm: 'salesforce', version: 1 });

@@ -1,5 +1,5 @@
 import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
-import { CrmConflictError, CrmUnavailableError, CrmValidationError } from '../src/crm/crm-port.js';
+import { CrmConflictError, CrmConvertedError, CrmUnavailableError, CrmValidationError } from '../src/crm/crm-port.js';
 import type { CrmAdapterEvent } from '../src/crm/resilience.js';
 import { caught, fastResilience, salesforceAdapter, salesforceLead, startSimulator, until } from './support.js';
 
@@ -70,6 +70,24 @@ describe('Salesforce adapter against the CRM simulator', () => {
     const err = await caught(crm.addCampaignMember(crmId, '701Dn00000WEBQ4AAA', 'Responded'));
     expect(err).toBeInstanceOf(CrmValidationError);
     expect(err).toMatchObject({ code: 'INVALID_CROSS_REFERENCE_KEY', fields: ['CampaignId'] });
+  });
+
+  it('names a converted Lead as such, finds its Contact, and updates the Contact instead', async () => {
+    const crm = salesforceAdapter(sim);
+    const { crmId } = await crm.upsertLead('conv-1', salesforceLead(1, { Title: 'CTO' }));
+    expect(await crm.convertedTo(crmId)).toBeUndefined();
+    const contactId = sim.convertSalesforceLead(crmId);
+    const err = await caught(crm.upsertLead('conv-1', salesforceLead(1, { Title: 'CEO' })));
+    expect(err).toBeInstanceOf(CrmConvertedError);
+    expect(err).toMatchObject({ code: 'CANNOT_UPDATE_CONVERTED_LEAD', transient: false });
+    // In a batch too, per record.
+    const [batched] = await crm.upsertLeads([{ leadId: 'conv-1', fields: salesforceLead(1) }, { leadId: 'conv-2', fields: salesforceLead(2) }]);
+    expect(batched?.error).toBeInstanceOf(CrmConvertedError);
+    expect(await crm.convertedTo(crmId)).toEqual({ contactId });
+    await crm.updateContact(contactId, { Title: 'CEO', HasOptedOutOfEmail: true });
+    expect(sim.salesforceContacts()).toEqual([expect.objectContaining({ Id: contactId, Title: 'CEO', HasOptedOutOfEmail: true })]);
+    // Never a second Lead for the converted one.
+    expect(sim.records('salesforce').filter((l) => l.Leadmesh_Lead_Id__c === 'conv-1')).toHaveLength(1);
   });
 
   it('reports several matches for one external id as a conflict, without retrying', async () => {

@@ -222,6 +222,29 @@ describe('crm-sync against the CRM simulator', () => {
     expect(journey.pending).toEqual(expect.arrayContaining([expect.stringContaining('CAMPAIGN_UNKNOWN')]));
   }, 90_000);
 
+  it('follows a Lead sales converted to its Contact: later updates go there, never to a second Lead, never into dead letters', async () => {
+    const { leadId } = await submitLead(stack, 'converted');
+    const first = await syncedRecord(stack, leadId);
+    await pipelineAtRest();
+    const contactId = stack.sim.convertSalesforceLead(first.crmId);
+    // The person unsubscribes: the opt-out must reach sales, now on the Contact.
+    await publish(SUBJECTS.leadUnsubscribed, events.LeadUnsubscribedSchema, { eventId: randomUUID(), leadId, occurredAt: timestampFromDate(new Date()) });
+    const record = await eventually('the conversion followed', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.converted?.contactId ? record : undefined;
+    });
+    expect(record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, crmId: first.crmId, converted: { contactId, rule: 'follow' } });
+    await eventually('the opt-out on the Contact', () => (stack.sim.salesforceContacts().find((c) => c.Id === contactId)?.HasOptedOutOfEmail === true ? true : undefined));
+    // A rescore afterwards: nothing for the Contact, no error, no second Lead, no dead letter.
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.PRICING_PAGE_VIEW, activityId: randomUUID() });
+    await pipelineAtRest();
+    expect(recordsOf(stack.sim, leadId)).toEqual([expect.objectContaining({ Id: first.crmId, IsConverted: true })]);
+    expect((await stack.crmSync.listDeadLetters({ pageSize: 1000 })).deadLetters.map((d) => d.leadId)).not.toContain(leadId);
+    expect((await stack.crmSync.getSyncStatus({ leadId })).record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, lastError: '' });
+    const journey = await stack.intake.getLeadJourney({ leadId });
+    expect(journey.steps.map((s) => s.summary)).toContain(`Converted by sales in the CRM to Contact ${contactId}; later updates go to the Contact.`);
+  }, 90_000);
+
   it('parks a lead the CRM refuses in dead letters with the CRM’s message, and replays it once the rule is fixed', async () => {
     stack.sim.setFaults({ rejectField: 'Title' });
     const { leadId } = await submitLead(stack, 'refused');

@@ -45,6 +45,10 @@ export interface CrmPort {
    * not know is a CrmValidationError.
    */
   addCampaignMember(crmId: string, campaignId: string, status: string): Promise<CampaignMemberResult>;
+  /** The Contact a converted Lead became, or undefined while it is not converted (or the CRM has no such thing). */
+  convertedTo(crmId: string): Promise<{ contactId: string } | undefined>;
+  /** Updates the Contact a converted Lead became (Contact field names). */
+  updateContact(contactId: string, fields: Record<string, unknown>): Promise<void>;
   /** A cheap read that succeeds only when the CRM answers (the half-open trial after an outage). */
   probe(): Promise<void>;
   /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
@@ -115,4 +119,14 @@ export class CrmConflictError extends CrmError {
     super(crm, message, details);
     this.matches = matches;
   }
+}
+
+/**
+ * The CRM record is a Salesforce Lead that sales converted (CANNOT_UPDATE_CONVERTED_LEAD): it takes
+ * no more updates, and an upsert must not make a second Lead. crm-sync follows it to the Contact or
+ * stops, by rule; retrying the same update can never help.
+ */
+export class CrmConvertedError extends CrmError {
+  override readonly name = 'CrmConvertedError';
+  readonly transient = false;
 }

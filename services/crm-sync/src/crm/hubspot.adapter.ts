@@ -103,6 +103,15 @@ export class HubspotAdapter implements CrmPort {
     return { already: !added.includes(crmId) };
   }
 
+  /** HubSpot contacts are not converted into another record: there is nothing to follow. */
+  async convertedTo(): Promise<undefined> {
+    return undefined;
+  }
+
+  async updateContact(contactId: string): Promise<void> {
+    throw new CrmValidationError(CRM, `HubSpot has no converted records; contact ${contactId} is updated by upsert`, { code: 'NOT_SUPPORTED' });
+  }
+
   async probe(): Promise<void> {
     const answer = await this.#call('GET', '/crm/v3/objects/contacts?limit=1&properties=email');
     if (answer.status !== 200) throw this.#refusal(answer, 'the availability probe');

@@ -7,6 +7,7 @@
 //   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
 import {
   CrmConflictError,
+  CrmConvertedError,
   CrmRateLimitedError,
   CrmUnavailableError,
   CrmValidationError,
@@ -109,6 +110,16 @@ export class SalesforceAdapter implements CrmPort {
     // Salesforce refuses a second CampaignMember of one lead and campaign: once is what we want.
     if (answer.status === 400 && firstError(answer.body)?.errorCode === 'DUPLICATE_VALUE') return { already: true };
     throw this.#refusal(answer, `campaign membership of Lead ${crmId} in Campaign ${campaignId}`);
+  }
+
+  async convertedTo(crmId: string): Promise<{ contactId: string } | undefined> {
+    const values = await this.readLead(crmId, ['IsConverted', 'ConvertedContactId']);
+    return values.IsConverted === true && typeof values.ConvertedContactId === 'string' ? { contactId: values.ConvertedContactId } : undefined;
+  }
+
+  async updateContact(contactId: string, fields: Record<string, unknown>): Promise<void> {
+    const answer = await this.#call('PATCH', `${this.#base()}/sobjects/Contact/${encodeURIComponent(contactId)}`, fields);
+    if (answer.status !== 204 && answer.status !== 200) throw this.#refusal(answer, `update of Contact ${contactId}`);
   }
 
   async probe(): Promise<void> {
@@ -239,6 +250,9 @@ export class SalesforceAdapter implements CrmPort {
 
   #refusal(answer: HttpAnswer, what: string): CrmError {
     const error = firstError(answer.body);
+    if (error?.errorCode === 'CANNOT_UPDATE_CONVERTED_LEAD') {
+      return new CrmConvertedError(CRM, `Salesforce refused ${what}: the Lead is converted (${error.message ?? ''})`, { status: answer.status, code: error.errorCode });
+    }
     if (answer.status >= 400 && answer.status < 500) {
       return new CrmValidationError(CRM, `Salesforce refused ${what}: ${error?.message ?? describeBody(answer.body)}`, {
         status: answer.status,
@@ -256,6 +270,7 @@ export class SalesforceAdapter implements CrmPort {
     if (code === 'UNABLE_TO_LOCK_ROW' || code === 'SERVER_UNAVAILABLE') return new CrmUnavailableError(CRM, message, details);
     if (code === 'REQUEST_LIMIT_EXCEEDED') return new CrmRateLimitedError(CRM, message, this.#options.resilience.rateLimitDefaultPauseMs, details);
     if (code === 'DUPLICATE_EXTERNAL_ID') return new CrmConflictError(CRM, message, [], details);
+    if (code === 'CANNOT_UPDATE_CONVERTED_LEAD') return new CrmConvertedError(CRM, message, details);
     return new CrmValidationError(CRM, message, details);
   }
 

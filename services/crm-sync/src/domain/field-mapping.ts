@@ -30,6 +30,8 @@ export interface FieldMappingEntry {
   ownedBy?: 'leadmesh' | 'crm';
   /** The field only moves to a later value of this list (a status, a stage, an opt-out). */
   forwardOnly?: CrmValue[];
+  /** Where the value goes once sales converted the Lead into a Contact (Salesforce), if anywhere. */
+  contactField?: string;
 }
 
 /** A problem of one lead's mapping that did not stop its sync, e.g. OWNER_NOT_MAPPED. */
@@ -254,7 +256,7 @@ export function parseFieldMapping(raw: unknown): FieldMapping {
   return { version, crm: doc.crm, fields };
 }
 
-const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values', 'reportMissing', 'ownedBy', 'forwardOnly']);
+const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values', 'reportMissing', 'ownedBy', 'forwardOnly', 'contactField']);
 
 function parseEntry(raw: unknown, path: string): FieldMappingEntry {
   const item = asObject(raw, path);
@@ -305,11 +307,15 @@ function parseEntry(raw: unknown, path: string): FieldMappingEntry {
   if (item.forwardOnly !== undefined && (!Array.isArray(item.forwardOnly) || item.forwardOnly.length < 2 || !item.forwardOnly.every(isCrmValue))) {
     throw new FieldMappingConfigError(`${path}.forwardOnly`, 'must list at least two values, first to last');
   }
+  if (item.contactField !== undefined && (typeof item.contactField !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(item.contactField))) {
+    throw new FieldMappingConfigError(`${path}.contactField`, 'must be a Contact field API name');
+  }
   return {
     from: item.from,
     to: item.to,
     direction: item.direction as MappingDirection,
     ...(reportMissing && { reportMissing }),
+    ...(typeof item.contactField === 'string' && { contactField: item.contactField }),
     ...(item.ownedBy !== undefined && { ownedBy: item.ownedBy as 'leadmesh' | 'crm' }),
     ...(item.forwardOnly !== undefined && { forwardOnly: item.forwardOnly as CrmValue[] }),
     ...(item.required !== undefined && { required: item.required }),
@@ -328,3 +334,15 @@ function asObject(raw: unknown, path: string): Record<string, unknown> {
 
 const isCrmValue = (v: unknown): v is CrmValue =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
+
+/**
+ * The fields of a Lead update that still mean something once sales converted the Lead: renamed to
+ * the Contact's fields, the rest (score, status, routing) dropped, as they describe the lead only.
+ */
+export function toContactFields(leadFields: Record<string, CrmValue>, mapping: FieldMapping): Record<string, CrmValue> {
+  const out: Record<string, CrmValue> = {};
+  for (const entry of mapping.fields) {
+    if (entry.contactField && Object.hasOwn(leadFields, entry.to)) out[entry.contactField] = leadFields[entry.to] as CrmValue;
+  }
+  return out;
+}

@@ -45,8 +45,10 @@ describe('the CRM part of the journey', () => {
         status: 'SYNCED', crmId: '00Q000000000001', syncedAt: at(1), latencyMs: 600, lastError: '', attempts: 1,
         campaigns: [{ campaignId: '701000000000001AAA', source: 'utm_campaign:spring', status: 'Responded', addedAt: at(1) }],
         issues: [{ code: 'CAMPAIGN_UNKNOWN', message: 'utm_campaign "winter" maps to no CRM campaign' }],
+        converted: { contactId: '003000000000001AAA', rule: 'follow', seenAt: at(5) },
       },
     };
+    expect(buildJourney(parts).at(-1)?.summary).toBe('Converted by sales in the CRM to Contact 003000000000001AAA; later updates go to the Contact.');
     expect(buildJourney(parts).map((s) => s.summary)).toContain('Member of CRM campaign 701000000000001AAA (Responded), from utm_campaign spring.');
     expect(pendingSteps(parts)).toEqual(['CRM sync note CAMPAIGN_UNKNOWN: utm_campaign "winter" maps to no CRM campaign']);
   });

@@ -15,6 +15,7 @@ export interface JourneyParts {
     attempts: number;
     campaigns?: Array<{ campaignId: string; source: string; status: string; addedAt?: Date }>;
     issues?: Array<{ code: string; message: string }>;
+    converted?: { contactId: string; rule: string; seenAt?: Date };
   };
 }
 
@@ -58,6 +59,10 @@ export function buildJourney(parts: JourneyParts): JourneyStep[] {
   if (parts.sync) {
     const s = parts.sync;
     if (s.syncedAt) steps.push({ occurredAt: s.syncedAt, service: 'crm-sync', summary: `In the CRM as ${s.crmId}, ${s.latencyMs} ms after intake received it.` });
+    if (s.converted?.seenAt) {
+      const next = s.converted.rule === 'follow' ? 'later updates go to the Contact' : 'no more updates are sent';
+      steps.push({ occurredAt: s.converted.seenAt, service: 'crm-sync', summary: `Converted by sales in the CRM to Contact ${s.converted.contactId}; ${next}.` });
+    }
     for (const c of s.campaigns ?? []) {
       const via = c.source === 'form' ? 'named by the form' : `from ${c.source.replace(':', ' ')}`;
       if (c.addedAt) steps.push({ occurredAt: c.addedAt, service: 'crm-sync', summary: `Member of CRM campaign ${c.campaignId} (${c.status}), ${via}.` });

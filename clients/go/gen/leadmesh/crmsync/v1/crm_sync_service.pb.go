@@ -98,8 +98,10 @@ type SyncRecord struct {
 	Issues []*SyncIssue `protobuf:"bytes,10,rep,name=issues,proto3" json:"issues,omitempty"`
 	// The CRM campaigns the lead is a member of through leadmesh, once each.
 	CampaignMemberships []*CampaignMembership `protobuf:"bytes,11,rep,name=campaign_memberships,json=campaignMemberships,proto3" json:"campaign_memberships,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Set once sales converted the CRM Lead (Salesforce): updates follow it to this Contact, or stop.
+	Converted     *ConvertedLead `protobuf:"bytes,12,opt,name=converted,proto3" json:"converted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SyncRecord) Reset() {
@@ -209,6 +211,75 @@ func (x *SyncRecord) GetCampaignMemberships() []*CampaignMembership {
 	return nil
 }
 
+func (x *SyncRecord) GetConverted() *ConvertedLead {
+	if x != nil {
+		return x.Converted
+	}
+	return nil
+}
+
+// A CRM Lead sales converted, and what crm-sync does with the lead's later updates.
+type ConvertedLead struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ContactId string                 `protobuf:"bytes,1,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
+	// "follow" (updates go to the Contact) or "stop" (no more updates), CRM_CONVERTED_LEAD_RULE.
+	Rule            string                 `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	ConvertedSeenAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=converted_seen_at,json=convertedSeenAt,proto3" json:"converted_seen_at,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ConvertedLead) Reset() {
+	*x = ConvertedLead{}
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertedLead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertedLead) ProtoMessage() {}
+
+func (x *ConvertedLead) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertedLead.ProtoReflect.Descriptor instead.
+func (*ConvertedLead) Descriptor() ([]byte, []int) {
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ConvertedLead) GetContactId() string {
+	if x != nil {
+		return x.ContactId
+	}
+	return ""
+}
+
+func (x *ConvertedLead) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *ConvertedLead) GetConvertedSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConvertedSeenAt
+	}
+	return nil
+}
+
 // The lead as a member of a CRM campaign (Salesforce CampaignMember, HubSpot list membership).
 type CampaignMembership struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -227,7 +298,7 @@ type CampaignMembership struct {
 
 func (x *CampaignMembership) Reset() {
 	*x = CampaignMembership{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -239,7 +310,7 @@ func (x *CampaignMembership) String() string {
 func (*CampaignMembership) ProtoMessage() {}
 
 func (x *CampaignMembership) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -252,7 +323,7 @@ func (x *CampaignMembership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CampaignMembership.ProtoReflect.Descriptor instead.
 func (*CampaignMembership) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *CampaignMembership) GetCampaignId() string {
@@ -304,7 +375,7 @@ type SyncIssue struct {
 
 func (x *SyncIssue) Reset() {
 	*x = SyncIssue{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -316,7 +387,7 @@ func (x *SyncIssue) String() string {
 func (*SyncIssue) ProtoMessage() {}
 
 func (x *SyncIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -329,7 +400,7 @@ func (x *SyncIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncIssue.ProtoReflect.Descriptor instead.
 func (*SyncIssue) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *SyncIssue) GetCode() string {
@@ -362,7 +433,7 @@ type GetSyncStatusRequest struct {
 
 func (x *GetSyncStatusRequest) Reset() {
 	*x = GetSyncStatusRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -374,7 +445,7 @@ func (x *GetSyncStatusRequest) String() string {
 func (*GetSyncStatusRequest) ProtoMessage() {}
 
 func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -387,7 +458,7 @@ func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetSyncStatusRequest) GetLeadId() string {
@@ -406,7 +477,7 @@ type GetSyncStatusResponse struct {
 
 func (x *GetSyncStatusResponse) Reset() {
 	*x = GetSyncStatusResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +489,7 @@ func (x *GetSyncStatusResponse) String() string {
 func (*GetSyncStatusResponse) ProtoMessage() {}
 
 func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +502,7 @@ func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetSyncStatusResponse) GetRecord() *SyncRecord {
@@ -457,7 +528,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -469,7 +540,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -482,7 +553,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeadLetter) GetLeadId() string {
@@ -537,7 +608,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -549,7 +620,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -562,7 +633,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListDeadLettersRequest) GetPageSize() uint32 {
@@ -589,7 +660,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -601,7 +672,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -614,7 +685,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetter {
@@ -644,7 +715,7 @@ type ReplayRequest struct {
 
 func (x *ReplayRequest) Reset() {
 	*x = ReplayRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -656,7 +727,7 @@ func (x *ReplayRequest) String() string {
 func (*ReplayRequest) ProtoMessage() {}
 
 func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -669,7 +740,7 @@ func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayRequest.ProtoReflect.Descriptor instead.
 func (*ReplayRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReplayRequest) GetTarget() isReplayRequest_Target {
@@ -726,7 +797,7 @@ type ReplayResponse struct {
 
 func (x *ReplayResponse) Reset() {
 	*x = ReplayResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -738,7 +809,7 @@ func (x *ReplayResponse) String() string {
 func (*ReplayResponse) ProtoMessage() {}
 
 func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -751,7 +822,7 @@ func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayResponse.ProtoReflect.Descriptor instead.
 func (*ReplayResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReplayResponse) GetReplayed() uint32 {
@@ -779,7 +850,7 @@ var File_leadmesh_crmsync_v1_crm_sync_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xe2\x04\n" +
+	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xa4\x05\n" +
 	"\n" +
 	"SyncRecord\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x127\n" +
@@ -795,10 +866,16 @@ const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\x06fields\x18\t \x03(\v2+.leadmesh.crmsync.v1.SyncRecord.FieldsEntryR\x06fields\x126\n" +
 	"\x06issues\x18\n" +
 	" \x03(\v2\x1e.leadmesh.crmsync.v1.SyncIssueR\x06issues\x12Z\n" +
-	"\x14campaign_memberships\x18\v \x03(\v2'.leadmesh.crmsync.v1.CampaignMembershipR\x13campaignMemberships\x1a9\n" +
+	"\x14campaign_memberships\x18\v \x03(\v2'.leadmesh.crmsync.v1.CampaignMembershipR\x13campaignMemberships\x12@\n" +
+	"\tconverted\x18\f \x01(\v2\".leadmesh.crmsync.v1.ConvertedLeadR\tconverted\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8a\x01\n" +
+	"\rConvertedLead\x12\x1d\n" +
+	"\n" +
+	"contact_id\x18\x01 \x01(\tR\tcontactId\x12\x12\n" +
+	"\x04rule\x18\x02 \x01(\tR\x04rule\x12F\n" +
+	"\x11converted_seen_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0fconvertedSeenAt\"\xb9\x01\n" +
 	"\x12CampaignMembership\x12\x1f\n" +
 	"\vcampaign_id\x18\x01 \x01(\tR\n" +
 	"campaignId\x12\x16\n" +
@@ -865,44 +942,47 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_goTypes = []any{
 	(SyncStatus)(0),                 // 0: leadmesh.crmsync.v1.SyncStatus
 	(*SyncRecord)(nil),              // 1: leadmesh.crmsync.v1.SyncRecord
-	(*CampaignMembership)(nil),      // 2: leadmesh.crmsync.v1.CampaignMembership
-	(*SyncIssue)(nil),               // 3: leadmesh.crmsync.v1.SyncIssue
-	(*GetSyncStatusRequest)(nil),    // 4: leadmesh.crmsync.v1.GetSyncStatusRequest
-	(*GetSyncStatusResponse)(nil),   // 5: leadmesh.crmsync.v1.GetSyncStatusResponse
-	(*DeadLetter)(nil),              // 6: leadmesh.crmsync.v1.DeadLetter
-	(*ListDeadLettersRequest)(nil),  // 7: leadmesh.crmsync.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 8: leadmesh.crmsync.v1.ListDeadLettersResponse
-	(*ReplayRequest)(nil),           // 9: leadmesh.crmsync.v1.ReplayRequest
-	(*ReplayResponse)(nil),          // 10: leadmesh.crmsync.v1.ReplayResponse
-	nil,                             // 11: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	(*timestamppb.Timestamp)(nil),   // 12: google.protobuf.Timestamp
+	(*ConvertedLead)(nil),           // 2: leadmesh.crmsync.v1.ConvertedLead
+	(*CampaignMembership)(nil),      // 3: leadmesh.crmsync.v1.CampaignMembership
+	(*SyncIssue)(nil),               // 4: leadmesh.crmsync.v1.SyncIssue
+	(*GetSyncStatusRequest)(nil),    // 5: leadmesh.crmsync.v1.GetSyncStatusRequest
+	(*GetSyncStatusResponse)(nil),   // 6: leadmesh.crmsync.v1.GetSyncStatusResponse
+	(*DeadLetter)(nil),              // 7: leadmesh.crmsync.v1.DeadLetter
+	(*ListDeadLettersRequest)(nil),  // 8: leadmesh.crmsync.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 9: leadmesh.crmsync.v1.ListDeadLettersResponse
+	(*ReplayRequest)(nil),           // 10: leadmesh.crmsync.v1.ReplayRequest
+	(*ReplayResponse)(nil),          // 11: leadmesh.crmsync.v1.ReplayResponse
+	nil,                             // 12: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	(*timestamppb.Timestamp)(nil),   // 13: google.protobuf.Timestamp
 }
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_depIdxs = []int32{
 	0,  // 0: leadmesh.crmsync.v1.SyncRecord.status:type_name -> leadmesh.crmsync.v1.SyncStatus
-	12, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
-	12, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
-	11, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	3,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
-	2,  // 5: leadmesh.crmsync.v1.SyncRecord.campaign_memberships:type_name -> leadmesh.crmsync.v1.CampaignMembership
-	12, // 6: leadmesh.crmsync.v1.CampaignMembership.added_at:type_name -> google.protobuf.Timestamp
-	1,  // 7: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
-	12, // 8: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	6,  // 9: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
-	4,  // 10: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
-	7,  // 11: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
-	9,  // 12: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
-	5,  // 13: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
-	8,  // 14: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
-	10, // 15: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	13, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
+	13, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
+	12, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	4,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
+	3,  // 5: leadmesh.crmsync.v1.SyncRecord.campaign_memberships:type_name -> leadmesh.crmsync.v1.CampaignMembership
+	2,  // 6: leadmesh.crmsync.v1.SyncRecord.converted:type_name -> leadmesh.crmsync.v1.ConvertedLead
+	13, // 7: leadmesh.crmsync.v1.ConvertedLead.converted_seen_at:type_name -> google.protobuf.Timestamp
+	13, // 8: leadmesh.crmsync.v1.CampaignMembership.added_at:type_name -> google.protobuf.Timestamp
+	1,  // 9: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
+	13, // 10: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	7,  // 11: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
+	5,  // 12: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
+	8,  // 13: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
+	10, // 14: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
+	6,  // 15: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
+	9,  // 16: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
+	11, // 17: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_crmsync_v1_crm_sync_service_proto_init() }
@@ -910,7 +990,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 	if File_leadmesh_crmsync_v1_crm_sync_service_proto != nil {
 		return
 	}
-	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8].OneofWrappers = []any{
+	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9].OneofWrappers = []any{
 		(*ReplayRequest_LeadId)(nil),
 		(*ReplayRequest_All)(nil),
 	}
@@ -920,7 +1000,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc), len(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
