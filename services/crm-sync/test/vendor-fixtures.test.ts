@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
 import { CrmValidationError } from '../src/crm/crm-port.js';
-import { caught, hubspotAdapter, startSimulator } from './support.js';
+import { caught, hubspotAdapter, salesforceAdapter, startSimulator } from './support.js';
 
 interface VendorExample {
   source: string;
@@ -35,7 +35,7 @@ beforeEach(() => sim.reset());
 
 describe('vendor examples', () => {
   it('every example names a vendor documentation page', () => {
-    for (const name of ['hubspot-error-response', 'hubspot-list-memberships-add']) {
+    for (const name of ['hubspot-error-response', 'hubspot-list-memberships-add', 'salesforce-upsert-created', 'salesforce-upsert-unknown-external-id-field']) {
       expect(example(name).source).toMatch(/^https:\/\/(developers\.hubspot\.com|developer\.salesforce\.com)\//);
     }
   });
@@ -80,4 +80,38 @@ describe('vendor examples', () => {
     const ours = { ...doc, response: { ...doc.response, body: { recordIdsMissing: [], recordIdsRemoved: [], recordsIdsAdded: ['777'] } } };
     expect(await hubspotAdapter(sim, { fetch: answering(ours) }).addCampaignMember('777', '3101', 'Responded')).toEqual({ already: false });
   });
+
+  it("Salesforce upsert of a new record: the simulator's 201 carries the documented fields, and the adapter reads the documented answer", async () => {
+    const doc = example('salesforce-upsert-created');
+    const created = await salesforceAdapter(sim).upsertLead('lead-1', { LastName: 'Lovelace', Company: 'Analytical Engines' });
+    const answer = sim.requests().find((r) => r.method === 'PATCH');
+    expect(answer?.status).toBe(doc.response.status);
+    expect(created.created).toBe(true);
+    const body = await rawSalesforce('PATCH', '/services/data/v62.0/sobjects/Lead/Leadmesh_Lead_Id__c/lead-2', { LastName: 'Hopper', Company: 'Navy' });
+    expect(body.status).toBe(201);
+    for (const [key, value] of Object.entries(doc.response.body as object)) expect(shape((body.json as Record<string, unknown>)[key])).toEqual(shape(value));
+    expect(await salesforceAdapter(sim, { fetch: answeringAfterToken(doc) }).upsertLead('lead-3', { LastName: 'X', Company: 'Y' })).toEqual({ crmId: '00190000001pPvHAAU', created: true });
+  });
+
+  it('Salesforce upsert by a field that is not an external id: NOT_FOUND from the simulator as documented, and a refusal naming the code from the adapter', async () => {
+    const doc = example('salesforce-upsert-unknown-external-id-field');
+    const body = await rawSalesforce('PATCH', '/services/data/v62.0/sobjects/Lead/notAnExternalIdField__c/11999', { LastName: 'Hopper', Company: 'Navy' });
+    expect(body.status).toBe(doc.response.status);
+    // The live API's array of the documented error object.
+    expect(body.json).toEqual([doc.response.body]);
+    const err = await caught(salesforceAdapter(sim, { fetch: answeringAfterToken(doc) }).upsertLead('lead-3', { LastName: 'X', Company: 'Y' }));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'NOT_FOUND', status: 404 });
+  });
 });
+
+/** A call to the simulated Salesforce with a fresh session, answered as it is. */
+async function rawSalesforce(method: string, path: string, payload: unknown): Promise<{ status: number; json: unknown }> {
+  const token = (await (await fetch(`${sim.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=sim-client-id&client_secret=sim-client-secret' })).json()) as { access_token: string };
+  const response = await fetch(`${sim.url}${path}`, { method, headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  return { status: response.status, json: await response.json() };
+}
+
+/** The token request goes to the simulator; every other request is answered with the documented response. */
+const answeringAfterToken = (doc: VendorExample): typeof fetch => async (input, init) =>
+  String(input).endsWith('/services/oauth2/token') ? fetch(input, init) : answering(doc)(input, init);

@@ -293,6 +293,8 @@ export class SalesforceAdapter implements CrmPort {
   }
 }
 
+/** Salesforce sends an array of errors; some documentation examples show a single error object, read alike. */
 function firstError(body: unknown): SalesforceError | undefined {
-  return Array.isArray(body) && body[0] && typeof body[0] === 'object' ? (body[0] as SalesforceError) : undefined;
+  if (Array.isArray(body)) return body[0] && typeof body[0] === 'object' ? (body[0] as SalesforceError) : undefined;
+  return body && typeof body === 'object' && 'errorCode' in body ? (body as SalesforceError) : undefined;
 }
