@@ -1,4 +1,4 @@
-import type { Logger } from '@leadmesh/platform';
+import { PeriodicWork, type Logger } from '@leadmesh/platform';
 import type { CrmPort } from './crm/crm-port.js';
 
 export interface CrmAvailabilityOptions {
@@ -71,22 +71,20 @@ export class CrmAvailability {
     const outage: Outage = { since: Date.now(), answering, answered };
     this.#outage = outage;
     this.logger.warn({ crm: this.crm.name }, 'CRM unavailable: syncs wait for it, probing until it answers');
-    void this.#probe(outage);
-    return outage;
-  }
-
-  async #probe(outage: Outage): Promise<void> {
-    for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, this.options.probeIntervalMs).unref());
-      try {
+    // One probe at a time, one loop per outage; a failed probe is logged by PeriodicWork and the next tick retries.
+    const probe: PeriodicWork = new PeriodicWork(
+      `${this.crm.name} availability probe`,
+      async () => {
+        if (this.#outage !== outage) return;
         await this.crm.probe();
-        break;
-      } catch (err) {
-        this.logger.debug({ crm: this.crm.name, err: (err as Error).message, downMs: Date.now() - outage.since }, 'CRM probe: still unavailable');
-      }
-    }
-    this.#outage = undefined;
-    outage.answered();
-    this.logger.info({ crm: this.crm.name, downMs: Date.now() - outage.since }, 'CRM answers again: waiting syncs resume');
+        this.#outage = undefined;
+        void probe.stop();
+        outage.answered();
+        this.logger.info({ crm: this.crm.name, downMs: Date.now() - outage.since }, 'CRM answers again: waiting syncs resume');
+      },
+      { everyMs: this.options.probeIntervalMs, logger: this.logger },
+    );
+    probe.start();
+    return outage;
   }
 }

@@ -29,7 +29,7 @@ beforeAll(async () => {
   await db.start();
   sim = await startSimulator();
   store = new SyncStore(db.store, keptInOutbox);
-  deadLetters = new DeadLetterStore(db.store, keptInOutbox);
+  deadLetters = new DeadLetterStore(db.store, keptInOutbox, new Metrics('crm-lead-sync-dead-letters'), logger);
 }, 60_000);
 
 afterAll(async () => {
