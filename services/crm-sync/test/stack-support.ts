@@ -199,7 +199,8 @@ export async function reassignTo(stack: CrmStack, leadId: string, owner: { owner
         ownerId: owner.ownerId,
         ownerName: owner.name,
         ownerEmail: owner.email ?? '',
-        ownerCrmUserIds: owner.crmUserIds ?? { salesforceUserId: '', hubspotOwnerId: '' },
+        // Copied field by field: routing's OwnerCrmUsers is another message than the assignment's CrmUserIds.
+        ownerCrmUserIds: { salesforceUserId: owner.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner.crmUserIds?.hubspotOwnerId ?? '' },
         assignedAt: occurredAt,
       },
       previousOwnerId: assignment!.ownerId,
