@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { SUBJECTS, crmsync, events, intake, nurture, routing, scoring } from '@leadmesh/contracts';
+import { create } from '@bufbuild/protobuf';
+import { SUBJECTS, crmsync, events, intake, lead, nurture, routing, scoring } from '@leadmesh/contracts';
 import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
@@ -199,8 +200,9 @@ export async function reassignTo(stack: CrmStack, leadId: string, owner: { owner
         ownerId: owner.ownerId,
         ownerName: owner.name,
         ownerEmail: owner.email ?? '',
-        // Copied field by field: routing's OwnerCrmUsers is another message than the assignment's CrmUserIds.
-        ownerCrmUserIds: { salesforceUserId: owner.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner.crmUserIds?.hubspotOwnerId ?? '' },
+        // A message of its own: the spread assignment is a message already, so its fields are not
+        // converted from plain objects; routing's OwnerCrmUsers is another type than CrmUserIds.
+        ownerCrmUserIds: create(lead.CrmUserIdsSchema, { salesforceUserId: owner.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner.crmUserIds?.hubspotOwnerId ?? '' }),
         assignedAt: occurredAt,
       },
       previousOwnerId: assignment!.ownerId,
