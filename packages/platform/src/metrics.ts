@@ -100,6 +100,14 @@ export class Metrics {
   // nurture: every SMTP send attempt's outcome. `sent`, or why not: `retry` (temporary, sent again
   // later), `bounce` (the recipient refused, the address suppressed), `failed` (given up). By track
   // kind, so the transactional confirmation reads apart from marketing mail.
+  /** crm-sync: a lead synced with a named problem left for someone to fix (e.g. OWNER_NOT_MAPPED). */
+  readonly crmSyncIssues = new Counter({
+    name: 'leadmesh_crm_sync_issues_total',
+    help: 'CRM syncs that left a field out for a named reason, by CRM and issue code',
+    labelNames: ['crm', 'code'] as const,
+    registers: [this.registry],
+  });
+
   readonly emailSends = new Counter({
     name: 'leadmesh_email_sends_total',
     help: 'Email send attempts by track kind and outcome (sent, retry, bounce, failed)',

@@ -10,14 +10,17 @@ export interface CrmRetryPolicy {
 }
 
 /**
- * A CRM outage is waited out, not dead-lettered: by default about an hour of redeliveries, then the
- * lead goes to crm-sync's dead letters for a replay. CRM_SYNC_MAX_DELIVER and CRM_SYNC_BACKOFF_MS
- * (comma-separated milliseconds, the last repeats) shrink it for tests.
+ * A CRM outage is waited out, not dead-lettered: each delivery waits in hand for the CRM
+ * (CRM_OUTAGE_WAIT_MS, 25 s, see CrmAvailability) before it goes back with a short backoff, so by
+ * default about an hour of deliveries, then the lead goes to crm-sync's dead letters for a replay.
+ * The backoff stays short because the wait in hand already spaces the deliveries, and a long one
+ * would keep an event away from a CRM that is back. CRM_SYNC_MAX_DELIVER and CRM_SYNC_BACKOFF_MS
+ * (comma-separated milliseconds, the last repeats) change it.
  */
 export function retryPolicyFromEnv(env: Record<string, string | undefined>): CrmRetryPolicy {
-  const maxDeliver = Number(env.CRM_SYNC_MAX_DELIVER ?? 70);
+  const maxDeliver = Number(env.CRM_SYNC_MAX_DELIVER ?? 140);
   if (!Number.isInteger(maxDeliver) || maxDeliver < 1) throw new Error(`CRM_SYNC_MAX_DELIVER must be a positive integer, got "${env.CRM_SYNC_MAX_DELIVER}"`);
-  const raw = env.CRM_SYNC_BACKOFF_MS ?? '500,2000,5000,15000,30000,60000';
+  const raw = env.CRM_SYNC_BACKOFF_MS ?? '500,1000,2000,5000';
   const backoffMs = raw.split(',').map((s) => Number(s.trim()));
   if (backoffMs.length === 0 || backoffMs.some((n) => !Number.isInteger(n) || n < 0)) {
     throw new Error(`CRM_SYNC_BACKOFF_MS must be comma-separated non-negative integers (ms), got "${raw}"`);

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { PlatformModule } from '@leadmesh/platform';
+import { LOGGER, PlatformModule, type Logger } from '@leadmesh/platform';
+import { CrmAvailability, availabilityFromEnv } from './crm-availability.js';
 import { CrmGateway } from './crm.gateway.js';
 import { CrmSyncConsumer } from './crm-sync.consumer.js';
 import { CrmSyncGrpc } from './crm-sync.grpc.js';
@@ -12,6 +13,11 @@ import { SyncStore } from './sync.store.js';
   imports: [PlatformModule.forService('crm-sync')],
   providers: [
     { provide: CrmGateway, useFactory: () => CrmGateway.fromEnv(process.env) },
+    {
+      provide: CrmAvailability,
+      useFactory: (gateway: CrmGateway, logger: Logger) => new CrmAvailability(gateway.crm, availabilityFromEnv(process.env), logger),
+      inject: [CrmGateway, LOGGER],
+    },
     SyncStore,
     DeadLetterStore,
     LeadSync,

@@ -8,6 +8,8 @@ import { DeadLetterStore, type DeadLetterEntry } from './dead-letter.store.js';
 import { stateOf, type LeadEvent } from './lead-events.js';
 import { LeadSync, type SyncCause, type SyncOutcome } from './lead-sync.js';
 import { CrmGateway } from './crm.gateway.js';
+import { CrmAvailability } from './crm-availability.js';
+import { CrmRateLimitedError, CrmUnavailableError } from './crm/crm-port.js';
 import { SyncStore, type SyncRecordDoc } from './sync.store.js';
 
 const STATUS = { PENDING: crmsync.SyncStatus.PENDING, SYNCED: crmsync.SyncStatus.SYNCED, FAILED: crmsync.SyncStatus.FAILED } as const;
@@ -29,6 +31,7 @@ export class CrmSyncService {
     @Inject(DeadLetterStore) private readonly deadLetters: DeadLetterStore,
     @Inject(LeadSync) private readonly sync: LeadSync,
     @Inject(CrmGateway) private readonly gateway: CrmGateway,
+    @Inject(CrmAvailability) private readonly availability: CrmAvailability,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -56,7 +59,7 @@ export class CrmSyncService {
    * event's state is kept either way, so the lead arrives complete (opted out, in its track) whatever
    * the order of its events.
    */
-  onLeadEvent(leadEvent: LeadEvent, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
+  async onLeadEvent(leadEvent: LeadEvent, ctx: EventContext, lastTry: boolean): Promise<SyncOutcome> {
     const { event } = leadEvent;
     const cause: SyncCause = {
       eventId: ctx.eventId,
@@ -64,7 +67,24 @@ export class CrmSyncService {
       occurredAt: event.occurredAt ? timestampDate(event.occurredAt) : undefined,
       state: stateOf(leadEvent),
     };
-    return this.sync.run(event.leadId, cause, { onlyIfRouted: leadEvent.kind !== 'routed', lastTry });
+    // A CRM that is down or asks us to slow down is waited for with the event in hand, and the sync
+    // tried again the moment the CRM answers (one shared probe); only after the wait runs out does
+    // the event go back to the broker for its next delivery.
+    const deadline = Date.now() + this.availability.maxWaitMs;
+    for (;;) {
+      try {
+        return await this.sync.run(event.leadId, cause, { onlyIfRouted: leadEvent.kind !== 'routed', lastTry });
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw err;
+        if (err instanceof CrmRateLimitedError) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(err.retryAfterMs, left)));
+          continue;
+        }
+        if (err instanceof CrmUnavailableError && (await this.availability.waitUntilAnswering(left))) continue;
+        throw err;
+      }
+    }
   }
 
   async listDeadLetters(pageSize: number, pageToken: string): Promise<MessageInitShape<typeof crmsync.ListDeadLettersResponseSchema>> {
@@ -158,5 +178,14 @@ function toSyncRecord(leadId: string, doc: SyncRecordDoc): MessageInitShape<type
     syncedAt: doc.syncedAt ? timestampFromDate(new Date(doc.syncedAt)) : undefined,
     latencyMs: BigInt(doc.latencyMs ?? 0),
     fields: Object.fromEntries(Object.entries(doc.fields ?? {}).map(([k, v]) => [k, String(v)])),
+    issues: (doc.issues ?? []).map((i) => ({ code: i.code, field: i.field, message: i.message })),
+    converted: doc.converted && { contactId: doc.converted.contactId, rule: doc.converted.rule, convertedSeenAt: timestampFromDate(new Date(doc.converted.at)) },
+    campaignMemberships: (doc.campaigns ?? []).map((c) => ({
+      campaignId: c.campaignId,
+      source: c.source,
+      memberId: c.memberId ?? '',
+      status: c.status,
+      addedAt: timestampFromDate(new Date(c.addedAt)),
+    })),
   };
 }

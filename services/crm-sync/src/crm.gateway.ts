@@ -1,7 +1,8 @@
 import { createCrmAdapter } from './crm/create-crm-adapter.js';
 import type { CrmPort, CrmUpsertResult } from './crm/crm-port.js';
-import { loadFieldMapping } from './crm/mapping-files.js';
-import { mapToCrm, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type OwnerLookup } from './domain/field-mapping.js';
+import { loadCampaignMapping, loadFieldMapping } from './crm/mapping-files.js';
+import type { CampaignMapping } from './domain/campaigns.js';
+import { mapLead, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type MappedLead, type OwnerLookup } from './domain/field-mapping.js';
 import { assertOwnerLookupPresent, ownerLookupFromEnv } from './owner-directory.js';
 
 interface PendingUpsert {
@@ -19,6 +20,10 @@ interface PendingUpsert {
  */
 export class CrmGateway {
   private readonly queue: PendingUpsert[] = [];
+  /** What an update of a Lead sales converted does: follow it to the Contact, or stop (CRM_CONVERTED_LEAD_RULE). */
+  convertedRule: 'follow' | 'stop' = 'follow';
+  /** Which CRM campaign a lead's utm_campaign stands for; none until fromEnv loads the file. */
+  campaigns: CampaignMapping = { version: 0, memberStatus: 'Responded', campaigns: new Map() };
   private inFlight = 0;
 
   constructor(
@@ -34,12 +39,17 @@ export class CrmGateway {
     const mapping = await loadFieldMapping(crm.name, env.CRM_MAPPINGS_DIR || undefined);
     const ownerLookup = await ownerLookupFromEnv(env);
     assertOwnerLookupPresent(mapping, ownerLookup);
-    return new CrmGateway(crm, mapping, ownerLookup);
+    const gateway = new CrmGateway(crm, mapping, ownerLookup);
+    gateway.campaigns = await loadCampaignMapping(env.CRM_MAPPINGS_DIR || undefined);
+    const rule = env.CRM_CONVERTED_LEAD_RULE ?? 'follow';
+    if (rule !== 'follow' && rule !== 'stop') throw new Error(`CRM_CONVERTED_LEAD_RULE must be "follow" or "stop", got "${rule}"`);
+    gateway.convertedRule = rule;
+    return gateway;
   }
 
-  /** The CRM fields of this lead; a FieldMappingError names the field and the lead. */
-  map(snapshot: CrmLeadSnapshot): Record<string, CrmValue> {
-    return mapToCrm(snapshot, this.mapping, this.ownerLookup);
+  /** The CRM fields of this lead and the fields left out for a named reason; a FieldMappingError names the field and the lead. */
+  map(snapshot: CrmLeadSnapshot): MappedLead {
+    return mapLead(snapshot, this.mapping, this.ownerLookup);
   }
 
   /** Creates or updates the lead's one CRM record (the adapters upsert by our lead id or the email). */

@@ -39,6 +39,7 @@ export function toSnapshot(leadId: string, state: LeadState | undefined): CrmLea
       utmSource: p.source?.utmSource || undefined,
       utmMedium: p.source?.utmMedium || undefined,
       utmCampaign: p.source?.utmCampaign || undefined,
+      campaignId: p.source?.campaignId || undefined,
     },
     consent: { emailMarketing: emailMarketingConsent(p.consent?.emailMarketing ?? false, state.unsubscribedAt !== undefined) },
     score: score && {
@@ -48,7 +49,14 @@ export function toSnapshot(leadId: string, state: LeadState | undefined): CrmLea
       lifecycleStage: score.lifecycleStage === lead.LifecycleStage.MQL ? 'mql' : 'lead',
       ruleSetVersion: score.ruleSetVersion,
     },
-    assignment: assignment && { ownerId: assignment.ownerId, ownerName: assignment.ownerName, teamId: assignment.teamId },
+    assignment: assignment && {
+      ownerId: assignment.ownerId,
+      ownerName: assignment.ownerName,
+      ownerEmail: assignment.ownerEmail || undefined,
+      teamId: assignment.teamId,
+      salesforceUserId: assignment.ownerCrmUserIds?.salesforceUserId || undefined,
+      hubspotOwnerId: assignment.ownerCrmUserIds?.hubspotOwnerId || undefined,
+    },
     nurture: enrollment?.status === lead.EnrollmentStatus.ACTIVE ? { trackId: enrollment.trackId } : undefined,
     receivedAt: state.receivedAt,
   };

@@ -2,14 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
-import { CrmError } from './crm/crm-port.js';
-import { FieldMappingError } from './domain/field-mapping.js';
+import { CrmConvertedError, CrmError } from './crm/crm-port.js';
+import { chooseCampaign } from './domain/campaigns.js';
+import { FieldMappingError, toContactFields, type CrmValue, type MappingIssue } from './domain/field-mapping.js';
+import { fieldsToRead, planUpdate, type WritePlan } from './domain/field-ownership.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
-import { sameCrmFields } from './domain/sync-rules.js';
+import { sameCrmFields, sameIssues } from './domain/sync-rules.js';
 import { CrmGateway } from './crm.gateway.js';
 import { DEAD_LETTERS_CONSUMER, DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
-import { SyncStore, pendingRecord, type SyncRecordDoc } from './sync.store.js';
+import { SyncStore, pendingRecord, type CampaignMembershipDoc, type ConvertedDoc, type SyncRecordDoc } from './sync.store.js';
 
 /** What made crm-sync look at a lead: an event with the state it carries, or an operator's replay. */
 export interface SyncCause {
@@ -100,13 +102,22 @@ export class LeadSync {
       await this.keep(leadId, cause, record, state);
       return 'not-routed';
     }
-    const fields = this.gateway.map(toSnapshot(leadId, state));
-    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields)) {
+    const snapshot = toSnapshot(leadId, state);
+    const mapped = this.gateway.map(snapshot);
+    const fields = mapped.fields;
+    const choice = chooseCampaign(snapshot.source, this.gateway.campaigns, this.crmName);
+    const issues = [...mapped.issues, ...(choice && 'issue' in choice ? [choice.issue] : [])];
+    const campaign = choice && 'campaignId' in choice ? choice : undefined;
+    const campaignPending = campaign !== undefined && !(record?.campaigns ?? []).some((m) => m.campaignId === campaign.campaignId);
+    if (record?.status === 'SYNCED' && record.crmId && sameCrmFields(record.fields, fields) && sameIssues(record.issues, issues) && !campaignPending) {
       await this.keep(leadId, cause, record, state);
       return 'unchanged';
     }
 
-    const { crmId } = await this.gateway.send(leadId, fields);
+    // An update goes through field ownership: what sales changed in the CRM since leadmesh wrote it stays.
+    const plan = await this.planWrite(leadId, record, fields);
+    const { crmId, converted } = await this.write(leadId, record, plan);
+    const membership = campaignPending ? await this.joinCampaign(leadId, crmId, campaign, issues) : undefined;
 
     const syncedAt = new Date();
     let first = false;
@@ -124,9 +135,13 @@ export class LeadSync {
           status: 'SYNCED',
           crmId,
           fields,
+          written: plan.written,
           attempts: (current?.attempts ?? 0) + 1,
           lastSyncedAt: syncedAt,
           lastError: null,
+          issues,
+          ...(converted && !current?.converted && { converted }),
+          ...(membership && { campaigns: [...(current?.campaigns ?? []).filter((m) => m.campaignId !== membership.campaignId), membership] }),
           ...(first && { syncedAt, latencyMs, leadReceivedAt: lead?.receivedAt ?? null }),
         },
         events: [
@@ -143,8 +158,77 @@ export class LeadSync {
     // Only a lead given up before has a dead letter; the replay that retries it removes it too.
     if (record?.status === 'FAILED') await this.deadLetters.remove(leadId);
     if (first) this.metrics.leadSyncedToCrm(latencyMs / 1000);
+    // Reported on every sync that has them, so the count and the log follow each lead until fixed.
+    for (const issue of issues) {
+      this.metrics.crmSyncIssues.inc({ crm: this.crmName, code: issue.code });
+      this.logger.warn({ leadId, crmId, code: issue.code, field: issue.field, issue: issue.message }, 'CRM record synced with a field left out');
+    }
+    if (plan.kept.length > 0) this.logger.info({ leadId, crmId, kept: plan.kept }, 'CRM values sales owns were kept');
     this.logger.info({ leadId, crmId, latencyMs, cause: cause.subject, first }, first ? 'lead synced to CRM' : 'CRM record updated');
     return 'synced';
+  }
+
+  /**
+   * Sends the update to the lead's CRM record. A Salesforce Lead that sales converted takes no more
+   * updates: by CRM_CONVERTED_LEAD_RULE the update follows it to the Contact it became (the fields
+   * the mapping gives a contactField) or stops there. Never a second Lead, never a retry for ever.
+   */
+  private async write(leadId: string, record: SyncRecordDoc | null, plan: WritePlan): Promise<{ crmId: string; converted?: ConvertedDoc | undefined }> {
+    if (record?.crmId && record.converted) return this.toConverted(leadId, record.crmId, record.converted.contactId, plan);
+    try {
+      return { crmId: (await this.gateway.send(leadId, plan.send)).crmId };
+    } catch (err) {
+      if (!(err instanceof CrmConvertedError) || !record?.crmId) throw err;
+      const target = await this.gateway.crm.convertedTo(record.crmId);
+      // Refused as converted yet not converted: the CRM's answer stands, the lead goes to dead letters.
+      if (!target) throw err;
+      this.logger.info({ leadId, crmId: record.crmId, contactId: target.contactId, rule: this.gateway.convertedRule }, 'CRM Lead was converted by sales');
+      return this.toConverted(leadId, record.crmId, target.contactId, plan);
+    }
+  }
+
+  private async toConverted(leadId: string, crmId: string, contactId: string, plan: WritePlan): Promise<{ crmId: string; converted: ConvertedDoc }> {
+    const rule = this.gateway.convertedRule;
+    if (rule === 'follow') {
+      const contactFields = toContactFields(plan.send, this.gateway.mapping);
+      if (Object.keys(contactFields).length > 0) await this.gateway.crm.updateContact(contactId, contactFields);
+      this.logger.info({ leadId, contactId, fields: Object.keys(contactFields) }, 'update followed the converted Lead to its Contact');
+    }
+    return { crmId, converted: { contactId, rule, at: new Date() } };
+  }
+
+  /**
+   * The lead becomes a member of its campaign once (a CRM that says it already is counts as done).
+   * A campaign the CRM refuses is an issue on the sync, never a reason to hold the lead; a transient
+   * failure retries the event, whose upsert is an update of the same record by then.
+   */
+  private async joinCampaign(leadId: string, crmId: string, campaign: { campaignId: string; source: string }, issues: MappingIssue[]): Promise<CampaignMembershipDoc | undefined> {
+    const status = this.gateway.campaigns.memberStatus;
+    try {
+      const result = await this.gateway.crm.addCampaignMember(crmId, campaign.campaignId, status);
+      this.logger.info({ leadId, crmId, campaignId: campaign.campaignId, already: result.already }, 'lead is a member of its CRM campaign');
+      return { campaignId: campaign.campaignId, source: campaign.source, status, addedAt: new Date(), ...(result.memberId && { memberId: result.memberId }) };
+    } catch (err) {
+      if (!(err instanceof CrmError) || err.transient) throw err;
+      issues.push({ code: 'CAMPAIGN_REFUSED', field: 'campaign', message: `campaign ${campaign.campaignId} (${campaign.source}): ${err.message}` });
+      return undefined;
+    }
+  }
+
+  /**
+   * A lead not in the CRM yet gets every field. A record the CRM holds gets leadmesh's fields, and
+   * the fields sales may edit only where leadmesh's value changed and the CRM still holds what
+   * leadmesh wrote last (read from the CRM just before, only when there is such a field).
+   */
+  private async planWrite(leadId: string, record: SyncRecordDoc | null, fields: Record<string, CrmValue>): Promise<WritePlan> {
+    if (!record?.crmId) return { send: fields, written: fields, kept: [] };
+    // Records synced before leadmesh kept what it wrote held all their mapped fields as sent.
+    const lastWritten = record.written ?? record.fields ?? {};
+    const toRead = fieldsToRead(fields, this.gateway.mapping, lastWritten);
+    const crmNow = toRead.length > 0 ? await this.gateway.crm.readLead(record.crmId, toRead) : {};
+    const plan = planUpdate(fields, this.gateway.mapping, lastWritten, crmNow);
+    this.logger.debug({ leadId, read: toRead, sent: Object.keys(plan.send) }, 'CRM update planned');
+    return plan;
   }
 
   /** Keeps what the event delivered when the CRM needs no call (not routed yet, or the same fields). */

@@ -15,9 +15,26 @@ import {
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import type { MappingIssue } from './domain/field-mapping.js';
 import type { LeadState } from './domain/lead-state.js';
 
 export type SyncState = 'PENDING' | 'SYNCED' | 'FAILED';
+
+/** Sales converted the CRM Lead (Salesforce): where updates go now, and by which rule. */
+export interface ConvertedDoc {
+  contactId: string;
+  rule: 'follow' | 'stop';
+  at: Date;
+}
+
+export interface CampaignMembershipDoc {
+  campaignId: string;
+  /** 'form' or 'utm_campaign:<value>'. */
+  source: string;
+  memberId?: string;
+  status: string;
+  addedAt: Date;
+}
 
 /** A lead's record in the CRM as crm-sync knows it. */
 export interface SyncRecordDoc extends AppliedEvents {
@@ -36,6 +53,14 @@ export interface SyncRecordDoc extends AppliedEvents {
   /** Where records written before crm-sync kept the lead's state held the unsubscribe; read, never written. */
   unsubscribedAt?: Date;
   fields: Record<string, unknown>;
+  /** What leadmesh wrote last per CRM field: a CRM value that differs from it is a sales edit to keep. */
+  written?: Record<string, unknown>;
+  /** Set once sales converted the Lead; updates then follow it to the Contact or stop, by rule. */
+  converted?: ConvertedDoc;
+  /** The CRM campaigns leadmesh made the lead a member of, once each. */
+  campaigns?: CampaignMembershipDoc[];
+  /** Named problems of the last sync that did not stop it (e.g. OWNER_NOT_MAPPED); empty when none. */
+  issues?: MappingIssue[];
 }
 
 const schema = new Schema<SyncRecordDoc>(
@@ -54,6 +79,10 @@ const schema = new Schema<SyncRecordDoc>(
     lead: { type: Schema.Types.Mixed },
     unsubscribedAt: Date,
     fields: { type: Schema.Types.Mixed, default: () => ({}) },
+    issues: { type: Schema.Types.Mixed },
+    written: { type: Schema.Types.Mixed },
+    campaigns: { type: Schema.Types.Mixed },
+    converted: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },

@@ -13,6 +13,19 @@ beforeEach(() => sim.reset());
 const contact = (n: number | string, extra: Record<string, unknown> = {}) => ({ email: `contact${n}@example.com`, leadmesh_lead_id: `lead-${n}`, ...extra });
 
 describe('HubSpot adapter against the CRM simulator', () => {
+  it("makes a contact a member of the campaign's list once, and names a list HubSpot does not have", async () => {
+    const crm = hubspotAdapter(sim);
+    const { crmId } = await crm.upsertLead('lead-1', contact(1));
+    expect(await crm.addCampaignMember(crmId, '3101', 'Responded')).toEqual({ already: false });
+    expect(await crm.addCampaignMember(crmId, '3101', 'Responded')).toEqual({ already: true });
+    expect(sim.campaignMembers('hubspot')).toEqual([{ CampaignId: '3101', LeadId: crmId }]);
+    sim.seedCampaigns('hubspot', ['3101']);
+    const err = await caught(crm.addCampaignMember(crmId, '3999', 'Responded'));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'OBJECT_NOT_FOUND', status: 404 });
+    expect(await caught(crm.addCampaignMember('999999', '3101', 'Responded'))).toMatchObject({ code: 'RECORD_MISSING' });
+  });
+
   it('upserts by email: one contact across updates, whatever the email’s case', async () => {
     const crm = hubspotAdapter(sim);
     const first = await crm.upsertLead('lead-1', contact(1, { leadmesh_grade: 'C2', leadmesh_fit_score: 40 }));

@@ -1,4 +1,5 @@
-// The HubSpot owner directory from configuration, with the shipped mapping and example file.
+// The HubSpot owner directory from configuration, for mapping version 1 (version 2 takes the owner's
+// HubSpot id from the assignment the events carry and needs no directory).
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,14 +21,14 @@ const lead: CrmLeadSnapshot = {
 
 describe('HubSpot owner directory', () => {
   it('maps routing owners to hubspot_owner_id from the example file', async () => {
-    const mapping = await loadFieldMapping('hubspot');
+    const mapping = await loadFieldMapping('hubspot', undefined, 1);
     const lookup = await ownerLookupFromEnv({ HUBSPOT_OWNER_MAP_FILE: EXAMPLE });
     expect(() => assertOwnerLookupPresent(mapping, lookup)).not.toThrow();
     expect(mapToCrm(lead, mapping, lookup).hubspot_owner_id).toBe('81234567');
   });
 
   it('takes owners from one variable, and names an owner it does not know', async () => {
-    const mapping = await loadFieldMapping('hubspot');
+    const mapping = await loadFieldMapping('hubspot', undefined, 1);
     const lookup = await ownerLookupFromEnv({ HUBSPOT_OWNER_MAP: 'marcus-reed=555' });
     expect(() => mapToCrm(lead, mapping, lookup)).toThrow(FieldMappingError);
     expect(() => mapToCrm(lead, mapping, lookup)).toThrow(/assignment.ownerId -> hubspot_owner_id: owner "avery-chen" has no CRM user/);
@@ -45,9 +46,10 @@ describe('HubSpot owner directory', () => {
   });
 
   it('stops the service at start when the mapping needs owners and none are configured', async () => {
-    const mapping = await loadFieldMapping('hubspot');
+    const mapping = await loadFieldMapping('hubspot', undefined, 1);
     expect(await ownerLookupFromEnv({})).toBeUndefined();
     expect(() => assertOwnerLookupPresent(mapping, undefined)).toThrow(/hubspot_owner_id .*HUBSPOT_OWNER_MAP_FILE or HUBSPOT_OWNER_MAP/);
     await expect(loadFieldMapping('salesforce').then((m) => assertOwnerLookupPresent(m, undefined))).resolves.toBeUndefined();
+    await expect(loadFieldMapping('hubspot').then((m) => assertOwnerLookupPresent(m, undefined))).resolves.toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
-import { CrmConflictError, CrmUnavailableError, CrmValidationError } from '../src/crm/crm-port.js';
+import { CrmConflictError, CrmConvertedError, CrmUnavailableError, CrmValidationError } from '../src/crm/crm-port.js';
 import type { CrmAdapterEvent } from '../src/crm/resilience.js';
 import { caught, fastResilience, salesforceAdapter, salesforceLead, startSimulator, until } from './support.js';
 
@@ -42,6 +42,52 @@ describe('Salesforce adapter against the CRM simulator', () => {
     const records = sim.records('salesforce');
     expect(records).toHaveLength(1);
     expect(records[0]).toMatchObject({ Id: first.crmId, Leadmesh_Lead_Id__c: 'lead-1', Lead_Grade__c: 'A2' });
+  });
+
+  it('sets the record owner from OwnerId, moves it on the next write, and refuses an id that is not a user as Salesforce does', async () => {
+    const crm = salesforceAdapter(sim, { autoAssign: false });
+    await crm.upsertLead('own-1', salesforceLead(1));
+    // Without OwnerId the running (API) user owns a new record, as in a real org.
+    expect(sim.records('salesforce')[0]?.OwnerId).toMatch(/^005/);
+    await crm.upsertLead('own-1', salesforceLead(1, { OwnerId: '005Dn00000LMO01AAA' }));
+    expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO01AAA');
+    await crm.upsertLead('own-1', salesforceLead(1, { OwnerId: '005Dn00000LMO02AAA' }));
+    expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO02AAA');
+    const err = await caught(crm.upsertLead('own-1', salesforceLead(1, { OwnerId: 'avery-chen' })));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'FIELD_INTEGRITY_EXCEPTION', fields: ['OwnerId'] });
+    expect(sim.records('salesforce')[0]?.OwnerId).toBe('005Dn00000LMO02AAA');
+  });
+
+  it('makes a lead a CampaignMember once: the second time Salesforce answers DUPLICATE_VALUE, which is success', async () => {
+    const crm = salesforceAdapter(sim);
+    const { crmId } = await crm.upsertLead('camp-1', salesforceLead(1));
+    const first = await crm.addCampaignMember(crmId, '701Dn00000SPRNGAAA', 'Responded');
+    expect(first).toEqual({ memberId: expect.stringMatching(/^00v/), already: false });
+    expect(await crm.addCampaignMember(crmId, '701Dn00000SPRNGAAA', 'Responded')).toEqual({ already: true });
+    expect(sim.campaignMembers('salesforce')).toEqual([{ Id: first.memberId, CampaignId: '701Dn00000SPRNGAAA', LeadId: crmId, Status: 'Responded' }]);
+    sim.seedCampaigns('salesforce', ['701Dn00000SPRNGAAA']);
+    const err = await caught(crm.addCampaignMember(crmId, '701Dn00000WEBQ4AAA', 'Responded'));
+    expect(err).toBeInstanceOf(CrmValidationError);
+    expect(err).toMatchObject({ code: 'INVALID_CROSS_REFERENCE_KEY', fields: ['CampaignId'] });
+  });
+
+  it('names a converted Lead as such, finds its Contact, and updates the Contact instead', async () => {
+    const crm = salesforceAdapter(sim);
+    const { crmId } = await crm.upsertLead('conv-1', salesforceLead(1, { Title: 'CTO' }));
+    expect(await crm.convertedTo(crmId)).toBeUndefined();
+    const contactId = sim.convertSalesforceLead(crmId);
+    const err = await caught(crm.upsertLead('conv-1', salesforceLead(1, { Title: 'CEO' })));
+    expect(err).toBeInstanceOf(CrmConvertedError);
+    expect(err).toMatchObject({ code: 'CANNOT_UPDATE_CONVERTED_LEAD', transient: false });
+    // In a batch too, per record.
+    const [batched] = await crm.upsertLeads([{ leadId: 'conv-1', fields: salesforceLead(1) }, { leadId: 'conv-2', fields: salesforceLead(2) }]);
+    expect(batched?.error).toBeInstanceOf(CrmConvertedError);
+    expect(await crm.convertedTo(crmId)).toEqual({ contactId });
+    await crm.updateContact(contactId, { Title: 'CEO', HasOptedOutOfEmail: true });
+    expect(sim.salesforceContacts()).toEqual([expect.objectContaining({ Id: contactId, Title: 'CEO', HasOptedOutOfEmail: true })]);
+    // Never a second Lead for the converted one.
+    expect(sim.records('salesforce').filter((l) => l.Leadmesh_Lead_Id__c === 'conv-1')).toHaveLength(1);
   });
 
   it('reports several matches for one external id as a conflict, without retrying', async () => {

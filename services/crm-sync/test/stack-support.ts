@@ -2,13 +2,15 @@
 // for crm-sync's stack tests. Every timing that defaults to minutes is shrunk through the environment.
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { crmsync, intake, nurture, routing, scoring } from '@leadmesh/contracts';
-import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { create } from '@bufbuild/protobuf';
+import { SUBJECTS, crmsync, events, intake, lead, nurture, routing, scoring } from '@leadmesh/contracts';
+import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
-import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
+import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
 import { waitServing } from '../../../test/harness/health.ts';
-import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 
 const clientsOf = (portOffset: number) => ({
   intake: createClient(intake.IntakeService, grpcAddress('intake', portOffset), { timeoutMs: 10_000 }),
@@ -121,13 +123,13 @@ export async function startCrmStack(
 }
 
 /** A Contact Sales lead with a unique email; returns its lead id. */
-export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string } = {}): Promise<{ leadId: string; email: string }> {
+export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string; utmCampaign?: string; campaignId?: string } = {}): Promise<{ leadId: string; email: string }> {
   const id = randomUUID().slice(0, 8);
   const email = `${tag}.${id}@example-analytics.com`;
   const { leadId } = await stack.intake.submitLead({
     idempotencyKey: `${tag}-${id}`,
     contact: { email, firstName: 'Ada', lastName: `Lovelace ${id}`, company: 'Example Analytics', jobTitle: extra.jobTitle ?? 'VP of Engineering', country: 'Germany', companySize: 800 },
-    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'spring' },
+    source: { formId: 'contact-sales', pageUrl: 'https://www.example.com/pricing', utmSource: 'google', utmMedium: 'cpc', utmCampaign: extra.utmCampaign ?? 'spring', campaignId: extra.campaignId ?? '' },
     interest: { product: 'analytics', message: 'We need a demo' },
     consent: { emailMarketing: true, wordingVersion: '2026-01' },
   });
@@ -137,6 +139,77 @@ export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle
 export const recordsOf = (sim: CrmSimulator, leadId: string): SalesforceLead[] =>
   sim.records('salesforce').filter((r) => r.Leadmesh_Lead_Id__c === leadId);
 
+export const contactsOf = (sim: CrmSimulator, leadId: string): HubspotContact[] =>
+  sim.records('hubspot').filter((c) => c.properties.leadmesh_lead_id === leadId);
+
+/**
+ * A rep's edit in the CRM, through the CRM's own REST API as the CRM's UI or another integration
+ * writes it (Salesforce PATCH /sobjects/Lead/{Id}, HubSpot PATCH /crm/v3/objects/contacts/{id}).
+ */
+export async function editAsSales(sim: CrmSimulator, crm: 'salesforce' | 'hubspot', crmId: string, fields: Record<string, unknown>): Promise<void> {
+  let response: Response;
+  if (crm === 'salesforce') {
+    const token = await fetch(`${sim.url}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SIMULATOR_DEFAULTS.salesforceClientId, client_secret: SIMULATOR_DEFAULTS.salesforceClientSecret }).toString(),
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    response = await fetch(`${sim.url}/services/data/v62.0/sobjects/Lead/${crmId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(fields),
+    });
+  } else {
+    response = await fetch(`${sim.url}/crm/v3/objects/contacts/${crmId}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${SIMULATOR_DEFAULTS.hubspotToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: fields }),
+    });
+  }
+  if (!response.ok) throw new Error(`the rep's edit was refused: ${response.status} ${await response.text()}`);
+}
+
+/** crm-sync's Prometheus text, to read its counters. */
+export async function crmSyncMetrics(stack: CrmStack): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${METRICS_PORTS['crm-sync'] + stack.portOffset}/metrics`);
+  return response.text();
+}
+
+/** The value of one counter series, 0 when it has not been counted yet. */
+export function counterValue(text: string, name: string, labels: Record<string, string>): number {
+  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && wanted.every((w) => l.includes(w)));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+/** A lead.reassigned as routing publishes it: the lead as routing holds it, with another owner. */
+export async function reassignTo(stack: CrmStack, leadId: string, owner: { ownerId: string; name: string; email?: string; crmUserIds?: { salesforceUserId: string; hubspotOwnerId: string } }): Promise<void> {
+  const occurredAt = timestampFromDate(new Date());
+  const { assignment } = await stack.routing.getAssignment({ leadId });
+  const { score } = await stack.scoring.getLeadScore({ leadId });
+  const { lead: stored } = await stack.intake.getLead({ leadId });
+  await new EventPublisher(stack.nats).publish(
+    encodeEvent(SUBJECTS.leadReassigned, events.LeadReassignedSchema, {
+      eventId: randomUUID(),
+      leadId,
+      occurredAt,
+      profile: stored!.profile,
+      score: score!,
+      assignment: {
+        ...assignment!,
+        ownerId: owner.ownerId,
+        ownerName: owner.name,
+        ownerEmail: owner.email ?? '',
+        // A message of its own: the spread assignment is a message already, so its fields are not
+        // converted from plain objects; routing's OwnerCrmUsers is another type than CrmUserIds.
+        ownerCrmUserIds: create(lead.CrmUserIdsSchema, { salesforceUserId: owner.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner.crmUserIds?.hubspotOwnerId ?? '' }),
+        assignedAt: occurredAt,
+      },
+      previousOwnerId: assignment!.ownerId,
+    }),
+  );
+}
+
 export { eventually };
 
 export async function syncedRecord(stack: CrmStack, leadId: string, timeoutMs = 30_000): Promise<crmsync.SyncRecord> {
@@ -144,4 +217,14 @@ export async function syncedRecord(stack: CrmStack, leadId: string, timeoutMs = 
     const { record } = await stack.crmSync.getSyncStatus({ leadId });
     return record?.status === crmsync.SyncStatus.SYNCED ? record : undefined;
   }, timeoutMs);
+}
+
+/** The lead's campaign memberships and their steps in its journey, once crm-sync recorded `count` of them. */
+export async function campaignPart(stack: CrmStack, leadId: string, count = 1) {
+  const record = await eventually(`${count} campaign membership(s) of lead ${leadId}`, async () => {
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    return record && record.campaignMemberships.length >= count ? record : undefined;
+  });
+  const journey = await stack.intake.getLeadJourney({ leadId });
+  return { record, steps: journey.steps.filter((s) => s.service === 'crm-sync').map((s) => s.summary) };
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, crmsync, events, intake, lead } from '@leadmesh/contracts';
 import { EventPublisher, encodeEvent } from '@leadmesh/platform';
-import { eventually, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { campaignPart, counterValue, crmSyncMetrics, editAsSales, eventually, reassignTo, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -125,6 +125,124 @@ describe('crm-sync against the CRM simulator', () => {
     expect(record.attempts).toBeGreaterThanOrEqual(6);
     // The first sync's latency (intake to CRM) is kept.
     expect(record.latencyMs).toBe(first.latencyMs);
+  }, 90_000);
+
+  it("makes the routed owner the Salesforce record's owner, moves it on a reassignment, and names an owner with no Salesforce user", async () => {
+    const { leadId } = await submitLead(stack, 'owner');
+    await syncedRecord(stack, leadId);
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    const { owners } = await stack.routing.listOwners({});
+    const routed = owners.find((o) => o.ownerId === assignment!.ownerId)!;
+    expect(routed.crmUserIds?.salesforceUserId).toMatch(/^005/);
+    // lead.routed carried the owner's Salesforce user: OwnerId is set, and no assignment rule was asked to override it.
+    await eventually('OwnerId set to the routed owner', () => (recordsOf(stack.sim, leadId)[0]?.OwnerId === routed.crmUserIds!.salesforceUserId ? true : undefined));
+    const patches = stack.sim.requests().filter((r) => r.method === 'PATCH' && r.crm === 'salesforce');
+    expect(patches.at(-1)?.autoAssign).toBe('FALSE');
+
+    // Routing hands the lead to another owner: the record moves with it.
+    const next = owners.find((o) => o.ownerId !== routed.ownerId && o.crmUserIds?.salesforceUserId)!;
+    await reassignTo(stack, leadId, { ownerId: next.ownerId, name: next.name, email: next.email, crmUserIds: next.crmUserIds! });
+    await eventually('OwnerId moved to the new owner', () => (recordsOf(stack.sim, leadId)[0]?.OwnerId === next.crmUserIds!.salesforceUserId ? true : undefined));
+
+    // An owner with no Salesforce user: the lead is still synced (the rest of its fields move), the
+    // record keeps its owner, and the sync status, a counter and the log say which owner lacks a user.
+    const before = counterValue(await crmSyncMetrics(stack), 'leadmesh_crm_sync_issues_total', { crm: 'salesforce', code: 'OWNER_NOT_MAPPED' });
+    await reassignTo(stack, leadId, { ownerId: 'new-hire', name: 'New Hire' });
+    const record = await eventually('the unmapped owner reported', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.issues.length ? record : undefined;
+    });
+    expect(record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, lastError: '' });
+    expect(record.issues).toEqual([expect.objectContaining({ code: 'OWNER_NOT_MAPPED', field: 'OwnerId', message: expect.stringContaining('"new-hire"') })]);
+    const [inCrm] = recordsOf(stack.sim, leadId);
+    expect(inCrm).toMatchObject({ Leadmesh_Owner_Name__c: 'New Hire', OwnerId: next.crmUserIds!.salesforceUserId });
+    expect(counterValue(await crmSyncMetrics(stack), 'leadmesh_crm_sync_issues_total', { crm: 'salesforce', code: 'OWNER_NOT_MAPPED' })).toBeGreaterThan(before);
+    expect(recordsOf(stack.sim, leadId)).toHaveLength(1);
+  }, 90_000);
+
+  it("keeps a rep's edits in Salesforce through later syncs: fields sales changed, a status moved on, an owner reassigned in the CRM", async () => {
+    const { leadId } = await submitLead(stack, 'rep-edit');
+    const first = await syncedRecord(stack, leadId);
+    await pipelineAtRest();
+    // The rep corrects the company, moves the lead to a status leadmesh has no rule for, and takes it over.
+    await editAsSales(stack.sim, 'salesforce', first.crmId, { Company: 'Example Analytics GmbH', Status: 'Closed - Not Converted', OwnerId: '005Dn00000REP01AAA' });
+
+    // A rescore syncs the lead again (its engagement score reaches the record) ...
+    const engagement = () => Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c);
+    const before = engagement();
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.PRICING_PAGE_VIEW, activityId: randomUUID() });
+    await eventually('the rescore in the CRM', () => (engagement() > before ? true : undefined));
+    // ... and routing hands the lead to another owner, which leadmesh would write to OwnerId.
+    const { owners } = await stack.routing.listOwners({});
+    const { assignment } = await stack.routing.getAssignment({ leadId });
+    const next = owners.find((o) => o.ownerId !== assignment!.ownerId && o.crmUserIds?.salesforceUserId)!;
+    await reassignTo(stack, leadId, { ownerId: next.ownerId, name: next.name, email: next.email, crmUserIds: next.crmUserIds! });
+    await eventually('the reassignment synced', () => (recordsOf(stack.sim, leadId)[0]?.Leadmesh_Owner_Name__c === next.name ? true : undefined));
+    await pipelineAtRest();
+
+    expect(recordsOf(stack.sim, leadId)).toEqual([
+      expect.objectContaining({ Company: 'Example Analytics GmbH', Status: 'Closed - Not Converted', OwnerId: '005Dn00000REP01AAA', Leadmesh_Owner_Name__c: next.name }),
+    ]);
+    // The sync record still holds what leadmesh wants, so a later change of its own is written when sales has not touched it.
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    expect(record!.fields.Company).toBe('Example Analytics');
+  }, 90_000);
+
+  it('makes a lead with a campaign exactly one Salesforce CampaignMember (Responded), through rescores, and shows it in the journey', async () => {
+    const { leadId } = await submitLead(stack, 'campaign');
+    const synced = await syncedRecord(stack, leadId);
+    const { record, steps } = await campaignPart(stack, leadId);
+    // utm_campaign "spring" through campaign mapping v1.
+    expect(record.campaignMemberships).toEqual([expect.objectContaining({ campaignId: '701Dn00000SPRNGAAA', source: 'utm_campaign:spring', status: 'Responded', memberId: expect.stringMatching(/^00v/) })]);
+    expect(steps).toContain('Member of CRM campaign 701Dn00000SPRNGAAA (Responded), from utm_campaign spring.');
+    // A rescore and a redelivered-looking second membership attempt change nothing: one member per lead and campaign.
+    const before = Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c);
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.WEBINAR_ATTENDED, activityId: randomUUID() });
+    await eventually('the rescore in the CRM', () => (Number(recordsOf(stack.sim, leadId)[0]?.Engagement_Score__c) > before ? true : undefined));
+    await pipelineAtRest();
+    expect(stack.sim.campaignMembers('salesforce').filter((m) => m.LeadId === synced.crmId)).toEqual([expect.objectContaining({ CampaignId: '701Dn00000SPRNGAAA', Status: 'Responded' })]);
+
+    // The form's own campaign id wins over utm_campaign.
+    const named = await submitLead(stack, 'campaign-form', { campaignId: '701Dn00000FORMXAAA' });
+    const namedRecord = (await campaignPart(stack, named.leadId)).record;
+    expect(namedRecord.campaignMemberships.map((m) => [m.campaignId, m.source])).toEqual([['701Dn00000FORMXAAA', 'form']]);
+  }, 90_000);
+
+  it('reports a campaign it cannot map and still puts the lead in the CRM, without a membership', async () => {
+    const { leadId } = await submitLead(stack, 'campaign-unknown', { utmCampaign: 'winter-gala' });
+    const record = await eventually('the unknown campaign reported', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.status === crmsync.SyncStatus.SYNCED && record.issues.length ? record : undefined;
+    });
+    expect(record.issues).toEqual([expect.objectContaining({ code: 'CAMPAIGN_UNKNOWN', message: expect.stringContaining('"winter-gala"') })]);
+    expect(record.campaignMemberships).toEqual([]);
+    expect(recordsOf(stack.sim, leadId)).toHaveLength(1);
+    expect(stack.sim.campaignMembers('salesforce').filter((m) => m.LeadId === record.crmId)).toEqual([]);
+    const journey = await stack.intake.getLeadJourney({ leadId });
+    expect(journey.pending).toEqual(expect.arrayContaining([expect.stringContaining('CAMPAIGN_UNKNOWN')]));
+  }, 90_000);
+
+  it('follows a Lead sales converted to its Contact: later updates go there, never to a second Lead, never into dead letters', async () => {
+    const { leadId } = await submitLead(stack, 'converted');
+    const first = await syncedRecord(stack, leadId);
+    await pipelineAtRest();
+    const contactId = stack.sim.convertSalesforceLead(first.crmId);
+    // The person unsubscribes: the opt-out must reach sales, now on the Contact.
+    await publish(SUBJECTS.leadUnsubscribed, events.LeadUnsubscribedSchema, { eventId: randomUUID(), leadId, occurredAt: timestampFromDate(new Date()) });
+    const record = await eventually('the conversion followed', async () => {
+      const { record } = await stack.crmSync.getSyncStatus({ leadId });
+      return record?.converted?.contactId ? record : undefined;
+    });
+    expect(record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, crmId: first.crmId, converted: { contactId, rule: 'follow' } });
+    await eventually('the opt-out on the Contact', () => (stack.sim.salesforceContacts().find((c) => c.Id === contactId)?.HasOptedOutOfEmail === true ? true : undefined));
+    // A rescore afterwards: nothing for the Contact, no error, no second Lead, no dead letter.
+    await stack.intake.recordActivity({ subject: { case: 'leadId', value: leadId }, type: intake.ActivityType.PRICING_PAGE_VIEW, activityId: randomUUID() });
+    await pipelineAtRest();
+    expect(recordsOf(stack.sim, leadId)).toEqual([expect.objectContaining({ Id: first.crmId, IsConverted: true })]);
+    expect((await stack.crmSync.listDeadLetters({ pageSize: 1000 })).deadLetters.map((d) => d.leadId)).not.toContain(leadId);
+    expect((await stack.crmSync.getSyncStatus({ leadId })).record).toMatchObject({ status: crmsync.SyncStatus.SYNCED, lastError: '' });
+    const journey = await stack.intake.getLeadJourney({ leadId });
+    expect(journey.steps.map((s) => s.summary)).toContain(`Converted by sales in the CRM to Contact ${contactId}; later updates go to the Contact.`);
   }, 90_000);
 
   it('parks a lead the CRM refuses in dead letters with the CRM’s message, and replays it once the rule is fixed', async () => {

@@ -85,6 +85,9 @@ export class JourneyService {
         latencyMs: Number(sync.latencyMs),
         lastError: sync.lastError,
         attempts: sync.attempts,
+        campaigns: sync.campaignMemberships.map((c) => ({ campaignId: c.campaignId, source: c.source, status: c.status, addedAt: date(c.addedAt) })),
+        issues: sync.issues.map((i) => ({ code: i.code, message: i.message })),
+        converted: sync.converted && { contactId: sync.converted.contactId, rule: sync.converted.rule, seenAt: date(sync.converted.convertedSeenAt) },
       },
     };
     return {

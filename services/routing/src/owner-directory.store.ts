@@ -26,6 +26,7 @@ const ownerSchema = new Schema<OwnerDoc>(
     workingHours: { type: Schema.Types.Mixed, required: true },
     outOfOffice: { type: [windowSchema], default: [] },
     active: { type: Boolean, required: true },
+    crmUserIds: Schema.Types.Mixed,
     updatedAt: { type: Date, required: true },
   },
   { versionKey: false, minimize: false },
@@ -48,12 +49,13 @@ function toOwner(doc: OwnerDoc): Owner {
     active: doc.active,
   };
   if (doc.segments) owner.segments = doc.segments;
+  if (doc.crmUserIds) owner.crmUserIds = doc.crmUserIds;
   return owner;
 }
 
 function toOwnerFields(owner: Owner): Omit<OwnerDoc, '_id'> {
   const { id: _id, ...fields } = owner;
-  return { ...fields, segments: owner.segments, updatedAt: new Date() } as Omit<OwnerDoc, '_id'>;
+  return { ...fields, segments: owner.segments, crmUserIds: owner.crmUserIds, updatedAt: new Date() } as Omit<OwnerDoc, '_id'>;
 }
 
 /** Sales owners and teams: seeded from config/owners.yaml, changed over gRPC, read by every routing decision. */

@@ -29,10 +29,14 @@ export function toAssignment(
   previousOwnerIds: readonly string[] = [],
   reasonPrefix?: string,
 ): AssignmentInit {
+  const owner = owners.find((o) => o.id === decision.ownerId);
   const assignment: AssignmentInit = {
     leadId,
     ownerId: decision.ownerId,
-    ownerName: owners.find((o) => o.id === decision.ownerId)?.name ?? '',
+    ownerName: owner?.name ?? '',
+    ownerEmail: owner?.email ?? '',
+    // The event carries the owner's CRM users, so crm-sync sets the CRM owner without asking routing.
+    ownerCrmUserIds: { salesforceUserId: owner?.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner?.crmUserIds?.hubspotOwnerId ?? '' },
     teamId: decision.teamId,
     ruleId: decision.ruleId,
     reason: reasonPrefix ? `${reasonPrefix} ${decision.reason}` : decision.reason,
@@ -65,6 +69,7 @@ export function ownerFromProto(o: routing.Owner): Record<string, unknown> {
     workingHours: o.workingHours ? { days: o.workingHours.days, start: o.workingHours.start, end: o.workingHours.end } : undefined,
     outOfOffice: outOfOfficeFromProto(o.outOfOffice),
     active: o.active,
+    ...(o.crmUserIds && { crmUserIds: { salesforceUserId: o.crmUserIds.salesforceUserId, hubspotOwnerId: o.crmUserIds.hubspotOwnerId } }),
   };
 }
 
@@ -90,6 +95,7 @@ export function ownerToProto(owner: Owner): MessageInitShape<typeof routing.Owne
       industries: owner.segments?.industries ?? [],
       products: owner.segments?.products ?? [],
     },
+    crmUserIds: { salesforceUserId: owner.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner.crmUserIds?.hubspotOwnerId ?? '' },
   };
 }
 

@@ -44,7 +44,8 @@ export function salesforceOptionsFromEnv(env: Env, hooks: AdapterHooks = {}): Sa
     clientSecret: required(env, 'SALESFORCE_CLIENT_SECRET'),
     apiVersion: env.SALESFORCE_API_VERSION ?? '62.0',
     externalIdField: env.SALESFORCE_EXTERNAL_ID_FIELD ?? 'Leadmesh_Lead_Id__c',
-    autoAssign: bool(env, 'SALESFORCE_AUTO_ASSIGN', true),
+    // Off by default: mapping v2 sets OwnerId to the routed owner, which an assignment rule would override.
+    autoAssign: bool(env, 'SALESFORCE_AUTO_ASSIGN', false),
     tokenTtlMs: int(env, 'SALESFORCE_TOKEN_TTL_MS', 30 * 60_000, 1),
     batchSize: int(env, 'SALESFORCE_BATCH_SIZE', 200, 1),
     resilience: resilienceFromEnv(env),

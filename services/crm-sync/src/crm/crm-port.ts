@@ -9,6 +9,13 @@ export interface CrmUpsertResult {
   created: boolean;
 }
 
+export interface CampaignMemberResult {
+  /** The membership's own id where the CRM has one (Salesforce CampaignMember Id). */
+  memberId?: string;
+  /** The lead was a member already (a redelivered event, or sales added it). */
+  already: boolean;
+}
+
 export interface CrmBatchItem {
   leadId: string;
   fields: Record<string, unknown>;
@@ -27,6 +34,23 @@ export interface CrmPort {
   upsertLead(leadId: string, fields: Record<string, unknown>): Promise<CrmUpsertResult>;
   /** For a backlog: one result per item, in order; an item's failure does not fail the others. */
   upsertLeads(batch: CrmBatchItem[]): Promise<CrmBatchResult[]>;
+  /**
+   * The CRM's current values of some fields of the lead's record (null or absent when empty), read
+   * before an update so that leadmesh never overwrites what sales changed (field ownership).
+   */
+  readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>>;
+  /**
+   * Makes the lead's record a member of a CRM campaign (Salesforce CampaignMember with `status`,
+   * HubSpot list membership). Already a member is a success with `already`; a campaign the CRM does
+   * not know is a CrmValidationError.
+   */
+  addCampaignMember(crmId: string, campaignId: string, status: string): Promise<CampaignMemberResult>;
+  /** The Contact a converted Lead became, or undefined while it is not converted (or the CRM has no such thing). */
+  convertedTo(crmId: string): Promise<{ contactId: string } | undefined>;
+  /** Updates the Contact a converted Lead became (Contact field names). */
+  updateContact(contactId: string, fields: Record<string, unknown>): Promise<void>;
+  /** A cheap read that succeeds only when the CRM answers (the half-open trial after an outage). */
+  probe(): Promise<void>;
   /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
   deleteLead(leadId: string, crmId?: string): Promise<void>;
 }
@@ -95,4 +119,14 @@ export class CrmConflictError extends CrmError {
     super(crm, message, details);
     this.matches = matches;
   }
+}
+
+/**
+ * The CRM record is a Salesforce Lead that sales converted (CANNOT_UPDATE_CONVERTED_LEAD): it takes
+ * no more updates, and an upsert must not make a second Lead. crm-sync follows it to the Contact or
+ * stops, by rule; retrying the same update can never help.
+ */
+export class CrmConvertedError extends CrmError {
+  override readonly name = 'CrmConvertedError';
+  readonly transient = false;
 }

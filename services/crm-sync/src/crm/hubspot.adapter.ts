@@ -1,6 +1,8 @@
 // HubSpot CRM v3, written from HubSpot's documentation:
 //   upsert  POST /crm/v3/objects/contacts/batch/upsert, inputs keyed by email (idProperty), also for one
 //   delete  DELETE /crm/v3/objects/contacts/{id}; without an id, found by our lead id property via search
+//   member  PUT /crm/v3/lists/{listId}/memberships/add [recordId] (a MANUAL list stands for the campaign)
+//   read    GET /crm/v3/objects/contacts/{id}?properties=a,b (the values sales may have changed)
 //   auth    private-app token as Bearer; limits per 10-second window and per day
 import {
   CrmRateLimitedError,
@@ -11,6 +13,7 @@ import {
   type CrmError,
   type CrmPort,
   type CrmUpsertResult,
+  type CampaignMemberResult,
 } from './crm-port.js';
 import { describeBody, exchange, type FetchLike, type HttpAnswer } from './http.js';
 import { RequestBudget, type RequestBudgetOptions } from './request-budget.js';
@@ -86,6 +89,39 @@ export class HubspotAdapter implements CrmPort {
       chunk.forEach((c, k) => c.items.forEach((item) => outcome.set(item, results[k] as Outcome)));
     }
     return batch.map((item) => ({ leadId: item.leadId, ...outcome.get(item) }));
+  }
+
+  async addCampaignMember(crmId: string, campaignId: string): Promise<CampaignMemberResult> {
+    const answer = await this.#call('PUT', `/crm/v3/lists/${encodeURIComponent(campaignId)}/memberships/add`, [crmId]);
+    if (answer.status !== 200) throw this.#refusal(answer, `list membership of contact ${crmId} in list ${campaignId}`);
+    // HubSpot's documented answer spells it recordsIdsAdded; members already in the list are ignored.
+    const body = answer.body as { recordsIdsAdded?: string[]; recordIdsAdded?: string[]; recordIdsMissing?: string[] } | undefined;
+    if (body?.recordIdsMissing?.includes(crmId)) {
+      throw new CrmValidationError(CRM, `HubSpot refused list membership of contact ${crmId} in list ${campaignId}: the contact is missing`, { status: 200, code: 'RECORD_MISSING' });
+    }
+    const added = body?.recordsIdsAdded ?? body?.recordIdsAdded ?? [];
+    return { already: !added.includes(crmId) };
+  }
+
+  /** HubSpot contacts are not converted into another record: there is nothing to follow. */
+  async convertedTo(): Promise<undefined> {
+    return undefined;
+  }
+
+  async updateContact(contactId: string): Promise<void> {
+    throw new CrmValidationError(CRM, `HubSpot has no converted records; contact ${contactId} is updated by upsert`, { code: 'NOT_SUPPORTED' });
+  }
+
+  async probe(): Promise<void> {
+    const answer = await this.#call('GET', '/crm/v3/objects/contacts?limit=1&properties=email');
+    if (answer.status !== 200) throw this.#refusal(answer, 'the availability probe');
+  }
+
+  async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {
+    const answer = await this.#call('GET', `/crm/v3/objects/contacts/${encodeURIComponent(crmId)}?properties=${fields.map(encodeURIComponent).join(',')}`);
+    const properties = (answer.body as HubspotResult | undefined)?.properties;
+    if (answer.status !== 200 || !properties) throw this.#refusal(answer, `read of contact ${crmId}`);
+    return Object.fromEntries(fields.map((f) => [f, properties[f] ?? null]));
   }
 
   async deleteLead(leadId: string, crmId?: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { CampaignMappingError, parseCampaignMapping, type CampaignMapping } from '../domain/campaigns.js';
 import { FieldMappingConfigError, parseFieldMapping, type CrmName, type FieldMapping } from '../domain/field-mapping.js';
 
 // src/crm and dist/crm are both two levels below the package, so this resolves the same from either.
@@ -39,5 +40,24 @@ export async function loadFieldMapping(
   }
   if (mapping.crm !== crm) throw new FieldMappingConfigError(`${file}: crm`, `says "${mapping.crm}", expected "${crm}"`);
   if (mapping.version !== chosen) throw new FieldMappingConfigError(`${file}: version`, `says ${mapping.version}, the file name says ${chosen}`);
+  return mapping;
+}
+
+const CAMPAIGN_FILE = /^campaigns\.v(\d+)\.yaml$/;
+
+/** Loads the newest `campaigns.v<version>.yaml` (or the one named); its own version must agree with its name. */
+export async function loadCampaignMapping(dir: string = DEFAULT_MAPPINGS_DIR, version?: number): Promise<CampaignMapping> {
+  const versions = (await readdir(dir)).map((n) => CAMPAIGN_FILE.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1])).sort((a, b) => a - b);
+  const chosen = version ?? versions.at(-1);
+  if (chosen === undefined) throw new Error(`no campaign mapping (campaigns.v<N>.yaml) in ${dir}`);
+  const file = `${dir.replace(/\/?$/, '/')}campaigns.v${chosen}.yaml`;
+  let mapping: CampaignMapping;
+  try {
+    mapping = parseCampaignMapping(parse(await readFile(file, 'utf8')));
+  } catch (err) {
+    if (err instanceof CampaignMappingError) throw new CampaignMappingError(`${file}: ${err.path}`, err.message.slice(err.path.length + 2));
+    throw err;
+  }
+  if (mapping.version !== chosen) throw new CampaignMappingError(`${file}: version`, `says ${mapping.version}, the file name says ${chosen}`);
   return mapping;
 }

@@ -46,7 +46,9 @@ export const DEFAULT_RESILIENCE: ResilienceOptions = {
   retryInitialDelayMs: 200,
   retryMaxDelayMs: 5_000,
   breakerThreshold: 5,
-  breakerHalfOpenAfterMs: 30_000,
+  // Short, so a CRM back from an outage is tried again within seconds (crm-availability's probe is
+  // the half-open trial); the breaker still spares a down CRM a request per event.
+  breakerHalfOpenAfterMs: 5_000,
   rateLimitDefaultPauseMs: 60_000,
   rateLimitMaxWaitMs: 30_000,
   rateLimitMaxRetries: 3,

@@ -3,8 +3,11 @@
 //   upsert  PATCH /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value}
 //   batch   PATCH /services/data/vXX.X/composite/sobjects/Lead/{ExternalIdField} (sObject Collections)
 //   delete  DELETE /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value} (or by record id)
+//   member  POST /services/data/vXX.X/sobjects/CampaignMember {CampaignId, LeadId, Status}
+//   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
 import {
   CrmConflictError,
+  CrmConvertedError,
   CrmRateLimitedError,
   CrmUnavailableError,
   CrmValidationError,
@@ -13,6 +16,7 @@ import {
   type CrmError,
   type CrmPort,
   type CrmUpsertResult,
+  type CampaignMemberResult,
 } from './crm-port.js';
 import { describeBody, exchange, type FetchLike, type HttpAnswer } from './http.js';
 import { ResilientExecutor, parseRetryAfter, type CrmEventListener, type ResilienceOptions } from './resilience.js';
@@ -97,6 +101,38 @@ export class SalesforceAdapter implements CrmPort {
       chunk.forEach((item, k) => outcome.set(item.leadId, results[k] ?? { error: this.#missingResult(item.leadId) }));
     }
     return batch.map((item) => ({ leadId: item.leadId, ...outcome.get(item.leadId) }));
+  }
+
+  async addCampaignMember(crmId: string, campaignId: string, status: string): Promise<CampaignMemberResult> {
+    const answer = await this.#call('POST', `${this.#base()}/sobjects/CampaignMember`, { CampaignId: campaignId, LeadId: crmId, Status: status });
+    const body = answer.body as { id?: string } | undefined;
+    if (answer.status === 201 && body?.id) return { memberId: body.id, already: false };
+    // Salesforce refuses a second CampaignMember of one lead and campaign: once is what we want.
+    if (answer.status === 400 && firstError(answer.body)?.errorCode === 'DUPLICATE_VALUE') return { already: true };
+    throw this.#refusal(answer, `campaign membership of Lead ${crmId} in Campaign ${campaignId}`);
+  }
+
+  async convertedTo(crmId: string): Promise<{ contactId: string } | undefined> {
+    const values = await this.readLead(crmId, ['IsConverted', 'ConvertedContactId']);
+    return values.IsConverted === true && typeof values.ConvertedContactId === 'string' ? { contactId: values.ConvertedContactId } : undefined;
+  }
+
+  async updateContact(contactId: string, fields: Record<string, unknown>): Promise<void> {
+    const answer = await this.#call('PATCH', `${this.#base()}/sobjects/Contact/${encodeURIComponent(contactId)}`, fields);
+    if (answer.status !== 204 && answer.status !== 200) throw this.#refusal(answer, `update of Contact ${contactId}`);
+  }
+
+  async probe(): Promise<void> {
+    // The org's limits: a cheap authenticated read that any connected app may make.
+    const answer = await this.#call('GET', `${this.#base()}/limits`);
+    if (answer.status !== 200) throw this.#refusal(answer, 'the availability probe');
+  }
+
+  async readLead(crmId: string, fields: string[]): Promise<Record<string, unknown>> {
+    const answer = await this.#call('GET', `${this.#base()}/sobjects/Lead/${encodeURIComponent(crmId)}?fields=${fields.map(encodeURIComponent).join(',')}`);
+    if (answer.status !== 200 || typeof answer.body !== 'object' || answer.body === null) throw this.#refusal(answer, `read of Lead ${crmId}`);
+    const { attributes: _attributes, ...values } = answer.body as Record<string, unknown>;
+    return values;
   }
 
   async deleteLead(leadId: string, crmId?: string): Promise<void> {
@@ -214,6 +250,9 @@ export class SalesforceAdapter implements CrmPort {
 
   #refusal(answer: HttpAnswer, what: string): CrmError {
     const error = firstError(answer.body);
+    if (error?.errorCode === 'CANNOT_UPDATE_CONVERTED_LEAD') {
+      return new CrmConvertedError(CRM, `Salesforce refused ${what}: the Lead is converted (${error.message ?? ''})`, { status: answer.status, code: error.errorCode });
+    }
     if (answer.status >= 400 && answer.status < 500) {
       return new CrmValidationError(CRM, `Salesforce refused ${what}: ${error?.message ?? describeBody(answer.body)}`, {
         status: answer.status,
@@ -231,6 +270,7 @@ export class SalesforceAdapter implements CrmPort {
     if (code === 'UNABLE_TO_LOCK_ROW' || code === 'SERVER_UNAVAILABLE') return new CrmUnavailableError(CRM, message, details);
     if (code === 'REQUEST_LIMIT_EXCEEDED') return new CrmRateLimitedError(CRM, message, this.#options.resilience.rateLimitDefaultPauseMs, details);
     if (code === 'DUPLICATE_EXTERNAL_ID') return new CrmConflictError(CRM, message, [], details);
+    if (code === 'CANNOT_UPDATE_CONVERTED_LEAD') return new CrmConvertedError(CRM, message, details);
     return new CrmValidationError(CRM, message, details);
   }
 
@@ -253,6 +293,8 @@ export class SalesforceAdapter implements CrmPort {
   }
 }
 
+/** Salesforce sends an array of errors; some documentation examples show a single error object, read alike. */
 function firstError(body: unknown): SalesforceError | undefined {
-  return Array.isArray(body) && body[0] && typeof body[0] === 'object' ? (body[0] as SalesforceError) : undefined;
+  if (Array.isArray(body)) return body[0] && typeof body[0] === 'object' ? (body[0] as SalesforceError) : undefined;
+  return body && typeof body === 'object' && 'errorCode' in body ? (body as SalesforceError) : undefined;
 }

@@ -1,4 +1,4 @@
-import { FieldMappingConfigError, FieldMappingError, mapToCrm, parseFieldMapping, type CrmLeadSnapshot, type FieldMapping } from './field-mapping.js';
+import { FieldMappingConfigError, FieldMappingError, mapToCrm, parseFieldMapping, toContactFields, type CrmLeadSnapshot, type FieldMapping } from './field-mapping.js';
 
 const lead = (overrides: Partial<CrmLeadSnapshot> = {}): CrmLeadSnapshot => ({
   leadId: 'lead-42',
@@ -106,5 +106,35 @@ describe('parseFieldMapping', () => {
   ])('names the bad path (%#)', (raw, message) => {
     expect(() => parseFieldMapping(raw)).toThrow(FieldMappingConfigError);
     expect(() => parseFieldMapping(raw)).toThrow(message);
+  });
+});
+
+describe('parseFieldMapping: ownership and issues', () => {
+  const file = (entry: Record<string, unknown>) => ({ version: 3, crm: 'salesforce', fields: [{ from: 'contact.email', to: 'Email', direction: 'BOTH', ...entry }] });
+  it('reads ownedBy, forwardOnly and reportMissing', () => {
+    expect(parseFieldMapping(file({ ownedBy: 'leadmesh', forwardOnly: [false, true] })).fields[0]).toMatchObject({ ownedBy: 'leadmesh', forwardOnly: [false, true] });
+    expect(parseFieldMapping(file({ reportMissing: { code: 'OWNER_NOT_MAPPED', about: 'assignment.ownerId' } })).fields[0]?.reportMissing).toEqual({ code: 'OWNER_NOT_MAPPED', about: 'assignment.ownerId' });
+  });
+  it('names the key that is wrong', () => {
+    expect(() => parseFieldMapping(file({ ownedBy: 'sales' }))).toThrow('fields[0].ownedBy: must be "leadmesh" or "crm"');
+    expect(() => parseFieldMapping(file({ forwardOnly: ['only'] }))).toThrow('fields[0].forwardOnly: must list at least two values');
+    expect(() => parseFieldMapping(file({ reportMissing: { code: 'owner missing' } }))).toThrow('fields[0].reportMissing.code');
+    expect(() => parseFieldMapping(file({ required: true, reportMissing: { code: 'X' } }))).toThrow('a required field cannot be reported missing');
+  });
+});
+
+describe('toContactFields', () => {
+  it("keeps the fields a converted Lead's Contact has, under the Contact's names", () => {
+    const mapping: FieldMapping = {
+      version: 4,
+      crm: 'salesforce',
+      fields: [
+        { from: 'contact.country', to: 'Country', direction: 'BOTH', contactField: 'MailingCountry' },
+        { from: 'consent.emailMarketing', to: 'HasOptedOutOfEmail', direction: 'BOTH', transform: 'not', contactField: 'HasOptedOutOfEmail' },
+        { from: 'score.grade', to: 'Lead_Grade__c', direction: 'TO_CRM' },
+      ],
+    };
+    expect(toContactFields({ Country: 'DE', HasOptedOutOfEmail: true, Lead_Grade__c: 'A1' }, mapping)).toEqual({ MailingCountry: 'DE', HasOptedOutOfEmail: true });
+    expect(toContactFields({ Lead_Grade__c: 'A1' }, mapping)).toEqual({});
   });
 });

@@ -19,6 +19,32 @@ export interface FieldMappingEntry {
   default?: CrmValue;
   /** Translates our values to the CRM's picklist values; '*' catches the rest. */
   values?: Record<string, CrmValue>;
+  /**
+   * A missing value that must not cost the lead its sync yet must not pass unnoticed: the field is
+   * left out and the sync reports an issue with this code, naming the snapshot value `about` points
+   * at (e.g. the owner with no CRM user). Only reported when the value's parent is present: a lead
+   * not yet routed has no owner to miss.
+   */
+  reportMissing?: { code: string; about?: string };
+  /** Which system's edit wins on an update (field-ownership.ts); BOTH fields default to the CRM. */
+  ownedBy?: 'leadmesh' | 'crm';
+  /** The field only moves to a later value of this list (a status, a stage, an opt-out). */
+  forwardOnly?: CrmValue[];
+  /** Where the value goes once sales converted the Lead into a Contact (Salesforce), if anywhere. */
+  contactField?: string;
+}
+
+/** A problem of one lead's mapping that did not stop its sync, e.g. OWNER_NOT_MAPPED. */
+export interface MappingIssue {
+  code: string;
+  /** The CRM field left out. */
+  field: string;
+  message: string;
+}
+
+export interface MappedLead {
+  fields: Record<string, CrmValue>;
+  issues: MappingIssue[];
 }
 
 export interface FieldMapping {
@@ -38,7 +64,7 @@ export interface CrmLeadSnapshot {
     jobTitle?: string;
     country?: string;
   };
-  source: { formId?: string; utmSource?: string; utmMedium?: string; utmCampaign?: string };
+  source: { formId?: string; utmSource?: string; utmMedium?: string; utmCampaign?: string; campaignId?: string | undefined };
   consent: { emailMarketing: boolean };
   score?: {
     fitScore: number;
@@ -47,7 +73,16 @@ export interface CrmLeadSnapshot {
     lifecycleStage: 'lead' | 'mql';
     ruleSetVersion: string;
   };
-  assignment?: { ownerId: string; ownerName: string; ownerEmail?: string; teamId: string };
+  assignment?: {
+    ownerId: string;
+    ownerName: string;
+    ownerEmail?: string | undefined;
+    teamId: string;
+    /** The owner's Salesforce User Id, from routing's owner configuration via the event. */
+    salesforceUserId?: string | undefined;
+    /** The owner's HubSpot owner id, likewise. */
+    hubspotOwnerId?: string | undefined;
+  };
   nurture?: { trackId: string };
   /** Unknown only for a lead whose events came from before intake stamped it on the profile. */
   receivedAt?: Date | undefined;
@@ -62,6 +97,7 @@ export const SNAPSHOT_PATHS: readonly string[] = [
   'consent.emailMarketing',
   'score.fitScore', 'score.engagementScore', 'score.grade', 'score.lifecycleStage', 'score.ruleSetVersion',
   'assignment.ownerId', 'assignment.ownerName', 'assignment.ownerEmail', 'assignment.teamId',
+  'assignment.salesforceUserId', 'assignment.hubspotOwnerId',
   'nurture.trackId',
 ];
 
@@ -96,20 +132,35 @@ export function mapToCrm(
   mapping: FieldMapping,
   ownerLookup?: OwnerLookup,
 ): Record<string, CrmValue> {
+  return mapLead(snapshot, mapping, ownerLookup).fields;
+}
+
+/** The lead's CRM fields and the issues found on the way (fields left out, each named). */
+export function mapLead(snapshot: CrmLeadSnapshot, mapping: FieldMapping, ownerLookup?: OwnerLookup): MappedLead {
   const out: Record<string, CrmValue> = {};
+  const issues: MappingIssue[] = [];
   for (const entry of mapping.fields) {
     if (entry.direction === 'FROM_CRM') continue;
     const fail = (reason: string) => new FieldMappingError(snapshot.leadId, entry.from, entry.to, reason);
     const raw = readPath(snapshot, entry.from);
     if (isMissing(raw)) {
       if (entry.default !== undefined) out[entry.to] = entry.default;
-      else if (entry.required) throw fail('required value is missing');
+      else if (entry.reportMissing) {
+        const parent = readPath(snapshot, entry.from.split('.').slice(0, -1).join('.'));
+        if (parent !== undefined && parent !== null) issues.push(missingIssue(snapshot, entry, entry.reportMissing));
+      } else if (entry.required) throw fail('required value is missing');
       continue;
     }
     const translated = entry.values ? translate(raw, entry.values, fail) : raw;
     out[entry.to] = convert(translated, entry.transform, ownerLookup, fail);
   }
-  return out;
+  return { fields: out, issues };
+}
+
+function missingIssue(snapshot: CrmLeadSnapshot, entry: FieldMappingEntry, report: { code: string; about?: string }): MappingIssue {
+  const about = report.about ? readPath(snapshot, report.about) : undefined;
+  const subject = about === undefined || about === null || about === '' ? '' : ` for ${report.about} "${String(about)}"`;
+  return { code: report.code, field: entry.to, message: `${entry.from} is missing${subject}; ${entry.to} was not written` };
 }
 
 function readPath(snapshot: CrmLeadSnapshot, path: string): unknown {
@@ -205,7 +256,7 @@ export function parseFieldMapping(raw: unknown): FieldMapping {
   return { version, crm: doc.crm, fields };
 }
 
-const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values']);
+const ENTRY_KEYS = new Set(['from', 'to', 'direction', 'required', 'transform', 'default', 'values', 'reportMissing', 'ownedBy', 'forwardOnly', 'contactField']);
 
 function parseEntry(raw: unknown, path: string): FieldMappingEntry {
   const item = asObject(raw, path);
@@ -238,10 +289,35 @@ function parseEntry(raw: unknown, path: string): FieldMappingEntry {
     }
     values = table as Record<string, CrmValue>;
   }
+  let reportMissing: FieldMappingEntry['reportMissing'];
+  if (item.reportMissing !== undefined) {
+    const report = asObject(item.reportMissing, `${path}.reportMissing`);
+    if (typeof report.code !== 'string' || !/^[A-Z][A-Z0-9_]*$/.test(report.code)) {
+      throw new FieldMappingConfigError(`${path}.reportMissing.code`, 'must be an UPPER_SNAKE_CASE issue code');
+    }
+    if (report.about !== undefined && (typeof report.about !== 'string' || !SNAPSHOT_PATHS.includes(report.about))) {
+      throw new FieldMappingConfigError(`${path}.reportMissing.about`, `must be one of ${SNAPSHOT_PATHS.join(', ')}`);
+    }
+    if (item.required === true) throw new FieldMappingConfigError(`${path}.reportMissing`, 'a required field cannot be reported missing instead');
+    reportMissing = { code: report.code, ...(typeof report.about === 'string' && { about: report.about }) };
+  }
+  if (item.ownedBy !== undefined && item.ownedBy !== 'leadmesh' && item.ownedBy !== 'crm') {
+    throw new FieldMappingConfigError(`${path}.ownedBy`, 'must be "leadmesh" or "crm"');
+  }
+  if (item.forwardOnly !== undefined && (!Array.isArray(item.forwardOnly) || item.forwardOnly.length < 2 || !item.forwardOnly.every(isCrmValue))) {
+    throw new FieldMappingConfigError(`${path}.forwardOnly`, 'must list at least two values, first to last');
+  }
+  if (item.contactField !== undefined && (typeof item.contactField !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(item.contactField))) {
+    throw new FieldMappingConfigError(`${path}.contactField`, 'must be a Contact field API name');
+  }
   return {
     from: item.from,
     to: item.to,
     direction: item.direction as MappingDirection,
+    ...(reportMissing && { reportMissing }),
+    ...(typeof item.contactField === 'string' && { contactField: item.contactField }),
+    ...(item.ownedBy !== undefined && { ownedBy: item.ownedBy as 'leadmesh' | 'crm' }),
+    ...(item.forwardOnly !== undefined && { forwardOnly: item.forwardOnly as CrmValue[] }),
     ...(item.required !== undefined && { required: item.required }),
     ...(item.transform !== undefined && { transform: item.transform as MappingTransform }),
     ...(item.default !== undefined && { default: item.default as CrmValue }),
@@ -258,3 +334,15 @@ function asObject(raw: unknown, path: string): Record<string, unknown> {
 
 const isCrmValue = (v: unknown): v is CrmValue =>
   typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean';
+
+/**
+ * The fields of a Lead update that still mean something once sales converted the Lead: renamed to
+ * the Contact's fields, the rest (score, status, routing) dropped, as they describe the lead only.
+ */
+export function toContactFields(leadFields: Record<string, CrmValue>, mapping: FieldMapping): Record<string, CrmValue> {
+  const out: Record<string, CrmValue> = {};
+  for (const entry of mapping.fields) {
+    if (entry.contactField && Object.hasOwn(leadFields, entry.to)) out[entry.contactField] = leadFields[entry.to] as CrmValue;
+  }
+  return out;
+}

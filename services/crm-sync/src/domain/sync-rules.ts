@@ -1,6 +1,6 @@
 // When crm-sync talks to the CRM again about a lead it already holds, and what it tells the CRM about
 // email consent. Pure: no I/O.
-import type { CrmValue, OwnerLookup } from './field-mapping.js';
+import type { CrmValue, MappingIssue, OwnerLookup } from './field-mapping.js';
 
 /**
  * True when the CRM already holds exactly these mapped fields, so an update (a rescore that did not
@@ -12,6 +12,12 @@ export function sameCrmFields(stored: Record<string, unknown> | undefined, next:
   const nextKeys = Object.keys(next);
   if (storedKeys.length !== nextKeys.length) return false;
   return nextKeys.every((key) => Object.hasOwn(stored, key) && sameValue(stored[key], next[key]));
+}
+
+/** The same named issues (code and field) as the last sync reported: nothing new to tell anyone. */
+export function sameIssues(stored: readonly MappingIssue[] | undefined, next: readonly MappingIssue[]): boolean {
+  const key = (list: readonly MappingIssue[]) => list.map((i) => `${i.code}:${i.field}:${i.message}`).sort().join('|');
+  return key(stored ?? []) === key(next);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {

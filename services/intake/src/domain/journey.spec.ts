@@ -34,3 +34,22 @@ describe('buildJourney', () => {
     expect(pendingSteps(parts)).toEqual(['Email intro of sales-assist-owner-intro due 2026-11-26T10:03:00.000Z']);
   });
 });
+
+describe('the CRM part of the journey', () => {
+  it('shows each campaign membership and names what sync left for a person to fix', () => {
+    const at = (minutes: number) => new Date(Date.UTC(2026, 10, 27, 10, minutes));
+    const parts: JourneyParts = {
+      submissions: [{ receivedAt: at(0), channel: 'web-form', outcome: 'CREATED', consent: true }],
+      enrollments: [],
+      sync: {
+        status: 'SYNCED', crmId: '00Q000000000001', syncedAt: at(1), latencyMs: 600, lastError: '', attempts: 1,
+        campaigns: [{ campaignId: '701000000000001AAA', source: 'utm_campaign:spring', status: 'Responded', addedAt: at(1) }],
+        issues: [{ code: 'CAMPAIGN_UNKNOWN', message: 'utm_campaign "winter" maps to no CRM campaign' }],
+        converted: { contactId: '003000000000001AAA', rule: 'follow', seenAt: at(5) },
+      },
+    };
+    expect(buildJourney(parts).at(-1)?.summary).toBe('Converted by sales in the CRM to Contact 003000000000001AAA; later updates go to the Contact.');
+    expect(buildJourney(parts).map((s) => s.summary)).toContain('Member of CRM campaign 701000000000001AAA (Responded), from utm_campaign spring.');
+    expect(pendingSteps(parts)).toEqual(['CRM sync note CAMPAIGN_UNKNOWN: utm_campaign "winter" maps to no CRM campaign']);
+  });
+});

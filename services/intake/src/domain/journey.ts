@@ -6,7 +6,17 @@ export interface JourneyParts {
   score?: { scoredAt?: Date; grade: string; fitScore: number; engagementScore: number; stage: string; ruleSetVersion: string; topReasons: string[] };
   assignment?: { assignedAt?: Date; ownerName: string; ownerId: string; teamId: string; ruleId: string; reason: string; acceptedAt?: Date; slaDueAt?: Date };
   enrollments: Array<{ enrolledAt?: Date; trackId: string; reason: string; steps: Array<{ stepId: string; status: string; sentAt?: Date; dueAt?: Date }> }>;
-  sync?: { status: string; crmId: string; syncedAt?: Date; latencyMs: number; lastError: string; attempts: number };
+  sync?: {
+    status: string;
+    crmId: string;
+    syncedAt?: Date;
+    latencyMs: number;
+    lastError: string;
+    attempts: number;
+    campaigns?: Array<{ campaignId: string; source: string; status: string; addedAt?: Date }>;
+    issues?: Array<{ code: string; message: string }>;
+    converted?: { contactId: string; rule: string; seenAt?: Date };
+  };
 }
 
 export interface JourneyStep {
@@ -49,6 +59,14 @@ export function buildJourney(parts: JourneyParts): JourneyStep[] {
   if (parts.sync) {
     const s = parts.sync;
     if (s.syncedAt) steps.push({ occurredAt: s.syncedAt, service: 'crm-sync', summary: `In the CRM as ${s.crmId}, ${s.latencyMs} ms after intake received it.` });
+    if (s.converted?.seenAt) {
+      const next = s.converted.rule === 'follow' ? 'later updates go to the Contact' : 'no more updates are sent';
+      steps.push({ occurredAt: s.converted.seenAt, service: 'crm-sync', summary: `Converted by sales in the CRM to Contact ${s.converted.contactId}; ${next}.` });
+    }
+    for (const c of s.campaigns ?? []) {
+      const via = c.source === 'form' ? 'named by the form' : `from ${c.source.replace(':', ' ')}`;
+      if (c.addedAt) steps.push({ occurredAt: c.addedAt, service: 'crm-sync', summary: `Member of CRM campaign ${c.campaignId} (${c.status}), ${via}.` });
+    }
   }
   return steps.sort((a, b) => a.occurredAt.getTime() - b.occurredAt.getTime());
 }
@@ -56,6 +74,8 @@ export function buildJourney(parts: JourneyParts): JourneyStep[] {
 /** What is still ahead of the lead, for the end of a timeline. */
 export function pendingSteps(parts: JourneyParts): string[] {
   const pending: string[] = [];
+  // Named problems a person must fix (an unknown campaign, an owner with no CRM user): the lead went through.
+  for (const issue of parts.sync?.issues ?? []) pending.push(`CRM sync note ${issue.code}: ${issue.message}`);
   if (parts.sync && parts.sync.status !== 'SYNCED') pending.push(`CRM sync ${parts.sync.status.toLowerCase()} after ${parts.sync.attempts} attempts${parts.sync.lastError ? `: ${parts.sync.lastError}` : ''}`);
   for (const e of parts.enrollments) {
     for (const step of e.steps) if (step.status === 'DUE' && step.dueAt) pending.push(`Email ${step.stepId} of ${e.trackId} due ${step.dueAt.toISOString()}`);

@@ -97,6 +97,7 @@ export interface SubmissionText {
         utmTerm?: string;
         utmContent?: string;
         referrer?: string;
+        campaignId?: string;
       }
     | undefined;
   interest?: { product?: string; message?: string } | undefined;
@@ -126,6 +127,7 @@ export function findSubmissionInjection(submission: SubmissionText): FieldViolat
       'source.utm_term': source?.utmTerm,
       'source.utm_content': source?.utmContent,
       'source.referrer': source?.referrer,
+      'source.campaign_id': source?.campaignId,
       'interest.product': interest?.product,
       'interest.message': interest?.message,
       'consent.wording_version': consent?.wordingVersion,

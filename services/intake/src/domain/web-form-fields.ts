@@ -64,6 +64,7 @@ export const FORM_FIELDS: readonly FormField[] = [
   field('source', 'utm_term'),
   field('source', 'utm_content'),
   field('source', 'referrer'),
+  field('source', 'campaign_id'),
   field('interest', 'product'),
   field('interest', 'message'),
   field('consent', 'email_marketing', 'flag'),

@@ -28,6 +28,7 @@ const expected: WebFormSubmission = {
     utmTerm: 'crm',
     utmContent: 'ad-1',
     referrer: 'https://google.com/',
+    campaignId: '701Dn00000SPRNGAAA',
   },
   interest: { product: 'Pro', message: 'Call me,\nplease.' },
   consent: { emailMarketing: true, wordingVersion: 'v3', givenAt: new Date('2025-03-01T10:00:00Z') },
@@ -53,6 +54,7 @@ const flatForm = new URLSearchParams({
   utm_term: 'crm',
   utm_content: 'ad-1',
   referrer: 'https://google.com/',
+  campaign_id: '701Dn00000SPRNGAAA',
   product: 'Pro',
   message: 'Call me,\nplease.',
   consent_email_marketing: 'on',
@@ -93,7 +95,7 @@ describe('parseWebForm: what a form sends', () => {
     expect(violations).toEqual([]);
     expect(request).toEqual({
       contact: { email: 'a@b.co', firstName: '', lastName: '', phone: '', company: '', jobTitle: '', country: '', companySize: 0, industry: '' },
-      source: { formId: '', pageUrl: '', utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '', referrer: '' },
+      source: { formId: '', pageUrl: '', utmSource: '', utmMedium: '', utmCampaign: '', utmTerm: '', utmContent: '', referrer: '', campaignId: '' },
       interest: { product: '', message: '' },
       consent: { emailMarketing: false, wordingVersion: '' },
     });

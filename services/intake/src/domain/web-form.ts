@@ -31,6 +31,7 @@ export interface WebFormSubmission {
     utmTerm: string;
     utmContent: string;
     referrer: string;
+    campaignId: string;
   };
   interest: { product: string; message: string };
   consent: { emailMarketing: boolean; wordingVersion: string; givenAt?: Date };
@@ -212,6 +213,7 @@ function buildSubmission(values: ReadonlyMap<string, FieldValue>): WebFormSubmis
       utmTerm: text('source.utm_term'),
       utmContent: text('source.utm_content'),
       referrer: text('source.referrer'),
+      campaignId: text('source.campaign_id'),
     },
     interest: { product: text('interest.product'), message: text('interest.message') },
     consent: {

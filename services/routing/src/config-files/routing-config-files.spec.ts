@@ -14,9 +14,11 @@ describe('loadRoutingConfig with the shipped seed files', () => {
   });
 
   it('loads versioned rules, teams, owners and accounts that agree with each other', () => {
-    expect(config.versions).toEqual({ rules: '2026-11-01.1', owners: '2026-11-01.1', accounts: '2026-11-01.1' });
+    expect(config.versions).toEqual({ rules: '2026-11-01.1', owners: '2026-11-27.1', accounts: '2026-11-01.1' });
     expect(config.teams.map((t) => t.id)).toEqual(['enterprise-na', 'mid-market-emea', 'smb-global', 'sales-ops']);
     expect(config.owners.length).toBeGreaterThanOrEqual(8);
+    // Every shipped owner is a user in both CRMs, so the CRM owner field follows routing.
+    for (const owner of config.owners) expect(owner.crmUserIds).toEqual({ salesforceUserId: expect.stringMatching(/^005/), hubspotOwnerId: expect.stringMatching(/^\d+$/) });
     expect(config.ruleSet.rules.map((r) => r.id)).toEqual(['enterprise-na', 'mid-market-emea', 'contact-sales-form', 'smb-catch-all']);
     expect(config.owners.some((o) => o.id === config.ruleSet.fallbackOwnerId)).toBe(true);
     expect(config.accountOwners.get('initech.io')).toBe('tom-hughes');

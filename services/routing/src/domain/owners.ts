@@ -33,6 +33,17 @@ export interface OutOfOffice {
   to: Date;
 }
 
+/**
+ * The owner's users in the CRMs leadmesh syncs to. crm-sync makes the CRM record's owner this user,
+ * so a routing decision is what sales sees in the CRM's owner field.
+ */
+export interface CrmUserIds {
+  /** Salesforce User Id (15 or 18 characters, prefix 005). */
+  salesforceUserId?: string;
+  /** HubSpot owner id (numeric, from GET /crm/v3/owners). */
+  hubspotOwnerId?: string;
+}
+
 export interface Owner {
   id: string;
   name: string;
@@ -49,6 +60,7 @@ export interface Owner {
   workingHours: WorkingHours;
   outOfOffice: OutOfOffice[];
   active: boolean;
+  crmUserIds?: CrmUserIds;
 }
 
 export interface Team {
@@ -186,9 +198,31 @@ export function parseOutOfOffice(value: unknown, path: string): OutOfOffice[] {
   });
 }
 
+const SALESFORCE_USER_ID = /^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$/;
+const HUBSPOT_OWNER_ID = /^[0-9]{1,20}$/;
+
+/** `crmUserIds: { salesforceUserId, hubspotOwnerId }`; either may be absent (no user in that CRM). */
+function readCrmUserIds(value: unknown, path: string): CrmUserIds {
+  const o = readObject(value, path, ['salesforceUserId', 'hubspotOwnerId']);
+  const ids: CrmUserIds = {};
+  // YAML reads an unquoted HubSpot id as a number; it is an identifier, so it is kept as text.
+  const text = (v: unknown, key: string) => (v === '' ? '' : typeof v === 'number' && Number.isInteger(v) ? String(v) : readString(v, `${path}.${key}`));
+  const sf = optional(o.salesforceUserId, (v) => text(v, 'salesforceUserId'));
+  const hs = optional(o.hubspotOwnerId, (v) => text(v, 'hubspotOwnerId'));
+  if (sf !== undefined && sf !== '') {
+    if (!SALESFORCE_USER_ID.test(sf)) throw new RoutingConfigError(`${path}.salesforceUserId`, `"${sf}" is not a Salesforce User Id (15 or 18 characters starting with 005)`);
+    ids.salesforceUserId = sf;
+  }
+  if (hs !== undefined && hs !== '') {
+    if (!HUBSPOT_OWNER_ID.test(hs)) throw new RoutingConfigError(`${path}.hubspotOwnerId`, `"${hs}" is not a HubSpot owner id (digits)`);
+    ids.hubspotOwnerId = hs;
+  }
+  return ids;
+}
+
 export function parseOwner(value: unknown, path: string): Owner {
   const o = readObject(value, path, [
-    'id', 'name', 'email', 'teamId', 'territories', 'segments', 'weight', 'capacityPerDay', 'timeZone', 'workingHours', 'outOfOffice', 'active',
+    'id', 'name', 'email', 'teamId', 'territories', 'segments', 'weight', 'capacityPerDay', 'timeZone', 'workingHours', 'outOfOffice', 'active', 'crmUserIds',
   ]);
   const email = readString(o.email, `${path}.email`);
   if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) throw new RoutingConfigError(`${path}.email`, `"${email}" is not an email address`);
@@ -208,6 +242,8 @@ export function parseOwner(value: unknown, path: string): Owner {
   };
   const segments = optional(o.segments, (v) => readSegments(v, `${path}.segments`));
   if (segments) owner.segments = segments;
+  const crmUserIds = optional(o.crmUserIds, (v) => readCrmUserIds(v, `${path}.crmUserIds`));
+  if (crmUserIds && Object.keys(crmUserIds).length > 0) owner.crmUserIds = crmUserIds;
   return owner;
 }
 

@@ -92,7 +92,14 @@ type SyncRecord struct {
 	// From intake receiving the lead to the CRM holding it.
 	LatencyMs uint64 `protobuf:"varint,8,opt,name=latency_ms,json=latencyMs,proto3" json:"latency_ms,omitempty"`
 	// The fields as sent to the CRM.
-	Fields        map[string]string `protobuf:"bytes,9,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Fields map[string]string `protobuf:"bytes,9,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Problems that did not stop the sync but that someone must fix, each named by a code, e.g.
+	// OWNER_NOT_MAPPED when the routed owner has no user in this CRM (the record keeps its CRM owner).
+	Issues []*SyncIssue `protobuf:"bytes,10,rep,name=issues,proto3" json:"issues,omitempty"`
+	// The CRM campaigns the lead is a member of through leadmesh, once each.
+	CampaignMemberships []*CampaignMembership `protobuf:"bytes,11,rep,name=campaign_memberships,json=campaignMemberships,proto3" json:"campaign_memberships,omitempty"`
+	// Set once sales converted the CRM Lead (Salesforce): updates follow it to this Contact, or stop.
+	Converted     *ConvertedLead `protobuf:"bytes,12,opt,name=converted,proto3" json:"converted,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -190,6 +197,233 @@ func (x *SyncRecord) GetFields() map[string]string {
 	return nil
 }
 
+func (x *SyncRecord) GetIssues() []*SyncIssue {
+	if x != nil {
+		return x.Issues
+	}
+	return nil
+}
+
+func (x *SyncRecord) GetCampaignMemberships() []*CampaignMembership {
+	if x != nil {
+		return x.CampaignMemberships
+	}
+	return nil
+}
+
+func (x *SyncRecord) GetConverted() *ConvertedLead {
+	if x != nil {
+		return x.Converted
+	}
+	return nil
+}
+
+// A CRM Lead sales converted, and what crm-sync does with the lead's later updates.
+type ConvertedLead struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	ContactId string                 `protobuf:"bytes,1,opt,name=contact_id,json=contactId,proto3" json:"contact_id,omitempty"`
+	// "follow" (updates go to the Contact) or "stop" (no more updates), CRM_CONVERTED_LEAD_RULE.
+	Rule            string                 `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	ConvertedSeenAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=converted_seen_at,json=convertedSeenAt,proto3" json:"converted_seen_at,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ConvertedLead) Reset() {
+	*x = ConvertedLead{}
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConvertedLead) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConvertedLead) ProtoMessage() {}
+
+func (x *ConvertedLead) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConvertedLead.ProtoReflect.Descriptor instead.
+func (*ConvertedLead) Descriptor() ([]byte, []int) {
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ConvertedLead) GetContactId() string {
+	if x != nil {
+		return x.ContactId
+	}
+	return ""
+}
+
+func (x *ConvertedLead) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *ConvertedLead) GetConvertedSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConvertedSeenAt
+	}
+	return nil
+}
+
+// The lead as a member of a CRM campaign (Salesforce CampaignMember, HubSpot list membership).
+type CampaignMembership struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CRM's campaign id (Salesforce Campaign Id, HubSpot list id).
+	CampaignId string `protobuf:"bytes,1,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
+	// How leadmesh found it: "form" (the form named it) or "utm_campaign:<value>".
+	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	// The membership's own CRM id where the CRM has one (Salesforce CampaignMember Id).
+	MemberId string `protobuf:"bytes,3,opt,name=member_id,json=memberId,proto3" json:"member_id,omitempty"`
+	// The member status written, e.g. Responded.
+	Status        string                 `protobuf:"bytes,4,opt,name=status,proto3" json:"status,omitempty"`
+	AddedAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=added_at,json=addedAt,proto3" json:"added_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CampaignMembership) Reset() {
+	*x = CampaignMembership{}
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CampaignMembership) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CampaignMembership) ProtoMessage() {}
+
+func (x *CampaignMembership) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CampaignMembership.ProtoReflect.Descriptor instead.
+func (*CampaignMembership) Descriptor() ([]byte, []int) {
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CampaignMembership) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetMemberId() string {
+	if x != nil {
+		return x.MemberId
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *CampaignMembership) GetAddedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AddedAt
+	}
+	return nil
+}
+
+// A named problem of one lead's sync that did not stop it.
+type SyncIssue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable code: OWNER_NOT_MAPPED.
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// The CRM field concerned, e.g. OwnerId.
+	Field         string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SyncIssue) Reset() {
+	*x = SyncIssue{}
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncIssue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncIssue) ProtoMessage() {}
+
+func (x *SyncIssue) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncIssue.ProtoReflect.Descriptor instead.
+func (*SyncIssue) Descriptor() ([]byte, []int) {
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *SyncIssue) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *SyncIssue) GetField() string {
+	if x != nil {
+		return x.Field
+	}
+	return ""
+}
+
+func (x *SyncIssue) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 type GetSyncStatusRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
@@ -199,7 +433,7 @@ type GetSyncStatusRequest struct {
 
 func (x *GetSyncStatusRequest) Reset() {
 	*x = GetSyncStatusRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -211,7 +445,7 @@ func (x *GetSyncStatusRequest) String() string {
 func (*GetSyncStatusRequest) ProtoMessage() {}
 
 func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -224,7 +458,7 @@ func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetSyncStatusRequest) GetLeadId() string {
@@ -243,7 +477,7 @@ type GetSyncStatusResponse struct {
 
 func (x *GetSyncStatusResponse) Reset() {
 	*x = GetSyncStatusResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -255,7 +489,7 @@ func (x *GetSyncStatusResponse) String() string {
 func (*GetSyncStatusResponse) ProtoMessage() {}
 
 func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -268,7 +502,7 @@ func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetSyncStatusResponse) GetRecord() *SyncRecord {
@@ -294,7 +528,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -306,7 +540,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -319,7 +553,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeadLetter) GetLeadId() string {
@@ -374,7 +608,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +620,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +633,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListDeadLettersRequest) GetPageSize() uint32 {
@@ -426,7 +660,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +672,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +685,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetter {
@@ -481,7 +715,7 @@ type ReplayRequest struct {
 
 func (x *ReplayRequest) Reset() {
 	*x = ReplayRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +727,7 @@ func (x *ReplayRequest) String() string {
 func (*ReplayRequest) ProtoMessage() {}
 
 func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +740,7 @@ func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayRequest.ProtoReflect.Descriptor instead.
 func (*ReplayRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ReplayRequest) GetTarget() isReplayRequest_Target {
@@ -563,7 +797,7 @@ type ReplayResponse struct {
 
 func (x *ReplayResponse) Reset() {
 	*x = ReplayResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -575,7 +809,7 @@ func (x *ReplayResponse) String() string {
 func (*ReplayResponse) ProtoMessage() {}
 
 func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -588,7 +822,7 @@ func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayResponse.ProtoReflect.Descriptor instead.
 func (*ReplayResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReplayResponse) GetReplayed() uint32 {
@@ -616,7 +850,7 @@ var File_leadmesh_crmsync_v1_crm_sync_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xce\x03\n" +
+	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xa4\x05\n" +
 	"\n" +
 	"SyncRecord\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x127\n" +
@@ -629,10 +863,30 @@ const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\tsynced_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bsyncedAt\x12\x1d\n" +
 	"\n" +
 	"latency_ms\x18\b \x01(\x04R\tlatencyMs\x12C\n" +
-	"\x06fields\x18\t \x03(\v2+.leadmesh.crmsync.v1.SyncRecord.FieldsEntryR\x06fields\x1a9\n" +
+	"\x06fields\x18\t \x03(\v2+.leadmesh.crmsync.v1.SyncRecord.FieldsEntryR\x06fields\x126\n" +
+	"\x06issues\x18\n" +
+	" \x03(\v2\x1e.leadmesh.crmsync.v1.SyncIssueR\x06issues\x12Z\n" +
+	"\x14campaign_memberships\x18\v \x03(\v2'.leadmesh.crmsync.v1.CampaignMembershipR\x13campaignMemberships\x12@\n" +
+	"\tconverted\x18\f \x01(\v2\".leadmesh.crmsync.v1.ConvertedLeadR\tconverted\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8a\x01\n" +
+	"\rConvertedLead\x12\x1d\n" +
+	"\n" +
+	"contact_id\x18\x01 \x01(\tR\tcontactId\x12\x12\n" +
+	"\x04rule\x18\x02 \x01(\tR\x04rule\x12F\n" +
+	"\x11converted_seen_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0fconvertedSeenAt\"\xb9\x01\n" +
+	"\x12CampaignMembership\x12\x1f\n" +
+	"\vcampaign_id\x18\x01 \x01(\tR\n" +
+	"campaignId\x12\x16\n" +
+	"\x06source\x18\x02 \x01(\tR\x06source\x12\x1b\n" +
+	"\tmember_id\x18\x03 \x01(\tR\bmemberId\x12\x16\n" +
+	"\x06status\x18\x04 \x01(\tR\x06status\x125\n" +
+	"\badded_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\aaddedAt\"O\n" +
+	"\tSyncIssue\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x14\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12\x18\n" +
+	"\amessage\x18\x03 \x01(\tR\amessage\"9\n" +
 	"\x14GetSyncStatusRequest\x12!\n" +
 	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"P\n" +
 	"\x15GetSyncStatusResponse\x127\n" +
@@ -688,39 +942,47 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_goTypes = []any{
 	(SyncStatus)(0),                 // 0: leadmesh.crmsync.v1.SyncStatus
 	(*SyncRecord)(nil),              // 1: leadmesh.crmsync.v1.SyncRecord
-	(*GetSyncStatusRequest)(nil),    // 2: leadmesh.crmsync.v1.GetSyncStatusRequest
-	(*GetSyncStatusResponse)(nil),   // 3: leadmesh.crmsync.v1.GetSyncStatusResponse
-	(*DeadLetter)(nil),              // 4: leadmesh.crmsync.v1.DeadLetter
-	(*ListDeadLettersRequest)(nil),  // 5: leadmesh.crmsync.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 6: leadmesh.crmsync.v1.ListDeadLettersResponse
-	(*ReplayRequest)(nil),           // 7: leadmesh.crmsync.v1.ReplayRequest
-	(*ReplayResponse)(nil),          // 8: leadmesh.crmsync.v1.ReplayResponse
-	nil,                             // 9: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	(*timestamppb.Timestamp)(nil),   // 10: google.protobuf.Timestamp
+	(*ConvertedLead)(nil),           // 2: leadmesh.crmsync.v1.ConvertedLead
+	(*CampaignMembership)(nil),      // 3: leadmesh.crmsync.v1.CampaignMembership
+	(*SyncIssue)(nil),               // 4: leadmesh.crmsync.v1.SyncIssue
+	(*GetSyncStatusRequest)(nil),    // 5: leadmesh.crmsync.v1.GetSyncStatusRequest
+	(*GetSyncStatusResponse)(nil),   // 6: leadmesh.crmsync.v1.GetSyncStatusResponse
+	(*DeadLetter)(nil),              // 7: leadmesh.crmsync.v1.DeadLetter
+	(*ListDeadLettersRequest)(nil),  // 8: leadmesh.crmsync.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 9: leadmesh.crmsync.v1.ListDeadLettersResponse
+	(*ReplayRequest)(nil),           // 10: leadmesh.crmsync.v1.ReplayRequest
+	(*ReplayResponse)(nil),          // 11: leadmesh.crmsync.v1.ReplayResponse
+	nil,                             // 12: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	(*timestamppb.Timestamp)(nil),   // 13: google.protobuf.Timestamp
 }
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_depIdxs = []int32{
 	0,  // 0: leadmesh.crmsync.v1.SyncRecord.status:type_name -> leadmesh.crmsync.v1.SyncStatus
-	10, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
-	10, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
-	9,  // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	1,  // 4: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
-	10, // 5: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	4,  // 6: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
-	2,  // 7: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
-	5,  // 8: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
-	7,  // 9: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
-	3,  // 10: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
-	6,  // 11: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
-	8,  // 12: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
-	10, // [10:13] is the sub-list for method output_type
-	7,  // [7:10] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	13, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
+	13, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
+	12, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	4,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
+	3,  // 5: leadmesh.crmsync.v1.SyncRecord.campaign_memberships:type_name -> leadmesh.crmsync.v1.CampaignMembership
+	2,  // 6: leadmesh.crmsync.v1.SyncRecord.converted:type_name -> leadmesh.crmsync.v1.ConvertedLead
+	13, // 7: leadmesh.crmsync.v1.ConvertedLead.converted_seen_at:type_name -> google.protobuf.Timestamp
+	13, // 8: leadmesh.crmsync.v1.CampaignMembership.added_at:type_name -> google.protobuf.Timestamp
+	1,  // 9: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
+	13, // 10: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	7,  // 11: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
+	5,  // 12: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
+	8,  // 13: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
+	10, // 14: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
+	6,  // 15: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
+	9,  // 16: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
+	11, // 17: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
+	15, // [15:18] is the sub-list for method output_type
+	12, // [12:15] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_crmsync_v1_crm_sync_service_proto_init() }
@@ -728,7 +990,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 	if File_leadmesh_crmsync_v1_crm_sync_service_proto != nil {
 		return
 	}
-	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6].OneofWrappers = []any{
+	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9].OneofWrappers = []any{
 		(*ReplayRequest_LeadId)(nil),
 		(*ReplayRequest_All)(nil),
 	}
@@ -738,7 +1000,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc), len(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   9,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

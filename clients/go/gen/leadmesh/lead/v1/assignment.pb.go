@@ -41,8 +41,14 @@ type Assignment struct {
 	AcceptedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=accepted_at,json=acceptedAt,proto3" json:"accepted_at,omitempty"`
 	// Owners who had the lead before and let the SLA lapse, oldest first.
 	PreviousOwnerIds []string `protobuf:"bytes,10,rep,name=previous_owner_ids,json=previousOwnerIds,proto3" json:"previous_owner_ids,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The owner's users in the CRMs, from routing's owner configuration: crm-sync sets the CRM
+	// record's owner from these (Salesforce OwnerId, HubSpot hubspot_owner_id). Empty when the owner
+	// has no user in that CRM, which crm-sync reports as a named error on the lead's sync record.
+	OwnerCrmUserIds *CrmUserIds `protobuf:"bytes,11,opt,name=owner_crm_user_ids,json=ownerCrmUserIds,proto3" json:"owner_crm_user_ids,omitempty"`
+	// The owner's work email, for CRM fields that show it.
+	OwnerEmail    string `protobuf:"bytes,12,opt,name=owner_email,json=ownerEmail,proto3" json:"owner_email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Assignment) Reset() {
@@ -145,11 +151,80 @@ func (x *Assignment) GetPreviousOwnerIds() []string {
 	return nil
 }
 
+func (x *Assignment) GetOwnerCrmUserIds() *CrmUserIds {
+	if x != nil {
+		return x.OwnerCrmUserIds
+	}
+	return nil
+}
+
+func (x *Assignment) GetOwnerEmail() string {
+	if x != nil {
+		return x.OwnerEmail
+	}
+	return ""
+}
+
+// One sales owner's user ids in the CRMs leadmesh syncs to.
+type CrmUserIds struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Salesforce User Id (15 or 18 characters, prefix 005).
+	SalesforceUserId string `protobuf:"bytes,1,opt,name=salesforce_user_id,json=salesforceUserId,proto3" json:"salesforce_user_id,omitempty"`
+	// HubSpot owner id (GET /crm/v3/owners), a number.
+	HubspotOwnerId string `protobuf:"bytes,2,opt,name=hubspot_owner_id,json=hubspotOwnerId,proto3" json:"hubspot_owner_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CrmUserIds) Reset() {
+	*x = CrmUserIds{}
+	mi := &file_leadmesh_lead_v1_assignment_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmUserIds) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmUserIds) ProtoMessage() {}
+
+func (x *CrmUserIds) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_lead_v1_assignment_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmUserIds.ProtoReflect.Descriptor instead.
+func (*CrmUserIds) Descriptor() ([]byte, []int) {
+	return file_leadmesh_lead_v1_assignment_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CrmUserIds) GetSalesforceUserId() string {
+	if x != nil {
+		return x.SalesforceUserId
+	}
+	return ""
+}
+
+func (x *CrmUserIds) GetHubspotOwnerId() string {
+	if x != nil {
+		return x.HubspotOwnerId
+	}
+	return ""
+}
+
 var File_leadmesh_lead_v1_assignment_proto protoreflect.FileDescriptor
 
 const file_leadmesh_lead_v1_assignment_proto_rawDesc = "" +
 	"\n" +
-	"!leadmesh/lead/v1/assignment.proto\x12\x10leadmesh.lead.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x03\n" +
+	"!leadmesh/lead/v1/assignment.proto\x12\x10leadmesh.lead.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf7\x03\n" +
 	"\n" +
 	"Assignment\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
@@ -166,7 +241,14 @@ const file_leadmesh_lead_v1_assignment_proto_rawDesc = "" +
 	"\vaccepted_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"acceptedAt\x12,\n" +
 	"\x12previous_owner_ids\x18\n" +
-	" \x03(\tR\x10previousOwnerIdsB\xce\x01\n" +
+	" \x03(\tR\x10previousOwnerIds\x12I\n" +
+	"\x12owner_crm_user_ids\x18\v \x01(\v2\x1c.leadmesh.lead.v1.CrmUserIdsR\x0fownerCrmUserIds\x12\x1f\n" +
+	"\vowner_email\x18\f \x01(\tR\n" +
+	"ownerEmail\"d\n" +
+	"\n" +
+	"CrmUserIds\x12,\n" +
+	"\x12salesforce_user_id\x18\x01 \x01(\tR\x10salesforceUserId\x12(\n" +
+	"\x10hubspot_owner_id\x18\x02 \x01(\tR\x0ehubspotOwnerIdB\xce\x01\n" +
 	"\x14com.leadmesh.lead.v1B\x0fAssignmentProtoP\x01ZCgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1;leadv1\xa2\x02\x03LLX\xaa\x02\x10Leadmesh.Lead.V1\xca\x02\x10Leadmesh\\Lead\\V1\xe2\x02\x1cLeadmesh\\Lead\\V1\\GPBMetadata\xea\x02\x12Leadmesh::Lead::V1b\x06proto3"
 
 var (
@@ -181,20 +263,22 @@ func file_leadmesh_lead_v1_assignment_proto_rawDescGZIP() []byte {
 	return file_leadmesh_lead_v1_assignment_proto_rawDescData
 }
 
-var file_leadmesh_lead_v1_assignment_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
+var file_leadmesh_lead_v1_assignment_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
 var file_leadmesh_lead_v1_assignment_proto_goTypes = []any{
 	(*Assignment)(nil),            // 0: leadmesh.lead.v1.Assignment
-	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
+	(*CrmUserIds)(nil),            // 1: leadmesh.lead.v1.CrmUserIds
+	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
 }
 var file_leadmesh_lead_v1_assignment_proto_depIdxs = []int32{
-	1, // 0: leadmesh.lead.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
-	1, // 1: leadmesh.lead.v1.Assignment.sla_due_at:type_name -> google.protobuf.Timestamp
-	1, // 2: leadmesh.lead.v1.Assignment.accepted_at:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	2, // 0: leadmesh.lead.v1.Assignment.assigned_at:type_name -> google.protobuf.Timestamp
+	2, // 1: leadmesh.lead.v1.Assignment.sla_due_at:type_name -> google.protobuf.Timestamp
+	2, // 2: leadmesh.lead.v1.Assignment.accepted_at:type_name -> google.protobuf.Timestamp
+	1, // 3: leadmesh.lead.v1.Assignment.owner_crm_user_ids:type_name -> leadmesh.lead.v1.CrmUserIds
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_lead_v1_assignment_proto_init() }
@@ -208,7 +292,7 @@ func file_leadmesh_lead_v1_assignment_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_lead_v1_assignment_proto_rawDesc), len(file_leadmesh_lead_v1_assignment_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   1,
+			NumMessages:   2,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

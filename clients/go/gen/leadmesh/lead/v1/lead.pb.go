@@ -140,15 +140,18 @@ func (x *Contact) GetIndustry() string {
 
 // Where the submission came from: the form, the page and the campaign.
 type Source struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FormId        string                 `protobuf:"bytes,1,opt,name=form_id,json=formId,proto3" json:"form_id,omitempty"`
-	PageUrl       string                 `protobuf:"bytes,2,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
-	UtmSource     string                 `protobuf:"bytes,3,opt,name=utm_source,json=utmSource,proto3" json:"utm_source,omitempty"`
-	UtmMedium     string                 `protobuf:"bytes,4,opt,name=utm_medium,json=utmMedium,proto3" json:"utm_medium,omitempty"`
-	UtmCampaign   string                 `protobuf:"bytes,5,opt,name=utm_campaign,json=utmCampaign,proto3" json:"utm_campaign,omitempty"`
-	UtmTerm       string                 `protobuf:"bytes,6,opt,name=utm_term,json=utmTerm,proto3" json:"utm_term,omitempty"`
-	UtmContent    string                 `protobuf:"bytes,7,opt,name=utm_content,json=utmContent,proto3" json:"utm_content,omitempty"`
-	Referrer      string                 `protobuf:"bytes,8,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	FormId      string                 `protobuf:"bytes,1,opt,name=form_id,json=formId,proto3" json:"form_id,omitempty"`
+	PageUrl     string                 `protobuf:"bytes,2,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
+	UtmSource   string                 `protobuf:"bytes,3,opt,name=utm_source,json=utmSource,proto3" json:"utm_source,omitempty"`
+	UtmMedium   string                 `protobuf:"bytes,4,opt,name=utm_medium,json=utmMedium,proto3" json:"utm_medium,omitempty"`
+	UtmCampaign string                 `protobuf:"bytes,5,opt,name=utm_campaign,json=utmCampaign,proto3" json:"utm_campaign,omitempty"`
+	UtmTerm     string                 `protobuf:"bytes,6,opt,name=utm_term,json=utmTerm,proto3" json:"utm_term,omitempty"`
+	UtmContent  string                 `protobuf:"bytes,7,opt,name=utm_content,json=utmContent,proto3" json:"utm_content,omitempty"`
+	Referrer    string                 `protobuf:"bytes,8,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	// The CRM campaign the form belongs to, when the form names it (a Salesforce Campaign Id or a
+	// HubSpot list id). Without it, crm-sync maps utm_campaign to a CRM campaign by its campaign mapping.
+	CampaignId    string `protobuf:"bytes,9,opt,name=campaign_id,json=campaignId,proto3" json:"campaign_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -235,6 +238,13 @@ func (x *Source) GetUtmContent() string {
 func (x *Source) GetReferrer() string {
 	if x != nil {
 		return x.Referrer
+	}
+	return ""
+}
+
+func (x *Source) GetCampaignId() string {
+	if x != nil {
+		return x.CampaignId
 	}
 	return ""
 }
@@ -452,7 +462,7 @@ const file_leadmesh_lead_v1_lead_proto_rawDesc = "" +
 	"\acountry\x18\a \x01(\tB\a\xbaH\x04r\x02\x18PR\acountry\x12-\n" +
 	"\fcompany_size\x18\b \x01(\rB\n" +
 	"\xbaH\a*\x05\x18\x80\xad\xe2\x04R\vcompanySize\x12#\n" +
-	"\bindustry\x18\t \x01(\tB\a\xbaH\x04r\x02\x18dR\bindustry\"\xca\x02\n" +
+	"\bindustry\x18\t \x01(\tB\a\xbaH\x04r\x02\x18dR\bindustry\"\x86\x03\n" +
 	"\x06Source\x12 \n" +
 	"\aform_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\x06formId\x12)\n" +
 	"\bpage_url\x18\x02 \x01(\tB\x0e\xbaH\v\xd8\x01\x01r\x06\x18\x80\x10\x88\x01\x01R\apageUrl\x12'\n" +
@@ -464,7 +474,9 @@ const file_leadmesh_lead_v1_lead_proto_rawDesc = "" +
 	"\butm_term\x18\x06 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\autmTerm\x12)\n" +
 	"\vutm_content\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\n" +
 	"utmContent\x12$\n" +
-	"\breferrer\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\breferrer\"Q\n" +
+	"\breferrer\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\breferrer\x12:\n" +
+	"\vcampaign_id\x18\t \x01(\tB\x19\xbaH\x16r\x14\x18@2\x10^[A-Za-z0-9_-]*$R\n" +
+	"campaignId\"Q\n" +
 	"\bInterest\x12!\n" +
 	"\aproduct\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dR\aproduct\x12\"\n" +
 	"\amessage\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x88'R\amessage\"\x9b\x01\n" +

@@ -40,11 +40,13 @@ type Owner struct {
 	Weight         float64 `protobuf:"fixed64,6,opt,name=weight,proto3" json:"weight,omitempty"`
 	CapacityPerDay uint32  `protobuf:"varint,7,opt,name=capacity_per_day,json=capacityPerDay,proto3" json:"capacity_per_day,omitempty"`
 	// IANA time zone of the owner's working hours, e.g. Europe/Berlin.
-	TimeZone      string         `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
-	WorkingHours  *WorkingHours  `protobuf:"bytes,9,opt,name=working_hours,json=workingHours,proto3" json:"working_hours,omitempty"`
-	OutOfOffice   []*OutOfOffice `protobuf:"bytes,10,rep,name=out_of_office,json=outOfOffice,proto3" json:"out_of_office,omitempty"`
-	Active        bool           `protobuf:"varint,11,opt,name=active,proto3" json:"active,omitempty"`
-	Segments      *OwnerSegments `protobuf:"bytes,12,opt,name=segments,proto3" json:"segments,omitempty"`
+	TimeZone     string         `protobuf:"bytes,8,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	WorkingHours *WorkingHours  `protobuf:"bytes,9,opt,name=working_hours,json=workingHours,proto3" json:"working_hours,omitempty"`
+	OutOfOffice  []*OutOfOffice `protobuf:"bytes,10,rep,name=out_of_office,json=outOfOffice,proto3" json:"out_of_office,omitempty"`
+	Active       bool           `protobuf:"varint,11,opt,name=active,proto3" json:"active,omitempty"`
+	Segments     *OwnerSegments `protobuf:"bytes,12,opt,name=segments,proto3" json:"segments,omitempty"`
+	// The owner's users in the CRMs; the assignment carries them so crm-sync can set the CRM owner.
+	CrmUserIds    *OwnerCrmUsers `protobuf:"bytes,13,opt,name=crm_user_ids,json=crmUserIds,proto3" json:"crm_user_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -163,6 +165,68 @@ func (x *Owner) GetSegments() *OwnerSegments {
 	return nil
 }
 
+func (x *Owner) GetCrmUserIds() *OwnerCrmUsers {
+	if x != nil {
+		return x.CrmUserIds
+	}
+	return nil
+}
+
+// The owner's user ids in the CRMs, validated at the edge (an empty one means no user there).
+type OwnerCrmUsers struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Salesforce User Id: 15 or 18 characters starting with 005.
+	SalesforceUserId string `protobuf:"bytes,1,opt,name=salesforce_user_id,json=salesforceUserId,proto3" json:"salesforce_user_id,omitempty"`
+	// HubSpot owner id: digits only.
+	HubspotOwnerId string `protobuf:"bytes,2,opt,name=hubspot_owner_id,json=hubspotOwnerId,proto3" json:"hubspot_owner_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *OwnerCrmUsers) Reset() {
+	*x = OwnerCrmUsers{}
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnerCrmUsers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnerCrmUsers) ProtoMessage() {}
+
+func (x *OwnerCrmUsers) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnerCrmUsers.ProtoReflect.Descriptor instead.
+func (*OwnerCrmUsers) Descriptor() ([]byte, []int) {
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OwnerCrmUsers) GetSalesforceUserId() string {
+	if x != nil {
+		return x.SalesforceUserId
+	}
+	return ""
+}
+
+func (x *OwnerCrmUsers) GetHubspotOwnerId() string {
+	if x != nil {
+		return x.HubspotOwnerId
+	}
+	return ""
+}
+
 type WorkingHours struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// ISO weekdays, 1 = Monday to 7 = Sunday.
@@ -176,7 +240,7 @@ type WorkingHours struct {
 
 func (x *WorkingHours) Reset() {
 	*x = WorkingHours{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -188,7 +252,7 @@ func (x *WorkingHours) String() string {
 func (*WorkingHours) ProtoMessage() {}
 
 func (x *WorkingHours) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[1]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -201,7 +265,7 @@ func (x *WorkingHours) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkingHours.ProtoReflect.Descriptor instead.
 func (*WorkingHours) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *WorkingHours) GetDays() []uint32 {
@@ -235,7 +299,7 @@ type OutOfOffice struct {
 
 func (x *OutOfOffice) Reset() {
 	*x = OutOfOffice{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -247,7 +311,7 @@ func (x *OutOfOffice) String() string {
 func (*OutOfOffice) ProtoMessage() {}
 
 func (x *OutOfOffice) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[2]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -260,7 +324,7 @@ func (x *OutOfOffice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OutOfOffice.ProtoReflect.Descriptor instead.
 func (*OutOfOffice) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *OutOfOffice) GetFrom() *timestamppb.Timestamp {
@@ -289,7 +353,7 @@ type OwnerSegments struct {
 
 func (x *OwnerSegments) Reset() {
 	*x = OwnerSegments{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -301,7 +365,7 @@ func (x *OwnerSegments) String() string {
 func (*OwnerSegments) ProtoMessage() {}
 
 func (x *OwnerSegments) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[3]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -314,7 +378,7 @@ func (x *OwnerSegments) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OwnerSegments.ProtoReflect.Descriptor instead.
 func (*OwnerSegments) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *OwnerSegments) GetMinCompanySize() uint32 {
@@ -356,7 +420,7 @@ type AcceptLeadRequest struct {
 
 func (x *AcceptLeadRequest) Reset() {
 	*x = AcceptLeadRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +432,7 @@ func (x *AcceptLeadRequest) String() string {
 func (*AcceptLeadRequest) ProtoMessage() {}
 
 func (x *AcceptLeadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[4]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +445,7 @@ func (x *AcceptLeadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptLeadRequest.ProtoReflect.Descriptor instead.
 func (*AcceptLeadRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *AcceptLeadRequest) GetLeadId() string {
@@ -407,7 +471,7 @@ type AcceptLeadResponse struct {
 
 func (x *AcceptLeadResponse) Reset() {
 	*x = AcceptLeadResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -419,7 +483,7 @@ func (x *AcceptLeadResponse) String() string {
 func (*AcceptLeadResponse) ProtoMessage() {}
 
 func (x *AcceptLeadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[5]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -432,7 +496,7 @@ func (x *AcceptLeadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptLeadResponse.ProtoReflect.Descriptor instead.
 func (*AcceptLeadResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AcceptLeadResponse) GetAssignment() *v1.Assignment {
@@ -451,7 +515,7 @@ type ListOwnersRequest struct {
 
 func (x *ListOwnersRequest) Reset() {
 	*x = ListOwnersRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -463,7 +527,7 @@ func (x *ListOwnersRequest) String() string {
 func (*ListOwnersRequest) ProtoMessage() {}
 
 func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[6]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -476,7 +540,7 @@ func (x *ListOwnersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersRequest.ProtoReflect.Descriptor instead.
 func (*ListOwnersRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListOwnersRequest) GetTeamId() string {
@@ -495,7 +559,7 @@ type ListOwnersResponse struct {
 
 func (x *ListOwnersResponse) Reset() {
 	*x = ListOwnersResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +571,7 @@ func (x *ListOwnersResponse) String() string {
 func (*ListOwnersResponse) ProtoMessage() {}
 
 func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[7]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +584,7 @@ func (x *ListOwnersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOwnersResponse.ProtoReflect.Descriptor instead.
 func (*ListOwnersResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListOwnersResponse) GetOwners() []*Owner {
@@ -539,7 +603,7 @@ type UpsertOwnerRequest struct {
 
 func (x *UpsertOwnerRequest) Reset() {
 	*x = UpsertOwnerRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -551,7 +615,7 @@ func (x *UpsertOwnerRequest) String() string {
 func (*UpsertOwnerRequest) ProtoMessage() {}
 
 func (x *UpsertOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[8]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -564,7 +628,7 @@ func (x *UpsertOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertOwnerRequest.ProtoReflect.Descriptor instead.
 func (*UpsertOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *UpsertOwnerRequest) GetOwner() *Owner {
@@ -583,7 +647,7 @@ type UpsertOwnerResponse struct {
 
 func (x *UpsertOwnerResponse) Reset() {
 	*x = UpsertOwnerResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +659,7 @@ func (x *UpsertOwnerResponse) String() string {
 func (*UpsertOwnerResponse) ProtoMessage() {}
 
 func (x *UpsertOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +672,7 @@ func (x *UpsertOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertOwnerResponse.ProtoReflect.Descriptor instead.
 func (*UpsertOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpsertOwnerResponse) GetOwner() *Owner {
@@ -629,7 +693,7 @@ type SetOwnerAvailabilityRequest struct {
 
 func (x *SetOwnerAvailabilityRequest) Reset() {
 	*x = SetOwnerAvailabilityRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -641,7 +705,7 @@ func (x *SetOwnerAvailabilityRequest) String() string {
 func (*SetOwnerAvailabilityRequest) ProtoMessage() {}
 
 func (x *SetOwnerAvailabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -654,7 +718,7 @@ func (x *SetOwnerAvailabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerAvailabilityRequest.ProtoReflect.Descriptor instead.
 func (*SetOwnerAvailabilityRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *SetOwnerAvailabilityRequest) GetOwnerId() string {
@@ -687,7 +751,7 @@ type SetOwnerAvailabilityResponse struct {
 
 func (x *SetOwnerAvailabilityResponse) Reset() {
 	*x = SetOwnerAvailabilityResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +763,7 @@ func (x *SetOwnerAvailabilityResponse) String() string {
 func (*SetOwnerAvailabilityResponse) ProtoMessage() {}
 
 func (x *SetOwnerAvailabilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +776,7 @@ func (x *SetOwnerAvailabilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerAvailabilityResponse.ProtoReflect.Descriptor instead.
 func (*SetOwnerAvailabilityResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetOwnerAvailabilityResponse) GetOwner() *Owner {
@@ -732,7 +796,7 @@ type PreviewRouteRequest struct {
 
 func (x *PreviewRouteRequest) Reset() {
 	*x = PreviewRouteRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -744,7 +808,7 @@ func (x *PreviewRouteRequest) String() string {
 func (*PreviewRouteRequest) ProtoMessage() {}
 
 func (x *PreviewRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -757,7 +821,7 @@ func (x *PreviewRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRouteRequest.ProtoReflect.Descriptor instead.
 func (*PreviewRouteRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PreviewRouteRequest) GetProfile() *v1.LeadProfile {
@@ -783,7 +847,7 @@ type PreviewRouteResponse struct {
 
 func (x *PreviewRouteResponse) Reset() {
 	*x = PreviewRouteResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -795,7 +859,7 @@ func (x *PreviewRouteResponse) String() string {
 func (*PreviewRouteResponse) ProtoMessage() {}
 
 func (x *PreviewRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -808,7 +872,7 @@ func (x *PreviewRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRouteResponse.ProtoReflect.Descriptor instead.
 func (*PreviewRouteResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PreviewRouteResponse) GetAssignment() *v1.Assignment {
@@ -827,7 +891,7 @@ type GetAssignmentRequest struct {
 
 func (x *GetAssignmentRequest) Reset() {
 	*x = GetAssignmentRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +903,7 @@ func (x *GetAssignmentRequest) String() string {
 func (*GetAssignmentRequest) ProtoMessage() {}
 
 func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +916,7 @@ func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentRequest.ProtoReflect.Descriptor instead.
 func (*GetAssignmentRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetAssignmentRequest) GetLeadId() string {
@@ -871,7 +935,7 @@ type GetAssignmentResponse struct {
 
 func (x *GetAssignmentResponse) Reset() {
 	*x = GetAssignmentResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +947,7 @@ func (x *GetAssignmentResponse) String() string {
 func (*GetAssignmentResponse) ProtoMessage() {}
 
 func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +960,7 @@ func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentResponse.ProtoReflect.Descriptor instead.
 func (*GetAssignmentResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetAssignmentResponse) GetAssignment() *v1.Assignment {
@@ -910,7 +974,7 @@ var File_leadmesh_routing_v1_routing_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\n" +
-	")leadmesh/routing/v1/routing_service.proto\x12\x13leadmesh.routing.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xc6\x04\n" +
+	")leadmesh/routing/v1/routing_service.proto\x12\x13leadmesh.routing.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\x8c\x05\n" +
 	"\x05Owner\x12:\n" +
 	"\bowner_id\x18\x01 \x01(\tB\x1f\xbaH\x1cr\x1a\x10\x01\x18@2\x14^[a-z0-9][a-z0-9-]*$R\aownerId\x12\x1e\n" +
 	"\x04name\x18\x02 \x01(\tB\n" +
@@ -925,7 +989,12 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\rout_of_office\x18\n" +
 	" \x03(\v2 .leadmesh.routing.v1.OutOfOfficeB\b\xbaH\x05\x92\x01\x02\x10dR\voutOfOffice\x12\x16\n" +
 	"\x06active\x18\v \x01(\bR\x06active\x12>\n" +
-	"\bsegments\x18\f \x01(\v2\".leadmesh.routing.v1.OwnerSegmentsR\bsegments\"\xac\x01\n" +
+	"\bsegments\x18\f \x01(\v2\".leadmesh.routing.v1.OwnerSegmentsR\bsegments\x12D\n" +
+	"\fcrm_user_ids\x18\r \x01(\v2\".leadmesh.routing.v1.OwnerCrmUsersR\n" +
+	"crmUserIds\"\xae\x01\n" +
+	"\rOwnerCrmUsers\x12]\n" +
+	"\x12salesforce_user_id\x18\x01 \x01(\tB/\xbaH,r*2(^(005[A-Za-z0-9]{12}([A-Za-z0-9]{3})?)?$R\x10salesforceUserId\x12>\n" +
+	"\x10hubspot_owner_id\x18\x02 \x01(\tB\x14\xbaH\x11r\x0f2\r^[0-9]{0,20}$R\x0ehubspotOwnerId\"\xac\x01\n" +
 	"\fWorkingHours\x12$\n" +
 	"\x04days\x18\x01 \x03(\rB\x10\xbaH\r\x92\x01\n" +
 	"\x10\a\"\x06*\x04\x18\a(\x01R\x04days\x12<\n" +
@@ -999,62 +1068,64 @@ func file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP() []byte {
 	return file_leadmesh_routing_v1_routing_service_proto_rawDescData
 }
 
-var file_leadmesh_routing_v1_routing_service_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_leadmesh_routing_v1_routing_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_leadmesh_routing_v1_routing_service_proto_goTypes = []any{
 	(*Owner)(nil),                        // 0: leadmesh.routing.v1.Owner
-	(*WorkingHours)(nil),                 // 1: leadmesh.routing.v1.WorkingHours
-	(*OutOfOffice)(nil),                  // 2: leadmesh.routing.v1.OutOfOffice
-	(*OwnerSegments)(nil),                // 3: leadmesh.routing.v1.OwnerSegments
-	(*AcceptLeadRequest)(nil),            // 4: leadmesh.routing.v1.AcceptLeadRequest
-	(*AcceptLeadResponse)(nil),           // 5: leadmesh.routing.v1.AcceptLeadResponse
-	(*ListOwnersRequest)(nil),            // 6: leadmesh.routing.v1.ListOwnersRequest
-	(*ListOwnersResponse)(nil),           // 7: leadmesh.routing.v1.ListOwnersResponse
-	(*UpsertOwnerRequest)(nil),           // 8: leadmesh.routing.v1.UpsertOwnerRequest
-	(*UpsertOwnerResponse)(nil),          // 9: leadmesh.routing.v1.UpsertOwnerResponse
-	(*SetOwnerAvailabilityRequest)(nil),  // 10: leadmesh.routing.v1.SetOwnerAvailabilityRequest
-	(*SetOwnerAvailabilityResponse)(nil), // 11: leadmesh.routing.v1.SetOwnerAvailabilityResponse
-	(*PreviewRouteRequest)(nil),          // 12: leadmesh.routing.v1.PreviewRouteRequest
-	(*PreviewRouteResponse)(nil),         // 13: leadmesh.routing.v1.PreviewRouteResponse
-	(*GetAssignmentRequest)(nil),         // 14: leadmesh.routing.v1.GetAssignmentRequest
-	(*GetAssignmentResponse)(nil),        // 15: leadmesh.routing.v1.GetAssignmentResponse
-	(*timestamppb.Timestamp)(nil),        // 16: google.protobuf.Timestamp
-	(*v1.Assignment)(nil),                // 17: leadmesh.lead.v1.Assignment
-	(*v1.LeadProfile)(nil),               // 18: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),                 // 19: leadmesh.lead.v1.LeadScore
+	(*OwnerCrmUsers)(nil),                // 1: leadmesh.routing.v1.OwnerCrmUsers
+	(*WorkingHours)(nil),                 // 2: leadmesh.routing.v1.WorkingHours
+	(*OutOfOffice)(nil),                  // 3: leadmesh.routing.v1.OutOfOffice
+	(*OwnerSegments)(nil),                // 4: leadmesh.routing.v1.OwnerSegments
+	(*AcceptLeadRequest)(nil),            // 5: leadmesh.routing.v1.AcceptLeadRequest
+	(*AcceptLeadResponse)(nil),           // 6: leadmesh.routing.v1.AcceptLeadResponse
+	(*ListOwnersRequest)(nil),            // 7: leadmesh.routing.v1.ListOwnersRequest
+	(*ListOwnersResponse)(nil),           // 8: leadmesh.routing.v1.ListOwnersResponse
+	(*UpsertOwnerRequest)(nil),           // 9: leadmesh.routing.v1.UpsertOwnerRequest
+	(*UpsertOwnerResponse)(nil),          // 10: leadmesh.routing.v1.UpsertOwnerResponse
+	(*SetOwnerAvailabilityRequest)(nil),  // 11: leadmesh.routing.v1.SetOwnerAvailabilityRequest
+	(*SetOwnerAvailabilityResponse)(nil), // 12: leadmesh.routing.v1.SetOwnerAvailabilityResponse
+	(*PreviewRouteRequest)(nil),          // 13: leadmesh.routing.v1.PreviewRouteRequest
+	(*PreviewRouteResponse)(nil),         // 14: leadmesh.routing.v1.PreviewRouteResponse
+	(*GetAssignmentRequest)(nil),         // 15: leadmesh.routing.v1.GetAssignmentRequest
+	(*GetAssignmentResponse)(nil),        // 16: leadmesh.routing.v1.GetAssignmentResponse
+	(*timestamppb.Timestamp)(nil),        // 17: google.protobuf.Timestamp
+	(*v1.Assignment)(nil),                // 18: leadmesh.lead.v1.Assignment
+	(*v1.LeadProfile)(nil),               // 19: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),                 // 20: leadmesh.lead.v1.LeadScore
 }
 var file_leadmesh_routing_v1_routing_service_proto_depIdxs = []int32{
-	1,  // 0: leadmesh.routing.v1.Owner.working_hours:type_name -> leadmesh.routing.v1.WorkingHours
-	2,  // 1: leadmesh.routing.v1.Owner.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
-	3,  // 2: leadmesh.routing.v1.Owner.segments:type_name -> leadmesh.routing.v1.OwnerSegments
-	16, // 3: leadmesh.routing.v1.OutOfOffice.from:type_name -> google.protobuf.Timestamp
-	16, // 4: leadmesh.routing.v1.OutOfOffice.to:type_name -> google.protobuf.Timestamp
-	17, // 5: leadmesh.routing.v1.AcceptLeadResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	0,  // 6: leadmesh.routing.v1.ListOwnersResponse.owners:type_name -> leadmesh.routing.v1.Owner
-	0,  // 7: leadmesh.routing.v1.UpsertOwnerRequest.owner:type_name -> leadmesh.routing.v1.Owner
-	0,  // 8: leadmesh.routing.v1.UpsertOwnerResponse.owner:type_name -> leadmesh.routing.v1.Owner
-	2,  // 9: leadmesh.routing.v1.SetOwnerAvailabilityRequest.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
-	0,  // 10: leadmesh.routing.v1.SetOwnerAvailabilityResponse.owner:type_name -> leadmesh.routing.v1.Owner
-	18, // 11: leadmesh.routing.v1.PreviewRouteRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	19, // 12: leadmesh.routing.v1.PreviewRouteRequest.score:type_name -> leadmesh.lead.v1.LeadScore
-	17, // 13: leadmesh.routing.v1.PreviewRouteResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	17, // 14: leadmesh.routing.v1.GetAssignmentResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	12, // 15: leadmesh.routing.v1.RoutingService.PreviewRoute:input_type -> leadmesh.routing.v1.PreviewRouteRequest
-	14, // 16: leadmesh.routing.v1.RoutingService.GetAssignment:input_type -> leadmesh.routing.v1.GetAssignmentRequest
-	4,  // 17: leadmesh.routing.v1.RoutingService.AcceptLead:input_type -> leadmesh.routing.v1.AcceptLeadRequest
-	6,  // 18: leadmesh.routing.v1.RoutingService.ListOwners:input_type -> leadmesh.routing.v1.ListOwnersRequest
-	8,  // 19: leadmesh.routing.v1.RoutingService.UpsertOwner:input_type -> leadmesh.routing.v1.UpsertOwnerRequest
-	10, // 20: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:input_type -> leadmesh.routing.v1.SetOwnerAvailabilityRequest
-	13, // 21: leadmesh.routing.v1.RoutingService.PreviewRoute:output_type -> leadmesh.routing.v1.PreviewRouteResponse
-	15, // 22: leadmesh.routing.v1.RoutingService.GetAssignment:output_type -> leadmesh.routing.v1.GetAssignmentResponse
-	5,  // 23: leadmesh.routing.v1.RoutingService.AcceptLead:output_type -> leadmesh.routing.v1.AcceptLeadResponse
-	7,  // 24: leadmesh.routing.v1.RoutingService.ListOwners:output_type -> leadmesh.routing.v1.ListOwnersResponse
-	9,  // 25: leadmesh.routing.v1.RoutingService.UpsertOwner:output_type -> leadmesh.routing.v1.UpsertOwnerResponse
-	11, // 26: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:output_type -> leadmesh.routing.v1.SetOwnerAvailabilityResponse
-	21, // [21:27] is the sub-list for method output_type
-	15, // [15:21] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	2,  // 0: leadmesh.routing.v1.Owner.working_hours:type_name -> leadmesh.routing.v1.WorkingHours
+	3,  // 1: leadmesh.routing.v1.Owner.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
+	4,  // 2: leadmesh.routing.v1.Owner.segments:type_name -> leadmesh.routing.v1.OwnerSegments
+	1,  // 3: leadmesh.routing.v1.Owner.crm_user_ids:type_name -> leadmesh.routing.v1.OwnerCrmUsers
+	17, // 4: leadmesh.routing.v1.OutOfOffice.from:type_name -> google.protobuf.Timestamp
+	17, // 5: leadmesh.routing.v1.OutOfOffice.to:type_name -> google.protobuf.Timestamp
+	18, // 6: leadmesh.routing.v1.AcceptLeadResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	0,  // 7: leadmesh.routing.v1.ListOwnersResponse.owners:type_name -> leadmesh.routing.v1.Owner
+	0,  // 8: leadmesh.routing.v1.UpsertOwnerRequest.owner:type_name -> leadmesh.routing.v1.Owner
+	0,  // 9: leadmesh.routing.v1.UpsertOwnerResponse.owner:type_name -> leadmesh.routing.v1.Owner
+	3,  // 10: leadmesh.routing.v1.SetOwnerAvailabilityRequest.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
+	0,  // 11: leadmesh.routing.v1.SetOwnerAvailabilityResponse.owner:type_name -> leadmesh.routing.v1.Owner
+	19, // 12: leadmesh.routing.v1.PreviewRouteRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	20, // 13: leadmesh.routing.v1.PreviewRouteRequest.score:type_name -> leadmesh.lead.v1.LeadScore
+	18, // 14: leadmesh.routing.v1.PreviewRouteResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	18, // 15: leadmesh.routing.v1.GetAssignmentResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	13, // 16: leadmesh.routing.v1.RoutingService.PreviewRoute:input_type -> leadmesh.routing.v1.PreviewRouteRequest
+	15, // 17: leadmesh.routing.v1.RoutingService.GetAssignment:input_type -> leadmesh.routing.v1.GetAssignmentRequest
+	5,  // 18: leadmesh.routing.v1.RoutingService.AcceptLead:input_type -> leadmesh.routing.v1.AcceptLeadRequest
+	7,  // 19: leadmesh.routing.v1.RoutingService.ListOwners:input_type -> leadmesh.routing.v1.ListOwnersRequest
+	9,  // 20: leadmesh.routing.v1.RoutingService.UpsertOwner:input_type -> leadmesh.routing.v1.UpsertOwnerRequest
+	11, // 21: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:input_type -> leadmesh.routing.v1.SetOwnerAvailabilityRequest
+	14, // 22: leadmesh.routing.v1.RoutingService.PreviewRoute:output_type -> leadmesh.routing.v1.PreviewRouteResponse
+	16, // 23: leadmesh.routing.v1.RoutingService.GetAssignment:output_type -> leadmesh.routing.v1.GetAssignmentResponse
+	6,  // 24: leadmesh.routing.v1.RoutingService.AcceptLead:output_type -> leadmesh.routing.v1.AcceptLeadResponse
+	8,  // 25: leadmesh.routing.v1.RoutingService.ListOwners:output_type -> leadmesh.routing.v1.ListOwnersResponse
+	10, // 26: leadmesh.routing.v1.RoutingService.UpsertOwner:output_type -> leadmesh.routing.v1.UpsertOwnerResponse
+	12, // 27: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:output_type -> leadmesh.routing.v1.SetOwnerAvailabilityResponse
+	22, // [22:28] is the sub-list for method output_type
+	16, // [16:22] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_routing_v1_routing_service_proto_init() }
@@ -1068,7 +1139,7 @@ func file_leadmesh_routing_v1_routing_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_routing_v1_routing_service_proto_rawDesc), len(file_leadmesh_routing_v1_routing_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/crmsync/v1/crm_sync_service.proto.
  */
 export const file_leadmesh_crmsync_v1_crm_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEi6QIKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjEKFEdldFN5bmNTdGF0dXNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkgKFUdldFN5bmNTdGF0dXNSZXNwb25zZRIvCgZyZWNvcmQYASABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQikAEKCkRlYWRMZXR0ZXISDwoHbGVhZF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCRIQCghhdHRlbXB0cxgDIAEoDRItCglmYWlsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGV2ZW50X2lkGAUgASgJEg8KB3N1YmplY3QYBiABKAkiUwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGMgBImkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjUKDGRlYWRfbGV0dGVycxgBIAMoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVQoNUmVwbGF5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEhYKA2FsbBgCIAEoCEIHukgEagIIAUgAQg8KBnRhcmdldBIFukgCCAEiQwoOUmVwbGF5UmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKA0SDwoHc2tpcHBlZBgCIAEoDRIOCgZmYWlsZWQYAyABKA0qcgoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NZTkNfU1RBVFVTX1BFTkRJTkcQARIWChJTWU5DX1NUQVRVU19TWU5DRUQQAhIWChJTWU5DX1NUQVRVU19GQUlMRUQQAzLtAgoOQ3JtU3luY1NlcnZpY2USegoNR2V0U3luY1N0YXR1cxIpLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1JlcXVlc3QaKi5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnwKD0xpc3REZWFkTGV0dGVycxIrLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBosLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiDsrzGApjcm06cmVwbGF5EmEKBlJlcGxheRIiLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVxdWVzdBojLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVzcG9uc2UiDsrzGApjcm06cmVwbGF5YgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
+  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEilwQKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRIuCgZpc3N1ZXMYCiADKAsyHi5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNJc3N1ZRJFChRjYW1wYWlnbl9tZW1iZXJzaGlwcxgLIAMoCzInLmxlYWRtZXNoLmNybXN5bmMudjEuQ2FtcGFpZ25NZW1iZXJzaGlwEjUKCWNvbnZlcnRlZBgMIAEoCzIiLmxlYWRtZXNoLmNybXN5bmMudjEuQ29udmVydGVkTGVhZBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImgKDUNvbnZlcnRlZExlYWQSEgoKY29udGFjdF9pZBgBIAEoCRIMCgRydWxlGAIgASgJEjUKEWNvbnZlcnRlZF9zZWVuX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKKAQoSQ2FtcGFpZ25NZW1iZXJzaGlwEhMKC2NhbXBhaWduX2lkGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIRCgltZW1iZXJfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgJEiwKCGFkZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5CglTeW5jSXNzdWUSDAoEY29kZRgBIAEoCRINCgVmaWVsZBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJIjEKFEdldFN5bmNTdGF0dXNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkgKFUdldFN5bmNTdGF0dXNSZXNwb25zZRIvCgZyZWNvcmQYASABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQikAEKCkRlYWRMZXR0ZXISDwoHbGVhZF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCRIQCghhdHRlbXB0cxgDIAEoDRItCglmYWlsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGV2ZW50X2lkGAUgASgJEg8KB3N1YmplY3QYBiABKAkiUwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGMgBImkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjUKDGRlYWRfbGV0dGVycxgBIAMoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVQoNUmVwbGF5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEhYKA2FsbBgCIAEoCEIHukgEagIIAUgAQg8KBnRhcmdldBIFukgCCAEiQwoOUmVwbGF5UmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKA0SDwoHc2tpcHBlZBgCIAEoDRIOCgZmYWlsZWQYAyABKA0qcgoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NZTkNfU1RBVFVTX1BFTkRJTkcQARIWChJTWU5DX1NUQVRVU19TWU5DRUQQAhIWChJTWU5DX1NUQVRVU19GQUlMRUQQAzLtAgoOQ3JtU3luY1NlcnZpY2USegoNR2V0U3luY1N0YXR1cxIpLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1JlcXVlc3QaKi5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnwKD0xpc3REZWFkTGV0dGVycxIrLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBosLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiDsrzGApjcm06cmVwbGF5EmEKBlJlcGxheRIiLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVxdWVzdBojLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVzcG9uc2UiDsrzGApjcm06cmVwbGF5YgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
 
 /**
  * A lead's CRM record as crm-sync knows it.
@@ -74,6 +74,28 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
    * @generated from field: map<string, string> fields = 9;
    */
   fields: { [key: string]: string };
+
+  /**
+   * Problems that did not stop the sync but that someone must fix, each named by a code, e.g.
+   * OWNER_NOT_MAPPED when the routed owner has no user in this CRM (the record keeps its CRM owner).
+   *
+   * @generated from field: repeated leadmesh.crmsync.v1.SyncIssue issues = 10;
+   */
+  issues: SyncIssue[];
+
+  /**
+   * The CRM campaigns the lead is a member of through leadmesh, once each.
+   *
+   * @generated from field: repeated leadmesh.crmsync.v1.CampaignMembership campaign_memberships = 11;
+   */
+  campaignMemberships: CampaignMembership[];
+
+  /**
+   * Set once sales converted the CRM Lead (Salesforce): updates follow it to this Contact, or stop.
+   *
+   * @generated from field: leadmesh.crmsync.v1.ConvertedLead converted = 12;
+   */
+  converted?: ConvertedLead | undefined;
 };
 
 /**
@@ -82,6 +104,117 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
  */
 export const SyncRecordSchema: GenMessage<SyncRecord> = /*@__PURE__*/
   messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 0);
+
+/**
+ * A CRM Lead sales converted, and what crm-sync does with the lead's later updates.
+ *
+ * @generated from message leadmesh.crmsync.v1.ConvertedLead
+ */
+export type ConvertedLead = Message<"leadmesh.crmsync.v1.ConvertedLead"> & {
+  /**
+   * @generated from field: string contact_id = 1;
+   */
+  contactId: string;
+
+  /**
+   * "follow" (updates go to the Contact) or "stop" (no more updates), CRM_CONVERTED_LEAD_RULE.
+   *
+   * @generated from field: string rule = 2;
+   */
+  rule: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp converted_seen_at = 3;
+   */
+  convertedSeenAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.ConvertedLead.
+ * Use `create(ConvertedLeadSchema)` to create a new message.
+ */
+export const ConvertedLeadSchema: GenMessage<ConvertedLead> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
+
+/**
+ * The lead as a member of a CRM campaign (Salesforce CampaignMember, HubSpot list membership).
+ *
+ * @generated from message leadmesh.crmsync.v1.CampaignMembership
+ */
+export type CampaignMembership = Message<"leadmesh.crmsync.v1.CampaignMembership"> & {
+  /**
+   * The CRM's campaign id (Salesforce Campaign Id, HubSpot list id).
+   *
+   * @generated from field: string campaign_id = 1;
+   */
+  campaignId: string;
+
+  /**
+   * How leadmesh found it: "form" (the form named it) or "utm_campaign:<value>".
+   *
+   * @generated from field: string source = 2;
+   */
+  source: string;
+
+  /**
+   * The membership's own CRM id where the CRM has one (Salesforce CampaignMember Id).
+   *
+   * @generated from field: string member_id = 3;
+   */
+  memberId: string;
+
+  /**
+   * The member status written, e.g. Responded.
+   *
+   * @generated from field: string status = 4;
+   */
+  status: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp added_at = 5;
+   */
+  addedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.CampaignMembership.
+ * Use `create(CampaignMembershipSchema)` to create a new message.
+ */
+export const CampaignMembershipSchema: GenMessage<CampaignMembership> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
+
+/**
+ * A named problem of one lead's sync that did not stop it.
+ *
+ * @generated from message leadmesh.crmsync.v1.SyncIssue
+ */
+export type SyncIssue = Message<"leadmesh.crmsync.v1.SyncIssue"> & {
+  /**
+   * Stable code: OWNER_NOT_MAPPED.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The CRM field concerned, e.g. OwnerId.
+   *
+   * @generated from field: string field = 2;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string message = 3;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.SyncIssue.
+ * Use `create(SyncIssueSchema)` to create a new message.
+ */
+export const SyncIssueSchema: GenMessage<SyncIssue> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusRequest
@@ -98,7 +231,7 @@ export type GetSyncStatusRequest = Message<"leadmesh.crmsync.v1.GetSyncStatusReq
  * Use `create(GetSyncStatusRequestSchema)` to create a new message.
  */
 export const GetSyncStatusRequestSchema: GenMessage<GetSyncStatusRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusResponse
@@ -115,7 +248,7 @@ export type GetSyncStatusResponse = Message<"leadmesh.crmsync.v1.GetSyncStatusRe
  * Use `create(GetSyncStatusResponseSchema)` to create a new message.
  */
 export const GetSyncStatusResponseSchema: GenMessage<GetSyncStatusResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
 
 /**
  * A lead whose sync was given up.
@@ -161,7 +294,7 @@ export type DeadLetter = Message<"leadmesh.crmsync.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersRequest
@@ -183,7 +316,7 @@ export type ListDeadLettersRequest = Message<"leadmesh.crmsync.v1.ListDeadLetter
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersResponse
@@ -205,7 +338,7 @@ export type ListDeadLettersResponse = Message<"leadmesh.crmsync.v1.ListDeadLette
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 8);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayRequest
@@ -236,7 +369,7 @@ export type ReplayRequest = Message<"leadmesh.crmsync.v1.ReplayRequest"> & {
  * Use `create(ReplayRequestSchema)` to create a new message.
  */
 export const ReplayRequestSchema: GenMessage<ReplayRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 9);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayResponse
@@ -265,7 +398,7 @@ export type ReplayResponse = Message<"leadmesh.crmsync.v1.ReplayResponse"> & {
  * Use `create(ReplayResponseSchema)` to create a new message.
  */
 export const ReplayResponseSchema: GenMessage<ReplayResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 10);
 
 /**
  * @generated from enum leadmesh.crmsync.v1.SyncStatus

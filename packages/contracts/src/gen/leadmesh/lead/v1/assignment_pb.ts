@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/lead/v1/assignment.proto.
  */
 export const file_leadmesh_lead_v1_assignment: GenFile = /*@__PURE__*/
-  fileDesc("CiFsZWFkbWVzaC9sZWFkL3YxL2Fzc2lnbm1lbnQucHJvdG8SEGxlYWRtZXNoLmxlYWQudjEiowIKCkFzc2lnbm1lbnQSDwoHbGVhZF9pZBgBIAEoCRIQCghvd25lcl9pZBgCIAEoCRISCgpvd25lcl9uYW1lGAMgASgJEg8KB3RlYW1faWQYBCABKAkSDwoHcnVsZV9pZBgFIAEoCRIOCgZyZWFzb24YBiABKAkSLwoLYXNzaWduZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnNsYV9kdWVfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJwcmV2aW91c19vd25lcl9pZHMYCiADKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiFsZWFkbWVzaC9sZWFkL3YxL2Fzc2lnbm1lbnQucHJvdG8SEGxlYWRtZXNoLmxlYWQudjEi8gIKCkFzc2lnbm1lbnQSDwoHbGVhZF9pZBgBIAEoCRIQCghvd25lcl9pZBgCIAEoCRISCgpvd25lcl9uYW1lGAMgASgJEg8KB3RlYW1faWQYBCABKAkSDwoHcnVsZV9pZBgFIAEoCRIOCgZyZWFzb24YBiABKAkSLwoLYXNzaWduZWRfYXQYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnNsYV9kdWVfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2FjY2VwdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJwcmV2aW91c19vd25lcl9pZHMYCiADKAkSOAoSb3duZXJfY3JtX3VzZXJfaWRzGAsgASgLMhwubGVhZG1lc2gubGVhZC52MS5Dcm1Vc2VySWRzEhMKC293bmVyX2VtYWlsGAwgASgJIkIKCkNybVVzZXJJZHMSGgoSc2FsZXNmb3JjZV91c2VyX2lkGAEgASgJEhgKEGh1YnNwb3Rfb3duZXJfaWQYAiABKAliBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Who owns a lead, and the rule that decided it.
@@ -78,6 +78,22 @@ export type Assignment = Message<"leadmesh.lead.v1.Assignment"> & {
    * @generated from field: repeated string previous_owner_ids = 10;
    */
   previousOwnerIds: string[];
+
+  /**
+   * The owner's users in the CRMs, from routing's owner configuration: crm-sync sets the CRM
+   * record's owner from these (Salesforce OwnerId, HubSpot hubspot_owner_id). Empty when the owner
+   * has no user in that CRM, which crm-sync reports as a named error on the lead's sync record.
+   *
+   * @generated from field: leadmesh.lead.v1.CrmUserIds owner_crm_user_ids = 11;
+   */
+  ownerCrmUserIds?: CrmUserIds | undefined;
+
+  /**
+   * The owner's work email, for CRM fields that show it.
+   *
+   * @generated from field: string owner_email = 12;
+   */
+  ownerEmail: string;
 };
 
 /**
@@ -86,4 +102,32 @@ export type Assignment = Message<"leadmesh.lead.v1.Assignment"> & {
  */
 export const AssignmentSchema: GenMessage<Assignment> = /*@__PURE__*/
   messageDesc(file_leadmesh_lead_v1_assignment, 0);
+
+/**
+ * One sales owner's user ids in the CRMs leadmesh syncs to.
+ *
+ * @generated from message leadmesh.lead.v1.CrmUserIds
+ */
+export type CrmUserIds = Message<"leadmesh.lead.v1.CrmUserIds"> & {
+  /**
+   * Salesforce User Id (15 or 18 characters, prefix 005).
+   *
+   * @generated from field: string salesforce_user_id = 1;
+   */
+  salesforceUserId: string;
+
+  /**
+   * HubSpot owner id (GET /crm/v3/owners), a number.
+   *
+   * @generated from field: string hubspot_owner_id = 2;
+   */
+  hubspotOwnerId: string;
+};
+
+/**
+ * Describes the message leadmesh.lead.v1.CrmUserIds.
+ * Use `create(CrmUserIdsSchema)` to create a new message.
+ */
+export const CrmUserIdsSchema: GenMessage<CrmUserIds> = /*@__PURE__*/
+  messageDesc(file_leadmesh_lead_v1_assignment, 1);
 

@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/routing/v1/routing_service.proto.
  */
 export const file_leadmesh_routing_v1_routing_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSLMAwoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkYKEkFjY2VwdExlYWRSZXNwb25zZRIwCgphc3NpZ25tZW50GAEgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAiQAoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXIiRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInkKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARIqCgVzY29yZRgCIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlIkgKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSQoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQy8AUKDlJvdXRpbmdTZXJ2aWNlEnwKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2UiF8rzGA9yb3V0aW5nOnByZXZpZXfQ8xgBEnoKDUdldEFzc2lnbm1lbnQSKS5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXF1ZXN0GioubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJvCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlIhDK8xgMbGVhZHM6YWNjZXB0Em8KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2UiEMrzGAxvd25lcnM6YWRtaW4ScgoLVXBzZXJ0T3duZXISJy5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVxdWVzdBooLmxlYWRtZXNoLnJvdXRpbmcudjEuVXBzZXJ0T3duZXJSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbhKNAQoUU2V0T3duZXJBdmFpbGFiaWxpdHkSMC5sZWFkbWVzaC5yb3V0aW5nLnYxLlNldE93bmVyQXZhaWxhYmlsaXR5UmVxdWVzdBoxLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
+  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSKGBAoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMSOAoMY3JtX3VzZXJfaWRzGA0gASgLMiIubGVhZG1lc2gucm91dGluZy52MS5Pd25lckNybVVzZXJzIowBCg1Pd25lckNybVVzZXJzEksKEnNhbGVzZm9yY2VfdXNlcl9pZBgBIAEoCUIvukgscioyKF4oMDA1W0EtWmEtejAtOV17MTJ9KFtBLVphLXowLTldezN9KT8pPyQSLgoQaHVic3BvdF9vd25lcl9pZBgCIAEoCUIUukgRcg8yDV5bMC05XXswLDIwfSQimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkYKEkFjY2VwdExlYWRSZXNwb25zZRIwCgphc3NpZ25tZW50GAEgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAiQAoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXIiRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInkKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARIqCgVzY29yZRgCIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlIkgKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSQoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQy8AUKDlJvdXRpbmdTZXJ2aWNlEnwKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2UiF8rzGA9yb3V0aW5nOnByZXZpZXfQ8xgBEnoKDUdldEFzc2lnbm1lbnQSKS5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXF1ZXN0GioubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJvCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlIhDK8xgMbGVhZHM6YWNjZXB0Em8KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2UiEMrzGAxvd25lcnM6YWRtaW4ScgoLVXBzZXJ0T3duZXISJy5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVxdWVzdBooLmxlYWRtZXNoLnJvdXRpbmcudjEuVXBzZXJ0T3duZXJSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbhKNAQoUU2V0T3duZXJBdmFpbGFiaWxpdHkSMC5sZWFkbWVzaC5yb3V0aW5nLnYxLlNldE93bmVyQXZhaWxhYmlsaXR5UmVxdWVzdBoxLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * A sales owner who can be assigned leads.
@@ -95,6 +95,13 @@ export type Owner = Message<"leadmesh.routing.v1.Owner"> & {
    * @generated from field: leadmesh.routing.v1.OwnerSegments segments = 12;
    */
   segments?: OwnerSegments | undefined;
+
+  /**
+   * The owner's users in the CRMs; the assignment carries them so crm-sync can set the CRM owner.
+   *
+   * @generated from field: leadmesh.routing.v1.OwnerCrmUsers crm_user_ids = 13;
+   */
+  crmUserIds?: OwnerCrmUsers | undefined;
 };
 
 /**
@@ -103,6 +110,34 @@ export type Owner = Message<"leadmesh.routing.v1.Owner"> & {
  */
 export const OwnerSchema: GenMessage<Owner> = /*@__PURE__*/
   messageDesc(file_leadmesh_routing_v1_routing_service, 0);
+
+/**
+ * The owner's user ids in the CRMs, validated at the edge (an empty one means no user there).
+ *
+ * @generated from message leadmesh.routing.v1.OwnerCrmUsers
+ */
+export type OwnerCrmUsers = Message<"leadmesh.routing.v1.OwnerCrmUsers"> & {
+  /**
+   * Salesforce User Id: 15 or 18 characters starting with 005.
+   *
+   * @generated from field: string salesforce_user_id = 1;
+   */
+  salesforceUserId: string;
+
+  /**
+   * HubSpot owner id: digits only.
+   *
+   * @generated from field: string hubspot_owner_id = 2;
+   */
+  hubspotOwnerId: string;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.OwnerCrmUsers.
+ * Use `create(OwnerCrmUsersSchema)` to create a new message.
+ */
+export const OwnerCrmUsersSchema: GenMessage<OwnerCrmUsers> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 1);
 
 /**
  * @generated from message leadmesh.routing.v1.WorkingHours
@@ -133,7 +168,7 @@ export type WorkingHours = Message<"leadmesh.routing.v1.WorkingHours"> & {
  * Use `create(WorkingHoursSchema)` to create a new message.
  */
 export const WorkingHoursSchema: GenMessage<WorkingHours> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 1);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 2);
 
 /**
  * @generated from message leadmesh.routing.v1.OutOfOffice
@@ -155,7 +190,7 @@ export type OutOfOffice = Message<"leadmesh.routing.v1.OutOfOffice"> & {
  * Use `create(OutOfOfficeSchema)` to create a new message.
  */
 export const OutOfOfficeSchema: GenMessage<OutOfOffice> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 2);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 3);
 
 /**
  * @generated from message leadmesh.routing.v1.OwnerSegments
@@ -187,7 +222,7 @@ export type OwnerSegments = Message<"leadmesh.routing.v1.OwnerSegments"> & {
  * Use `create(OwnerSegmentsSchema)` to create a new message.
  */
 export const OwnerSegmentsSchema: GenMessage<OwnerSegments> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 3);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 4);
 
 /**
  * @generated from message leadmesh.routing.v1.AcceptLeadRequest
@@ -211,7 +246,7 @@ export type AcceptLeadRequest = Message<"leadmesh.routing.v1.AcceptLeadRequest">
  * Use `create(AcceptLeadRequestSchema)` to create a new message.
  */
 export const AcceptLeadRequestSchema: GenMessage<AcceptLeadRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 4);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 5);
 
 /**
  * @generated from message leadmesh.routing.v1.AcceptLeadResponse
@@ -228,7 +263,7 @@ export type AcceptLeadResponse = Message<"leadmesh.routing.v1.AcceptLeadResponse
  * Use `create(AcceptLeadResponseSchema)` to create a new message.
  */
 export const AcceptLeadResponseSchema: GenMessage<AcceptLeadResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 5);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 6);
 
 /**
  * @generated from message leadmesh.routing.v1.ListOwnersRequest
@@ -245,7 +280,7 @@ export type ListOwnersRequest = Message<"leadmesh.routing.v1.ListOwnersRequest">
  * Use `create(ListOwnersRequestSchema)` to create a new message.
  */
 export const ListOwnersRequestSchema: GenMessage<ListOwnersRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 6);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 7);
 
 /**
  * @generated from message leadmesh.routing.v1.ListOwnersResponse
@@ -262,7 +297,7 @@ export type ListOwnersResponse = Message<"leadmesh.routing.v1.ListOwnersResponse
  * Use `create(ListOwnersResponseSchema)` to create a new message.
  */
 export const ListOwnersResponseSchema: GenMessage<ListOwnersResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 7);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 8);
 
 /**
  * @generated from message leadmesh.routing.v1.UpsertOwnerRequest
@@ -279,7 +314,7 @@ export type UpsertOwnerRequest = Message<"leadmesh.routing.v1.UpsertOwnerRequest
  * Use `create(UpsertOwnerRequestSchema)` to create a new message.
  */
 export const UpsertOwnerRequestSchema: GenMessage<UpsertOwnerRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 8);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
 
 /**
  * @generated from message leadmesh.routing.v1.UpsertOwnerResponse
@@ -296,7 +331,7 @@ export type UpsertOwnerResponse = Message<"leadmesh.routing.v1.UpsertOwnerRespon
  * Use `create(UpsertOwnerResponseSchema)` to create a new message.
  */
 export const UpsertOwnerResponseSchema: GenMessage<UpsertOwnerResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
 
 /**
  * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityRequest
@@ -323,7 +358,7 @@ export type SetOwnerAvailabilityRequest = Message<"leadmesh.routing.v1.SetOwnerA
  * Use `create(SetOwnerAvailabilityRequestSchema)` to create a new message.
  */
 export const SetOwnerAvailabilityRequestSchema: GenMessage<SetOwnerAvailabilityRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
 
 /**
  * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityResponse
@@ -340,7 +375,7 @@ export type SetOwnerAvailabilityResponse = Message<"leadmesh.routing.v1.SetOwner
  * Use `create(SetOwnerAvailabilityResponseSchema)` to create a new message.
  */
 export const SetOwnerAvailabilityResponseSchema: GenMessage<SetOwnerAvailabilityResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteRequest
@@ -362,7 +397,7 @@ export type PreviewRouteRequest = Message<"leadmesh.routing.v1.PreviewRouteReque
  * Use `create(PreviewRouteRequestSchema)` to create a new message.
  */
 export const PreviewRouteRequestSchema: GenMessage<PreviewRouteRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteResponse
@@ -379,7 +414,7 @@ export type PreviewRouteResponse = Message<"leadmesh.routing.v1.PreviewRouteResp
  * Use `create(PreviewRouteResponseSchema)` to create a new message.
  */
 export const PreviewRouteResponseSchema: GenMessage<PreviewRouteResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentRequest
@@ -396,7 +431,7 @@ export type GetAssignmentRequest = Message<"leadmesh.routing.v1.GetAssignmentReq
  * Use `create(GetAssignmentRequestSchema)` to create a new message.
  */
 export const GetAssignmentRequestSchema: GenMessage<GetAssignmentRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentResponse
@@ -413,7 +448,7 @@ export type GetAssignmentResponse = Message<"leadmesh.routing.v1.GetAssignmentRe
  * Use `create(GetAssignmentResponseSchema)` to create a new message.
  */
 export const GetAssignmentResponseSchema: GenMessage<GetAssignmentResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 16);
 
 /**
  * @generated from service leadmesh.routing.v1.RoutingService
