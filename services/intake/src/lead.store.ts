@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import { SEARCHED_FIELDS, startsWithPattern, type LeadSearch } from './domain/lead-search.js';
 
 export interface ContactDoc {
   _id: string; // lead id
@@ -51,7 +52,8 @@ const contactSchema = new Schema<ContactDoc>(
     _id: String,
     emailKey: { type: String, required: true, unique: true },
     profile: { type: Schema.Types.Mixed, required: true },
-    receivedAt: { type: Date, required: true },
+    // Descending: the console lists the newest leads first.
+    receivedAt: { type: Date, required: true, index: -1 },
     lastSubmittedAt: { type: Date, required: true },
     visitorIds: { type: [String], default: [], index: true },
   },
@@ -134,6 +136,15 @@ export class LeadStore {
 
   findContactByVisitor(visitorId: string) {
     return this.contacts.findOne({ visitorIds: { $eq: visitorId } }, { _id: 1 }).lean();
+  }
+
+  /** The newest contacts matching a search (planLeadSearch): by id, or every word beginning one of the searched fields. */
+  searchContacts(search: LeadSearch, limit: number) {
+    if (search.kind === 'lead-id') return this.contacts.find({ _id: { $eq: search.leadId } }).limit(1).lean<ContactDoc[]>();
+    const filter = search.words.length
+      ? { $and: search.words.map((word) => ({ $or: SEARCHED_FIELDS.map((field) => ({ [`profile.${field}`]: { $regex: startsWithPattern(word) } })) })) }
+      : {};
+    return this.contacts.find(filter).sort({ receivedAt: -1 }).limit(limit).lean<ContactDoc[]>();
   }
 
   findContact(leadId: string) {
