@@ -7,7 +7,10 @@ const n = (v: number) => Math.round(v).toLocaleString('en-GB');
 
 /** "Is data moving?": the five stages over the last hour, and what each service had to park. */
 export async function pipelinePage(ctx: PageContext): Promise<HTMLElement> {
-  const [health, dead] = await Promise.all([api.console.getPipelineHealth({}), api.console.listDeadLetters({})]);
+  // Parked events are for those who may replay them (their services refuse the list otherwise).
+  const mayReplay = may(ctx.session.scopes, 'replayParkedEvent');
+  const seesDeadLetters = mayReplay || may(ctx.session.scopes, 'replayCrmDeadLetter');
+  const [health, dead] = await Promise.all([api.console.getPipelineHealth({}), seesDeadLetters ? api.console.listDeadLetters({}) : undefined]);
   const out = h('div', {});
   const since = health.secondsSinceLastLeadFinished;
   out.append(
@@ -27,8 +30,10 @@ export async function pipelinePage(ctx: PageContext): Promise<HTMLElement> {
           ),
     ),
   );
-
-  const mayReplay = may(ctx.session.scopes, 'replayParkedEvent');
+  if (!dead) {
+    out.append(h('p', { class: 'muted' }, 'Parked events and their replay are for marketing operations (events:replay).'));
+    return out;
+  }
   const parked = h('section', { class: 'card', 'aria-labelledby': 'parked' }, h('h2', { id: 'parked' }, 'Parked events by service'),
     h('p', { class: 'muted' }, 'Events a service could not handle on their own merits are parked here; replay one once its cause is fixed.'));
   const feedback = h('div', { 'aria-live': 'polite' });

@@ -13,9 +13,12 @@ describe('planLeadSearch', () => {
 });
 
 describe('startsWithPattern', () => {
-  it('matches the start of a value only, ignoring case', () => {
+  it('matches the start of any word of a value, ignoring case, not its middle', () => {
     expect(startsWithPattern('exam').test('Example Corp')).toBe(true);
-    expect(startsWithPattern('corp').test('Example Corp')).toBe(false);
+    expect(startsWithPattern('corp').test('Example Corp')).toBe(true);
+    expect(startsWithPattern('org').test('ada@example.org')).toBe(true);
+    expect(startsWithPattern('xample').test('Example Corp')).toBe(false);
+    expect(startsWithPattern('orp').test('Example Corp')).toBe(false);
   });
 
   it('treats regex syntax as literal text', () => {

@@ -1,7 +1,7 @@
 /**
  * How a marketer's search text is read: a lead id finds that lead; anything else is words, each of
- * which must begin the email, first name, last name or company of the lead (case-insensitive), so
- * "ada exam" finds Ada at Example Corp.
+ * which must begin a word of the email, first name, last name or company of the lead
+ * (case-insensitive), so "ada corp" finds Ada at Example Corp and "example.org" her address.
  */
 export type LeadSearch = { kind: 'lead-id'; leadId: string } | { kind: 'words'; words: string[] };
 
@@ -19,7 +19,10 @@ export function planLeadSearch(query: string): LeadSearch {
 /** The stored profile fields (proto JSON names) a word may begin. */
 export const SEARCHED_FIELDS = ['contact.email', 'contact.firstName', 'contact.lastName', 'contact.company'] as const;
 
-/** A word as a literal, anchored, case-insensitive pattern (nothing in it is read as regex syntax). */
+/** Where a word of a name, company or address begins: the start, or after a space or punctuation. */
+const WORD_START = `(?:^|[\\s@._+,;:/&()'"-])`;
+
+/** A search word as a literal (nothing in it is read as regex syntax) beginning a word, ignoring case. */
 export function startsWithPattern(word: string): RegExp {
-  return new RegExp(`^${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i');
+  return new RegExp(`${WORD_START}${word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'i');
 }
