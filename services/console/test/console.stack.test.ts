@@ -12,7 +12,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { crmsync, events, intake, scoring } from '@leadmesh/contracts';
+import { crmsync, events, intake, routing, scoring } from '@leadmesh/contracts';
 import { EVENT_ID_HEADER, HEADER_CONSUMER, HEADER_DEAD_LETTER_ERROR, HEADER_DELIVERIES, HEADER_ORIGINAL_SEQUENCE, HEADER_ORIGINAL_SUBJECT, createClient, topology } from '@leadmesh/platform';
 import { startCrmSimulator, type CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
 import { launchBrowser } from '../../../test/harness/browser.ts';
@@ -285,4 +285,52 @@ describe('the console', () => {
       await context.close();
     }
   }, 90_000);
+
+  it('shows sales ops the teams and owners, and where a sample lead would go', async () => {
+    const sales = await auth.token(['owners:admin', 'routing:preview'], 'team:console-test');
+    const routingClient = createClient(routing.RoutingService, grpcAddress('routing'), { token: sales, timeoutMs: 10_000 });
+    const { context, page } = await signIn(CONSOLE_USERS.salesOps, '/routing');
+    try {
+      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Routing']);
+      const { owners } = await routingClient.listOwners({});
+      expect(owners.length).toBeGreaterThan(0);
+      for (const team of new Set(owners.map((o) => o.teamId))) await page.getByRole('table', { name: `Team ${team}` }).waitFor();
+      await page.getByRole('cell', { name: owners[0]!.name, exact: true }).first().waitFor();
+
+      await page.getByLabel('Country (ISO code)').fill('US');
+      await page.getByLabel('Company size').fill('1200');
+      await page.getByLabel('Grade').fill('A1');
+      await page.getByRole('button', { name: 'Preview route' }).click();
+      const shown = await page.getByTestId('route-preview').textContent();
+      const { assignment } = await routingClient.previewRoute({ profile: { contact: { email: 'sample@example.org', country: 'US', companySize: 1200 } }, score: { grade: 'A1' } });
+      expect(shown).toBe(`${assignment!.ownerName} of ${assignment!.teamId} would get it: ${assignment!.reason || assignment!.ruleId}.`);
+      await checkPage(page, '4-who-gets-the-leads');
+    } finally {
+      routingClient.close();
+      await context.close();
+    }
+  }, 90_000);
+
+  it('lets the privacy officer erase a person and shows each service confirm it', async () => {
+    const email = `erase.me.${RUN}@example-privacy.org`;
+    const { leadId: erased } = await intakeClient.submitLead({ contact: { email, firstName: 'Erin', lastName: `Erase${RUN}`, company: `Privacy Check ${RUN}`, country: 'DE' }, source: { formId: 'contact-sales' } });
+    await eventually('the lead in the CRM', async () => {
+      const { record } = await crmClient.getSyncStatus({ leadId: erased });
+      return record?.status === crmsync.SyncStatus.SYNCED ? record : undefined;
+    }, 90_000, 300);
+    const { context, page } = await signIn(CONSOLE_USERS.privacy, '/privacy');
+    try {
+      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Privacy']);
+      await page.getByLabel('Email address of the person').fill(email);
+      await page.getByRole('button', { name: 'Erase…' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Yes, erase' }).click();
+      await page.getByText('Erased in every service.').waitFor({ timeout: 60_000 });
+      expect(await page.locator('tbody tr').count()).toBe(5);
+      await checkPage(page, '6-privacy-erasure');
+      // Gone from the search too.
+      expect((await intakeClient.searchLeads({ query: erased })).leads).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 150_000);
 });

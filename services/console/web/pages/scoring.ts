@@ -70,8 +70,10 @@ export async function scoringPage(ctx: PageContext): Promise<HTMLElement> {
             h('span', {}, h('span', { class: 'bar after', style: `width:${(d.after / max) * 10}rem`, 'aria-hidden': 'true' }), ` ${d.after}`),
           ])),
         ...(p.lead ? [explain(p.lead)] : []),
-        table('Leads whose grade would change', ['Lead', 'Now', 'Then'],
-          p.leads.filter((l) => l.current?.grade !== l.candidate?.grade).map((l) => [l.label, l.current?.grade ?? '', l.candidate?.grade ?? ''])),
+        p.changed
+          ? table('Leads whose grade would change', ['Lead', 'Now', 'Then'],
+              p.leads.filter((l) => l.current?.grade !== l.candidate?.grade).map((l) => [l.label, l.current?.grade ?? '', l.candidate?.grade ?? '']))
+          : h('p', {}, 'No lead would change grade.'),
       );
     } catch (err) {
       previewOut.replaceChildren(status(problem(err), 'error'));
