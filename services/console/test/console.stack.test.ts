@@ -12,7 +12,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { crmsync, events, intake, routing, scoring } from '@leadmesh/contracts';
+import { crmsync, events, intake, nurture, routing, scoring } from '@leadmesh/contracts';
 import { EVENT_ID_HEADER, HEADER_CONSUMER, HEADER_DEAD_LETTER_ERROR, HEADER_DELIVERIES, HEADER_ORIGINAL_SEQUENCE, HEADER_ORIGINAL_SUBJECT, createClient, topology } from '@leadmesh/platform';
 import { startCrmSimulator, type CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
 import { launchBrowser } from '../../../test/harness/browser.ts';
@@ -37,6 +37,7 @@ const team = await auth.token(['leads:submit', 'leads:read', 'rules:admin', 'sco
 const intakeClient = createClient(intake.IntakeService, grpcAddress('intake'), { token: team, timeoutMs: 10_000 });
 const crmClient = createClient(crmsync.CrmSyncService, grpcAddress('crm-sync'), { token: team, timeoutMs: 10_000 });
 const scoringClient = createClient(scoring.ScoringService, grpcAddress('scoring'), { token: team, timeoutMs: 10_000 });
+const nurtureClient = createClient(nurture.NurtureService, grpcAddress('nurture'), { token: team, timeoutMs: 10_000 });
 let leadId = '';
 let traceId = '';
 
@@ -74,6 +75,7 @@ afterAll(async () => {
   intakeClient.close();
   crmClient.close();
   scoringClient.close();
+  nurtureClient.close();
   await stopStack(services);
   await simulator?.close();
 }, 60_000);
@@ -125,7 +127,7 @@ describe('the console', () => {
       expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
       expect(await page.evaluate(() => document.cookie)).not.toContain('leadmesh_console');
       // Marketing ops sees leads, pipeline, scoring and routing, and not privacy.
-      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Scoring', 'Routing']);
+      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Scoring', 'Routing', 'Emails']);
 
       await page.getByLabel('Find a lead').fill(`check ${RUN}`); // words of the company, not its start
       await page.getByRole('button', { name: 'Search' }).click();
@@ -254,7 +256,7 @@ describe('the console', () => {
   it("offers a viewer no action, and the service refuses one forced through the console's API", async () => {
     const { context, page } = await signIn(CONSOLE_USERS.viewer, '/leads');
     try {
-      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline']);
+      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Emails']);
       await page.goto(`${CONSOLE_URL}/scoring`);
       await page.getByRole('heading', { name: 'Nothing here for you' }).waitFor();
       await page.goto(`${CONSOLE_URL}/pipeline`);
@@ -262,6 +264,21 @@ describe('the console', () => {
       expect(await page.getByRole('heading', { name: 'Parked events by service' }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /^Replay/ }).count()).toBe(0);
       await checkPage(page, '2-pipeline-as-viewer');
+
+      // What nurture sends, as nurture lists it: every track with its emails and the leads in it.
+      await page.getByRole('link', { name: 'Emails' }).click();
+      const { tracks } = await nurtureClient.listTracks({});
+      const confirmation = tracks.find((t) => t.trackId === 'contact-sales-confirmation')!;
+      expect(confirmation.activeEnrollments + confirmation.completedEnrollments + confirmation.exitedEnrollments).toBeGreaterThan(0);
+      const rows = page.getByRole('table', { name: 'Leads in each track' }).getByRole('row');
+      await rows.nth(tracks.length).waitFor();
+      expect(await rows.count()).toBe(tracks.length + 1);
+      expect(await rows.filter({ hasText: confirmation.name }).getByRole('cell').allTextContents()).toEqual([
+        confirmation.name, confirmation.kind.toLowerCase().replace(/_/g, ' '),
+        String(confirmation.activeEnrollments), String(confirmation.completedEnrollments), String(confirmation.exitedEnrollments),
+      ]);
+      for (const track of tracks) await page.getByRole('table', { name: `Emails of ${track.name}` }).waitFor();
+      await checkPage(page, '5-what-are-we-sending');
 
       // Forced: the same call the scoring page makes, sent from the viewer's signed-in page.
       const { activeVersion, ruleSets } = await scoringClient.listRuleSets({});
@@ -291,7 +308,7 @@ describe('the console', () => {
     const routingClient = createClient(routing.RoutingService, grpcAddress('routing'), { token: sales, timeoutMs: 10_000 });
     const { context, page } = await signIn(CONSOLE_USERS.salesOps, '/routing');
     try {
-      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Routing']);
+      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Routing', 'Emails']);
       const { owners } = await routingClient.listOwners({});
       expect(owners.length).toBeGreaterThan(0);
       for (const team of new Set(owners.map((o) => o.teamId))) await page.getByRole('table', { name: `Team ${team}` }).waitFor();
@@ -320,7 +337,7 @@ describe('the console', () => {
     }, 90_000, 300);
     const { context, page } = await signIn(CONSOLE_USERS.privacy, '/privacy');
     try {
-      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Privacy']);
+      expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Emails', 'Privacy']);
       await page.getByLabel('Email address of the person').fill(email);
       await page.getByRole('button', { name: 'Erase…' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Yes, erase' }).click();

@@ -3,6 +3,7 @@ import { pagesFor } from '../src/domain/offers.js';
 import { api, problem } from './api.js';
 import { h, status } from './dom.js';
 import { leadsPage } from './pages/leads.js';
+import { nurturePage } from './pages/nurture.js';
 import { pipelinePage } from './pages/pipeline.js';
 import { privacyPage } from './pages/privacy.js';
 import { routingPage } from './pages/routing.js';
@@ -21,6 +22,7 @@ const RENDERERS: Record<string, (ctx: PageContext) => Promise<HTMLElement>> = {
   '/pipeline': pipelinePage,
   '/scoring': scoringPage,
   '/routing': routingPage,
+  '/nurture': nurturePage,
   '/privacy': privacyPage,
 };
 

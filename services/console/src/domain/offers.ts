@@ -15,6 +15,7 @@ export const PAGES: Page[] = [
   { path: '/pipeline', title: 'Pipeline', question: 'Is data moving?', anyOf: ['leads:read', 'events:replay', 'crm:replay'] },
   { path: '/scoring', title: 'Scoring', question: 'What if we change scoring?', anyOf: ['rules:admin', 'scoring:preview'] },
   { path: '/routing', title: 'Routing', question: 'Who gets the leads?', anyOf: ['owners:admin', 'routing:preview'] },
+  { path: '/nurture', title: 'Emails', question: 'What are we sending?', anyOf: ['leads:read'] },
   { path: '/privacy', title: 'Privacy', question: 'Erase a person everywhere', anyOf: ['privacy:erase'] },
 ];
 
