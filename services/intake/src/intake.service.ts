@@ -171,7 +171,8 @@ export class IntakeService {
 
   /** SearchLeads: the newest leads whose email, name or company the words begin, or the lead with that id. */
   async searchLeads(query: string, pageSize: number): Promise<intake.Lead[]> {
-    const contacts = await this.store.searchContacts(planLeadSearch(query), pageSize || 20);
+    const plan = planLeadSearch(query);
+    const contacts = await this.store.searchContacts(plan.kind === 'email' ? { kind: 'email', email: normaliseEmail(plan.email) } : plan, pageSize || 20);
     return Promise.all(contacts.map((contact) => this.toLead(contact)));
   }
 
