@@ -306,6 +306,7 @@ describe('the console', () => {
   it('shows sales ops the teams and owners, and where a sample lead would go', async () => {
     const sales = await auth.token(['owners:admin', 'routing:preview'], 'team:console-test');
     const routingClient = createClient(routing.RoutingService, grpcAddress('routing'), { token: sales, timeoutMs: 10_000 });
+    const owners0 = (await routingClient.listOwners({})).owners;
     const { context, page } = await signIn(CONSOLE_USERS.salesOps, '/routing');
     try {
       expect(await page.getByRole('navigation', { name: 'Pages' }).getByRole('link').allTextContents()).toEqual(['Leads', 'Pipeline', 'Routing', 'Emails']);
@@ -313,6 +314,15 @@ describe('the console', () => {
       expect(owners.length).toBeGreaterThan(0);
       for (const team of new Set(owners.map((o) => o.teamId))) await page.getByRole('table', { name: `Team ${team}` }).waitFor();
       await page.getByRole('cell', { name: owners[0]!.name, exact: true }).first().waitFor();
+
+      // Availability, changed by those who manage owners, kept by routing.
+      const owner = owners.find((o) => o.active)!;
+      await page.getByRole('button', { name: `Mark ${owner.name} unavailable` }).click();
+      await page.getByRole('button', { name: `Mark ${owner.name} available` }).waitFor();
+      expect((await routingClient.listOwners({ teamId: owner.teamId })).owners.find((o) => o.ownerId === owner.ownerId)?.active).toBe(false);
+      await page.getByRole('button', { name: `Mark ${owner.name} available` }).click();
+      await page.getByRole('button', { name: `Mark ${owner.name} unavailable` }).waitFor();
+      expect((await routingClient.listOwners({ teamId: owner.teamId })).owners.find((o) => o.ownerId === owner.ownerId)?.active).toBe(true);
 
       await page.getByLabel('Country (ISO code)').fill('US');
       await page.getByLabel('Company size').fill('1200');
@@ -323,6 +333,8 @@ describe('the console', () => {
       expect(shown).toBe(`${assignment!.ownerName} of ${assignment!.teamId} would get it: ${assignment!.reason || assignment!.ruleId}.`);
       await checkPage(page, '4-who-gets-the-leads');
     } finally {
+      // Every owner available again, whatever happened above.
+      for (const o of owners0) if (o.active) await routingClient.setOwnerAvailability({ ownerId: o.ownerId, active: true, outOfOffice: o.outOfOffice }).catch(() => undefined);
       routingClient.close();
       await context.close();
     }

@@ -72,7 +72,33 @@ export async function pipelinePage(ctx: PageContext): Promise<HTMLElement> {
   const crm = h('section', { class: 'card', 'aria-labelledby': 'crm-dead' }, h('h2', { id: 'crm-dead' }, 'Leads the CRM refused'));
   if (dead.crmError) crm.append(status(problem({ message: dead.crmError }), 'error'));
   else if (!dead.crmDeadLetters.length) crm.append(status('None.'));
-  else crm.append(table('CRM dead letters', ['Failed', 'Lead', 'Attempts', 'Why'], dead.crmDeadLetters.map((d) => [when(d.failedAt), d.leadId, d.attempts, d.error])));
+  else {
+    const mayReplayCrm = may(ctx.session.scopes, 'replayCrmDeadLetter');
+    const crmFeedback = h('div', { 'aria-live': 'polite' });
+    crm.append(
+      crmFeedback,
+      table('CRM dead letters', ['Failed', 'Lead', 'Attempts', 'Why', ...(mayReplayCrm ? ['Action'] : [])],
+        dead.crmDeadLetters.map((d) => [
+          when(d.failedAt), d.leadId, d.attempts, d.error,
+          ...(mayReplayCrm
+            ? [h('button', { type: 'button', class: 'secondary', onclick: (async (ev: Event) => {
+                const button = ev.currentTarget as HTMLButtonElement;
+                button.disabled = true;
+                try {
+                  const r = await api.crmSync.replay({ target: { case: 'leadId', value: d.leadId } });
+                  const ok = r.replayed + r.skipped > 0;
+                  crmFeedback.replaceChildren(status(ok ? `Lead ${d.leadId} sent to the CRM again.` : `The CRM refused lead ${d.leadId} again.`, ok ? 'ok' : 'error'));
+                  if (ok) button.closest('tr')?.remove();
+                  else button.disabled = false;
+                } catch (err) {
+                  crmFeedback.replaceChildren(status(problem(err), 'error'));
+                  button.disabled = false;
+                }
+              }) as EventListener }, `Send lead ${d.leadId} again`)]
+            : []),
+        ])),
+    );
+  }
   out.append(crm);
   return out;
 }

@@ -10,11 +10,27 @@ export async function routingPage(ctx: PageContext): Promise<HTMLElement> {
     try {
       const { owners } = await api.routing.listOwners({});
       const teams = [...new Set(owners.map((o) => o.teamId))].sort();
+      const feedback = h('div', { 'aria-live': 'polite' });
+      // Listing owners and changing their availability need the same scope (owners:admin).
+      const toggle = (o: (typeof owners)[number]) =>
+        h('button', { type: 'button', class: 'secondary', onclick: (async (ev: Event) => {
+          const button = ev.currentTarget as HTMLButtonElement;
+          button.disabled = true;
+          try {
+            // Out-of-office periods are kept as they are; only the switch changes.
+            const { owner } = await api.routing.setOwnerAvailability({ ownerId: o.ownerId, active: !o.active, outOfOffice: o.outOfOffice });
+            feedback.replaceChildren(status(`${o.name} is now ${owner?.active ? 'available for new leads' : 'unavailable: no new leads'}.`, 'ok'));
+            ctx.navigate('/routing');
+          } catch (err) {
+            feedback.replaceChildren(status(problem(err), 'error'));
+            button.disabled = false;
+          }
+        }) as EventListener }, o.active ? `Mark ${o.name} unavailable` : `Mark ${o.name} available`);
       out.append(
-        h('section', { class: 'card', 'aria-labelledby': 'owners' }, h('h2', { id: 'owners' }, 'Teams and owners'),
+        h('section', { class: 'card', 'aria-labelledby': 'owners' }, h('h2', { id: 'owners' }, 'Teams and owners'), feedback,
           ...teams.map((team) =>
-            table(`Team ${team}`, ['Owner', 'Available', 'Territories', 'Weight', 'Leads per day'],
-              owners.filter((o) => o.teamId === team).map((o) => [o.name, o.active ? 'yes' : 'no', o.territories.join(', ') || 'all', String(o.weight), o.capacityPerDay ? String(o.capacityPerDay) : 'no cap'])))),
+            table(`Team ${team}`, ['Owner', 'Available', 'Territories', 'Weight', 'Leads per day', 'Change'],
+              owners.filter((o) => o.teamId === team).map((o) => [o.name, o.active ? 'yes' : 'no', o.territories.join(', ') || 'all', String(o.weight), o.capacityPerDay ? String(o.capacityPerDay) : 'no cap', toggle(o)])))),
       );
     } catch (err) {
       out.append(status(problem(err), 'error'));
