@@ -33,7 +33,7 @@ let simulator: CrmSimulator | undefined;
 let consoleProcesses: ConsoleProcesses | undefined;
 let browser: Browser | undefined;
 const auth = await createStackAuth();
-const team = await auth.token(['leads:submit', 'leads:read', 'rules:admin', 'scoring:preview'], 'team:console-test');
+const team = await auth.token(['leads:submit', 'leads:read', 'rules:admin', 'scoring:preview', 'crm:replay'], 'team:console-test');
 const intakeClient = createClient(intake.IntakeService, grpcAddress('intake'), { token: team, timeoutMs: 10_000 });
 const crmClient = createClient(crmsync.CrmSyncService, grpcAddress('crm-sync'), { token: team, timeoutMs: 10_000 });
 const scoringClient = createClient(scoring.ScoringService, grpcAddress('scoring'), { token: team, timeoutMs: 10_000 });
@@ -252,6 +252,34 @@ describe('the console', () => {
       await context.close();
     }
   }, 120_000);
+
+  it('sends a lead the CRM refused again once the CRM accepts it', async () => {
+    // The CRM's validation rule refuses the title, as a real Salesforce rule would.
+    simulator!.setFaults({ rejectField: 'Title' });
+    try {
+      const { leadId: refused } = await intakeClient.submitLead({ contact: { email: `refused.${RUN}@example-crm.org`, firstName: 'Rita', lastName: `Refused${RUN}`, company: `CRM Check ${RUN}`, jobTitle: 'VP of Engineering', country: 'US', companySize: 1200, industry: 'Software' }, source: { formId: 'contact-sales' } });
+      await eventually('the CRM dead letter', async () => (await crmClient.listDeadLetters({ pageSize: 1000 })).deadLetters.find((d) => d.leadId === refused), 90_000, 300);
+      const { context, page } = await signIn(CONSOLE_USERS.marketingOps, '/pipeline');
+      try {
+        const button = page.getByRole('button', { name: `Send lead ${refused} again` });
+        await button.waitFor();
+        await page.getByRole('row').filter({ hasText: refused }).getByText(/Title: value not accepted/).waitFor();
+        // The rule is fixed at the CRM; the lead goes again from the console.
+        simulator!.setFaults({ rejectField: undefined });
+        await button.click();
+        await page.getByText(`Lead ${refused} sent to the CRM again.`).waitFor();
+        await eventually('the resent lead in the CRM', async () => {
+          const { record } = await crmClient.getSyncStatus({ leadId: refused });
+          return record?.status === crmsync.SyncStatus.SYNCED ? record : undefined;
+        }, 10_000, 200);
+        expect((await crmClient.listDeadLetters({ pageSize: 1000 })).deadLetters.map((d) => d.leadId)).not.toContain(refused);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      simulator!.setFaults({ rejectField: undefined });
+    }
+  }, 150_000);
 
   it("offers a viewer no action, and the service refuses one forced through the console's API", async () => {
     const { context, page } = await signIn(CONSOLE_USERS.viewer, '/leads');
