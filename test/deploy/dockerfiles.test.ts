@@ -140,3 +140,34 @@ describe('the CRM simulator image (dev and qa)', () => {
     expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git', 'test/*', '!test/fixtures/crm-simulator']));
   });
 });
+
+describe('services/console/Dockerfile', () => {
+  const path = join(repoRoot, 'services', 'console', 'Dockerfile');
+  const instructions = () => parseDockerfile(readFileSync(path, 'utf8'));
+  const finalStage = () => {
+    const all = instructions();
+    const last = Math.max(...all.map((i) => i.stage));
+    return all.filter((i) => i.stage === last);
+  };
+  const lastOf = (keyword: string) => finalStage().filter((i) => i.keyword === keyword).at(-1);
+
+  test('passes hadolint, is multi-stage with production dependencies only, runs as a non-root user', () => {
+    const { status, output } = hadolint(tools, path);
+    expect({ status, output }).toEqual({ status: 0, output: '' });
+    const all = instructions();
+    expect(all.some((i) => i.keyword === 'RUN' && /build-web\.mjs/.test(i.args))).toBe(true);
+    expect(all.some((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args) && /--omit=dev\b/.test(i.args))).toBe(true);
+    expect((lastOf('USER')?.args ?? 'root').split(':')[0]).not.toMatch(/^(root|0)$/);
+  });
+
+  test('exposes the port its Deployment uses, on every interface, and runs the package start script', () => {
+    const exposed = finalStage().filter((i) => i.keyword === 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).map(Number);
+    expect(exposed).toEqual([8088]);
+    expect(readFileSync(join(repoRoot, 'deploy/k8s/base/console/deployment.yaml'), 'utf8')).toContain('containerPort: 8088');
+    const env = finalStage().filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' ');
+    expect(env).toMatch(/\bCONSOLE_HOST=0\.0\.0\.0\b/);
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'services', 'console', 'package.json'), 'utf8')) as { scripts: { start: string } };
+    expect(execForm(lastOf('CMD')!.args).join(' ')).toBe(pkg.scripts.start);
+    expect(lastOf('WORKDIR')?.args).toBe('/app/services/console');
+  });
+});

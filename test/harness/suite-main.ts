@@ -9,6 +9,7 @@ import { waitServing } from './health.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateSigningKey } from '../../packages/platform/dist/index.js';
 import { allScopes, createStackAuth, grpcAddress, SERVICES, startStack, stopStack, ROOT } from './stack.ts';
+import { CONSOLE_PASSWORD, CONSOLE_URL, CONSOLE_USERS, OIDC_ISSUER, OIDC_SERVICE_ENV, startConsole } from './console.ts';
 
 const logDir = `${ROOT}/.cache/logs`;
 // A local signing key, made once and kept in .cache/auth (git-ignored), so tokens survive restarts.
@@ -21,9 +22,12 @@ const auth = await createStackAuth(JSON.parse(readFileSync(`${authDir}/signing.j
 const devToken = await auth.token(await allScopes(), 'team:local-developer');
 writeFileSync(`${authDir}/dev-token`, devToken, { mode: 0o600 });
 const simulator = await startCrmSimulator({ port: 8090, salesforceClientId: 'leadmesh-local', salesforceClientSecret: 'local-simulator-secret', hubspotToken: 'local-simulator-token' });
-const services = startStack({ logDir, auth });
+// The services also trust the local OpenID Connect provider's tokens, which the console forwards.
+const services = startStack({ logDir, auth, env: OIDC_SERVICE_ENV });
+const consoleProcesses = await startConsole({ logDir });
 const stop = async () => {
   console.log('\nstopping the services...');
+  await consoleProcesses.stop();
   await stopStack(services);
   await simulator.close();
   process.exit(0);
@@ -62,5 +66,10 @@ for (let i = 0; i < 100; i++) {
 console.log(`its trace:   http://127.0.0.1:16686/trace/${traceId}`);
 console.log('Jaeger UI:   http://127.0.0.1:16686   Mailpit: http://127.0.0.1:8025   intake gRPC 127.0.0.1:50051, web form http://127.0.0.1:8080/v1/leads');
 console.log(`a token with every scope: ${authDir}/dev-token   (grpcurl -H "authorization: Bearer $(cat .cache/auth/dev-token)" ...)`);
+console.log(`console:     ${CONSOLE_URL}   (sign in at the local OpenID Connect provider ${OIDC_ISSUER}, password ${CONSOLE_PASSWORD})`);
+console.log(`  ${CONSOLE_USERS.marketingOps}  marketing ops: leads, pipeline and replays, scoring rules, route previews`);
+console.log(`  ${CONSOLE_USERS.salesOps}  sales ops: leads, owners and routing`);
+console.log(`  ${CONSOLE_USERS.viewer}  viewer: leads and the pipeline, no actions`);
+console.log(`  ${CONSOLE_USERS.privacy}  privacy: leads and erasure`);
 console.log('running; Ctrl-C to stop');
 setInterval(() => undefined, 60_000);

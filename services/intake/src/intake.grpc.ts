@@ -18,6 +18,7 @@ export class IntakeGrpc implements OnModuleInit {
       submitLead: async (request, call) => (await this.intake.submitLead(request, 'grpc', undefined, call.caller?.subject ?? '')).response,
       recordActivity: (request) => this.intake.recordActivity(request),
       getLead: async (request) => ({ lead: await this.intake.getLead(request.leadId) }),
+      searchLeads: async (request) => ({ leads: await this.intake.searchLeads(request.query, request.pageSize) }),
       getLeadJourney: (request) => this.journeys.getLeadJourney(request.leadId),
       eraseContact: (request) => this.intake.eraseContact(request.email),
       getErasure: (request) => this.intake.getErasure(request.erasureId),

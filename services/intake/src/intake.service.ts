@@ -9,8 +9,9 @@ import { findSubmissionInjection } from './domain/violations.js';
 import { contactNotices, normaliseContact, normaliseEmail } from './domain/normalise.js';
 import type { FieldNotice } from './domain/violations.js';
 import { submissionFingerprint } from './domain/submission.js';
+import { planLeadSearch } from './domain/lead-search.js';
 import { ErasureStore } from './erasure.store.js';
-import { LeadStore, type SubmissionDoc } from './lead.store.js';
+import { LeadStore, type ContactDoc, type SubmissionDoc } from './lead.store.js';
 
 type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
 
@@ -165,6 +166,18 @@ export class IntakeService {
   async getLead(leadId: string): Promise<intake.Lead> {
     const contact = await this.store.findContact(leadId);
     if (!contact) throw new NotFoundError(`lead ${leadId}`);
+    return this.toLead(contact);
+  }
+
+  /** SearchLeads: the newest leads whose email, name or company the words begin, or the lead with that id. */
+  async searchLeads(query: string, pageSize: number): Promise<intake.Lead[]> {
+    const plan = planLeadSearch(query);
+    const contacts = await this.store.searchContacts(plan.kind === 'email' ? { kind: 'email', email: normaliseEmail(plan.email) } : plan, pageSize || 20);
+    return Promise.all(contacts.map((contact) => this.toLead(contact)));
+  }
+
+  private async toLead(contact: ContactDoc): Promise<intake.Lead> {
+    const leadId = contact._id;
     const submissionCount = await this.store.countSubmissions(leadId);
     return create(intake.LeadSchema, {
       leadId,

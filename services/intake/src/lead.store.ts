@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import { searchPrefixes, type LeadSearch } from './domain/lead-search.js';
 
 export interface ContactDoc {
   _id: string; // lead id
@@ -10,6 +11,8 @@ export interface ContactDoc {
   lastSubmittedAt: Date;
   /** Anonymous web visitor ids stitched to this lead. */
   visitorIds: string[];
+  /** Every beginning of every word of the email, names and company (domain searchPrefixes): what SearchLeads matches. */
+  searchPrefixes?: string[];
 }
 
 /** The raw submission, kept untouched as the audit record; never updated after insert except to clear its outbox. */
@@ -51,12 +54,17 @@ const contactSchema = new Schema<ContactDoc>(
     _id: String,
     emailKey: { type: String, required: true, unique: true },
     profile: { type: Schema.Types.Mixed, required: true },
-    receivedAt: { type: Date, required: true },
+    // Descending: the console lists the newest leads first.
+    receivedAt: { type: Date, required: true, index: -1 },
     lastSubmittedAt: { type: Date, required: true },
     visitorIds: { type: [String], default: [], index: true },
+    // With receivedAt, so the newest matches come in index order.
+    searchPrefixes: { type: [String], default: undefined },
   },
   { versionKey: false, minimize: false },
 );
+
+contactSchema.index({ searchPrefixes: 1, receivedAt: -1 });
 
 const submissionSchema = new Schema<SubmissionDoc>(
   {
@@ -108,11 +116,28 @@ export class LeadStore {
     outbox.track(this.activities);
     store.onChange((connected) => {
       if (connected) void this.dropGlobalIdempotencyIndex();
+      if (connected) void this.backfillSearchPrefixes();
     });
   }
 
   findSubmissionByIdempotencyFingerprint(fingerprint: string) {
     return this.submissions.findOne({ idempotencyFingerprint: { $eq: fingerprint } }).lean();
+  }
+
+  /**
+   * Contacts stored before SearchLeads have no prefixes: each replica fills them in on connect, a
+   * page at a time (the same values whoever writes them, so replicas racing change nothing).
+   */
+  private async backfillSearchPrefixes(): Promise<void> {
+    try {
+      for (;;) {
+        const page = await this.contacts.find({ searchPrefixes: { $exists: false } }, { profile: 1 }).limit(500).lean<Pick<ContactDoc, '_id' | 'profile'>[]>();
+        if (!page.length) return;
+        await this.contacts.bulkWrite(page.map((c) => ({ updateOne: { filter: { _id: c._id }, update: { $set: { searchPrefixes: searchPrefixes(c.profile) } } } })));
+      }
+    } catch {
+      // Tried again on the next connect; until then those contacts are found by id and email only.
+    }
   }
 
   /**
@@ -134,6 +159,17 @@ export class LeadStore {
 
   findContactByVisitor(visitorId: string) {
     return this.contacts.findOne({ visitorIds: { $eq: visitorId } }, { _id: 1 }).lean();
+  }
+
+  /** The newest contacts matching a search (planLeadSearch): by id, by email, or every word a stored prefix. */
+  searchContacts(search: LeadSearch, limit: number) {
+    if (search.kind === 'lead-id') return this.contacts.find({ _id: { $eq: search.leadId } }).limit(1).lean<ContactDoc[]>();
+    if (search.kind === 'email') return this.contacts.find({ emailKey: { $eq: search.email } }).limit(1).lean<ContactDoc[]>();
+    // One equality per word rather than $all: FerretDB answers an equality on an array field from
+    // PostgreSQL, $all by reading every contact (MongoDB uses the index for either).
+    const [first, ...rest] = search.words;
+    const filter = first === undefined ? {} : rest.length ? { $and: search.words.map((word) => ({ searchPrefixes: { $eq: word } })) } : { searchPrefixes: { $eq: first } };
+    return this.contacts.find(filter).sort({ receivedAt: -1 }).limit(limit).lean<ContactDoc[]>();
   }
 
   findContact(leadId: string) {
@@ -171,14 +207,14 @@ export class LeadStore {
     attempt = 1,
   ): Promise<{ leadId: string; created: boolean; firstReceivedAt: Date }> {
     try {
-      await this.contacts.create({ _id: newLeadId, emailKey, profile, receivedAt: at, lastSubmittedAt: at, visitorIds: visitorId ? [visitorId] : [] });
+      await this.contacts.create({ _id: newLeadId, emailKey, profile, receivedAt: at, lastSubmittedAt: at, visitorIds: visitorId ? [visitorId] : [], searchPrefixes: searchPrefixes(profile) });
       return { leadId: newLeadId, created: true, firstReceivedAt: at };
     } catch (err) {
       if (!isDuplicateKey(err) || attempt > 2) throw err;
     }
     const existing = await this.contacts.findOneAndUpdate(
       { emailKey: { $eq: emailKey } },
-      { $set: { profile, lastSubmittedAt: at }, ...(visitorId ? { $addToSet: { visitorIds: visitorId } } : {}) },
+      { $set: { profile, lastSubmittedAt: at, searchPrefixes: searchPrefixes(profile) }, ...(visitorId ? { $addToSet: { visitorIds: visitorId } } : {}) },
       { new: true },
     ).lean();
     // Erased between the two calls: the email is free again, so this submission makes a new contact.

@@ -12,7 +12,7 @@ import {
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
-import type { Enrollment } from './domain/enrollment.js';
+import type { Enrollment, EnrollmentStatus } from './domain/enrollment.js';
 
 /** The lead data an email is rendered with, from the newest profile seen. */
 export interface LeadContact {
@@ -78,6 +78,20 @@ export class EnrollmentStore {
   constructor(@Inject(MongoStore) store: MongoStore, @Inject(Outbox) private readonly outbox: Outbox) {
     this.leads = defineModel(store, 'LeadNurture', schema, 'lead_nurture');
     outbox.track(this.leads);
+  }
+
+  /** How many enrollments each track has, by status (the console's tracks page). */
+  async enrollmentCounts(): Promise<{ trackId: string; status: EnrollmentStatus; count: number }[]> {
+    const rows = await this.leads.aggregate<{ _id: { trackId: string; status: EnrollmentStatus }; count: number }>([
+      { $match: { 'enrollments.0': { $exists: true } } },
+      { $unwind: '$enrollments' },
+      { $group: { _id: { trackId: '$enrollments.trackId', status: '$enrollments.status' }, count: { $sum: 1 } } },
+    ]);
+    return rows.map((r) => ({ trackId: r._id.trackId, status: r._id.status, count: r.count }));
+  }
+
+  countUnsubscribed(): Promise<number> {
+    return this.leads.countDocuments({ unsubscribedAt: { $exists: true, $ne: null } });
   }
 
   /**

@@ -16,6 +16,7 @@ export class NurtureGrpc implements OnModuleInit {
     this.grpc.register(nurture.NurtureService, {
       recommendTrack: async (request) => this.nurture.recommendTrack(request),
       getEnrollments: async (request) => this.nurture.getEnrollments(request.leadId),
+      listTracks: async () => this.nurture.listTracks(),
       unsubscribe: async (request) => {
         const s = request.subject;
         const result = await this.nurture.unsubscribe(s.case === 'token' ? { token: s.value } : { leadId: s.value });

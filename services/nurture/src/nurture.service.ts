@@ -10,6 +10,7 @@ import { takeDueSteps, type DueStep } from './domain/schedule.js';
 import { recommendTrack, type EnrollmentEvents, type NurtureLead, type TrackRecommendation } from './domain/recommend.js';
 import { mayEmail, type ContactEmailState } from './domain/suppression.js';
 import { verifyUnsubscribeToken } from './domain/templates.js';
+import { delaySeconds, tallyEnrollments } from './domain/track-summary.js';
 import { EnrollmentStore, type LeadContact, type LeadEmailState, type LeadNurtureDoc } from './enrollment.store.js';
 import { NURTURE_SETTINGS, type NurtureSettings } from './nurture.settings.js';
 import { StepStore } from './step.store.js';
@@ -74,6 +75,28 @@ export class NurtureService {
       enrollments: (doc?.enrollments ?? []).map((e) => toEnrollment(leadId, e, stepProgress(e, records.filter((r) => r.trackId === e.trackId)))),
       suppressed: !suppression.allowed,
       suppressionReason: suppression.allowed ? '' : suppression.reason,
+    };
+  }
+
+  /** ListTracks: the tracks as configured, with the leads in each and the unsubscribes. */
+  async listTracks(): Promise<MessageInitShape<typeof nurture.ListTracksResponseSchema>> {
+    const [counts, unsubscribedLeads] = await Promise.all([this.store.enrollmentCounts(), this.store.countUnsubscribed()]);
+    const tallies = tallyEnrollments(counts);
+    return {
+      tracks: this.registry.files.tracks.map((track) => {
+        const tally = tallies.get(track.id);
+        return {
+          trackId: track.id,
+          version: track.version,
+          name: track.name,
+          kind: track.kind,
+          steps: track.steps.map((step) => ({ stepId: step.id, template: step.template, subject: step.subject, delay: { seconds: BigInt(delaySeconds(step.delay)) } })),
+          activeEnrollments: tally?.active ?? 0,
+          completedEnrollments: tally?.completed ?? 0,
+          exitedEnrollments: tally?.exited ?? 0,
+        };
+      }),
+      unsubscribedLeads,
     };
   }
 

@@ -705,6 +705,106 @@ func (x *Lead) GetLastSubmittedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+type SearchLeadsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An email address or its beginning, a name, a company (each word matches the start of one of
+	// them), or a lead id. Empty: the newest leads.
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// At most this many leads; 20 when 0.
+	PageSize      uint32 `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchLeadsRequest) Reset() {
+	*x = SearchLeadsRequest{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchLeadsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchLeadsRequest) ProtoMessage() {}
+
+func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchLeadsRequest.ProtoReflect.Descriptor instead.
+func (*SearchLeadsRequest) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SearchLeadsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *SearchLeadsRequest) GetPageSize() uint32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+type SearchLeadsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Newest first. submission_count is filled as in GetLead.
+	Leads         []*Lead `protobuf:"bytes,1,rep,name=leads,proto3" json:"leads,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchLeadsResponse) Reset() {
+	*x = SearchLeadsResponse{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchLeadsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchLeadsResponse) ProtoMessage() {}
+
+func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchLeadsResponse.ProtoReflect.Descriptor instead.
+func (*SearchLeadsResponse) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SearchLeadsResponse) GetLeads() []*Lead {
+	if x != nil {
+		return x.Leads
+	}
+	return nil
+}
+
 type GetLeadJourneyRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
@@ -714,7 +814,7 @@ type GetLeadJourneyRequest struct {
 
 func (x *GetLeadJourneyRequest) Reset() {
 	*x = GetLeadJourneyRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +826,7 @@ func (x *GetLeadJourneyRequest) String() string {
 func (*GetLeadJourneyRequest) ProtoMessage() {}
 
 func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +839,7 @@ func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadJourneyRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetLeadJourneyRequest) GetLeadId() string {
@@ -763,7 +863,7 @@ type JourneyStep struct {
 
 func (x *JourneyStep) Reset() {
 	*x = JourneyStep{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -775,7 +875,7 @@ func (x *JourneyStep) String() string {
 func (*JourneyStep) ProtoMessage() {}
 
 func (x *JourneyStep) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -788,7 +888,7 @@ func (x *JourneyStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JourneyStep.ProtoReflect.Descriptor instead.
 func (*JourneyStep) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JourneyStep) GetOccurredAt() *timestamppb.Timestamp {
@@ -835,7 +935,7 @@ type GetLeadJourneyResponse struct {
 
 func (x *GetLeadJourneyResponse) Reset() {
 	*x = GetLeadJourneyResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -847,7 +947,7 @@ func (x *GetLeadJourneyResponse) String() string {
 func (*GetLeadJourneyResponse) ProtoMessage() {}
 
 func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -860,7 +960,7 @@ func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadJourneyResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetLeadJourneyResponse) GetLead() *Lead {
@@ -950,7 +1050,7 @@ type Submission struct {
 
 func (x *Submission) Reset() {
 	*x = Submission{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -962,7 +1062,7 @@ func (x *Submission) String() string {
 func (*Submission) ProtoMessage() {}
 
 func (x *Submission) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -975,7 +1075,7 @@ func (x *Submission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Submission.ProtoReflect.Descriptor instead.
 func (*Submission) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Submission) GetSubmissionId() string {
@@ -1036,7 +1136,7 @@ type EraseContactRequest struct {
 
 func (x *EraseContactRequest) Reset() {
 	*x = EraseContactRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1048,7 +1148,7 @@ func (x *EraseContactRequest) String() string {
 func (*EraseContactRequest) ProtoMessage() {}
 
 func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1061,7 +1161,7 @@ func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseContactRequest.ProtoReflect.Descriptor instead.
 func (*EraseContactRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *EraseContactRequest) GetEmail() string {
@@ -1083,7 +1183,7 @@ type EraseContactResponse struct {
 
 func (x *EraseContactResponse) Reset() {
 	*x = EraseContactResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1095,7 +1195,7 @@ func (x *EraseContactResponse) String() string {
 func (*EraseContactResponse) ProtoMessage() {}
 
 func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1108,7 +1208,7 @@ func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseContactResponse.ProtoReflect.Descriptor instead.
 func (*EraseContactResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EraseContactResponse) GetErasureId() string {
@@ -1141,7 +1241,7 @@ type GetErasureRequest struct {
 
 func (x *GetErasureRequest) Reset() {
 	*x = GetErasureRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1153,7 +1253,7 @@ func (x *GetErasureRequest) String() string {
 func (*GetErasureRequest) ProtoMessage() {}
 
 func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1166,7 +1266,7 @@ func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureRequest.ProtoReflect.Descriptor instead.
 func (*GetErasureRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetErasureRequest) GetErasureId() string {
@@ -1188,7 +1288,7 @@ type ErasureProgress struct {
 
 func (x *ErasureProgress) Reset() {
 	*x = ErasureProgress{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1300,7 @@ func (x *ErasureProgress) String() string {
 func (*ErasureProgress) ProtoMessage() {}
 
 func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1313,7 @@ func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErasureProgress.ProtoReflect.Descriptor instead.
 func (*ErasureProgress) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ErasureProgress) GetService() string {
@@ -1251,7 +1351,7 @@ type GetErasureResponse struct {
 
 func (x *GetErasureResponse) Reset() {
 	*x = GetErasureResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1263,7 +1363,7 @@ func (x *GetErasureResponse) String() string {
 func (*GetErasureResponse) ProtoMessage() {}
 
 func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1276,7 +1376,7 @@ func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureResponse.ProtoReflect.Descriptor instead.
 func (*GetErasureResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{16}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GetErasureResponse) GetErasureId() string {
@@ -1364,7 +1464,12 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\vreceived_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12)\n" +
 	"\x10submission_count\x18\x04 \x01(\rR\x0fsubmissionCount\x12F\n" +
-	"\x11last_submitted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSubmittedAt\":\n" +
+	"\x11last_submitted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastSubmittedAt\"Z\n" +
+	"\x12SearchLeadsRequest\x12\x1e\n" +
+	"\x05query\x18\x01 \x01(\tB\b\xbaH\x05r\x03\x18\xfe\x01R\x05query\x12$\n" +
+	"\tpage_size\x18\x02 \x01(\rB\a\xbaH\x04*\x02\x182R\bpageSize\"E\n" +
+	"\x13SearchLeadsResponse\x12.\n" +
+	"\x05leads\x18\x01 \x03(\v2\x18.leadmesh.intake.v1.LeadR\x05leads\":\n" +
 	"\x15GetLeadJourneyRequest\x12!\n" +
 	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"~\n" +
 	"\vJourneyStep\x12;\n" +
@@ -1431,7 +1536,7 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x1eACTIVITY_TYPE_WEBINAR_ATTENDED\x10\x04\x12\x1e\n" +
 	"\x1aACTIVITY_TYPE_EMAIL_OPENED\x10\x05\x12\x1f\n" +
 	"\x1bACTIVITY_TYPE_EMAIL_CLICKED\x10\x06\x12 \n" +
-	"\x1cACTIVITY_TYPE_FORM_SUBMITTED\x10\a2\xcc\x05\n" +
+	"\x1cACTIVITY_TYPE_FORM_SUBMITTED\x10\a2\xc0\x06\n" +
 	"\rIntakeService\x12q\n" +
 	"\n" +
 	"SubmitLead\x12%.leadmesh.intake.v1.SubmitLeadRequest\x1a&.leadmesh.intake.v1.SubmitLeadResponse\"\x14\xca\xf3\x18\fleads:submit\xd0\xf3\x18\x01\x12}\n" +
@@ -1439,6 +1544,8 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\aGetLead\x12\".leadmesh.intake.v1.GetLeadRequest\x1a#.leadmesh.intake.v1.GetLeadResponse\"\x12\xca\xf3\x18\n" +
 	"leads:read\xd0\xf3\x18\x01\x12{\n" +
 	"\x0eGetLeadJourney\x12).leadmesh.intake.v1.GetLeadJourneyRequest\x1a*.leadmesh.intake.v1.GetLeadJourneyResponse\"\x12\xca\xf3\x18\n" +
+	"leads:read\xd0\xf3\x18\x01\x12r\n" +
+	"\vSearchLeads\x12&.leadmesh.intake.v1.SearchLeadsRequest\x1a'.leadmesh.intake.v1.SearchLeadsResponse\"\x12\xca\xf3\x18\n" +
 	"leads:read\xd0\xf3\x18\x01\x12t\n" +
 	"\fEraseContact\x12'.leadmesh.intake.v1.EraseContactRequest\x1a(.leadmesh.intake.v1.EraseContactResponse\"\x11\xca\xf3\x18\rprivacy:erase\x12n\n" +
 	"\n" +
@@ -1458,7 +1565,7 @@ func file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
 	(SubmissionOutcome)(0),         // 0: leadmesh.intake.v1.SubmissionOutcome
 	(ActivityType)(0),              // 1: leadmesh.intake.v1.ActivityType
@@ -1470,73 +1577,78 @@ var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
 	(*GetLeadRequest)(nil),         // 7: leadmesh.intake.v1.GetLeadRequest
 	(*GetLeadResponse)(nil),        // 8: leadmesh.intake.v1.GetLeadResponse
 	(*Lead)(nil),                   // 9: leadmesh.intake.v1.Lead
-	(*GetLeadJourneyRequest)(nil),  // 10: leadmesh.intake.v1.GetLeadJourneyRequest
-	(*JourneyStep)(nil),            // 11: leadmesh.intake.v1.JourneyStep
-	(*GetLeadJourneyResponse)(nil), // 12: leadmesh.intake.v1.GetLeadJourneyResponse
-	(*Submission)(nil),             // 13: leadmesh.intake.v1.Submission
-	(*EraseContactRequest)(nil),    // 14: leadmesh.intake.v1.EraseContactRequest
-	(*EraseContactResponse)(nil),   // 15: leadmesh.intake.v1.EraseContactResponse
-	(*GetErasureRequest)(nil),      // 16: leadmesh.intake.v1.GetErasureRequest
-	(*ErasureProgress)(nil),        // 17: leadmesh.intake.v1.ErasureProgress
-	(*GetErasureResponse)(nil),     // 18: leadmesh.intake.v1.GetErasureResponse
-	(*v1.Contact)(nil),             // 19: leadmesh.lead.v1.Contact
-	(*v1.Source)(nil),              // 20: leadmesh.lead.v1.Source
-	(*v1.Interest)(nil),            // 21: leadmesh.lead.v1.Interest
-	(*v1.Consent)(nil),             // 22: leadmesh.lead.v1.Consent
-	(*timestamppb.Timestamp)(nil),  // 23: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),         // 24: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),           // 25: leadmesh.lead.v1.LeadScore
-	(*v1.Assignment)(nil),          // 26: leadmesh.lead.v1.Assignment
-	(*v11.Enrollment)(nil),         // 27: leadmesh.nurture.v1.Enrollment
-	(*v12.SyncRecord)(nil),         // 28: leadmesh.crmsync.v1.SyncRecord
+	(*SearchLeadsRequest)(nil),     // 10: leadmesh.intake.v1.SearchLeadsRequest
+	(*SearchLeadsResponse)(nil),    // 11: leadmesh.intake.v1.SearchLeadsResponse
+	(*GetLeadJourneyRequest)(nil),  // 12: leadmesh.intake.v1.GetLeadJourneyRequest
+	(*JourneyStep)(nil),            // 13: leadmesh.intake.v1.JourneyStep
+	(*GetLeadJourneyResponse)(nil), // 14: leadmesh.intake.v1.GetLeadJourneyResponse
+	(*Submission)(nil),             // 15: leadmesh.intake.v1.Submission
+	(*EraseContactRequest)(nil),    // 16: leadmesh.intake.v1.EraseContactRequest
+	(*EraseContactResponse)(nil),   // 17: leadmesh.intake.v1.EraseContactResponse
+	(*GetErasureRequest)(nil),      // 18: leadmesh.intake.v1.GetErasureRequest
+	(*ErasureProgress)(nil),        // 19: leadmesh.intake.v1.ErasureProgress
+	(*GetErasureResponse)(nil),     // 20: leadmesh.intake.v1.GetErasureResponse
+	(*v1.Contact)(nil),             // 21: leadmesh.lead.v1.Contact
+	(*v1.Source)(nil),              // 22: leadmesh.lead.v1.Source
+	(*v1.Interest)(nil),            // 23: leadmesh.lead.v1.Interest
+	(*v1.Consent)(nil),             // 24: leadmesh.lead.v1.Consent
+	(*timestamppb.Timestamp)(nil),  // 25: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),         // 26: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),           // 27: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),          // 28: leadmesh.lead.v1.Assignment
+	(*v11.Enrollment)(nil),         // 29: leadmesh.nurture.v1.Enrollment
+	(*v12.SyncRecord)(nil),         // 30: leadmesh.crmsync.v1.SyncRecord
 }
 var file_leadmesh_intake_v1_intake_service_proto_depIdxs = []int32{
-	19, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
-	20, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
-	21, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
-	22, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
+	21, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
+	22, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
+	23, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
+	24, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
 	0,  // 4: leadmesh.intake.v1.SubmitLeadResponse.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	23, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
+	25, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
 	4,  // 6: leadmesh.intake.v1.SubmitLeadResponse.notices:type_name -> leadmesh.intake.v1.FieldNotice
 	1,  // 7: leadmesh.intake.v1.RecordActivityRequest.type:type_name -> leadmesh.intake.v1.ActivityType
-	23, // 8: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	25, // 8: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
 	9,  // 9: leadmesh.intake.v1.GetLeadResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	24, // 10: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	23, // 11: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
-	23, // 12: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
-	23, // 13: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
-	9,  // 14: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	13, // 15: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
-	25, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
-	26, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	27, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
-	28, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
-	11, // 20: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
-	23, // 21: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
-	0,  // 22: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	22, // 23: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
-	20, // 24: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
-	23, // 25: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
-	23, // 26: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
-	23, // 27: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
-	17, // 28: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
-	2,  // 29: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
-	5,  // 30: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
-	7,  // 31: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
-	10, // 32: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
-	14, // 33: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
-	16, // 34: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
-	3,  // 35: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
-	6,  // 36: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
-	8,  // 37: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
-	12, // 38: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
-	15, // 39: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
-	18, // 40: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
-	35, // [35:41] is the sub-list for method output_type
-	29, // [29:35] is the sub-list for method input_type
-	29, // [29:29] is the sub-list for extension type_name
-	29, // [29:29] is the sub-list for extension extendee
-	0,  // [0:29] is the sub-list for field type_name
+	26, // 10: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	25, // 11: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
+	25, // 12: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
+	9,  // 13: leadmesh.intake.v1.SearchLeadsResponse.leads:type_name -> leadmesh.intake.v1.Lead
+	25, // 14: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
+	9,  // 15: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
+	15, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
+	27, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
+	28, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	29, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
+	30, // 20: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
+	13, // 21: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
+	25, // 22: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
+	0,  // 23: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
+	24, // 24: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
+	22, // 25: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
+	25, // 26: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
+	25, // 27: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
+	25, // 28: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
+	19, // 29: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
+	2,  // 30: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
+	5,  // 31: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
+	7,  // 32: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
+	12, // 33: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
+	10, // 34: leadmesh.intake.v1.IntakeService.SearchLeads:input_type -> leadmesh.intake.v1.SearchLeadsRequest
+	16, // 35: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
+	18, // 36: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
+	3,  // 37: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
+	6,  // 38: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
+	8,  // 39: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
+	14, // 40: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
+	11, // 41: leadmesh.intake.v1.IntakeService.SearchLeads:output_type -> leadmesh.intake.v1.SearchLeadsResponse
+	17, // 42: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
+	20, // 43: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
+	37, // [37:44] is the sub-list for method output_type
+	30, // [30:37] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_intake_v1_intake_service_proto_init() }
@@ -1554,7 +1666,7 @@ func file_leadmesh_intake_v1_intake_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_intake_v1_intake_service_proto_rawDesc), len(file_leadmesh_intake_v1_intake_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	IntakeService_RecordActivity_FullMethodName = "/leadmesh.intake.v1.IntakeService/RecordActivity"
 	IntakeService_GetLead_FullMethodName        = "/leadmesh.intake.v1.IntakeService/GetLead"
 	IntakeService_GetLeadJourney_FullMethodName = "/leadmesh.intake.v1.IntakeService/GetLeadJourney"
+	IntakeService_SearchLeads_FullMethodName    = "/leadmesh.intake.v1.IntakeService/SearchLeads"
 	IntakeService_EraseContact_FullMethodName   = "/leadmesh.intake.v1.IntakeService/EraseContact"
 	IntakeService_GetErasure_FullMethodName     = "/leadmesh.intake.v1.IntakeService/GetErasure"
 )
@@ -43,6 +44,9 @@ type IntakeServiceClient interface {
 	// Assembles what every service knows about a lead, in order, with the trace id, so a business
 	// user can follow one lead without reading code.
 	GetLeadJourney(ctx context.Context, in *GetLeadJourneyRequest, opts ...grpc.CallOption) (*GetLeadJourneyResponse, error)
+	// Finds leads by email, first or last name, company or lead id, newest first: how a marketer
+	// looks up a lead in the console without knowing its id.
+	SearchLeads(ctx context.Context, in *SearchLeadsRequest, opts ...grpc.CallOption) (*SearchLeadsResponse, error)
 	// Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
 	// hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
 	// crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
@@ -99,6 +103,16 @@ func (c *intakeServiceClient) GetLeadJourney(ctx context.Context, in *GetLeadJou
 	return out, nil
 }
 
+func (c *intakeServiceClient) SearchLeads(ctx context.Context, in *SearchLeadsRequest, opts ...grpc.CallOption) (*SearchLeadsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SearchLeadsResponse)
+	err := c.cc.Invoke(ctx, IntakeService_SearchLeads_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *intakeServiceClient) EraseContact(ctx context.Context, in *EraseContactRequest, opts ...grpc.CallOption) (*EraseContactResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EraseContactResponse)
@@ -133,6 +147,9 @@ type IntakeServiceServer interface {
 	// Assembles what every service knows about a lead, in order, with the trace id, so a business
 	// user can follow one lead without reading code.
 	GetLeadJourney(context.Context, *GetLeadJourneyRequest) (*GetLeadJourneyResponse, error)
+	// Finds leads by email, first or last name, company or lead id, newest first: how a marketer
+	// looks up a lead in the console without knowing its id.
+	SearchLeads(context.Context, *SearchLeadsRequest) (*SearchLeadsResponse, error)
 	// Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
 	// hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
 	// crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
@@ -160,6 +177,9 @@ func (UnimplementedIntakeServiceServer) GetLead(context.Context, *GetLeadRequest
 }
 func (UnimplementedIntakeServiceServer) GetLeadJourney(context.Context, *GetLeadJourneyRequest) (*GetLeadJourneyResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetLeadJourney not implemented")
+}
+func (UnimplementedIntakeServiceServer) SearchLeads(context.Context, *SearchLeadsRequest) (*SearchLeadsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SearchLeads not implemented")
 }
 func (UnimplementedIntakeServiceServer) EraseContact(context.Context, *EraseContactRequest) (*EraseContactResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseContact not implemented")
@@ -260,6 +280,24 @@ func _IntakeService_GetLeadJourney_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_SearchLeads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SearchLeadsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).SearchLeads(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_SearchLeads_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).SearchLeads(ctx, req.(*SearchLeadsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IntakeService_EraseContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EraseContactRequest)
 	if err := dec(in); err != nil {
@@ -318,6 +356,10 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetLeadJourney",
 			Handler:    _IntakeService_GetLeadJourney_Handler,
+		},
+		{
+			MethodName: "SearchLeads",
+			Handler:    _IntakeService_SearchLeads_Handler,
 		},
 		{
 			MethodName: "EraseContact",

@@ -14,6 +14,7 @@ import (
 	v1 "github.com/leadmesh/leadmesh/clients/go/gen/leadmesh/lead/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -652,11 +653,273 @@ func (x *UnsubscribeResponse) GetUnsubscribedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+type ListTracksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTracksRequest) Reset() {
+	*x = ListTracksRequest{}
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTracksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTracksRequest) ProtoMessage() {}
+
+func (x *ListTracksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTracksRequest.ProtoReflect.Descriptor instead.
+func (*ListTracksRequest) Descriptor() ([]byte, []int) {
+	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{8}
+}
+
+// One email of a track.
+type TrackStep struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	StepId   string                 `protobuf:"bytes,1,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	Template string                 `protobuf:"bytes,2,opt,name=template,proto3" json:"template,omitempty"`
+	// The subject line as written (a template: it names the lead's fields).
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// After enrollment (not after the previous step).
+	Delay         *durationpb.Duration `protobuf:"bytes,4,opt,name=delay,proto3" json:"delay,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackStep) Reset() {
+	*x = TrackStep{}
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackStep) ProtoMessage() {}
+
+func (x *TrackStep) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackStep.ProtoReflect.Descriptor instead.
+func (*TrackStep) Descriptor() ([]byte, []int) {
+	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TrackStep) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *TrackStep) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *TrackStep) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *TrackStep) GetDelay() *durationpb.Duration {
+	if x != nil {
+		return x.Delay
+	}
+	return nil
+}
+
+// A track as it is configured now, and the leads in it (any version).
+type Track struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	TrackId string                 `protobuf:"bytes,1,opt,name=track_id,json=trackId,proto3" json:"track_id,omitempty"`
+	Version string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	Name    string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// TRANSACTIONAL, MARKETING or SALES_ASSIST.
+	Kind                 string       `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
+	Steps                []*TrackStep `protobuf:"bytes,5,rep,name=steps,proto3" json:"steps,omitempty"`
+	ActiveEnrollments    uint32       `protobuf:"varint,6,opt,name=active_enrollments,json=activeEnrollments,proto3" json:"active_enrollments,omitempty"`
+	CompletedEnrollments uint32       `protobuf:"varint,7,opt,name=completed_enrollments,json=completedEnrollments,proto3" json:"completed_enrollments,omitempty"`
+	ExitedEnrollments    uint32       `protobuf:"varint,8,opt,name=exited_enrollments,json=exitedEnrollments,proto3" json:"exited_enrollments,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *Track) Reset() {
+	*x = Track{}
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Track) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Track) ProtoMessage() {}
+
+func (x *Track) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Track.ProtoReflect.Descriptor instead.
+func (*Track) Descriptor() ([]byte, []int) {
+	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Track) GetTrackId() string {
+	if x != nil {
+		return x.TrackId
+	}
+	return ""
+}
+
+func (x *Track) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Track) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Track) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Track) GetSteps() []*TrackStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *Track) GetActiveEnrollments() uint32 {
+	if x != nil {
+		return x.ActiveEnrollments
+	}
+	return 0
+}
+
+func (x *Track) GetCompletedEnrollments() uint32 {
+	if x != nil {
+		return x.CompletedEnrollments
+	}
+	return 0
+}
+
+func (x *Track) GetExitedEnrollments() uint32 {
+	if x != nil {
+		return x.ExitedEnrollments
+	}
+	return 0
+}
+
+type ListTracksResponse struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tracks []*Track               `protobuf:"bytes,1,rep,name=tracks,proto3" json:"tracks,omitempty"`
+	// Leads that asked for no more marketing email.
+	UnsubscribedLeads uint32 `protobuf:"varint,2,opt,name=unsubscribed_leads,json=unsubscribedLeads,proto3" json:"unsubscribed_leads,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ListTracksResponse) Reset() {
+	*x = ListTracksResponse{}
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTracksResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTracksResponse) ProtoMessage() {}
+
+func (x *ListTracksResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_nurture_v1_nurture_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTracksResponse.ProtoReflect.Descriptor instead.
+func (*ListTracksResponse) Descriptor() ([]byte, []int) {
+	return file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListTracksResponse) GetTracks() []*Track {
+	if x != nil {
+		return x.Tracks
+	}
+	return nil
+}
+
+func (x *ListTracksResponse) GetUnsubscribedLeads() uint32 {
+	if x != nil {
+		return x.UnsubscribedLeads
+	}
+	return 0
+}
+
 var File_leadmesh_nurture_v1_nurture_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"\n" +
-	")leadmesh/nurture/v1/nurture_service.proto\x12\x13leadmesh.nurture.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a!leadmesh/lead/v1/enrollment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xd2\x02\n" +
+	")leadmesh/nurture/v1/nurture_service.proto\x12\x13leadmesh.nurture.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\x1a!leadmesh/lead/v1/enrollment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xd2\x02\n" +
 	"\n" +
 	"Enrollment\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12\x19\n" +
@@ -702,18 +965,39 @@ const file_leadmesh_nurture_v1_nurture_service_proto_rawDesc = "" +
 	"\asubject\x12\x05\xbaH\x02\b\x01\"s\n" +
 	"\x13UnsubscribeResponse\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x12C\n" +
-	"\x0funsubscribed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eunsubscribedAt*\x85\x01\n" +
+	"\x0funsubscribed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0eunsubscribedAt\"\x13\n" +
+	"\x11ListTracksRequest\"\x8b\x01\n" +
+	"\tTrackStep\x12\x17\n" +
+	"\astep_id\x18\x01 \x01(\tR\x06stepId\x12\x1a\n" +
+	"\btemplate\x18\x02 \x01(\tR\btemplate\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12/\n" +
+	"\x05delay\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\x05delay\"\xad\x02\n" +
+	"\x05Track\x12\x19\n" +
+	"\btrack_id\x18\x01 \x01(\tR\atrackId\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x12\n" +
+	"\x04kind\x18\x04 \x01(\tR\x04kind\x124\n" +
+	"\x05steps\x18\x05 \x03(\v2\x1e.leadmesh.nurture.v1.TrackStepR\x05steps\x12-\n" +
+	"\x12active_enrollments\x18\x06 \x01(\rR\x11activeEnrollments\x123\n" +
+	"\x15completed_enrollments\x18\a \x01(\rR\x14completedEnrollments\x12-\n" +
+	"\x12exited_enrollments\x18\b \x01(\rR\x11exitedEnrollments\"w\n" +
+	"\x12ListTracksResponse\x122\n" +
+	"\x06tracks\x18\x01 \x03(\v2\x1a.leadmesh.nurture.v1.TrackR\x06tracks\x12-\n" +
+	"\x12unsubscribed_leads\x18\x02 \x01(\rR\x11unsubscribedLeads*\x85\x01\n" +
 	"\n" +
 	"StepStatus\x12\x1b\n" +
 	"\x17STEP_STATUS_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fSTEP_STATUS_DUE\x10\x01\x12\x14\n" +
 	"\x10STEP_STATUS_SENT\x10\x02\x12\x17\n" +
 	"\x13STEP_STATUS_SKIPPED\x10\x03\x12\x16\n" +
-	"\x12STEP_STATUS_FAILED\x10\x042\x8f\x03\n" +
+	"\x12STEP_STATUS_FAILED\x10\x042\xfe\x03\n" +
 	"\x0eNurtureService\x12\x82\x01\n" +
 	"\x0eRecommendTrack\x12*.leadmesh.nurture.v1.RecommendTrackRequest\x1a+.leadmesh.nurture.v1.RecommendTrackResponse\"\x17\xca\xf3\x18\x0fnurture:preview\xd0\xf3\x18\x01\x12}\n" +
 	"\x0eGetEnrollments\x12*.leadmesh.nurture.v1.GetEnrollmentsRequest\x1a+.leadmesh.nurture.v1.GetEnrollmentsResponse\"\x12\xca\xf3\x18\n" +
-	"leads:read\xd0\xf3\x18\x01\x12y\n" +
+	"leads:read\xd0\xf3\x18\x01\x12m\n" +
+	"\n" +
+	"ListTracks\x12&.leadmesh.nurture.v1.ListTracksRequest\x1a'.leadmesh.nurture.v1.ListTracksResponse\"\x0e\xca\xf3\x18\n" +
+	"leads:read\x12y\n" +
 	"\vUnsubscribe\x12'.leadmesh.nurture.v1.UnsubscribeRequest\x1a(.leadmesh.nurture.v1.UnsubscribeResponse\"\x17\xca\xf3\x18\x13nurture:unsubscribeB\xe7\x01\n" +
 	"\x17com.leadmesh.nurture.v1B\x13NurtureServiceProtoP\x01ZIgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/nurture/v1;nurturev1\xa2\x02\x03LNX\xaa\x02\x13Leadmesh.Nurture.V1\xca\x02\x13Leadmesh\\Nurture\\V1\xe2\x02\x1fLeadmesh\\Nurture\\V1\\GPBMetadata\xea\x02\x15Leadmesh::Nurture::V1b\x06proto3"
 
@@ -730,7 +1014,7 @@ func file_leadmesh_nurture_v1_nurture_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_nurture_v1_nurture_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_leadmesh_nurture_v1_nurture_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_leadmesh_nurture_v1_nurture_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_leadmesh_nurture_v1_nurture_service_proto_goTypes = []any{
 	(StepStatus)(0),                // 0: leadmesh.nurture.v1.StepStatus
 	(*Enrollment)(nil),             // 1: leadmesh.nurture.v1.Enrollment
@@ -741,33 +1025,43 @@ var file_leadmesh_nurture_v1_nurture_service_proto_goTypes = []any{
 	(*GetEnrollmentsResponse)(nil), // 6: leadmesh.nurture.v1.GetEnrollmentsResponse
 	(*UnsubscribeRequest)(nil),     // 7: leadmesh.nurture.v1.UnsubscribeRequest
 	(*UnsubscribeResponse)(nil),    // 8: leadmesh.nurture.v1.UnsubscribeResponse
-	(v1.EnrollmentStatus)(0),       // 9: leadmesh.lead.v1.EnrollmentStatus
-	(*timestamppb.Timestamp)(nil),  // 10: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),         // 11: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),           // 12: leadmesh.lead.v1.LeadScore
+	(*ListTracksRequest)(nil),      // 9: leadmesh.nurture.v1.ListTracksRequest
+	(*TrackStep)(nil),              // 10: leadmesh.nurture.v1.TrackStep
+	(*Track)(nil),                  // 11: leadmesh.nurture.v1.Track
+	(*ListTracksResponse)(nil),     // 12: leadmesh.nurture.v1.ListTracksResponse
+	(v1.EnrollmentStatus)(0),       // 13: leadmesh.lead.v1.EnrollmentStatus
+	(*timestamppb.Timestamp)(nil),  // 14: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),         // 15: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),           // 16: leadmesh.lead.v1.LeadScore
+	(*durationpb.Duration)(nil),    // 17: google.protobuf.Duration
 }
 var file_leadmesh_nurture_v1_nurture_service_proto_depIdxs = []int32{
-	9,  // 0: leadmesh.nurture.v1.Enrollment.status:type_name -> leadmesh.lead.v1.EnrollmentStatus
-	10, // 1: leadmesh.nurture.v1.Enrollment.enrolled_at:type_name -> google.protobuf.Timestamp
+	13, // 0: leadmesh.nurture.v1.Enrollment.status:type_name -> leadmesh.lead.v1.EnrollmentStatus
+	14, // 1: leadmesh.nurture.v1.Enrollment.enrolled_at:type_name -> google.protobuf.Timestamp
 	2,  // 2: leadmesh.nurture.v1.Enrollment.steps:type_name -> leadmesh.nurture.v1.EnrollmentStep
-	10, // 3: leadmesh.nurture.v1.EnrollmentStep.due_at:type_name -> google.protobuf.Timestamp
+	14, // 3: leadmesh.nurture.v1.EnrollmentStep.due_at:type_name -> google.protobuf.Timestamp
 	0,  // 4: leadmesh.nurture.v1.EnrollmentStep.status:type_name -> leadmesh.nurture.v1.StepStatus
-	10, // 5: leadmesh.nurture.v1.EnrollmentStep.sent_at:type_name -> google.protobuf.Timestamp
-	11, // 6: leadmesh.nurture.v1.RecommendTrackRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	12, // 7: leadmesh.nurture.v1.RecommendTrackRequest.score:type_name -> leadmesh.lead.v1.LeadScore
+	14, // 5: leadmesh.nurture.v1.EnrollmentStep.sent_at:type_name -> google.protobuf.Timestamp
+	15, // 6: leadmesh.nurture.v1.RecommendTrackRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	16, // 7: leadmesh.nurture.v1.RecommendTrackRequest.score:type_name -> leadmesh.lead.v1.LeadScore
 	1,  // 8: leadmesh.nurture.v1.GetEnrollmentsResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
-	10, // 9: leadmesh.nurture.v1.UnsubscribeResponse.unsubscribed_at:type_name -> google.protobuf.Timestamp
-	3,  // 10: leadmesh.nurture.v1.NurtureService.RecommendTrack:input_type -> leadmesh.nurture.v1.RecommendTrackRequest
-	5,  // 11: leadmesh.nurture.v1.NurtureService.GetEnrollments:input_type -> leadmesh.nurture.v1.GetEnrollmentsRequest
-	7,  // 12: leadmesh.nurture.v1.NurtureService.Unsubscribe:input_type -> leadmesh.nurture.v1.UnsubscribeRequest
-	4,  // 13: leadmesh.nurture.v1.NurtureService.RecommendTrack:output_type -> leadmesh.nurture.v1.RecommendTrackResponse
-	6,  // 14: leadmesh.nurture.v1.NurtureService.GetEnrollments:output_type -> leadmesh.nurture.v1.GetEnrollmentsResponse
-	8,  // 15: leadmesh.nurture.v1.NurtureService.Unsubscribe:output_type -> leadmesh.nurture.v1.UnsubscribeResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 9: leadmesh.nurture.v1.UnsubscribeResponse.unsubscribed_at:type_name -> google.protobuf.Timestamp
+	17, // 10: leadmesh.nurture.v1.TrackStep.delay:type_name -> google.protobuf.Duration
+	10, // 11: leadmesh.nurture.v1.Track.steps:type_name -> leadmesh.nurture.v1.TrackStep
+	11, // 12: leadmesh.nurture.v1.ListTracksResponse.tracks:type_name -> leadmesh.nurture.v1.Track
+	3,  // 13: leadmesh.nurture.v1.NurtureService.RecommendTrack:input_type -> leadmesh.nurture.v1.RecommendTrackRequest
+	5,  // 14: leadmesh.nurture.v1.NurtureService.GetEnrollments:input_type -> leadmesh.nurture.v1.GetEnrollmentsRequest
+	9,  // 15: leadmesh.nurture.v1.NurtureService.ListTracks:input_type -> leadmesh.nurture.v1.ListTracksRequest
+	7,  // 16: leadmesh.nurture.v1.NurtureService.Unsubscribe:input_type -> leadmesh.nurture.v1.UnsubscribeRequest
+	4,  // 17: leadmesh.nurture.v1.NurtureService.RecommendTrack:output_type -> leadmesh.nurture.v1.RecommendTrackResponse
+	6,  // 18: leadmesh.nurture.v1.NurtureService.GetEnrollments:output_type -> leadmesh.nurture.v1.GetEnrollmentsResponse
+	12, // 19: leadmesh.nurture.v1.NurtureService.ListTracks:output_type -> leadmesh.nurture.v1.ListTracksResponse
+	8,  // 20: leadmesh.nurture.v1.NurtureService.Unsubscribe:output_type -> leadmesh.nurture.v1.UnsubscribeResponse
+	17, // [17:21] is the sub-list for method output_type
+	13, // [13:17] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_nurture_v1_nurture_service_proto_init() }
@@ -785,7 +1079,7 @@ func file_leadmesh_nurture_v1_nurture_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_nurture_v1_nurture_service_proto_rawDesc), len(file_leadmesh_nurture_v1_nurture_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   8,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -23,6 +23,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	NurtureService_RecommendTrack_FullMethodName = "/leadmesh.nurture.v1.NurtureService/RecommendTrack"
 	NurtureService_GetEnrollments_FullMethodName = "/leadmesh.nurture.v1.NurtureService/GetEnrollments"
+	NurtureService_ListTracks_FullMethodName     = "/leadmesh.nurture.v1.NurtureService/ListTracks"
 	NurtureService_Unsubscribe_FullMethodName    = "/leadmesh.nurture.v1.NurtureService/Unsubscribe"
 )
 
@@ -34,6 +35,9 @@ type NurtureServiceClient interface {
 	RecommendTrack(ctx context.Context, in *RecommendTrackRequest, opts ...grpc.CallOption) (*RecommendTrackResponse, error)
 	// Returns a lead's enrollments with the steps sent and the steps due.
 	GetEnrollments(ctx context.Context, in *GetEnrollmentsRequest, opts ...grpc.CallOption) (*GetEnrollmentsResponse, error)
+	// What nurture sends: every track with its steps and their delays, how many leads are in each,
+	// and how many leads unsubscribed.
+	ListTracks(ctx context.Context, in *ListTracksRequest, opts ...grpc.CallOption) (*ListTracksResponse, error)
 	// Stops all marketing email to the lead, for good. Also reachable as the emails' unsubscribe link.
 	Unsubscribe(ctx context.Context, in *UnsubscribeRequest, opts ...grpc.CallOption) (*UnsubscribeResponse, error)
 }
@@ -66,6 +70,16 @@ func (c *nurtureServiceClient) GetEnrollments(ctx context.Context, in *GetEnroll
 	return out, nil
 }
 
+func (c *nurtureServiceClient) ListTracks(ctx context.Context, in *ListTracksRequest, opts ...grpc.CallOption) (*ListTracksResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListTracksResponse)
+	err := c.cc.Invoke(ctx, NurtureService_ListTracks_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *nurtureServiceClient) Unsubscribe(ctx context.Context, in *UnsubscribeRequest, opts ...grpc.CallOption) (*UnsubscribeResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(UnsubscribeResponse)
@@ -84,6 +98,9 @@ type NurtureServiceServer interface {
 	RecommendTrack(context.Context, *RecommendTrackRequest) (*RecommendTrackResponse, error)
 	// Returns a lead's enrollments with the steps sent and the steps due.
 	GetEnrollments(context.Context, *GetEnrollmentsRequest) (*GetEnrollmentsResponse, error)
+	// What nurture sends: every track with its steps and their delays, how many leads are in each,
+	// and how many leads unsubscribed.
+	ListTracks(context.Context, *ListTracksRequest) (*ListTracksResponse, error)
 	// Stops all marketing email to the lead, for good. Also reachable as the emails' unsubscribe link.
 	Unsubscribe(context.Context, *UnsubscribeRequest) (*UnsubscribeResponse, error)
 	mustEmbedUnimplementedNurtureServiceServer()
@@ -101,6 +118,9 @@ func (UnimplementedNurtureServiceServer) RecommendTrack(context.Context, *Recomm
 }
 func (UnimplementedNurtureServiceServer) GetEnrollments(context.Context, *GetEnrollmentsRequest) (*GetEnrollmentsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEnrollments not implemented")
+}
+func (UnimplementedNurtureServiceServer) ListTracks(context.Context, *ListTracksRequest) (*ListTracksResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListTracks not implemented")
 }
 func (UnimplementedNurtureServiceServer) Unsubscribe(context.Context, *UnsubscribeRequest) (*UnsubscribeResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Unsubscribe not implemented")
@@ -162,6 +182,24 @@ func _NurtureService_GetEnrollments_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NurtureService_ListTracks_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListTracksRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NurtureServiceServer).ListTracks(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NurtureService_ListTracks_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NurtureServiceServer).ListTracks(ctx, req.(*ListTracksRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _NurtureService_Unsubscribe_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(UnsubscribeRequest)
 	if err := dec(in); err != nil {
@@ -194,6 +232,10 @@ var NurtureService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetEnrollments",
 			Handler:    _NurtureService_GetEnrollments_Handler,
+		},
+		{
+			MethodName: "ListTracks",
+			Handler:    _NurtureService_ListTracks_Handler,
 		},
 		{
 			MethodName: "Unsubscribe",

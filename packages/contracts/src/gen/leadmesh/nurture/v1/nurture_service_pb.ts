@@ -7,8 +7,8 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_leadmesh_auth_v1_auth } from "../../auth/v1/auth_pb.js";
 import type { EnrollmentStatus } from "../../lead/v1/enrollment_pb.js";
 import { file_leadmesh_lead_v1_enrollment } from "../../lead/v1/enrollment_pb.js";
@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/nurture/v1/nurture_service.proto.
  */
 export const file_leadmesh_nurture_v1_nurture_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9udXJ0dXJlL3YxL251cnR1cmVfc2VydmljZS5wcm90bxITbGVhZG1lc2gubnVydHVyZS52MSKEAgoKRW5yb2xsbWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEhUKDXRyYWNrX3ZlcnNpb24YAyABKAkSMgoGc3RhdHVzGAQgASgOMiIubGVhZG1lc2gubGVhZC52MS5FbnJvbGxtZW50U3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIvCgtlbnJvbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoFc3RlcHMYByADKAsyIy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnRTdGVwEhMKC2V4aXRfcmVhc29uGAggASgJIoACCg5FbnJvbGxtZW50U3RlcBIPCgdzdGVwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEioKBmR1ZV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoGc3RhdHVzGAQgASgOMh8ubGVhZG1lc2gubnVydHVyZS52MS5TdGVwU3RhdHVzEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGF0dGVtcHRzGAYgASgNEhIKCmxhc3RfZXJyb3IYByABKAkSGwoTcG9zc2libHlfZHVwbGljYXRlZBgIIAEoCCKUAQoVUmVjb21tZW5kVHJhY2tSZXF1ZXN0EjYKB3Byb2ZpbGUYASABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlQga6SAPIAQESKgoFc2NvcmUYAiABKAsyGy5sZWFkbWVzaC5sZWFkLnYxLkxlYWRTY29yZRIXCg9yb3V0ZWRfdG9fc2FsZXMYAyABKAgiUQoWUmVjb21tZW5kVHJhY2tSZXNwb25zZRIQCgh0cmFja19pZBgBIAEoCRIVCg10cmFja192ZXJzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCSIyChVHZXRFbnJvbGxtZW50c1JlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEifgoWR2V0RW5yb2xsbWVudHNSZXNwb25zZRI0CgtlbnJvbGxtZW50cxgBIAMoCzIfLmxlYWRtZXNoLm51cnR1cmUudjEuRW5yb2xsbWVudBISCgpzdXBwcmVzc2VkGAIgASgIEhoKEnN1cHByZXNzaW9uX3JlYXNvbhgDIAEoCSJgChJVbnN1YnNjcmliZVJlcXVlc3QSGwoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQFIABIbCgV0b2tlbhgCIAEoCUIKukgHcgUQARiABEgAQhAKB3N1YmplY3QSBbpIAggBIlsKE1Vuc3Vic2NyaWJlUmVzcG9uc2USDwoHbGVhZF9pZBgBIAEoCRIzCg91bnN1YnNjcmliZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKoUBCgpTdGVwU3RhdHVzEhsKF1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASEwoPU1RFUF9TVEFUVVNfRFVFEAESFAoQU1RFUF9TVEFUVVNfU0VOVBACEhcKE1NURVBfU1RBVFVTX1NLSVBQRUQQAxIWChJTVEVQX1NUQVRVU19GQUlMRUQQBDKPAwoOTnVydHVyZVNlcnZpY2USggEKDlJlY29tbWVuZFRyYWNrEioubGVhZG1lc2gubnVydHVyZS52MS5SZWNvbW1lbmRUcmFja1JlcXVlc3QaKy5sZWFkbWVzaC5udXJ0dXJlLnYxLlJlY29tbWVuZFRyYWNrUmVzcG9uc2UiF8rzGA9udXJ0dXJlOnByZXZpZXfQ8xgBEn0KDkdldEVucm9sbG1lbnRzEioubGVhZG1lc2gubnVydHVyZS52MS5HZXRFbnJvbGxtZW50c1JlcXVlc3QaKy5sZWFkbWVzaC5udXJ0dXJlLnYxLkdldEVucm9sbG1lbnRzUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ5CgtVbnN1YnNjcmliZRInLmxlYWRtZXNoLm51cnR1cmUudjEuVW5zdWJzY3JpYmVSZXF1ZXN0GigubGVhZG1lc2gubnVydHVyZS52MS5VbnN1YnNjcmliZVJlc3BvbnNlIhfK8xgTbnVydHVyZTp1bnN1YnNjcmliZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
+  fileDesc("CilsZWFkbWVzaC9udXJ0dXJlL3YxL251cnR1cmVfc2VydmljZS5wcm90bxITbGVhZG1lc2gubnVydHVyZS52MSKEAgoKRW5yb2xsbWVudBIPCgdsZWFkX2lkGAEgASgJEhAKCHRyYWNrX2lkGAIgASgJEhUKDXRyYWNrX3ZlcnNpb24YAyABKAkSMgoGc3RhdHVzGAQgASgOMiIubGVhZG1lc2gubGVhZC52MS5FbnJvbGxtZW50U3RhdHVzEg4KBnJlYXNvbhgFIAEoCRIvCgtlbnJvbGxlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoFc3RlcHMYByADKAsyIy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnRTdGVwEhMKC2V4aXRfcmVhc29uGAggASgJIoACCg5FbnJvbGxtZW50U3RlcBIPCgdzdGVwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEioKBmR1ZV9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoGc3RhdHVzGAQgASgOMh8ubGVhZG1lc2gubnVydHVyZS52MS5TdGVwU3RhdHVzEisKB3NlbnRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGF0dGVtcHRzGAYgASgNEhIKCmxhc3RfZXJyb3IYByABKAkSGwoTcG9zc2libHlfZHVwbGljYXRlZBgIIAEoCCKUAQoVUmVjb21tZW5kVHJhY2tSZXF1ZXN0EjYKB3Byb2ZpbGUYASABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlQga6SAPIAQESKgoFc2NvcmUYAiABKAsyGy5sZWFkbWVzaC5sZWFkLnYxLkxlYWRTY29yZRIXCg9yb3V0ZWRfdG9fc2FsZXMYAyABKAgiUQoWUmVjb21tZW5kVHJhY2tSZXNwb25zZRIQCgh0cmFja19pZBgBIAEoCRIVCg10cmFja192ZXJzaW9uGAIgASgJEg4KBnJlYXNvbhgDIAEoCSIyChVHZXRFbnJvbGxtZW50c1JlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEifgoWR2V0RW5yb2xsbWVudHNSZXNwb25zZRI0CgtlbnJvbGxtZW50cxgBIAMoCzIfLmxlYWRtZXNoLm51cnR1cmUudjEuRW5yb2xsbWVudBISCgpzdXBwcmVzc2VkGAIgASgIEhoKEnN1cHByZXNzaW9uX3JlYXNvbhgDIAEoCSJgChJVbnN1YnNjcmliZVJlcXVlc3QSGwoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQFIABIbCgV0b2tlbhgCIAEoCUIKukgHcgUQARiABEgAQhAKB3N1YmplY3QSBbpIAggBIlsKE1Vuc3Vic2NyaWJlUmVzcG9uc2USDwoHbGVhZF9pZBgBIAEoCRIzCg91bnN1YnNjcmliZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIhMKEUxpc3RUcmFja3NSZXF1ZXN0ImkKCVRyYWNrU3RlcBIPCgdzdGVwX2lkGAEgASgJEhAKCHRlbXBsYXRlGAIgASgJEg8KB3N1YmplY3QYAyABKAkSKAoFZGVsYXkYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24izAEKBVRyYWNrEhAKCHRyYWNrX2lkGAEgASgJEg8KB3ZlcnNpb24YAiABKAkSDAoEbmFtZRgDIAEoCRIMCgRraW5kGAQgASgJEi0KBXN0ZXBzGAUgAygLMh4ubGVhZG1lc2gubnVydHVyZS52MS5UcmFja1N0ZXASGgoSYWN0aXZlX2Vucm9sbG1lbnRzGAYgASgNEh0KFWNvbXBsZXRlZF9lbnJvbGxtZW50cxgHIAEoDRIaChJleGl0ZWRfZW5yb2xsbWVudHMYCCABKA0iXAoSTGlzdFRyYWNrc1Jlc3BvbnNlEioKBnRyYWNrcxgBIAMoCzIaLmxlYWRtZXNoLm51cnR1cmUudjEuVHJhY2sSGgoSdW5zdWJzY3JpYmVkX2xlYWRzGAIgASgNKoUBCgpTdGVwU3RhdHVzEhsKF1NURVBfU1RBVFVTX1VOU1BFQ0lGSUVEEAASEwoPU1RFUF9TVEFUVVNfRFVFEAESFAoQU1RFUF9TVEFUVVNfU0VOVBACEhcKE1NURVBfU1RBVFVTX1NLSVBQRUQQAxIWChJTVEVQX1NUQVRVU19GQUlMRUQQBDL+AwoOTnVydHVyZVNlcnZpY2USggEKDlJlY29tbWVuZFRyYWNrEioubGVhZG1lc2gubnVydHVyZS52MS5SZWNvbW1lbmRUcmFja1JlcXVlc3QaKy5sZWFkbWVzaC5udXJ0dXJlLnYxLlJlY29tbWVuZFRyYWNrUmVzcG9uc2UiF8rzGA9udXJ0dXJlOnByZXZpZXfQ8xgBEn0KDkdldEVucm9sbG1lbnRzEioubGVhZG1lc2gubnVydHVyZS52MS5HZXRFbnJvbGxtZW50c1JlcXVlc3QaKy5sZWFkbWVzaC5udXJ0dXJlLnYxLkdldEVucm9sbG1lbnRzUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJtCgpMaXN0VHJhY2tzEiYubGVhZG1lc2gubnVydHVyZS52MS5MaXN0VHJhY2tzUmVxdWVzdBonLmxlYWRtZXNoLm51cnR1cmUudjEuTGlzdFRyYWNrc1Jlc3BvbnNlIg7K8xgKbGVhZHM6cmVhZBJ5CgtVbnN1YnNjcmliZRInLmxlYWRtZXNoLm51cnR1cmUudjEuVW5zdWJzY3JpYmVSZXF1ZXN0GigubGVhZG1lc2gubnVydHVyZS52MS5VbnN1YnNjcmliZVJlc3BvbnNlIhfK8xgTbnVydHVyZTp1bnN1YnNjcmliZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * A lead's place in a track.
@@ -296,6 +296,137 @@ export const UnsubscribeResponseSchema: GenMessage<UnsubscribeResponse> = /*@__P
   messageDesc(file_leadmesh_nurture_v1_nurture_service, 7);
 
 /**
+ * @generated from message leadmesh.nurture.v1.ListTracksRequest
+ */
+export type ListTracksRequest = Message<"leadmesh.nurture.v1.ListTracksRequest"> & {
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.ListTracksRequest.
+ * Use `create(ListTracksRequestSchema)` to create a new message.
+ */
+export const ListTracksRequestSchema: GenMessage<ListTracksRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 8);
+
+/**
+ * One email of a track.
+ *
+ * @generated from message leadmesh.nurture.v1.TrackStep
+ */
+export type TrackStep = Message<"leadmesh.nurture.v1.TrackStep"> & {
+  /**
+   * @generated from field: string step_id = 1;
+   */
+  stepId: string;
+
+  /**
+   * @generated from field: string template = 2;
+   */
+  template: string;
+
+  /**
+   * The subject line as written (a template: it names the lead's fields).
+   *
+   * @generated from field: string subject = 3;
+   */
+  subject: string;
+
+  /**
+   * After enrollment (not after the previous step).
+   *
+   * @generated from field: google.protobuf.Duration delay = 4;
+   */
+  delay?: Duration | undefined;
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.TrackStep.
+ * Use `create(TrackStepSchema)` to create a new message.
+ */
+export const TrackStepSchema: GenMessage<TrackStep> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 9);
+
+/**
+ * A track as it is configured now, and the leads in it (any version).
+ *
+ * @generated from message leadmesh.nurture.v1.Track
+ */
+export type Track = Message<"leadmesh.nurture.v1.Track"> & {
+  /**
+   * @generated from field: string track_id = 1;
+   */
+  trackId: string;
+
+  /**
+   * @generated from field: string version = 2;
+   */
+  version: string;
+
+  /**
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * TRANSACTIONAL, MARKETING or SALES_ASSIST.
+   *
+   * @generated from field: string kind = 4;
+   */
+  kind: string;
+
+  /**
+   * @generated from field: repeated leadmesh.nurture.v1.TrackStep steps = 5;
+   */
+  steps: TrackStep[];
+
+  /**
+   * @generated from field: uint32 active_enrollments = 6;
+   */
+  activeEnrollments: number;
+
+  /**
+   * @generated from field: uint32 completed_enrollments = 7;
+   */
+  completedEnrollments: number;
+
+  /**
+   * @generated from field: uint32 exited_enrollments = 8;
+   */
+  exitedEnrollments: number;
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.Track.
+ * Use `create(TrackSchema)` to create a new message.
+ */
+export const TrackSchema: GenMessage<Track> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 10);
+
+/**
+ * @generated from message leadmesh.nurture.v1.ListTracksResponse
+ */
+export type ListTracksResponse = Message<"leadmesh.nurture.v1.ListTracksResponse"> & {
+  /**
+   * @generated from field: repeated leadmesh.nurture.v1.Track tracks = 1;
+   */
+  tracks: Track[];
+
+  /**
+   * Leads that asked for no more marketing email.
+   *
+   * @generated from field: uint32 unsubscribed_leads = 2;
+   */
+  unsubscribedLeads: number;
+};
+
+/**
+ * Describes the message leadmesh.nurture.v1.ListTracksResponse.
+ * Use `create(ListTracksResponseSchema)` to create a new message.
+ */
+export const ListTracksResponseSchema: GenMessage<ListTracksResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_nurture_v1_nurture_service, 11);
+
+/**
  * @generated from enum leadmesh.nurture.v1.StepStatus
  */
 export enum StepStatus {
@@ -358,6 +489,17 @@ export const NurtureService: GenService<{
     methodKind: "unary";
     input: typeof GetEnrollmentsRequestSchema;
     output: typeof GetEnrollmentsResponseSchema;
+  },
+  /**
+   * What nurture sends: every track with its steps and their delays, how many leads are in each,
+   * and how many leads unsubscribed.
+   *
+   * @generated from rpc leadmesh.nurture.v1.NurtureService.ListTracks
+   */
+  listTracks: {
+    methodKind: "unary";
+    input: typeof ListTracksRequestSchema;
+    output: typeof ListTracksResponseSchema;
   },
   /**
    * Stops all marketing email to the lead, for good. Also reachable as the emails' unsubscribe link.
