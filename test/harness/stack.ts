@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { natsUserEnv, provisionStreams } from './nats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -51,7 +52,8 @@ function serviceEnv(name: Service, options: StackOptions): Record<string, string
   if (HTTP_PORTS[name]) env.HTTP_PORT = String(HTTP_PORTS[name]! + offset);
   for (const peer of SERVICES) env[`${peer.toUpperCase().replace(/-/g, '_')}_GRPC_ADDR`] = grpcAddress(peer, offset);
   if (options.namespace) env.LEADMESH_NAMESPACE = options.namespace;
-  return { ...env, ...options.auth?.env, ...options.auth?.perService[name], ...options.env };
+  // Its own NATS user, as in a cluster: it may publish only its own subjects.
+  return { ...env, ...natsUserEnv(name), ...options.auth?.env, ...options.auth?.perService[name], ...options.env };
 }
 
 export interface RunningService {
@@ -101,9 +103,12 @@ export function startService(name: Service, options: StackOptions = {}): Running
   // Exactly the package's start script (and the Dockerfile's CMD). LEADMESH_CPU_PROF_DIR profiles
   // each service (a .cpuprofile per process, written when it stops): Node refuses --cpu-prof in NODE_OPTIONS.
   const profile = process.env.LEADMESH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LEADMESH_CPU_PROF_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const env = { ...process.env, ...localEnv(serviceEnv(name, options)) };
+  // The service's user may not create streams: the admin provisions them (in the background).
+  provisionStreams(env);
   const child = spawn(nodeBinary(), [...profile, '--max-semi-space-size=8', '--import', './dist/telemetry.js', 'dist/main.js'], {
     cwd: join(ROOT, 'services', name),
-    env: { ...process.env, ...localEnv(serviceEnv(name, options)) },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);

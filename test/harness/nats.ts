@@ -1,0 +1,42 @@
+// The local backbone's credentials for tests and the suite (made by scripts/infra.sh, outside the
+// repo): each service connects as its own NATS user, tests and tools as the admin, and the
+// streams of a run's namespace are provisioned by the admin, as the k8s Job does in a cluster.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, nodeBinary } from './stack.ts';
+
+const run = process.env.LEADMESH_RUN ?? join(process.env.LEADMESH_CACHE ?? join(homedir(), '.cache', 'leadmesh'), 'run');
+
+/** Where scripts/infra.sh keeps the users' nkey seeds and the TLS CA. */
+export const NATS_AUTH_DIR = process.env.LEADMESH_NATS_AUTH ?? join(run, 'nats-auth');
+
+export type NatsUser = 'admin' | 'intake' | 'scoring' | 'routing' | 'nurture' | 'crm-sync';
+
+/** The settings that make a process connect as `user` (seed file and the CA of the server's certificate). */
+export function natsUserEnv(user: NatsUser): Record<string, string> {
+  if (!existsSync(join(NATS_AUTH_DIR, 'ca.crt'))) return {};
+  return { NATS_NKEY_SEED_FILE: join(NATS_AUTH_DIR, `${user}.nk`), NATS_TLS_CA_FILE: join(NATS_AUTH_DIR, 'ca.crt') };
+}
+
+const provisioned = new Map<string, ChildProcess>();
+process.once('exit', () => {
+  for (const child of provisioned.values()) if (child.exitCode === null) child.kill('SIGKILL');
+});
+
+/**
+ * Creates a namespace's streams on a server as the admin, once per server and namespace in this
+ * process: the services' own users may not, and wait for them. In the background, retrying until
+ * the server answers, so a test may start its services before its NATS.
+ */
+export function provisionStreams(env: Record<string, string | undefined>): void {
+  const key = `${env.NATS_URL}|${env.LEADMESH_NAMESPACE ?? ''}`;
+  if (provisioned.has(key)) return;
+  const child = spawn(nodeBinary(), [join(ROOT, 'packages', 'platform', 'dist', 'nats', 'provision.js')], {
+    env: { ...env, ...natsUserEnv('admin'), NATS_PROVISION_RETRY: 'true' },
+    stdio: 'ignore',
+  });
+  child.unref();
+  provisioned.set(key, child);
+}
