@@ -11,6 +11,7 @@ import type { FieldNotice } from './domain/violations.js';
 import { submissionFingerprint } from './domain/submission.js';
 import { ErasureStore } from './erasure.store.js';
 import { LeadStore, type SubmissionDoc } from './lead.store.js';
+import { INTAKE_SETTINGS, type IntakeSettings } from './intake.settings.js';
 
 type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
 
@@ -27,6 +28,7 @@ export class IntakeService {
     @Inject(ErasureStore) private readonly erasures: ErasureStore,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(INTAKE_SETTINGS) private readonly settings: IntakeSettings,
   ) {}
 
   /**
@@ -181,7 +183,7 @@ export class IntakeService {
    * the event and report back. What stays is a keyed hash of the address, never the address.
    */
   async eraseContact(email: string): Promise<MessageInitShape<typeof intake.EraseContactResponseSchema>> {
-    const emailHash = createHmac('sha256', process.env.ERASURE_HASH_KEY ?? 'leadmesh-erasure').update(normaliseEmail(email)).digest('hex');
+    const emailHash = createHmac('sha256', this.settings.erasureHashKey).update(normaliseEmail(email)).digest('hex');
     const leadId = (await this.store.findContactByEmail(normaliseEmail(email)))?._id;
     const prior = await this.erasures.findByEmailHash(emailHash);
     // Asking again finishes the same erasure rather than starting a second one.
