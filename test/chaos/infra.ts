@@ -3,15 +3,17 @@
 // the shared servers on 4222 and 27017 that other stacks use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { INFRA_BIN, ferretdbArgs } from '../harness/servers.ts';
+import { NATS_AUTH_DIR, natsUserEnv } from '../harness/nats.ts';
+import { ROOT } from '../harness/stack.ts';
 
 export { INFRA_BIN };
 
-function run(binary: string, args: string[], logFile: string): ChildProcess {
-  const child = spawn(join(INFRA_BIN, binary), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(binary: string, args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(join(INFRA_BIN, binary), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
@@ -69,8 +71,17 @@ export class NatsNode {
       const routes = cluster.peers.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
       lines.push(`cluster { name: chaos, listen: 127.0.0.1:${cluster.port}, routes: [${routes}] }`);
     }
+    // Locked as the shared local server is: TLS and the services' own users (scripts/infra.sh's credentials).
+    let users: Record<string, string> = {};
+    if (natsUserEnv('admin').NATS_NKEY_SEED_FILE) {
+      lines.push(`tls { cert_file: "${join(NATS_AUTH_DIR, 'server.crt')}", key_file: "${join(NATS_AUTH_DIR, 'server.key')}", timeout: 2 }`);
+      // nats-server includes by a relative path only.
+      copyFileSync(join(ROOT, 'deploy/local/nats-authorization.conf'), join(dir, 'nats-authorization.conf'));
+      lines.push('include ./nats-authorization.conf');
+      users = Object.fromEntries(readFileSync(join(NATS_AUTH_DIR, 'users.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+    }
     writeFileSync(join(dir, 'nats.conf'), `${lines.join('\n')}\n`);
-    this.child = run('nats-server', ['-c', join(dir, 'nats.conf')], join(dir, 'nats.log'));
+    this.child = run('nats-server', ['-c', join(dir, 'nats.conf')], join(dir, 'nats.log'), users);
     await waitPort(port);
   }
 

@@ -2,15 +2,16 @@
 // repo): each service connects as its own NATS user, tests and tools as the admin, and the
 // streams of a run's namespace are provisioned by the admin, as the k8s Job does in a cluster.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { nkeyAuthenticator, type ConnectionOptions } from '@nats-io/nats-core';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, nodeBinary } from './stack.ts';
 
-const run = process.env.LEADMESH_RUN ?? join(process.env.LEADMESH_CACHE ?? join(homedir(), '.cache', 'leadmesh'), 'run');
+export const RUN_DIR = process.env.LEADMESH_RUN ?? join(process.env.LEADMESH_CACHE ?? join(homedir(), '.cache', 'leadmesh'), 'run');
 
 /** Where scripts/infra.sh keeps the users' nkey seeds and the TLS CA. */
-export const NATS_AUTH_DIR = process.env.LEADMESH_NATS_AUTH ?? join(run, 'nats-auth');
+export const NATS_AUTH_DIR = process.env.LEADMESH_NATS_AUTH ?? join(RUN_DIR, 'nats-auth');
 
 export type NatsUser = 'admin' | 'intake' | 'scoring' | 'routing' | 'nurture' | 'crm-sync';
 
@@ -18,6 +19,16 @@ export type NatsUser = 'admin' | 'intake' | 'scoring' | 'routing' | 'nurture' | 
 export function natsUserEnv(user: NatsUser): Record<string, string> {
   if (!existsSync(join(NATS_AUTH_DIR, 'ca.crt'))) return {};
   return { NATS_NKEY_SEED_FILE: join(NATS_AUTH_DIR, `${user}.nk`), NATS_TLS_CA_FILE: join(NATS_AUTH_DIR, 'ca.crt') };
+}
+
+/** Options for a bare NATS connection (tools, benchmarks, tests) as the local admin; none on a server without auth. */
+export function adminConnectOptions(): Partial<ConnectionOptions> {
+  const env = natsUserEnv('admin');
+  if (!env.NATS_NKEY_SEED_FILE) return {};
+  return {
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(readFileSync(env.NATS_NKEY_SEED_FILE, 'utf8').trim())),
+    tls: { caFile: env.NATS_TLS_CA_FILE },
+  };
 }
 
 const provisioned = new Map<string, ChildProcess>();

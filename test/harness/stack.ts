@@ -2,10 +2,11 @@
 // the end-to-end tests and for `npm run suite`. Runs under jest and under plain Node 24.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { natsUserEnv, provisionStreams } from './nats.ts';
+import { RUN_DIR, natsUserEnv, provisionStreams } from './nats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -62,6 +63,25 @@ export interface RunningService {
   logFile: string;
 }
 
+/**
+ * The key intake's erasure hash is keyed with locally: made once per machine, outside the repo
+ * (ERASURE_HASH_KEY has no default in any environment), and kept, so an erasure asked again after
+ * a restart still finds the first.
+ */
+export function localErasureHashKey(): string {
+  const file = join(RUN_DIR, 'erasure-hash-key');
+  if (!existsSync(file)) {
+    mkdirSync(RUN_DIR, { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // Another process made it first: use that one.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 /** The variables a local run gives every service: loopback infrastructure, fast span export. */
 export function localEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -80,6 +100,7 @@ export function localEnv(extra: Record<string, string> = {}): Record<string, str
     HUBSPOT_TOKEN: 'local-simulator-token',
     SMTP_URL: 'smtp://127.0.0.1:1025',
     UNSUBSCRIBE_SECRET: 'local-unsubscribe-secret',
+    ERASURE_HASH_KEY: localErasureHashKey(),
     ...extra,
   };
 }
