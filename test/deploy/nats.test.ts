@@ -5,12 +5,13 @@
 // against it: its own subjects publish, every other service's subject, every change to a stream,
 // every foreign consumer and every read of the pipeline stream are refused.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
-import { BACKBONE_SERVICES, NatsClient, createLogger, renderAuthorization, servicePermissions, topology } from '@leadmesh/platform';
+import * as contracts from '@leadmesh/contracts';
+import { BACKBONE_SERVICES, NatsClient, backboneGrant, createLogger, renderAuthorization, servicePermissions, topology } from '@leadmesh/platform';
 import { every, foreignSubjects, identityOf, tryLocks } from '../harness/backbone-locks.ts';
 import { eventually } from '../harness/eventually.ts';
 import { SERVICES, containerEnv, k8sTools, kustomizeBuild, parseObjects, podTemplates, repoRoot, type K8sObject } from './k8s-tools.js';
@@ -84,6 +85,24 @@ test('the generated authorization files are up to date with the permissions tabl
   // In a cluster every stream is named: no wildcard stands for a stream or a namespace.
   for (const service of BACKBONE_SERVICES) {
     for (const subject of servicePermissions(service, { namespaces: false }).publish.allow) expect(subject).not.toMatch(/(^|\.)\*(\.|$)/);
+  }
+});
+
+test("the permissions table grants what each service's code publishes and consumes, and nothing else", () => {
+  const { SUBJECTS } = contracts;
+  for (const service of SERVICES) {
+    const sources = readdirSync(join(repoRoot, 'services', service, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+      .map((f) => readFileSync(join(repoRoot, 'services', service, 'src', f), 'utf8'))
+      .join('\n');
+    const published = [...sources.matchAll(/encodeEvent\(SUBJECTS\.(\w+)/g)].map((m) => SUBJECTS[m[1] as keyof typeof SUBJECTS]);
+    const durables = [...sources.matchAll(/durable: '([\w-]+)',\s*subject: SUBJECTS\.(\w+)/g)].map((m) => ({ durable: m[1]!, subject: SUBJECTS[m[2] as keyof typeof SUBJECTS] }));
+    // Every service also takes part in erasure through the platform (contact.erased in, erasure.completed out).
+    const grant = backboneGrant(service);
+    expect([...new Set([...published, SUBJECTS.erasureCompleted])].sort()).toEqual([...grant.publishes].sort());
+    expect([...durables, { durable: `${service}-contact-erased`, subject: SUBJECTS.contactErased }].sort((a, b) => a.durable.localeCompare(b.durable))).toEqual(
+      [...grant.consumes].sort((a, b) => a.durable.localeCompare(b.durable)),
+    );
   }
 });
 
