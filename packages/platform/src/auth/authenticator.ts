@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from './tokens.js';
+import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './tokens.js';
+
+/** How often at most a token signed by an unknown key makes the key file be read again. */
+const JWKS_RELOAD_INTERVAL_MS = 10_000;
 
 export class UnauthenticatedError extends Error {
   constructor(message: string) {
@@ -28,12 +31,48 @@ export interface Caller {
  * missing key set a start-up error (the deploy overlays set it).
  */
 export class Authenticator {
-  private readonly keys?: ReturnType<typeof createLocalJWKSet>;
+  private keys?: ReturnType<typeof createLocalJWKSet>;
+  /** The mounted key file, read again when a token names a key it does not hold (rotation). */
+  private readonly keyFile?: string;
+  private lastReload = 0;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    const raw = env.AUTH_JWKS_JSON ?? (env.AUTH_JWKS_FILE ? readFileSync(env.AUTH_JWKS_FILE, 'utf8') : undefined);
+  constructor(
+    env: NodeJS.ProcessEnv = process.env,
+    private readonly reloadIntervalMs = JWKS_RELOAD_INTERVAL_MS,
+  ) {
+    this.keyFile = env.AUTH_JWKS_JSON ? undefined : env.AUTH_JWKS_FILE;
+    const raw = env.AUTH_JWKS_JSON ?? (this.keyFile ? readFileSync(this.keyFile, 'utf8') : undefined);
     if (raw) this.keys = createLocalJWKSet(JSON.parse(raw) as JSONWebKeySet);
     else if (env.AUTH_REQUIRED === 'true') throw new Error('AUTH_REQUIRED=true but neither AUTH_JWKS_FILE nor AUTH_JWKS_JSON is set');
+    this.lastReload = Date.now();
+  }
+
+  /**
+   * A new signing key is published in the key file (a ConfigMap, which the kubelet updates in the
+   * running pod) before tokens are signed with it: a token naming an unknown key id makes the file
+   * be read again, at most every ten seconds, so a rotation needs no restart.
+   */
+  private reloadKeys(): boolean {
+    if (!this.keyFile || Date.now() - this.lastReload < this.reloadIntervalMs) return false;
+    this.lastReload = Date.now();
+    try {
+      this.keys = createLocalJWKSet(JSON.parse(readFileSync(this.keyFile, 'utf8')) as JSONWebKeySet);
+      return true;
+    } catch {
+      return false; // a file half-written by an update: keep the keys we have, try again later
+    }
+  }
+
+  private async verify(token: string) {
+    // Only the platform's algorithm (EdDSA), whatever the token's header says (no "none", no HMAC
+    // with the public key as secret), and only tokens that expire and name their caller.
+    const options = { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, algorithms: [TOKEN_ALGORITHM], requiredClaims: ['exp', 'sub'] };
+    try {
+      return await jwtVerify(token, this.keys!, options);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_JWKS_NO_MATCHING_KEY' && this.reloadKeys()) return jwtVerify(token, this.keys!, options);
+      throw err;
+    }
   }
 
   get enabled(): boolean {
@@ -46,9 +85,9 @@ export class Authenticator {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new UnauthenticatedError('missing bearer token');
     try {
-      const { payload } = await jwtVerify(token, this.keys, { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE });
+      const { payload } = await this.verify(token);
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
-      return { subject: payload.sub ?? 'unknown', scopes: new Set(scopes) };
+      return { subject: payload.sub!, scopes: new Set(scopes) };
     } catch (err) {
       // The reason (expired, bad signature) helps the caller; the token itself is never echoed.
       throw new UnauthenticatedError(`invalid token: ${(err as Error).message}`);
