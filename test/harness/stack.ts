@@ -190,5 +190,7 @@ export async function allScopes(): Promise<string[]> {
   for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService]) {
     for (const method of api.methods) scopes.add(getOption(method, auth.required_scope));
   }
+  // A scope no RPC requires on its own: AcceptLead for an owner other than the caller (routing's mayAcceptAs).
+  scopes.add('leads:accept-any');
   return [...scopes].filter(Boolean).sort();
 }
