@@ -37,9 +37,9 @@ process.once('exit', () => {
 });
 
 /**
- * Creates a namespace's streams on a server as the admin, once per server and namespace in this
- * process: the services' own users may not, and wait for them. In the background, retrying until
- * the server answers, so a test may start its services before its NATS.
+ * Creates a namespace's streams on a server as the admin (one provisioner at a time per server and
+ * namespace): the services' own users may not, and wait for them. In the background, retrying
+ * until the server answers, so a test may start its services before its NATS.
  */
 export function provisionStreams(env: Record<string, string | undefined>): void {
   const key = `${env.NATS_URL}|${env.LEADMESH_NAMESPACE ?? ''}`;
@@ -50,4 +50,7 @@ export function provisionStreams(env: Record<string, string | undefined>): void 
   });
   child.unref();
   provisioned.set(key, child);
+  // Once done, the next service started provisions again (idempotent): a test may have deleted
+  // the namespace's streams in between (chaos/support's freshNamespace).
+  child.once('exit', () => provisioned.get(key) === child && provisioned.delete(key));
 }
