@@ -59,7 +59,7 @@ test.each(['expired', 'no expiry', 'wrong issuer', 'wrong audience', 'alg none',
   try {
     const submitted = await intakeClient.submitLead({ contact: { email: `${marker}@example.org` }, source: { formId: 'contact-sales' } }, { metadata }).catch((e: { code: number }) => e);
     expect((submitted as { code: number }).code).toBe(status.UNAUTHENTICATED);
-    const unsubscribed = await nurtureClient.unsubscribe({ leadId: '00000000-0000-4000-8000-000000000000' }, { metadata }).catch((e: { code: number }) => e);
+    const unsubscribed = await nurtureClient.unsubscribe({ subject: { case: 'leadId', value: '00000000-0000-4000-8000-000000000000' } }, { metadata }).catch((e: { code: number }) => e);
     expect((unsubscribed as { code: number }).code).toBe(status.UNAUTHENTICATED);
   } finally {
     intakeClient.close();
