@@ -168,6 +168,14 @@ up() {
   build
   mkdir -p "$run/nats" "$run/ferretdb" "$run/mailpit"
   nats_credentials
+  # A NATS this script started before the backbone was locked (no TLS, no users) is replaced by the
+  # locked one: services and tests now connect with TLS and their own users only.
+  if port_open 4222 && [ -f "$run/nats.pid" ] && ! curl -fsS http://127.0.0.1:8222/varz 2>/dev/null | grep -q '"auth_required": *true'; then
+    local old; old=$(cat "$run/nats.pid")
+    log "nats: restarting the server started without TLS and users (pid $old) with the locked configuration"
+    kill "$old" 2>/dev/null || true
+    for _ in $(seq 1 100); do port_open 4222 || break; sleep 0.1; done
+  fi
   # shellcheck disable=SC2046
   start nats 4222 $(nats_command)
   if [ "$backend" = postgresql ]; then
