@@ -75,8 +75,8 @@ test('a service started by the harness connects as its own user, over TLS, and s
   try {
     await waitServing(grpcAddress('scoring', 300), 60_000);
     const publicKey = readFileSync(join(NATS_AUTH_DIR, 'users.env'), 'utf8').match(/^LEADMESH_NATS_NKEY_SCORING=(\S+)$/m)![1];
-    const connz = (await (await fetch('http://127.0.0.1:8222/connz?auth=true&limit=1024')).json()) as { connections: Array<{ name?: string; nkey?: string; tls_version?: string }> };
-    const mine = connz.connections.filter((c) => c.name === 'scoring' && c.nkey === publicKey);
+    const connz = (await (await fetch('http://127.0.0.1:8222/connz?auth=true&limit=1024')).json()) as { connections: Array<{ name?: string; authorized_user?: string; tls_version?: string }> };
+    const mine = connz.connections.filter((c) => c.name === 'scoring' && c.authorized_user === publicKey);
     expect(mine.length).toBeGreaterThan(0);
     for (const c of mine) expect(c.tls_version).toMatch(/^1\.[23]$/);
   } finally {

@@ -68,8 +68,8 @@ test("an unsubscribe link's ?token= and the visitor's address are in no span", a
   const { traceId, header } = traceparent();
   const unsubscribeToken = `v1.${randomBytes(24).toString('base64url')}`;
   const res = await fetch(`${httpUrl('nurture', OFFSET)}/v1/unsubscribe?token=${unsubscribeToken}`, { headers: { traceparent: header, 'x-forwarded-for': visitor } });
-  // A token nurture did not sign: refused, and still traced.
-  expect(res.status).toBeGreaterThanOrEqual(400);
+  // A token nurture did not sign; the GET only shows a page either way, and is traced.
+  expect(res.status).toBeLessThan(500);
   const { trace, span } = await serverSpanOf(traceId, 'nurture');
   expect(String(spanTag(span, 'url.query'))).toMatch(/token=REDACTED/);
   const everything = JSON.stringify(trace);
