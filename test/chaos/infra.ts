@@ -54,6 +54,21 @@ export interface NatsNodeOptions {
   cluster?: { port: number; peers: number[] };
 }
 
+/**
+ * What makes a test's own nats-server locked as the shared local one is: TLS and the services' own
+ * users (scripts/infra.sh's credentials). The lines go into its configuration in `dir`, the
+ * environment (the users' public keys) to its process.
+ */
+export function natsLock(dir: string): { lines: string[]; env: Record<string, string> } {
+  if (!natsUserEnv('admin').NATS_NKEY_SEED_FILE) return { lines: [], env: {} };
+  // nats-server includes by a relative path only.
+  copyFileSync(join(ROOT, 'deploy/local/nats-authorization.conf'), join(dir, 'nats-authorization.conf'));
+  return {
+    lines: [`tls { cert_file: "${join(NATS_AUTH_DIR, 'server.crt')}", key_file: "${join(NATS_AUTH_DIR, 'server.key')}", timeout: 2 }`, 'include ./nats-authorization.conf'],
+    env: Object.fromEntries(readFileSync(join(NATS_AUTH_DIR, 'users.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string])),
+  };
+}
+
 /** One nats-server with JetStream on a store folder that survives its restarts. */
 export class NatsNode {
   child?: ChildProcess;
@@ -71,15 +86,9 @@ export class NatsNode {
       const routes = cluster.peers.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
       lines.push(`cluster { name: chaos, listen: 127.0.0.1:${cluster.port}, routes: [${routes}] }`);
     }
-    // Locked as the shared local server is: TLS and the services' own users (scripts/infra.sh's credentials).
-    let users: Record<string, string> = {};
-    if (natsUserEnv('admin').NATS_NKEY_SEED_FILE) {
-      lines.push(`tls { cert_file: "${join(NATS_AUTH_DIR, 'server.crt')}", key_file: "${join(NATS_AUTH_DIR, 'server.key')}", timeout: 2 }`);
-      // nats-server includes by a relative path only.
-      copyFileSync(join(ROOT, 'deploy/local/nats-authorization.conf'), join(dir, 'nats-authorization.conf'));
-      lines.push('include ./nats-authorization.conf');
-      users = Object.fromEntries(readFileSync(join(NATS_AUTH_DIR, 'users.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
-    }
+    const lock = natsLock(dir);
+    lines.push(...lock.lines);
+    const users = lock.env;
     writeFileSync(join(dir, 'nats.conf'), `${lines.join('\n')}\n`);
     this.child = run('nats-server', ['-c', join(dir, 'nats.conf')], join(dir, 'nats.log'), users);
     await waitPort(port);
