@@ -21,6 +21,8 @@ const common = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // Tests connect to the local NATS as its admin user (scripts/infra.sh makes the credentials).
+  setupFiles: ['<rootDir>/test/harness/nats-env.ts'],
 };
 
 export default {

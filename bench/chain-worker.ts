@@ -10,6 +10,7 @@ import { nanos } from '@nats-io/nats-core';
 import { connect } from '@nats-io/transport-node';
 import { MongoClient } from 'mongodb';
 import { events } from '../packages/contracts/dist/index.js';
+import { adminConnectOptions } from '../test/harness/nats.ts';
 
 const [stream, from, to, mongoUrl, database] = process.argv.slice(2);
 if (!stream || !from || !to) throw new Error('usage: chain-worker.ts <stream> <from-subject> <to-subject> [<mongo-url> <database>]');
@@ -23,7 +24,7 @@ if (leads) {
   await leads.updateOne({ _id: 'warm-up' }, { $set: { eventId: 'warm-up', stage: from, at: new Date() } }, { upsert: true });
 }
 
-const nc = await connect({ servers: '127.0.0.1:4222', name: `bench-chain-${from}` });
+const nc = await connect({ servers: '127.0.0.1:4222', name: `bench-chain-${from}`, ...adminConnectOptions() });
 const jsm = await jetstreamManager(nc);
 const js = jetstream(nc);
 const durable = `hop_${from.replace(/\W/g, '_')}`;

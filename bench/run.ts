@@ -9,6 +9,7 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { startCrmSimulator } from '../test/fixtures/crm-simulator/index.ts';
 import { ROOT } from '../test/harness/stack.ts';
+import { adminConnectOptions } from '../test/harness/nats.ts';
 import { chainBaseline, echoBaseline, storeChainBaseline } from './baselines.ts';
 import { chartSpec, renderPng } from './chart.ts';
 import { histogramKind } from './histogram.ts';
@@ -108,7 +109,7 @@ async function main(): Promise<void> {
     plan,
   };
 
-  const nc = await connect({ servers: '127.0.0.1:4222', name: 'bench' });
+  const nc = await connect({ servers: '127.0.0.1:4222', name: 'bench', ...adminConnectOptions() });
   onCleanup(() => nc.close());
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);

@@ -6,6 +6,8 @@
 #   scripts/infra.sh up      build if needed, start every server on loopback, wait until each is ready
 #   scripts/infra.sh down    stop what `up` started
 #   scripts/infra.sh bin     print the folder holding the built binaries
+#   scripts/infra.sh nats-credentials   make the local NATS users and TLS certificate if missing, print their folder
+#   scripts/infra.sh nats-command       the command line `up` starts nats-server with
 #   scripts/infra.sh prometheus-bin   the same for prometheus and promtool (tools/prometheus)
 #
 # Binaries are cached outside the repo, keyed by the Go module's content, so a warm machine skips
@@ -148,10 +150,34 @@ start() { # name, port, command...
   echo $! >"$run/$name.pid"
 }
 
+# The backbone's users and TLS (scripts/nats-credentials.ts): made once, kept in the run folder,
+# never in the repo. The services and tests find them there (test/harness/nats.ts).
+nats_credentials() {
+  "$root/node_modules/.bin/node" "$root/scripts/nats-credentials.ts" "$run/nats-auth" >/dev/null
+}
+
+# nats-server's command: the local configuration, its certificate and the users' public keys.
+nats_command() {
+  # shellcheck disable=SC2046
+  echo env $(cat "$run/nats-auth/users.env") LEADMESH_NATS_STORE="$run/nats" \
+    LEADMESH_NATS_TLS_CERT="$run/nats-auth/server.crt" LEADMESH_NATS_TLS_KEY="$run/nats-auth/server.key" \
+    "$bin/nats-server" -c "$root/deploy/local/nats.conf"
+}
+
 up() {
   build
   mkdir -p "$run/nats" "$run/ferretdb" "$run/mailpit"
-  LEADMESH_NATS_STORE="$run/nats" start nats 4222 "$bin/nats-server" -c "$root/deploy/local/nats.conf"
+  nats_credentials
+  # A NATS this script started before the backbone was locked (no TLS, no users) is replaced by the
+  # locked one: services and tests now connect with TLS and their own users only.
+  if port_open 4222 && [ -f "$run/nats.pid" ] && ! curl -fsS http://127.0.0.1:8222/varz 2>/dev/null | grep -q '"auth_required": *true'; then
+    local old; old=$(cat "$run/nats.pid")
+    log "nats: restarting the server started without TLS and users (pid $old) with the locked configuration"
+    kill "$old" 2>/dev/null || true
+    for _ in $(seq 1 100); do port_open 4222 || break; sleep 0.1; done
+  fi
+  # shellcheck disable=SC2046
+  start nats 4222 $(nats_command)
   if [ "$backend" = postgresql ]; then
     postgres_up
     start ferretdb 27017 "$bin/ferretdb" --listen-addr 127.0.0.1:27017 --handler postgresql --postgresql-url "$pg_url"
@@ -194,8 +220,10 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   bin) build; echo "$bin" ;;
+  nats-credentials) nats_credentials; echo "$run/nats-auth" ;;
+  nats-command) build >&2; nats_credentials; nats_command ;;
   prometheus-bin) build_prometheus; echo "$prom_bin" ;;
   store-url) # what a test's own FerretDB should use as its backend
     if [ "$backend" = postgresql ]; then echo "$pg_url"; else echo sqlite; fi ;;
-  *) echo "usage: $0 build|up|down|bin|prometheus-bin|store-url" >&2; exit 2 ;;
+  *) echo "usage: $0 build|up|down|bin|nats-credentials|prometheus-bin|store-url" >&2; exit 2 ;;
 esac

@@ -3,15 +3,17 @@
 // the shared servers on 4222 and 27017 that other stacks use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { join } from 'node:path';
 import { INFRA_BIN, ferretdbArgs } from '../harness/servers.ts';
+import { NATS_AUTH_DIR, natsUserEnv } from '../harness/nats.ts';
+import { ROOT } from '../harness/stack.ts';
 
 export { INFRA_BIN };
 
-function run(binary: string, args: string[], logFile: string): ChildProcess {
-  const child = spawn(join(INFRA_BIN, binary), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(binary: string, args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(join(INFRA_BIN, binary), args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
@@ -52,6 +54,21 @@ export interface NatsNodeOptions {
   cluster?: { port: number; peers: number[] };
 }
 
+/**
+ * What makes a test's own nats-server locked as the shared local one is: TLS and the services' own
+ * users (scripts/infra.sh's credentials). The lines go into its configuration in `dir`, the
+ * environment (the users' public keys) to its process.
+ */
+export function natsLock(dir: string): { lines: string[]; env: Record<string, string> } {
+  if (!natsUserEnv('admin').NATS_NKEY_SEED_FILE) return { lines: [], env: {} };
+  // nats-server includes by a relative path only.
+  copyFileSync(join(ROOT, 'deploy/local/nats-authorization.conf'), join(dir, 'nats-authorization.conf'));
+  return {
+    lines: [`tls { cert_file: "${join(NATS_AUTH_DIR, 'server.crt')}", key_file: "${join(NATS_AUTH_DIR, 'server.key')}", timeout: 2 }`, 'include ./nats-authorization.conf'],
+    env: Object.fromEntries(readFileSync(join(NATS_AUTH_DIR, 'users.env'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string])),
+  };
+}
+
 /** One nats-server with JetStream on a store folder that survives its restarts. */
 export class NatsNode {
   child?: ChildProcess;
@@ -69,8 +86,11 @@ export class NatsNode {
       const routes = cluster.peers.map((p) => `nats-route://127.0.0.1:${p}`).join(', ');
       lines.push(`cluster { name: chaos, listen: 127.0.0.1:${cluster.port}, routes: [${routes}] }`);
     }
+    const lock = natsLock(dir);
+    lines.push(...lock.lines);
+    const users = lock.env;
     writeFileSync(join(dir, 'nats.conf'), `${lines.join('\n')}\n`);
-    this.child = run('nats-server', ['-c', join(dir, 'nats.conf')], join(dir, 'nats.log'));
+    this.child = run('nats-server', ['-c', join(dir, 'nats.conf')], join(dir, 'nats.log'), users);
     await waitPort(port);
   }
 

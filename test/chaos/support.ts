@@ -15,6 +15,7 @@ import { MongoClient } from 'mongodb';
 import { SIMULATOR_DEFAULTS, startCrmSimulator, type CrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { eventually as poll } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
+import { adminConnectOptions } from '../harness/nats.ts';
 import { ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService, type Service } from '../harness/stack.ts';
 import { FerretNode } from './infra.ts';
 import { startSmtpSink, type SmtpSink } from './smtp-sink.ts';
@@ -62,7 +63,7 @@ export interface Broker {
 }
 
 export async function connectBroker(url: string): Promise<Broker> {
-  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...adminConnectOptions() });
   try {
     // No API check here: a new cluster answers JetStream only once it has elected a leader.
     const jsm = await jetstreamManager(nc, { timeout: 10_000, checkAPI: false });

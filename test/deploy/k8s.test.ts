@@ -315,6 +315,13 @@ describe.each(ENVIRONMENTS)('overlay %s', (env) => {
     expect(settings.get('UNSUBSCRIBE_SECRET')?.secretRef).toBe('leadmesh-nurture-unsubscribe');
   });
 
+  test("intake's erasure hash key comes from a Secret (ERASURE_HASH_KEY has no default)", () => {
+    const objects = objectsOf(env);
+    const deployment = ofKind(objects, 'Deployment').find((d) => d.metadata.name === 'intake')!;
+    const settings = containerEnv(objects, deployment.spec.template.spec.containers[0]);
+    expect(settings.get('ERASURE_HASH_KEY')?.secretRef).toBe('leadmesh-intake-erasure');
+  });
+
   test(PINNED.has(env) ? 'every image is pinned to a version or digest' : 'no image uses latest', () => {
     const images = podTemplates(objectsOf(env)).flatMap(({ spec }) => allContainers(spec).map((c) => c.image as string));
     for (const image of images) {

@@ -11,6 +11,7 @@ import { intake } from '@leadmesh/contracts';
 import { NatsClient, createClient, createLogger, topology } from '@leadmesh/platform';
 import { healthStatus, waitServing } from '../harness/health.ts';
 import { INFRA_BIN as bin, ferretdbArgs } from '../harness/servers.ts';
+import { natsLock } from '../chaos/infra.ts';
 import { grpcAddress, startService, stopService, type RunningService } from '../harness/stack.ts';
 
 const NATS_PORT = 4299;
@@ -25,8 +26,10 @@ let service: RunningService;
 const client = createClient(intake.IntakeService, grpcAddress('intake', OFFSET), { timeoutMs: 6000 });
 
 function startNats(): ChildProcess {
-  writeFileSync(join(work, 'nats.conf'), `listen: 127.0.0.1:${NATS_PORT}\njetstream { store_dir: "${join(work, 'nats')}" }\n`);
-  return spawn(join(bin, 'nats-server'), ['-c', join(work, 'nats.conf')], { stdio: 'ignore' });
+  // Locked as the shared server is (TLS, the services' own users).
+  const lock = natsLock(work);
+  writeFileSync(join(work, 'nats.conf'), [`listen: 127.0.0.1:${NATS_PORT}`, `jetstream { store_dir: "${join(work, 'nats')}" }`, ...lock.lines, ''].join('\n'));
+  return spawn(join(bin, 'nats-server'), ['-c', join(work, 'nats.conf')], { stdio: 'ignore', env: { ...process.env, ...lock.env } });
 }
 
 function startFerret(): ChildProcess {

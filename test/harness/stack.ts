@@ -2,9 +2,11 @@
 // the end-to-end tests and for `npm run suite`. Runs under jest and under plain Node 24.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RUN_DIR, natsUserEnv, provisionStreams } from './nats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -51,13 +53,33 @@ function serviceEnv(name: Service, options: StackOptions): Record<string, string
   if (HTTP_PORTS[name]) env.HTTP_PORT = String(HTTP_PORTS[name]! + offset);
   for (const peer of SERVICES) env[`${peer.toUpperCase().replace(/-/g, '_')}_GRPC_ADDR`] = grpcAddress(peer, offset);
   if (options.namespace) env.LEADMESH_NAMESPACE = options.namespace;
-  return { ...env, ...options.auth?.env, ...options.auth?.perService[name], ...options.env };
+  // Its own NATS user, as in a cluster: it may publish only its own subjects.
+  return { ...env, ...natsUserEnv(name), ...options.auth?.env, ...options.auth?.perService[name], ...options.env };
 }
 
 export interface RunningService {
   name: Service;
   process: ChildProcess;
   logFile: string;
+}
+
+/**
+ * The key intake's erasure hash is keyed with locally: made once per machine, outside the repo
+ * (ERASURE_HASH_KEY has no default in any environment), and kept, so an erasure asked again after
+ * a restart still finds the first.
+ */
+export function localErasureHashKey(): string {
+  const file = join(RUN_DIR, 'erasure-hash-key');
+  if (!existsSync(file)) {
+    mkdirSync(RUN_DIR, { recursive: true });
+    try {
+      writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+    } catch (err) {
+      // Another process made it first: use that one.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** The variables a local run gives every service: loopback infrastructure, fast span export. */
@@ -78,6 +100,7 @@ export function localEnv(extra: Record<string, string> = {}): Record<string, str
     HUBSPOT_TOKEN: 'local-simulator-token',
     SMTP_URL: 'smtp://127.0.0.1:1025',
     UNSUBSCRIBE_SECRET: 'local-unsubscribe-secret',
+    ERASURE_HASH_KEY: localErasureHashKey(),
     ...extra,
   };
 }
@@ -101,9 +124,12 @@ export function startService(name: Service, options: StackOptions = {}): Running
   // Exactly the package's start script (and the Dockerfile's CMD). LEADMESH_CPU_PROF_DIR profiles
   // each service (a .cpuprofile per process, written when it stops): Node refuses --cpu-prof in NODE_OPTIONS.
   const profile = process.env.LEADMESH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.LEADMESH_CPU_PROF_DIR}`, `--cpu-prof-name=${name}.${Date.now()}.cpuprofile`] : [];
+  const env = { ...process.env, ...localEnv(serviceEnv(name, options)) };
+  // The service's user may not create streams: the admin provisions them (in the background).
+  provisionStreams(env);
   const child = spawn(nodeBinary(), [...profile, '--max-semi-space-size=8', '--import', './dist/telemetry.js', 'dist/main.js'], {
     cwd: join(ROOT, 'services', name),
-    env: { ...process.env, ...localEnv(serviceEnv(name, options)) },
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.pipe(log);
@@ -164,5 +190,7 @@ export async function allScopes(): Promise<string[]> {
   for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService]) {
     for (const method of api.methods) scopes.add(getOption(method, auth.required_scope));
   }
+  // A scope no RPC requires on its own: AcceptLead for an owner other than the caller (routing's mayAcceptAs).
+  scopes.add('leads:accept-any');
   return [...scopes].filter(Boolean).sort();
 }

@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { natsIdentityFromEnv, type NatsIdentity } from './nats/connection.js';
+import { inboxPrefix } from './nats/permissions.js';
 
 // Every setting a service reads comes from the environment, so the same build runs on a laptop,
 // in CI and in Kubernetes. Defaults are the local ports from DESIGN.md.
@@ -19,6 +21,12 @@ export interface PlatformConfig {
   grpcPort: number;
   metricsPort: number;
   natsUrl: string;
+  /**
+   * The service's own NATS user (NATS_NKEY_SEED_FILE or NATS_NKEY_SEED) and the CA of the server's
+   * TLS certificate (NATS_TLS_CA_FILE). It publishes only its own subjects and never creates or
+   * changes a stream: it waits until provisioning has made them.
+   */
+  nats: NatsIdentity;
   /** The service's own database: <SERVICE>_MONGO_URL, or MONGO_URL with the service's database name. */
   mongoUrl: string;
   mongoDatabase: string;
@@ -53,6 +61,7 @@ export function loadConfig(service: ServiceName, env: NodeJS.ProcessEnv = proces
     grpcPort: int(env, 'GRPC_PORT', SERVICE_PORTS[service].grpc),
     metricsPort: int(env, 'METRICS_PORT', SERVICE_PORTS[service].metrics),
     natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    nats: { ...natsIdentityFromEnv(env, false), inboxPrefix: inboxPrefix(service) },
     mongoUrl: ownUrl ?? sharedUrl,
     mongoDatabase,
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -107,3 +107,14 @@ export function classifyFailure(err: unknown): FailureKind {
 }
 
 export const isInfrastructureFailure = (err: unknown): boolean => classifyFailure(err) === 'infrastructure';
+
+/**
+ * An error's text as logs, spans and event headers may carry it: an error that knows its message
+ * holds outside data (a CRM's answer echoing the values it refused) gives a `safeMessage` of codes
+ * instead; any other error is ours and says what went wrong in our words.
+ */
+export function safeErrorText(err: unknown): string {
+  const safe = (err as { safeMessage?: unknown } | null)?.safeMessage;
+  if (typeof safe === 'string') return safe;
+  return err instanceof Error ? err.message : String(err);
+}

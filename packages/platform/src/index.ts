@@ -8,6 +8,7 @@ export * from './grpc/status.js';
 export * from './grpc/validation.js';
 export * from './nats/connection.js';
 export * from './nats/streams.js';
+export * from './nats/permissions.js';
 export * from './nats/publisher.js';
 export * from './nats/consumer.js';
 export * from './nats/parked-events.js';

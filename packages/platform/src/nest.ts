@@ -119,7 +119,7 @@ export class PlatformModule {
     const config = loadConfig(service);
     const logger = createLogger(service, config.logLevel);
     const metrics = new Metrics(service);
-    const nats = new NatsClient(config.natsUrl, service, logger);
+    const nats = new NatsClient(config.natsUrl, service, logger, undefined, config.nats);
     const store = new MongoStore(config.mongoUrl, config.mongoDatabase, logger);
     const publisher = new EventPublisher(nats);
     const authenticator = new Authenticator();

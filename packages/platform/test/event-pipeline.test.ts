@@ -2,6 +2,7 @@
 // retries, exactly-once effects under redelivery, poison events parked in dead letters while the
 // others flow on, and a store outage that holds events in hand instead of parking them.
 import { randomUUID } from 'node:crypto';
+import { adminConnectOptions } from '../../../test/harness/nats.ts';
 import { once } from 'node:events';
 import { createServer, connect as netConnect, type AddressInfo, type Server, type Socket } from 'node:net';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
@@ -236,7 +237,7 @@ describe('the event path', () => {
       await linked.close();
     }
 
-    const broker = await natsConnect({ servers: 'nats://127.0.0.1:4222' });
+    const broker = await natsConnect({ servers: 'nats://127.0.0.1:4222', ...adminConnectOptions() });
     await broker.close();
     const closed = await broker.request('leadmesh.ping', new Uint8Array(), { timeout: 1000 }).catch((e: unknown) => e);
     expect(classifyFailure(closed)).toBe('infrastructure');

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events } from '@leadmesh/contracts';
-import { LOGGER, Metrics, encodeEvent, type Logger } from '@leadmesh/platform';
+import { LOGGER, Metrics, encodeEvent, safeErrorText, type Logger } from '@leadmesh/platform';
 import { CrmConvertedError, CrmError } from './crm/crm-port.js';
 import { chooseCampaign } from './domain/campaigns.js';
 import { FieldMappingError, toContactFields, type CrmValue, type MappingIssue } from './domain/field-mapping.js';
@@ -250,17 +250,20 @@ export class LeadSync {
     const failedAt = new Date();
     const attempts = await this.store.recordGivenUp(leadId, this.gateway.crm.name, message, state);
     const code = err instanceof CrmError ? err.code : err instanceof FieldMappingError ? 'FIELD_MAPPING' : err instanceof NoLeadStateError ? 'NO_LEAD_STATE' : undefined;
+    // The dead letter (crm-sync's own store, erased with the lead) keeps the CRM's words for the
+    // operator who fixes it; the event other services read and the log carry codes only.
+    const safe = err instanceof CrmError ? (message === err.message ? err.safeMessage : `gave up after the last retry: ${err.safeMessage}`) : safeErrorText(err);
     await this.deadLetters.put(
       { leadId, error: message, code, attempts, eventId: cause.eventId, subject: cause.subject, failedAt },
       encodeEvent(SUBJECTS.crmSyncFailed, events.CrmSyncFailedSchema, {
         eventId: `crm.sync_failed:${leadId}:${cause.eventId}`,
         leadId,
         occurredAt: timestampFromDate(failedAt),
-        error: message,
+        error: safe,
       }),
     );
     this.metrics.deadLetters.inc({ consumer: DEAD_LETTERS_CONSUMER });
-    this.logger.error({ leadId, cause: cause.subject, eventId: cause.eventId, err: message }, 'CRM sync given up, lead is in dead letters');
+    this.logger.error({ leadId, cause: cause.subject, eventId: cause.eventId, code, err: safe }, 'CRM sync given up, lead is in dead letters');
     return 'dead-lettered';
   }
 }

@@ -2,6 +2,7 @@
 // simulator (a test fixture) standing in for Salesforce: one record per lead, whatever happens to it.
 // crm-sync has no route to the other services' gRPC APIs here: it works from the events alone.
 import { randomUUID } from 'node:crypto';
+import { fromBinary } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, crmsync, events, intake, lead } from '@leadmesh/contracts';
 import { EventPublisher, encodeEvent } from '@leadmesh/platform';
@@ -253,6 +254,17 @@ describe('crm-sync against the CRM simulator', () => {
       return deadLetters.find((d) => d.leadId === leadId);
     });
     expect(letter.error).toContain('Title: value not accepted by validation rule (simulated)');
+    // The other services hear of it through crm.sync_failed, with the CRM's code, never its words
+    // (a CRM's message echoes the values it refused).
+    const announced = await eventually('crm.sync_failed for the lead', async () => {
+      const msg = await stack.nats.jsm.streams
+        .getMessage(stack.nats.topology.pipelineStream, { last_by_subj: stack.nats.topology.subject(SUBJECTS.crmSyncFailed) })
+        .catch(() => undefined);
+      const event = msg && fromBinary(events.CrmSyncFailedSchema, msg.data);
+      return event?.leadId === leadId ? event : undefined;
+    });
+    expect(announced.error).toMatch(/^salesforce CrmValidationError: \S+/);
+    expect(announced.error).not.toContain('value not accepted');
     expect(letter.subject).toBe(SUBJECTS.leadRouted);
     expect(letter.eventId).not.toBe('');
     // lead.routed's, and the enrollment's update if it came after: each tries the CRM once.

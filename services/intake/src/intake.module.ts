@@ -6,12 +6,13 @@ import { IntakeGrpc } from './intake.grpc.js';
 import { JourneyService } from './journey.service.js';
 import { MeshClients } from './mesh.clients.js';
 import { IntakeService } from './intake.service.js';
+import { INTAKE_SETTINGS, loadIntakeSettings } from './intake.settings.js';
 import { LeadStore } from './lead.store.js';
 import { WebFormController } from './web-form.controller.js';
 
 @Module({
   imports: [PlatformModule.forService('intake')],
   controllers: [WebFormController],
-  providers: [LeadStore, ErasureStore, MeshClients, IntakeService, JourneyService, IntakeGrpc, IntakeConsumer],
+  providers: [{ provide: INTAKE_SETTINGS, useFactory: () => loadIntakeSettings() }, LeadStore, ErasureStore, MeshClients, IntakeService, JourneyService, IntakeGrpc, IntakeConsumer],
 })
 export class IntakeModule {}

@@ -12,6 +12,7 @@ import { submissionFingerprint } from './domain/submission.js';
 import { planLeadSearch } from './domain/lead-search.js';
 import { ErasureStore } from './erasure.store.js';
 import { LeadStore, type ContactDoc, type SubmissionDoc } from './lead.store.js';
+import { INTAKE_SETTINGS, type IntakeSettings } from './intake.settings.js';
 
 type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
 
@@ -28,6 +29,7 @@ export class IntakeService {
     @Inject(ErasureStore) private readonly erasures: ErasureStore,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(INTAKE_SETTINGS) private readonly settings: IntakeSettings,
   ) {}
 
   /**
@@ -194,7 +196,7 @@ export class IntakeService {
    * the event and report back. What stays is a keyed hash of the address, never the address.
    */
   async eraseContact(email: string): Promise<MessageInitShape<typeof intake.EraseContactResponseSchema>> {
-    const emailHash = createHmac('sha256', process.env.ERASURE_HASH_KEY ?? 'leadmesh-erasure').update(normaliseEmail(email)).digest('hex');
+    const emailHash = createHmac('sha256', this.settings.erasureHashKey).update(normaliseEmail(email)).digest('hex');
     const leadId = (await this.store.findContactByEmail(normaliseEmail(email)))?._id;
     const prior = await this.erasures.findByEmailHash(emailHash);
     // Asking again finishes the same erasure rather than starting a second one.

@@ -14,7 +14,7 @@ const db = testStore('intake-optional-fields');
 // Publishing is not under test: the submission's event is kept, as if the broker were down.
 const keptInOutbox = { track: () => undefined, flush: async () => false } as unknown as Outbox;
 const leads = new LeadStore(db.store, keptInOutbox);
-const service = new IntakeService(leads, {} as ErasureStore, new Metrics('intake-optional-fields'), createLogger('intake-optional-fields', 'silent'));
+const service = new IntakeService(leads, {} as ErasureStore, new Metrics('intake-optional-fields'), createLogger('intake-optional-fields', 'silent'), { erasureHashKey: 'test-erasure-hash-key-of-this-test' });
 
 beforeAll(() => db.start(), 60_000);
 

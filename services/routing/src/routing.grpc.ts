@@ -18,7 +18,7 @@ export class RoutingGrpc implements OnModuleInit {
     this.grpc.register(routing.RoutingService, {
       previewRoute: async (request) => ({ assignment: await this.routing.previewRoute(request) }),
       getAssignment: async (request) => ({ assignment: await this.routing.getAssignment(request.leadId) }),
-      acceptLead: async (request) => ({ assignment: await this.routing.acceptLead(request.leadId, request.ownerId) }),
+      acceptLead: async (request, { caller }) => ({ assignment: await this.routing.acceptLead(request.leadId, request.ownerId, caller) }),
       listOwners: async (request) => ({ owners: (await this.owners.listOwners(request.teamId)).map(ownerToProto) }),
       upsertOwner: async (request) => ({ owner: ownerToProto(await this.owners.upsertOwner(request)) }),
       setOwnerAvailability: async (request) => ({ owner: ownerToProto(await this.owners.setOwnerAvailability(request)) }),

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, lead, routing, scoring } from '@leadmesh/contracts';
-import { FailedPreconditionError, Metrics, NotFoundError, PoisonEventError, encodeEvent, type EventContext } from '@leadmesh/platform';
-import { InvalidLeadError, slaDueAt, type Team } from './domain/index.js';
+import { FailedPreconditionError, Metrics, NotFoundError, PermissionDeniedError, PoisonEventError, encodeEvent, type Caller, type EventContext } from '@leadmesh/platform';
+import { ACCEPT_FOR_OTHERS_SCOPE, InvalidLeadError, mayAcceptAs, ownerSubject, slaDueAt, type Team } from './domain/index.js';
 import { AssignmentStore, KEEP_HISTORY } from './assignment.store.js';
 import { RouteDecider } from './route-decider.js';
 import { toAssignment, toRoutingLead, timestampJson, type AssignmentInit } from './routing.mapping.js';
@@ -91,8 +91,15 @@ export class RoutingService {
     this.metrics.leadFinished();
   }
 
-  /** The current owner takes the lead, which stops its SLA clock. Accepting twice is harmless. */
-  async acceptLead(leadId: string, ownerId: string): Promise<routing.Assignment> {
+  /**
+   * The current owner takes the lead, which stops its SLA clock. Accepting twice is harmless. The
+   * caller acts as itself unless allowed to act for others (mayAcceptAs); with authentication off
+   * (a local run) there is no caller to check.
+   */
+  async acceptLead(leadId: string, ownerId: string, caller?: Caller): Promise<routing.Assignment> {
+    if (caller && !mayAcceptAs(caller, ownerId)) {
+      throw new PermissionDeniedError(`owner_id: ${caller.subject} may accept leads only as ${ownerSubject('<its owner id>')}, or with scope ${ACCEPT_FOR_OTHERS_SCOPE}`);
+    }
     for (let attempt = 0; attempt < 10; attempt++) {
       const doc = await this.store.find(leadId);
       if (!doc?.assignment) throw new NotFoundError(`assignment for lead ${leadId}`);

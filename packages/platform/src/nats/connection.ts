@@ -1,9 +1,44 @@
+import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { nkeyAuthenticator, type ConnectionOptions, type NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../errors.js';
-import { ensureStreams, topology as defaultTopology, type Topology } from './streams.js';
+import { awaitStreams, ensureStreams, topology as defaultTopology, type Topology } from './streams.js';
+
+/**
+ * Who this client is on the backbone and how it reaches it. A service connects as its own nkey user
+ * with its own inbox; the admin user (provisioning, operators' tools, tests) also creates and
+ * updates the streams, which a service's user may not.
+ */
+export interface NatsIdentity {
+  /** The user's nkey seed (NATS_NKEY_SEED, or the file NATS_NKEY_SEED_FILE); none on a server without auth. */
+  nkeySeed?: string;
+  /** CA that signed the server's certificate (NATS_TLS_CA_FILE): TLS is then required. */
+  tlsCaFile?: string;
+  /** Where replies come back (a service's own, which no other user may subscribe to). */
+  inboxPrefix?: string;
+  /** Create or update the streams (the admin's job); otherwise wait until they exist. */
+  provisionStreams: boolean;
+}
+
+/** The identity in the environment: what tests and tools use when they name none (the admin's, locally). */
+export function natsIdentityFromEnv(env: NodeJS.ProcessEnv = process.env, provisionStreams = true): NatsIdentity {
+  return {
+    nkeySeed: env.NATS_NKEY_SEED || (env.NATS_NKEY_SEED_FILE ? readFileSync(env.NATS_NKEY_SEED_FILE, 'utf8').trim() : undefined),
+    tlsCaFile: env.NATS_TLS_CA_FILE || undefined,
+    provisionStreams,
+  };
+}
+
+/** The connection options an identity gives (also for tools that connect with the bare client). */
+export function natsConnectOptions(identity: Omit<NatsIdentity, 'provisionStreams'>): Partial<ConnectionOptions> {
+  const options: Partial<ConnectionOptions> = {};
+  if (identity.nkeySeed) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(identity.nkeySeed));
+  if (identity.tlsCaFile) options.tls = { caFile: identity.tlsCaFile };
+  if (identity.inboxPrefix) options.inboxPrefix = identity.inboxPrefix;
+  return options;
+}
 
 /**
  * The service's one connection to NATS. Connects in the background and reconnects forever, so a
@@ -24,6 +59,8 @@ export class NatsClient {
     private readonly logger: Logger,
     /** Defaults to LEADMESH_NAMESPACE; tests name theirs. */
     readonly topology: Topology = defaultTopology(),
+    /** Defaults to the environment's credentials, provisioning the streams (tests and tools). */
+    private readonly identity: NatsIdentity = natsIdentityFromEnv(),
   ) {}
 
   /** Starts connecting; resolves at once. `ready()` resolves once streams exist. */
@@ -75,9 +112,10 @@ export class NatsClient {
           maxReconnectAttempts: -1,
           reconnectTimeWait: 500,
           pingInterval: 10_000,
+          ...natsConnectOptions(this.identity),
         });
         this.jsmClient = await jetstreamManager(this.nc, { timeout: 5000 });
-        await ensureStreams(this.jsmClient, this.topology);
+        await this.streamsReady(this.jsmClient);
         this.jsClient = jetstream(this.nc, { timeout: 5000 });
         this.watch(this.nc);
         this.setConnected(true);
@@ -92,6 +130,11 @@ export class NatsClient {
     }
   }
 
+  /** The admin creates or updates the streams; a service only checks that provisioning made them. */
+  private streamsReady(jsm: JetStreamManager): Promise<void> {
+    return this.identity.provisionStreams ? ensureStreams(jsm, this.topology) : awaitStreams(jsm, this.topology);
+  }
+
   private watch(nc: NatsConnection): void {
     void (async () => {
       for await (const status of nc.status()) {
@@ -101,7 +144,7 @@ export class NatsClient {
         } else if (status.type === 'reconnect') {
           this.logger.info('nats reconnected');
           // A restarted server without persistence would have lost the streams.
-          await ensureStreams(this.jsm, this.topology).catch((err: Error) => this.logger.error({ err: err.message }, 'ensure streams failed'));
+          await this.streamsReady(this.jsm).catch((err: Error) => this.logger.error({ err: err.message }, 'streams not ready'));
           this.setConnected(true);
         }
       }

@@ -5,7 +5,7 @@ import { context, SpanKind, SpanStatusCode, trace, type Context, type Span } fro
 import PQueue from 'p-queue';
 import type { Logger } from 'pino';
 import { UnavailableError } from '../errors.js';
-import { PoisonEventError, classifyFailure, isInfrastructureFailure } from '../failures.js';
+import { PoisonEventError, classifyFailure, isInfrastructureFailure, safeErrorText } from '../failures.js';
 import type { Metrics } from '../metrics.js';
 import { PeriodicWork } from '../periodic-work.js';
 import type { NatsClient } from './connection.js';
@@ -44,7 +44,7 @@ export const HEADER_ORIGINAL_SEQUENCE = 'Leadmesh-Original-Sequence';
 export const HEADER_CONSUMER = 'Leadmesh-Consumer';
 export const HEADER_DELIVERIES = 'Leadmesh-Deliveries';
 
-export { PoisonEventError, classifyFailure, isInfrastructureFailure, type FailureKind } from '../failures.js';
+export { PoisonEventError, classifyFailure, isInfrastructureFailure, safeErrorText, type FailureKind } from '../failures.js';
 
 export interface ConsumerOptions {
   /** Deliveries an event failing on its merits gets before it is parked (enforced here, not by the broker). */
@@ -438,8 +438,10 @@ export class EventConsumers {
         this.holdFor(`${handler.durable} could not reach the store or broker`, error);
         return 'held';
       }
-      span.recordException(error);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+      // Codes, not outside text, in spans, logs and the dead-letter header (safeErrorText).
+      const text = safeErrorText(error);
+      span.recordException({ name: error.name, message: text });
+      span.setStatus({ code: SpanStatusCode.ERROR, message: text });
       const retry = this.retryOf(handler);
       if (error instanceof PoisonEventError || deliveryCount >= retry.maxDeliver) {
         await this.park(handler, msg, error, span);
@@ -449,7 +451,7 @@ export class EventConsumers {
         // A plain nak is redelivered at once even with a consumer backoff, so the delay is explicit.
         msg.nak(delay);
         this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'retry' });
-        this.logger.warn({ consumer: handler.durable, eventId, deliveryCount, retryInMs: delay, err: error.message }, 'event failed, will retry');
+        this.logger.warn({ consumer: handler.durable, eventId, deliveryCount, retryInMs: delay, err: text }, 'event failed, will retry');
       }
       return 'done';
     } finally {
@@ -462,7 +464,8 @@ export class EventConsumers {
     try {
       const headers = natsHeaders();
       for (const key of msg.headers?.keys() ?? []) headers.set(key, msg.headers!.get(key));
-      headers.set(HEADER_DEAD_LETTER_ERROR, error.message.slice(0, 1000).replace(/[\r\n]+/g, ' '));
+      const text = safeErrorText(error);
+      headers.set(HEADER_DEAD_LETTER_ERROR, text.slice(0, 1000).replace(/[\r\n]+/g, ' '));
       headers.set(HEADER_ORIGINAL_SUBJECT, msg.subject);
       headers.set(HEADER_ORIGINAL_SEQUENCE, String(msg.seq));
       headers.set(HEADER_CONSUMER, handler.durable);
@@ -472,10 +475,10 @@ export class EventConsumers {
         msgID: `${handler.durable}:${msg.seq}`,
         headers,
       });
-      msg.term(error.message.slice(0, 200));
+      msg.term(text.slice(0, 200));
       this.metrics.deadLetters.inc({ consumer: handler.durable });
       this.metrics.eventsHandled.inc({ consumer: handler.durable, outcome: 'dead_letter' });
-      this.logger.error({ consumer: handler.durable, seq: msg.seq, err: error.message }, 'event parked in dead letters');
+      this.logger.error({ consumer: handler.durable, seq: msg.seq, err: text }, 'event parked in dead letters');
     } catch (parkErr) {
       // Could not park it: leave it for redelivery rather than lose it.
       msg.nak(5000);

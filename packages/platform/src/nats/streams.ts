@@ -76,6 +76,21 @@ export async function ensureStreams(jsm: JetStreamManager, t: Topology): Promise
   }
 }
 
+/**
+ * For a service, whose user may not create or change streams: resolves once provisioning
+ * (`scripts/nats-provision`, the k8s Job) has created them, and says what is missing otherwise.
+ */
+export async function awaitStreams(jsm: JetStreamManager, t: Topology): Promise<void> {
+  for (const { name } of streams(t)) {
+    try {
+      await jsm.streams.info(name);
+    } catch (err) {
+      if (isNotFound(err)) throw new Error(`stream ${name} does not exist yet: provisioning (the admin user) creates it`);
+      throw err;
+    }
+  }
+}
+
 export function isNotFound(err: unknown): boolean {
   const message = String((err as Error)?.message ?? '');
   return message.includes('not found') || (err as { code?: number | string })?.code === 404;

@@ -18,6 +18,12 @@ import { detectResources, envDetector, hostDetector, processDetector } from '@op
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 
 const require = createRequire(import.meta.url);
+
+/**
+ * Query parameters whose values never reach a span: ours (the web form's token travels as ?key=,
+ * the unsubscribe link's as ?token=) and the instrumentation's own list of signed-URL parameters.
+ */
+export const SECRET_QUERY_PARAMS = ['key', 'token', 'access_token', 'sig', 'Signature', 'AWSAccessKeyId', 'X-Goog-Signature'];
 let provider: NodeTracerProvider | undefined;
 
 /** The exporter OTEL_TRACES_EXPORTER and the OTLP protocol settings ask for; undefined for "none". */
@@ -61,6 +67,13 @@ export function startTelemetry(serviceName: string): void {
       new MongoDBInstrumentation({ dbStatementSerializer: mongoStatementShape }),
       new HttpInstrumentation({
         ignoreIncomingRequestHook: (req) => req.url === '/metrics' || req.url === '/healthz',
+        // Secrets that travel in a URL (the web form's ?key= token, the unsubscribe link's
+        // ?token=) are replaced in url.query and url.full, in and out.
+        redactedQueryParamsServer: SECRET_QUERY_PARAMS,
+        redactedQueryParams: SECRET_QUERY_PARAMS,
+        // A visitor's address is personal data: the instrumentation's client.address (from
+        // X-Forwarded-For or the socket) and network.peer.address are left off the span.
+        startIncomingSpanHook: () => ({ 'client.address': undefined, 'network.peer.address': undefined, 'network.peer.port': undefined }),
       }),
       new UndiciInstrumentation(),
     ],

@@ -79,6 +79,17 @@ export abstract class CrmError extends Error {
     this.status = details.status;
     this.fields = details.fields ?? [];
   }
+
+  /**
+   * What may leave crm-sync (logs, spans, dead-letter headers, crm.sync_failed): the CRM, the kind
+   * of failure, its code, HTTP status and field names, never the CRM's own text, which echoes the
+   * values it refused (an address, a name).
+   */
+  get safeMessage(): string {
+    const status = this.status ? ` HTTP ${this.status}` : '';
+    const fields = this.fields.length ? ` on ${this.fields.join(', ')}` : '';
+    return `${this.crm} ${this.name}: ${this.code ?? 'no code'}${status}${fields}`;
+  }
 }
 
 /** The CRM refused the record as it is (4xx validation). Retrying the same data cannot help. */

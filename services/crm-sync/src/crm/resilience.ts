@@ -20,6 +20,7 @@ import {
   type RetryPolicy,
   type TimeoutPolicy,
 } from 'cockatiel';
+import { safeErrorText } from '@leadmesh/platform';
 import { CrmRateLimitedError, CrmUnavailableError, type CrmName } from './crm-port.js';
 
 export interface ResilienceOptions {
@@ -113,7 +114,7 @@ export class ResilientExecutor {
       backoff: new ExponentialBackoff({ initialDelay: options.retryInitialDelayMs, maxDelay: options.retryMaxDelayMs }),
     });
     this.#transientRetry.onRetry((e) =>
-      this.#emit({ type: 'retry', crm, attempt: e.attempt, delayMs: e.delay, error: 'error' in e ? e.error.message : 'bad result' }),
+      this.#emit({ type: 'retry', crm, attempt: e.attempt, delayMs: e.delay, error: 'error' in e ? safeErrorText(e.error) : 'bad result' }),
     );
     // No delay of its own: the gate already holds the retry until the CRM's Retry-After has passed.
     this.#rateLimitRetry = retry(

@@ -1,4 +1,5 @@
 // The routing domain: pure functions other teams can reuse without the service around them.
+export * from './acceptance.js';
 export * from './accounts.js';
 export * from './consistency.js';
 export * from './lead.js';
