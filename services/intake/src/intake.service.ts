@@ -12,7 +12,7 @@ import type { FieldNotice } from './domain/violations.js';
 import { submissionFingerprint } from './domain/submission.js';
 import { planLeadSearch } from './domain/lead-search.js';
 import { ErasureStore } from './erasure.store.js';
-import { LeadStore, type ContactDoc, type SubmissionDoc } from './lead.store.js';
+import { LeadStore, type ActivityDoc, type ContactDoc, type SubmissionDoc } from './lead.store.js';
 
 type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
 
@@ -174,16 +174,15 @@ export class IntakeService {
     const receivedAt = new Date();
     const docs = activities.map((a) => {
       const type = `ACTIVITY_TYPE_${a.type}`;
-      return {
-        _id: a.activityId,
-        leadId,
-        visitorId,
-        type,
-        url: a.url || undefined,
-        occurredAt: a.occurredAt,
-        receivedAt,
-        outbox: leadId ? [activityEvent(a.activityId, leadId, type, a.occurredAt, a.url)] : [],
-      };
+      // The bulk write stores the documents as built (no schema casting), where an undefined
+      // field would become null: an anonymous activity must have no leadId at all for the stitch.
+      const doc: ActivityDoc = { _id: a.activityId, visitorId, type, occurredAt: a.occurredAt, receivedAt, outbox: [] };
+      if (a.url) doc.url = a.url;
+      if (leadId) {
+        doc.leadId = leadId;
+        doc.outbox = [activityEvent(a.activityId, leadId, type, a.occurredAt, a.url)];
+      }
+      return doc;
     });
     const stored = await this.store.insertActivities(docs);
     if (leadId) for (const doc of stored) await this.store.publishActivity(doc);
