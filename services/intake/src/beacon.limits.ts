@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { MongoStore, defineModel } from '@leadmesh/platform';
+import { LOGGER, MongoStore, PeriodicWork, defineModel, type Logger } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
 import { RateLimiterMongo, RateLimiterRes } from 'rate-limiter-flexible';
 
@@ -36,9 +36,9 @@ export class BeaconLimits implements OnModuleDestroy {
   private readonly model: Model<LimitDoc>;
   private readonly perVisitor: RateLimiterMongo;
   private readonly perAddress: RateLimiterMongo;
-  private readonly sweep: NodeJS.Timeout;
+  private readonly sweep: PeriodicWork;
 
-  constructor(@Inject(MongoStore) store: MongoStore) {
+  constructor(@Inject(MongoStore) store: MongoStore, @Inject(LOGGER) logger: Logger) {
     const env = process.env;
     this.model = defineModel(store, 'BeaconRateLimit', limitSchema, 'beacon_rate_limits');
     const client = { collection: () => this.model.collection };
@@ -46,7 +46,8 @@ export class BeaconLimits implements OnModuleDestroy {
     this.perVisitor = new RateLimiterMongo({ ...common, keyPrefix: 'visitor', points: Number(env.BEACON_VISITOR_LIMIT_PER_MINUTE ?? 300) });
     this.perAddress = new RateLimiterMongo({ ...common, keyPrefix: 'address', points: Number(env.BEACON_ADDRESS_LIMIT_PER_MINUTE ?? 6000) });
     // Windows long over: without a TTL index someone has to remove them; any replica may.
-    this.sweep = setInterval(() => void this.model.deleteMany({ expire: { $lt: new Date(Date.now() - SWEEP_MS) } }).catch(() => undefined), SWEEP_MS).unref();
+    this.sweep = new PeriodicWork('beacon rate-limit sweep', () => this.model.deleteMany({ expire: { $lt: new Date(Date.now() - SWEEP_MS) } }), { everyMs: SWEEP_MS, logger });
+    this.sweep.start();
   }
 
   /** Counts `activities` against the visitor's and the address's windows; throws BeaconRateLimited over either. */
@@ -64,7 +65,7 @@ export class BeaconLimits implements OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.sweep);
+  onModuleDestroy(): Promise<void> {
+    return this.sweep.stop();
   }
 }
