@@ -166,14 +166,19 @@ export interface StackAuth {
   token(scopes: string[], subject?: string): Promise<string>;
 }
 
+/** What intake's own identity may call: the journey's reads and personalization's pure RPCs. */
+export const INTAKE_SERVICE_SCOPES = ['leads:read', 'scoring:preview', 'nurture:preview'];
+
 export async function createStackAuth(existing?: { kid: string; privateJwk: object; jwks: object }): Promise<StackAuth> {
   const { generateSigningKey, mintToken } = await import('../../packages/platform/dist/auth/tokens.js');
   const key = (existing as Awaited<ReturnType<typeof generateSigningKey>>) ?? (await generateSigningKey());
   const perService: StackAuth['perService'] = {};
-  // Only intake calls others today (each service's part of a lead's journey, leads:read); every
-  // service gets a token anyway so a test stack never depends on which ones call.
+  // Only intake calls others today (each service's part of a lead's journey, leads:read; scoring's
+  // and nurture's pure RPCs for personalization); every service gets a token anyway so a test
+  // stack never depends on which ones call.
   for (const name of SERVICES) {
-    perService[name] = { LEADMESH_SERVICE_TOKEN: await mintToken(key, { subject: `service:${name}`, scopes: ['leads:read'], expiresIn: '2h' }) };
+    const scopes = name === 'intake' ? INTAKE_SERVICE_SCOPES : ['leads:read'];
+    perService[name] = { LEADMESH_SERVICE_TOKEN: await mintToken(key, { subject: `service:${name}`, scopes, expiresIn: '2h' }) };
   }
   return {
     env: { AUTH_JWKS_JSON: JSON.stringify(key.jwks), AUTH_REQUIRED: 'true' },

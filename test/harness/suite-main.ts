@@ -5,6 +5,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { createClient } from '../../packages/platform/dist/index.js';
 import { crmsync, intake } from '../../packages/contracts/dist/index.js';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
+import { startDemoSite } from '../../examples/demo-site/server.ts';
 import { waitServing } from './health.ts';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { generateSigningKey } from '../../packages/platform/dist/index.js';
@@ -22,13 +23,18 @@ const auth = await createStackAuth(JSON.parse(readFileSync(`${authDir}/signing.j
 const devToken = await auth.token(await allScopes(), 'team:local-developer');
 writeFileSync(`${authDir}/dev-token`, devToken, { mode: 0o600 });
 const simulator = await startCrmSimulator({ port: 8090, salesforceClientId: 'leadmesh-local', salesforceClientSecret: 'local-simulator-secret', hubspotToken: 'local-simulator-token' });
+// The demo website's public site key, bound to its origin: intake answers its tracker only there.
+const DEMO_SITE_KEY = 'pk_demo_site_local';
+const DEMO_SITE_PORT = 8081;
 // The services also trust the local OpenID Connect provider's tokens, which the console forwards.
-const services = startStack({ logDir, auth, env: OIDC_SERVICE_ENV });
+const services = startStack({ logDir, auth, env: { ...OIDC_SERVICE_ENV, TRACKER_SITE_KEYS: JSON.stringify({ [DEMO_SITE_KEY]: [`http://127.0.0.1:${DEMO_SITE_PORT}`] }) } });
 const consoleProcesses = await startConsole({ logDir });
+const demoSite = await startDemoSite({ port: DEMO_SITE_PORT, intakeUrl: 'http://127.0.0.1:8080', siteKey: DEMO_SITE_KEY, formToken: await auth.token(['leads:submit'], 'team:demo-site') });
 const stop = async () => {
   console.log('\nstopping the services...');
   await consoleProcesses.stop();
   await stopStack(services);
+  await demoSite.close();
   await simulator.close();
   process.exit(0);
 };
@@ -71,5 +77,6 @@ console.log(`  ${CONSOLE_USERS.marketingOps}  marketing ops: leads, pipeline and
 console.log(`  ${CONSOLE_USERS.salesOps}  sales ops: leads, owners and routing`);
 console.log(`  ${CONSOLE_USERS.viewer}  viewer: leads and the pipeline, no actions`);
 console.log(`  ${CONSOLE_USERS.privacy}  privacy: leads and erasure`);
+console.log(`demo website with the browser tracker: ${demoSite.url} (accept the banner, visit Pricing, fill in Contact Sales; then journey <leadId> shows the visits)`);
 console.log('running; Ctrl-C to stop');
 setInterval(() => undefined, 60_000);

@@ -9,10 +9,26 @@ import { IntakeService } from './intake.service.js';
 import { INTAKE_SETTINGS, loadIntakeSettings } from './intake.settings.js';
 import { LeadStore } from './lead.store.js';
 import { WebFormController } from './web-form.controller.js';
+import { BeaconController } from './beacon.controller.js';
+import { BeaconLimits } from './beacon.limits.js';
+import { PersonalizationService } from './personalization.service.js';
+import { SiteKeyRegistry } from './site-keys.provider.js';
 
 @Module({
   imports: [PlatformModule.forService('intake')],
-  controllers: [WebFormController],
-  providers: [{ provide: INTAKE_SETTINGS, useFactory: () => loadIntakeSettings() }, LeadStore, ErasureStore, MeshClients, IntakeService, JourneyService, IntakeGrpc, IntakeConsumer],
+  controllers: [WebFormController, BeaconController],
+  providers: [
+    { provide: INTAKE_SETTINGS, useFactory: () => loadIntakeSettings() },
+    LeadStore,
+    ErasureStore,
+    MeshClients,
+    IntakeService,
+    JourneyService,
+    IntakeGrpc,
+    IntakeConsumer,
+    SiteKeyRegistry,
+    BeaconLimits,
+    PersonalizationService,
+  ],
 })
 export class IntakeModule {}

@@ -5,13 +5,14 @@ import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from 
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, intake, lead } from '@leadmesh/contracts';
 import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, UnavailableError, encodeEvent, type Logger } from '@leadmesh/platform';
+import type { BeaconActivity } from './domain/beacon.js';
 import { findSubmissionInjection } from './domain/violations.js';
 import { contactNotices, normaliseContact, normaliseEmail } from './domain/normalise.js';
 import type { FieldNotice } from './domain/violations.js';
 import { submissionFingerprint } from './domain/submission.js';
 import { planLeadSearch } from './domain/lead-search.js';
 import { ErasureStore } from './erasure.store.js';
-import { LeadStore, type ContactDoc, type SubmissionDoc } from './lead.store.js';
+import { LeadStore, type ActivityDoc, type ContactDoc, type SubmissionDoc } from './lead.store.js';
 import { INTAKE_SETTINGS, type IntakeSettings } from './intake.settings.js';
 
 type SubmitLeadResponse = MessageInitShape<typeof intake.SubmitLeadResponseSchema>;
@@ -163,6 +164,31 @@ export class IntakeService {
     if (!(await this.store.insertActivity(doc))) return { activityId, leadId: leadId ?? '' };
     await this.store.publishActivity(doc);
     return { activityId, leadId: leadId ?? '' };
+  }
+
+  /**
+   * A beacon's batch from the browser tracker, already validated as RecordActivity would. One read
+   * (is the visitor a lead yet?), one bulk write; a lead's new activities go out as
+   * activity.recorded through their outbox, an anonymous visitor's wait for the stitch.
+   */
+  async recordActivities(visitorId: string, activities: readonly BeaconActivity[]): Promise<{ stored: number; repeated: number; known: boolean }> {
+    const leadId = (await this.store.findContactByVisitor(visitorId))?._id;
+    const receivedAt = new Date();
+    const docs = activities.map((a) => {
+      const type = `ACTIVITY_TYPE_${a.type}`;
+      // The bulk write stores the documents as built (no schema casting), where an undefined
+      // field would become null: an anonymous activity must have no leadId at all for the stitch.
+      const doc: ActivityDoc = { _id: a.activityId, visitorId, type, occurredAt: a.occurredAt, receivedAt, outbox: [] };
+      if (a.url) doc.url = a.url;
+      if (leadId) {
+        doc.leadId = leadId;
+        doc.outbox = [activityEvent(a.activityId, leadId, type, a.occurredAt, a.url)];
+      }
+      return doc;
+    });
+    const stored = await this.store.insertActivities(docs);
+    if (leadId) for (const doc of stored) await this.store.publishActivity(doc);
+    return { stored: stored.length, repeated: docs.length - stored.length, known: leadId !== undefined };
   }
 
   async getLead(leadId: string): Promise<intake.Lead> {

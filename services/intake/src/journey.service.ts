@@ -33,8 +33,9 @@ export class JourneyService {
         return undefined;
       }
     };
-    const [submissions, score, assignment, enrollments, sync] = await Promise.all([
+    const [submissions, activities, score, assignment, enrollments, sync] = await Promise.all([
       this.store.submissionsOf(leadId),
+      this.store.activitiesOf(leadId, 200),
       ask('scoring', () => this.mesh.scoring.getLeadScore({ leadId }).then((r) => r.score)),
       ask('routing', () => this.mesh.routing.getAssignment({ leadId }).then((r) => r.assignment)),
       ask('nurture', () => this.mesh.nurture.getEnrollments({ leadId }).then((r) => r.enrollments)),
@@ -46,6 +47,7 @@ export class JourneyService {
       consent: fromJson(lead.ConsentSchema, (s.consent ?? {}) as JsonValue),
     }));
     const parts: JourneyParts = {
+      activities: activities.map((a) => ({ occurredAt: a.occurredAt, type: a.type, url: a.url })),
       submissions: subs.map(({ doc, source, consent }) => ({
         receivedAt: doc.receivedAt,
         channel: doc.channel,

@@ -248,6 +248,34 @@ export class LeadStore {
     }
   }
 
+  /**
+   * A beacon's batch in one bulk write. An activity already stored (its id is the tracker's, so a
+   * re-sent beacon repeats it) is skipped; the others are stored all the same (unordered insert).
+   * Returns the ones this call stored, whose events are then this call's to publish.
+   */
+  async insertActivities(docs: ActivityDoc[]): Promise<ActivityDoc[]> {
+    try {
+      await this.activities.insertMany(docs, { ordered: false, lean: true });
+      return docs;
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number; err?: { code?: number } }> }).writeErrors;
+      const failed = writeErrors ? (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) : undefined;
+      if (!failed || !failed.every((e) => (e.code ?? e.err?.code) === 11000)) throw err;
+      const skipped = new Set(failed.map((e) => e.index));
+      return docs.filter((_, i) => !skipped.has(i));
+    }
+  }
+
+  /** What an anonymous visitor did, newest first. */
+  activitiesOfVisitor(visitorId: string, limit = 1000) {
+    return this.activities.find({ visitorId: { $eq: visitorId } }, { type: 1, url: 1, occurredAt: 1 }).sort({ occurredAt: -1 }).limit(limit).lean<Pick<ActivityDoc, '_id' | 'type' | 'url' | 'occurredAt'>[]>();
+  }
+
+  /** The lead's activities, oldest first (the anonymous ones stitched to it included). */
+  activitiesOf(leadId: string, limit = 1000) {
+    return this.activities.find({ leadId: { $eq: leadId } }, { type: 1, url: 1, occurredAt: 1 }).sort({ occurredAt: 1 }).limit(limit).lean<Pick<ActivityDoc, '_id' | 'type' | 'url' | 'occurredAt'>[]>();
+  }
+
   findActivity(id: string) {
     return this.activities.findById(id).lean();
   }

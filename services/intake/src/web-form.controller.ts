@@ -20,7 +20,7 @@ const MAX_BODY_BYTES = 64 * 1024;
 const MAX_DRAIN_BYTES = 8 * 1024 * 1024;
 const SUBMISSION_TYPES = new Set(['application/json', 'application/x-www-form-urlencoded']);
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
@@ -99,7 +99,7 @@ function contractViolations(submission: WebFormSubmission): FieldViolation[] {
   }
 }
 
-async function readBody(req: Request): Promise<string> {
+export async function readBody(req: Request): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
@@ -121,7 +121,7 @@ async function readBody(req: Request): Promise<string> {
   }
 }
 
-function toHttpError(err: unknown): { status: number; body: { error: string; violations?: FieldViolation[] } } {
+export function toHttpError(err: unknown): { status: number; body: { error: string; violations?: FieldViolation[] } } {
   if (err instanceof UnauthenticatedError) return { status: 401, body: { error: err.message } };
   if (err instanceof PermissionDeniedError) return { status: 403, body: { error: err.message } };
   if (err instanceof HttpError) return { status: err.status, body: { error: err.message, violations: err.violations } };

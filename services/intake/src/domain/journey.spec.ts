@@ -27,6 +27,22 @@ describe('buildJourney', () => {
     expect(steps.at(-1)!.summary).toBe('Submitted again through the API; marketing consent not given.');
   });
 
+  it('starts with the visits from before the form, stitched to the lead', () => {
+    const before = new Date(at(0).getTime() - 120_000);
+    const steps = buildJourney({
+      ...parts,
+      activities: [
+        { occurredAt: before, type: 'ACTIVITY_TYPE_PRICING_PAGE_VIEW', url: 'http://127.0.0.1:8081/pricing' },
+        { occurredAt: new Date(before.getTime() + 1000), type: 'ACTIVITY_TYPE_FORM_VIEWED', url: 'http://127.0.0.1:8081/contact-sales' },
+      ],
+    });
+    expect(steps.slice(0, 3).map((s) => s.summary)).toEqual([
+      'Viewed the pricing page (http://127.0.0.1:8081/pricing).',
+      'Saw a form (http://127.0.0.1:8081/contact-sales).',
+      'First submission through the web form (form contact-sales); marketing consent given.',
+    ]);
+  });
+
   it('leaves out what has not happened yet and lists it as pending', () => {
     const early: JourneyParts = { submissions: parts.submissions.slice(0, 1), enrollments: [], sync: { status: 'FAILED', crmId: '', latencyMs: 0, lastError: 'REQUIRED_FIELD_MISSING', attempts: 3 } };
     expect(buildJourney(early).map((s) => s.service)).toEqual(['intake']);

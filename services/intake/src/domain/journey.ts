@@ -17,7 +17,20 @@ export interface JourneyParts {
     issues?: Array<{ code: string; message: string }>;
     converted?: { contactId: string; rule: string; seenAt?: Date };
   };
+  /** Web and engagement activity, the anonymous visits stitched to the lead included. */
+  activities?: Array<{ occurredAt: Date; type: string; url?: string }>;
 }
+
+const ACTIVITY_WORDS: Record<string, string> = {
+  PAGE_VIEW: 'Viewed a page',
+  PRICING_PAGE_VIEW: 'Viewed the pricing page',
+  CONTENT_DOWNLOAD: 'Downloaded content',
+  WEBINAR_ATTENDED: 'Attended a webinar',
+  EMAIL_OPENED: 'Opened an email',
+  EMAIL_CLICKED: 'Clicked a link in an email',
+  FORM_SUBMITTED: 'Submitted a form',
+  FORM_VIEWED: 'Saw a form',
+};
 
 export interface JourneyStep {
   occurredAt: Date;
@@ -27,6 +40,10 @@ export interface JourneyStep {
 
 export function buildJourney(parts: JourneyParts): JourneyStep[] {
   const steps: JourneyStep[] = [];
+  for (const a of parts.activities ?? []) {
+    const type = a.type.replace(/^ACTIVITY_TYPE_/, '');
+    steps.push({ occurredAt: a.occurredAt, service: 'intake', summary: `${ACTIVITY_WORDS[type] ?? type}${a.url ? ` (${a.url})` : ''}.` });
+  }
   parts.submissions.forEach((s, i) => {
     const how = s.channel === 'web-form' ? 'the web form' : 'the API';
     const what = i === 0 ? 'First submission' : 'Submitted again';

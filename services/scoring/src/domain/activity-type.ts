@@ -8,6 +8,8 @@ export const ACTIVITY_TYPES = [
   'EMAIL_OPENED',
   'EMAIL_CLICKED',
   'FORM_SUBMITTED',
+  // Sent by the browser tracker; it scores only under a rule set that gives it points.
+  'FORM_VIEWED',
 ] as const;
 
 export type ActivityType = (typeof ACTIVITY_TYPES)[number];
@@ -34,6 +36,7 @@ const NOUNS: Record<ActivityType, readonly [string, string]> = {
   EMAIL_OPENED: ['email opened', 'emails opened'],
   EMAIL_CLICKED: ['email click', 'email clicks'],
   FORM_SUBMITTED: ['form submission', 'form submissions'],
+  FORM_VIEWED: ['form view', 'form views'],
 };
 
 export function activityNoun(type: ActivityType, count: number): string {

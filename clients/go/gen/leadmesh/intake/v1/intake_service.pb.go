@@ -97,6 +97,8 @@ const (
 	ActivityType_ACTIVITY_TYPE_EMAIL_OPENED      ActivityType = 5
 	ActivityType_ACTIVITY_TYPE_EMAIL_CLICKED     ActivityType = 6
 	ActivityType_ACTIVITY_TYPE_FORM_SUBMITTED    ActivityType = 7
+	// A form came into view (the browser tracker, forms marked data-leadmesh-form).
+	ActivityType_ACTIVITY_TYPE_FORM_VIEWED ActivityType = 8
 )
 
 // Enum value maps for ActivityType.
@@ -110,6 +112,7 @@ var (
 		5: "ACTIVITY_TYPE_EMAIL_OPENED",
 		6: "ACTIVITY_TYPE_EMAIL_CLICKED",
 		7: "ACTIVITY_TYPE_FORM_SUBMITTED",
+		8: "ACTIVITY_TYPE_FORM_VIEWED",
 	}
 	ActivityType_value = map[string]int32{
 		"ACTIVITY_TYPE_UNSPECIFIED":       0,
@@ -120,6 +123,7 @@ var (
 		"ACTIVITY_TYPE_EMAIL_OPENED":      5,
 		"ACTIVITY_TYPE_EMAIL_CLICKED":     6,
 		"ACTIVITY_TYPE_FORM_SUBMITTED":    7,
+		"ACTIVITY_TYPE_FORM_VIEWED":       8,
 	}
 )
 
@@ -148,6 +152,62 @@ func (x ActivityType) Number() protoreflect.EnumNumber {
 // Deprecated: Use ActivityType.Descriptor instead.
 func (ActivityType) EnumDescriptor() ([]byte, []int) {
 	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{1}
+}
+
+// How warm a visitor is, from the grade: what the page should push.
+type GradeBand int32
+
+const (
+	GradeBand_GRADE_BAND_UNSPECIFIED GradeBand = 0
+	// Little or no engagement: educate (a guide).
+	GradeBand_GRADE_BAND_COLD GradeBand = 1
+	// Some engagement: show proof (a case study, a demo).
+	GradeBand_GRADE_BAND_WARM GradeBand = 2
+	// Strong engagement or a marketing qualified lead: talk to sales.
+	GradeBand_GRADE_BAND_HOT GradeBand = 3
+)
+
+// Enum value maps for GradeBand.
+var (
+	GradeBand_name = map[int32]string{
+		0: "GRADE_BAND_UNSPECIFIED",
+		1: "GRADE_BAND_COLD",
+		2: "GRADE_BAND_WARM",
+		3: "GRADE_BAND_HOT",
+	}
+	GradeBand_value = map[string]int32{
+		"GRADE_BAND_UNSPECIFIED": 0,
+		"GRADE_BAND_COLD":        1,
+		"GRADE_BAND_WARM":        2,
+		"GRADE_BAND_HOT":         3,
+	}
+)
+
+func (x GradeBand) Enum() *GradeBand {
+	p := new(GradeBand)
+	*p = x
+	return p
+}
+
+func (x GradeBand) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (GradeBand) Descriptor() protoreflect.EnumDescriptor {
+	return file_leadmesh_intake_v1_intake_service_proto_enumTypes[2].Descriptor()
+}
+
+func (GradeBand) Type() protoreflect.EnumType {
+	return &file_leadmesh_intake_v1_intake_service_proto_enumTypes[2]
+}
+
+func (x GradeBand) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use GradeBand.Descriptor instead.
+func (GradeBand) EnumDescriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{2}
 }
 
 type SubmitLeadRequest struct {
@@ -539,6 +599,346 @@ func (x *RecordActivityResponse) GetLeadId() string {
 	return ""
 }
 
+type GetPersonalizationRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The visitor id from the tracker's first-party cookie.
+	VisitorId     string `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPersonalizationRequest) Reset() {
+	*x = GetPersonalizationRequest{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPersonalizationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPersonalizationRequest) ProtoMessage() {}
+
+func (x *GetPersonalizationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPersonalizationRequest.ProtoReflect.Descriptor instead.
+func (*GetPersonalizationRequest) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetPersonalizationRequest) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+// Who the visitor's company is, in bands only: never the person.
+type Segment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The industry the lead gave, as scoring's rules name it; empty for anonymous visitors.
+	Industry string `protobuf:"bytes,1,opt,name=industry,proto3" json:"industry,omitempty"`
+	// "1-50", "51-200", "201-1000", "1001+"; empty when unknown.
+	CompanySizeBand string `protobuf:"bytes,2,opt,name=company_size_band,json=companySizeBand,proto3" json:"company_size_band,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *Segment) Reset() {
+	*x = Segment{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Segment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Segment) ProtoMessage() {}
+
+func (x *Segment) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Segment.ProtoReflect.Descriptor instead.
+func (*Segment) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Segment) GetIndustry() string {
+	if x != nil {
+		return x.Industry
+	}
+	return ""
+}
+
+func (x *Segment) GetCompanySizeBand() string {
+	if x != nil {
+		return x.CompanySizeBand
+	}
+	return ""
+}
+
+// The action the page should offer.
+type CallToAction struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// talk-to-sales, book-demo, read-guide.
+	Id    string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Label string `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// Path on the website, e.g. /contact-sales.
+	Path          string `protobuf:"bytes,3,opt,name=path,proto3" json:"path,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallToAction) Reset() {
+	*x = CallToAction{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallToAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallToAction) ProtoMessage() {}
+
+func (x *CallToAction) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallToAction.ProtoReflect.Descriptor instead.
+func (*CallToAction) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CallToAction) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CallToAction) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+func (x *CallToAction) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+// What a page may show one visitor now, and why.
+type Personalization struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Whether the visitor has become a lead (submitted a form).
+	Known   bool     `protobuf:"varint,1,opt,name=known,proto3" json:"known,omitempty"`
+	Segment *Segment `protobuf:"bytes,2,opt,name=segment,proto3" json:"segment,omitempty"`
+	// The score's grade ("B2"); for an anonymous visitor the fit letter reflects no profile.
+	Grade     string    `protobuf:"bytes,3,opt,name=grade,proto3" json:"grade,omitempty"`
+	GradeBand GradeBand `protobuf:"varint,4,opt,name=grade_band,json=gradeBand,proto3,enum=leadmesh.intake.v1.GradeBand" json:"grade_band,omitempty"`
+	// Nurture's recommended track for this visitor (RecommendTrack); empty when none fits.
+	RecommendedTrackId string `protobuf:"bytes,5,opt,name=recommended_track_id,json=recommendedTrackId,proto3" json:"recommended_track_id,omitempty"`
+	// The content the page should feature, e.g. guide:getting-started.
+	RecommendedContent string        `protobuf:"bytes,6,opt,name=recommended_content,json=recommendedContent,proto3" json:"recommended_content,omitempty"`
+	CallToAction       *CallToAction `protobuf:"bytes,7,opt,name=call_to_action,json=callToAction,proto3" json:"call_to_action,omitempty"`
+	// The personalization rules that decided it (intake's versioned rules).
+	RulesVersion string `protobuf:"bytes,8,opt,name=rules_version,json=rulesVersion,proto3" json:"rules_version,omitempty"`
+	// The scoring rule set behind the grade.
+	ScoringRuleSetVersion string `protobuf:"bytes,9,opt,name=scoring_rule_set_version,json=scoringRuleSetVersion,proto3" json:"scoring_rule_set_version,omitempty"`
+	// Why: one sentence per decision, for marketers.
+	Reasons []string `protobuf:"bytes,10,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	// How many of the visitor's activities were counted.
+	ActivityCount uint32 `protobuf:"varint,11,opt,name=activity_count,json=activityCount,proto3" json:"activity_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Personalization) Reset() {
+	*x = Personalization{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Personalization) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Personalization) ProtoMessage() {}
+
+func (x *Personalization) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Personalization.ProtoReflect.Descriptor instead.
+func (*Personalization) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Personalization) GetKnown() bool {
+	if x != nil {
+		return x.Known
+	}
+	return false
+}
+
+func (x *Personalization) GetSegment() *Segment {
+	if x != nil {
+		return x.Segment
+	}
+	return nil
+}
+
+func (x *Personalization) GetGrade() string {
+	if x != nil {
+		return x.Grade
+	}
+	return ""
+}
+
+func (x *Personalization) GetGradeBand() GradeBand {
+	if x != nil {
+		return x.GradeBand
+	}
+	return GradeBand_GRADE_BAND_UNSPECIFIED
+}
+
+func (x *Personalization) GetRecommendedTrackId() string {
+	if x != nil {
+		return x.RecommendedTrackId
+	}
+	return ""
+}
+
+func (x *Personalization) GetRecommendedContent() string {
+	if x != nil {
+		return x.RecommendedContent
+	}
+	return ""
+}
+
+func (x *Personalization) GetCallToAction() *CallToAction {
+	if x != nil {
+		return x.CallToAction
+	}
+	return nil
+}
+
+func (x *Personalization) GetRulesVersion() string {
+	if x != nil {
+		return x.RulesVersion
+	}
+	return ""
+}
+
+func (x *Personalization) GetScoringRuleSetVersion() string {
+	if x != nil {
+		return x.ScoringRuleSetVersion
+	}
+	return ""
+}
+
+func (x *Personalization) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *Personalization) GetActivityCount() uint32 {
+	if x != nil {
+		return x.ActivityCount
+	}
+	return 0
+}
+
+type GetPersonalizationResponse struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Personalization *Personalization       `protobuf:"bytes,1,opt,name=personalization,proto3" json:"personalization,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GetPersonalizationResponse) Reset() {
+	*x = GetPersonalizationResponse{}
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPersonalizationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPersonalizationResponse) ProtoMessage() {}
+
+func (x *GetPersonalizationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPersonalizationResponse.ProtoReflect.Descriptor instead.
+func (*GetPersonalizationResponse) Descriptor() ([]byte, []int) {
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetPersonalizationResponse) GetPersonalization() *Personalization {
+	if x != nil {
+		return x.Personalization
+	}
+	return nil
+}
+
 type GetLeadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	LeadId        string                 `protobuf:"bytes,1,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
@@ -548,7 +948,7 @@ type GetLeadRequest struct {
 
 func (x *GetLeadRequest) Reset() {
 	*x = GetLeadRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -560,7 +960,7 @@ func (x *GetLeadRequest) String() string {
 func (*GetLeadRequest) ProtoMessage() {}
 
 func (x *GetLeadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[5]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -573,7 +973,7 @@ func (x *GetLeadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetLeadRequest) GetLeadId() string {
@@ -592,7 +992,7 @@ type GetLeadResponse struct {
 
 func (x *GetLeadResponse) Reset() {
 	*x = GetLeadResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -604,7 +1004,7 @@ func (x *GetLeadResponse) String() string {
 func (*GetLeadResponse) ProtoMessage() {}
 
 func (x *GetLeadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[6]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -617,7 +1017,7 @@ func (x *GetLeadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetLeadResponse) GetLead() *Lead {
@@ -642,7 +1042,7 @@ type Lead struct {
 
 func (x *Lead) Reset() {
 	*x = Lead{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -654,7 +1054,7 @@ func (x *Lead) String() string {
 func (*Lead) ProtoMessage() {}
 
 func (x *Lead) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[7]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -667,7 +1067,7 @@ func (x *Lead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Lead.ProtoReflect.Descriptor instead.
 func (*Lead) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Lead) GetLeadId() string {
@@ -718,7 +1118,7 @@ type SearchLeadsRequest struct {
 
 func (x *SearchLeadsRequest) Reset() {
 	*x = SearchLeadsRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -730,7 +1130,7 @@ func (x *SearchLeadsRequest) String() string {
 func (*SearchLeadsRequest) ProtoMessage() {}
 
 func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[8]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -743,7 +1143,7 @@ func (x *SearchLeadsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLeadsRequest.ProtoReflect.Descriptor instead.
 func (*SearchLeadsRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SearchLeadsRequest) GetQuery() string {
@@ -770,7 +1170,7 @@ type SearchLeadsResponse struct {
 
 func (x *SearchLeadsResponse) Reset() {
 	*x = SearchLeadsResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -782,7 +1182,7 @@ func (x *SearchLeadsResponse) String() string {
 func (*SearchLeadsResponse) ProtoMessage() {}
 
 func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[9]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -795,7 +1195,7 @@ func (x *SearchLeadsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchLeadsResponse.ProtoReflect.Descriptor instead.
 func (*SearchLeadsResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SearchLeadsResponse) GetLeads() []*Lead {
@@ -814,7 +1214,7 @@ type GetLeadJourneyRequest struct {
 
 func (x *GetLeadJourneyRequest) Reset() {
 	*x = GetLeadJourneyRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -826,7 +1226,7 @@ func (x *GetLeadJourneyRequest) String() string {
 func (*GetLeadJourneyRequest) ProtoMessage() {}
 
 func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[10]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -839,7 +1239,7 @@ func (x *GetLeadJourneyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadJourneyRequest.ProtoReflect.Descriptor instead.
 func (*GetLeadJourneyRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *GetLeadJourneyRequest) GetLeadId() string {
@@ -863,7 +1263,7 @@ type JourneyStep struct {
 
 func (x *JourneyStep) Reset() {
 	*x = JourneyStep{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -875,7 +1275,7 @@ func (x *JourneyStep) String() string {
 func (*JourneyStep) ProtoMessage() {}
 
 func (x *JourneyStep) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[11]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -888,7 +1288,7 @@ func (x *JourneyStep) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JourneyStep.ProtoReflect.Descriptor instead.
 func (*JourneyStep) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JourneyStep) GetOccurredAt() *timestamppb.Timestamp {
@@ -935,7 +1335,7 @@ type GetLeadJourneyResponse struct {
 
 func (x *GetLeadJourneyResponse) Reset() {
 	*x = GetLeadJourneyResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1347,7 @@ func (x *GetLeadJourneyResponse) String() string {
 func (*GetLeadJourneyResponse) ProtoMessage() {}
 
 func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[12]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1360,7 @@ func (x *GetLeadJourneyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetLeadJourneyResponse.ProtoReflect.Descriptor instead.
 func (*GetLeadJourneyResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetLeadJourneyResponse) GetLead() *Lead {
@@ -1050,7 +1450,7 @@ type Submission struct {
 
 func (x *Submission) Reset() {
 	*x = Submission{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1462,7 @@ func (x *Submission) String() string {
 func (*Submission) ProtoMessage() {}
 
 func (x *Submission) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[13]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1475,7 @@ func (x *Submission) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Submission.ProtoReflect.Descriptor instead.
 func (*Submission) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Submission) GetSubmissionId() string {
@@ -1136,7 +1536,7 @@ type EraseContactRequest struct {
 
 func (x *EraseContactRequest) Reset() {
 	*x = EraseContactRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1548,7 @@ func (x *EraseContactRequest) String() string {
 func (*EraseContactRequest) ProtoMessage() {}
 
 func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[14]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1561,7 @@ func (x *EraseContactRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseContactRequest.ProtoReflect.Descriptor instead.
 func (*EraseContactRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *EraseContactRequest) GetEmail() string {
@@ -1183,7 +1583,7 @@ type EraseContactResponse struct {
 
 func (x *EraseContactResponse) Reset() {
 	*x = EraseContactResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1595,7 @@ func (x *EraseContactResponse) String() string {
 func (*EraseContactResponse) ProtoMessage() {}
 
 func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[15]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1608,7 @@ func (x *EraseContactResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EraseContactResponse.ProtoReflect.Descriptor instead.
 func (*EraseContactResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *EraseContactResponse) GetErasureId() string {
@@ -1241,7 +1641,7 @@ type GetErasureRequest struct {
 
 func (x *GetErasureRequest) Reset() {
 	*x = GetErasureRequest{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1253,7 +1653,7 @@ func (x *GetErasureRequest) String() string {
 func (*GetErasureRequest) ProtoMessage() {}
 
 func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[16]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1266,7 +1666,7 @@ func (x *GetErasureRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureRequest.ProtoReflect.Descriptor instead.
 func (*GetErasureRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{16}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *GetErasureRequest) GetErasureId() string {
@@ -1288,7 +1688,7 @@ type ErasureProgress struct {
 
 func (x *ErasureProgress) Reset() {
 	*x = ErasureProgress{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[17]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1700,7 @@ func (x *ErasureProgress) String() string {
 func (*ErasureProgress) ProtoMessage() {}
 
 func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[17]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1713,7 @@ func (x *ErasureProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ErasureProgress.ProtoReflect.Descriptor instead.
 func (*ErasureProgress) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{17}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ErasureProgress) GetService() string {
@@ -1351,7 +1751,7 @@ type GetErasureResponse struct {
 
 func (x *GetErasureResponse) Reset() {
 	*x = GetErasureResponse{}
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[18]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1763,7 @@ func (x *GetErasureResponse) String() string {
 func (*GetErasureResponse) ProtoMessage() {}
 
 func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[18]
+	mi := &file_leadmesh_intake_v1_intake_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1776,7 @@ func (x *GetErasureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetErasureResponse.ProtoReflect.Descriptor instead.
 func (*GetErasureResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{18}
+	return file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetErasureResponse) GetErasureId() string {
@@ -1453,7 +1853,33 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x16RecordActivityResponse\x12\x1f\n" +
 	"\vactivity_id\x18\x01 \x01(\tR\n" +
 	"activityId\x12\x17\n" +
-	"\alead_id\x18\x02 \x01(\tR\x06leadId\"3\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\"Y\n" +
+	"\x19GetPersonalizationRequest\x12<\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tB\x1d\xbaH\x1ar\x18\x10\x01\x18\x80\x012\x11^[A-Za-z0-9._-]+$R\tvisitorId\"Q\n" +
+	"\aSegment\x12\x1a\n" +
+	"\bindustry\x18\x01 \x01(\tR\bindustry\x12*\n" +
+	"\x11company_size_band\x18\x02 \x01(\tR\x0fcompanySizeBand\"H\n" +
+	"\fCallToAction\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12\x12\n" +
+	"\x04path\x18\x03 \x01(\tR\x04path\"\xfc\x03\n" +
+	"\x0fPersonalization\x12\x14\n" +
+	"\x05known\x18\x01 \x01(\bR\x05known\x125\n" +
+	"\asegment\x18\x02 \x01(\v2\x1b.leadmesh.intake.v1.SegmentR\asegment\x12\x14\n" +
+	"\x05grade\x18\x03 \x01(\tR\x05grade\x12<\n" +
+	"\n" +
+	"grade_band\x18\x04 \x01(\x0e2\x1d.leadmesh.intake.v1.GradeBandR\tgradeBand\x120\n" +
+	"\x14recommended_track_id\x18\x05 \x01(\tR\x12recommendedTrackId\x12/\n" +
+	"\x13recommended_content\x18\x06 \x01(\tR\x12recommendedContent\x12F\n" +
+	"\x0ecall_to_action\x18\a \x01(\v2 .leadmesh.intake.v1.CallToActionR\fcallToAction\x12#\n" +
+	"\rrules_version\x18\b \x01(\tR\frulesVersion\x127\n" +
+	"\x18scoring_rule_set_version\x18\t \x01(\tR\x15scoringRuleSetVersion\x12\x18\n" +
+	"\areasons\x18\n" +
+	" \x03(\tR\areasons\x12%\n" +
+	"\x0eactivity_count\x18\v \x01(\rR\ractivityCount\"k\n" +
+	"\x1aGetPersonalizationResponse\x12M\n" +
+	"\x0fpersonalization\x18\x01 \x01(\v2#.leadmesh.intake.v1.PersonalizationR\x0fpersonalization\"3\n" +
 	"\x0eGetLeadRequest\x12!\n" +
 	"\alead_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06leadId\"?\n" +
 	"\x0fGetLeadResponse\x12,\n" +
@@ -1527,7 +1953,7 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x1eSUBMISSION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1f\n" +
 	"\x1bSUBMISSION_OUTCOME_NEW_LEAD\x10\x01\x12'\n" +
 	"#SUBMISSION_OUTCOME_EXISTING_CONTACT\x10\x02\x12(\n" +
-	"$SUBMISSION_OUTCOME_IDEMPOTENT_REPLAY\x10\x03*\x9a\x02\n" +
+	"$SUBMISSION_OUTCOME_IDEMPOTENT_REPLAY\x10\x03*\xb9\x02\n" +
 	"\fActivityType\x12\x1d\n" +
 	"\x19ACTIVITY_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17ACTIVITY_TYPE_PAGE_VIEW\x10\x01\x12#\n" +
@@ -1536,7 +1962,13 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x1eACTIVITY_TYPE_WEBINAR_ATTENDED\x10\x04\x12\x1e\n" +
 	"\x1aACTIVITY_TYPE_EMAIL_OPENED\x10\x05\x12\x1f\n" +
 	"\x1bACTIVITY_TYPE_EMAIL_CLICKED\x10\x06\x12 \n" +
-	"\x1cACTIVITY_TYPE_FORM_SUBMITTED\x10\a2\xc0\x06\n" +
+	"\x1cACTIVITY_TYPE_FORM_SUBMITTED\x10\a\x12\x1d\n" +
+	"\x19ACTIVITY_TYPE_FORM_VIEWED\x10\b*e\n" +
+	"\tGradeBand\x12\x1a\n" +
+	"\x16GRADE_BAND_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fGRADE_BAND_COLD\x10\x01\x12\x13\n" +
+	"\x0fGRADE_BAND_WARM\x10\x02\x12\x12\n" +
+	"\x0eGRADE_BAND_HOT\x10\x032\xca\a\n" +
 	"\rIntakeService\x12q\n" +
 	"\n" +
 	"SubmitLead\x12%.leadmesh.intake.v1.SubmitLeadRequest\x1a&.leadmesh.intake.v1.SubmitLeadResponse\"\x14\xca\xf3\x18\fleads:submit\xd0\xf3\x18\x01\x12}\n" +
@@ -1546,6 +1978,8 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x0eGetLeadJourney\x12).leadmesh.intake.v1.GetLeadJourneyRequest\x1a*.leadmesh.intake.v1.GetLeadJourneyResponse\"\x12\xca\xf3\x18\n" +
 	"leads:read\xd0\xf3\x18\x01\x12r\n" +
 	"\vSearchLeads\x12&.leadmesh.intake.v1.SearchLeadsRequest\x1a'.leadmesh.intake.v1.SearchLeadsResponse\"\x12\xca\xf3\x18\n" +
+	"leads:read\xd0\xf3\x18\x01\x12\x87\x01\n" +
+	"\x12GetPersonalization\x12-.leadmesh.intake.v1.GetPersonalizationRequest\x1a..leadmesh.intake.v1.GetPersonalizationResponse\"\x12\xca\xf3\x18\n" +
 	"leads:read\xd0\xf3\x18\x01\x12t\n" +
 	"\fEraseContact\x12'.leadmesh.intake.v1.EraseContactRequest\x1a(.leadmesh.intake.v1.EraseContactResponse\"\x11\xca\xf3\x18\rprivacy:erase\x12n\n" +
 	"\n" +
@@ -1564,91 +1998,103 @@ func file_leadmesh_intake_v1_intake_service_proto_rawDescGZIP() []byte {
 	return file_leadmesh_intake_v1_intake_service_proto_rawDescData
 }
 
-var file_leadmesh_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_leadmesh_intake_v1_intake_service_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_leadmesh_intake_v1_intake_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_leadmesh_intake_v1_intake_service_proto_goTypes = []any{
-	(SubmissionOutcome)(0),         // 0: leadmesh.intake.v1.SubmissionOutcome
-	(ActivityType)(0),              // 1: leadmesh.intake.v1.ActivityType
-	(*SubmitLeadRequest)(nil),      // 2: leadmesh.intake.v1.SubmitLeadRequest
-	(*SubmitLeadResponse)(nil),     // 3: leadmesh.intake.v1.SubmitLeadResponse
-	(*FieldNotice)(nil),            // 4: leadmesh.intake.v1.FieldNotice
-	(*RecordActivityRequest)(nil),  // 5: leadmesh.intake.v1.RecordActivityRequest
-	(*RecordActivityResponse)(nil), // 6: leadmesh.intake.v1.RecordActivityResponse
-	(*GetLeadRequest)(nil),         // 7: leadmesh.intake.v1.GetLeadRequest
-	(*GetLeadResponse)(nil),        // 8: leadmesh.intake.v1.GetLeadResponse
-	(*Lead)(nil),                   // 9: leadmesh.intake.v1.Lead
-	(*SearchLeadsRequest)(nil),     // 10: leadmesh.intake.v1.SearchLeadsRequest
-	(*SearchLeadsResponse)(nil),    // 11: leadmesh.intake.v1.SearchLeadsResponse
-	(*GetLeadJourneyRequest)(nil),  // 12: leadmesh.intake.v1.GetLeadJourneyRequest
-	(*JourneyStep)(nil),            // 13: leadmesh.intake.v1.JourneyStep
-	(*GetLeadJourneyResponse)(nil), // 14: leadmesh.intake.v1.GetLeadJourneyResponse
-	(*Submission)(nil),             // 15: leadmesh.intake.v1.Submission
-	(*EraseContactRequest)(nil),    // 16: leadmesh.intake.v1.EraseContactRequest
-	(*EraseContactResponse)(nil),   // 17: leadmesh.intake.v1.EraseContactResponse
-	(*GetErasureRequest)(nil),      // 18: leadmesh.intake.v1.GetErasureRequest
-	(*ErasureProgress)(nil),        // 19: leadmesh.intake.v1.ErasureProgress
-	(*GetErasureResponse)(nil),     // 20: leadmesh.intake.v1.GetErasureResponse
-	(*v1.Contact)(nil),             // 21: leadmesh.lead.v1.Contact
-	(*v1.Source)(nil),              // 22: leadmesh.lead.v1.Source
-	(*v1.Interest)(nil),            // 23: leadmesh.lead.v1.Interest
-	(*v1.Consent)(nil),             // 24: leadmesh.lead.v1.Consent
-	(*timestamppb.Timestamp)(nil),  // 25: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),         // 26: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),           // 27: leadmesh.lead.v1.LeadScore
-	(*v1.Assignment)(nil),          // 28: leadmesh.lead.v1.Assignment
-	(*v11.Enrollment)(nil),         // 29: leadmesh.nurture.v1.Enrollment
-	(*v12.SyncRecord)(nil),         // 30: leadmesh.crmsync.v1.SyncRecord
+	(SubmissionOutcome)(0),             // 0: leadmesh.intake.v1.SubmissionOutcome
+	(ActivityType)(0),                  // 1: leadmesh.intake.v1.ActivityType
+	(GradeBand)(0),                     // 2: leadmesh.intake.v1.GradeBand
+	(*SubmitLeadRequest)(nil),          // 3: leadmesh.intake.v1.SubmitLeadRequest
+	(*SubmitLeadResponse)(nil),         // 4: leadmesh.intake.v1.SubmitLeadResponse
+	(*FieldNotice)(nil),                // 5: leadmesh.intake.v1.FieldNotice
+	(*RecordActivityRequest)(nil),      // 6: leadmesh.intake.v1.RecordActivityRequest
+	(*RecordActivityResponse)(nil),     // 7: leadmesh.intake.v1.RecordActivityResponse
+	(*GetPersonalizationRequest)(nil),  // 8: leadmesh.intake.v1.GetPersonalizationRequest
+	(*Segment)(nil),                    // 9: leadmesh.intake.v1.Segment
+	(*CallToAction)(nil),               // 10: leadmesh.intake.v1.CallToAction
+	(*Personalization)(nil),            // 11: leadmesh.intake.v1.Personalization
+	(*GetPersonalizationResponse)(nil), // 12: leadmesh.intake.v1.GetPersonalizationResponse
+	(*GetLeadRequest)(nil),             // 13: leadmesh.intake.v1.GetLeadRequest
+	(*GetLeadResponse)(nil),            // 14: leadmesh.intake.v1.GetLeadResponse
+	(*Lead)(nil),                       // 15: leadmesh.intake.v1.Lead
+	(*SearchLeadsRequest)(nil),         // 16: leadmesh.intake.v1.SearchLeadsRequest
+	(*SearchLeadsResponse)(nil),        // 17: leadmesh.intake.v1.SearchLeadsResponse
+	(*GetLeadJourneyRequest)(nil),      // 18: leadmesh.intake.v1.GetLeadJourneyRequest
+	(*JourneyStep)(nil),                // 19: leadmesh.intake.v1.JourneyStep
+	(*GetLeadJourneyResponse)(nil),     // 20: leadmesh.intake.v1.GetLeadJourneyResponse
+	(*Submission)(nil),                 // 21: leadmesh.intake.v1.Submission
+	(*EraseContactRequest)(nil),        // 22: leadmesh.intake.v1.EraseContactRequest
+	(*EraseContactResponse)(nil),       // 23: leadmesh.intake.v1.EraseContactResponse
+	(*GetErasureRequest)(nil),          // 24: leadmesh.intake.v1.GetErasureRequest
+	(*ErasureProgress)(nil),            // 25: leadmesh.intake.v1.ErasureProgress
+	(*GetErasureResponse)(nil),         // 26: leadmesh.intake.v1.GetErasureResponse
+	(*v1.Contact)(nil),                 // 27: leadmesh.lead.v1.Contact
+	(*v1.Source)(nil),                  // 28: leadmesh.lead.v1.Source
+	(*v1.Interest)(nil),                // 29: leadmesh.lead.v1.Interest
+	(*v1.Consent)(nil),                 // 30: leadmesh.lead.v1.Consent
+	(*timestamppb.Timestamp)(nil),      // 31: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),             // 32: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),               // 33: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),              // 34: leadmesh.lead.v1.Assignment
+	(*v11.Enrollment)(nil),             // 35: leadmesh.nurture.v1.Enrollment
+	(*v12.SyncRecord)(nil),             // 36: leadmesh.crmsync.v1.SyncRecord
 }
 var file_leadmesh_intake_v1_intake_service_proto_depIdxs = []int32{
-	21, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
-	22, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
-	23, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
-	24, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
+	27, // 0: leadmesh.intake.v1.SubmitLeadRequest.contact:type_name -> leadmesh.lead.v1.Contact
+	28, // 1: leadmesh.intake.v1.SubmitLeadRequest.source:type_name -> leadmesh.lead.v1.Source
+	29, // 2: leadmesh.intake.v1.SubmitLeadRequest.interest:type_name -> leadmesh.lead.v1.Interest
+	30, // 3: leadmesh.intake.v1.SubmitLeadRequest.consent:type_name -> leadmesh.lead.v1.Consent
 	0,  // 4: leadmesh.intake.v1.SubmitLeadResponse.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	25, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
-	4,  // 6: leadmesh.intake.v1.SubmitLeadResponse.notices:type_name -> leadmesh.intake.v1.FieldNotice
+	31, // 5: leadmesh.intake.v1.SubmitLeadResponse.received_at:type_name -> google.protobuf.Timestamp
+	5,  // 6: leadmesh.intake.v1.SubmitLeadResponse.notices:type_name -> leadmesh.intake.v1.FieldNotice
 	1,  // 7: leadmesh.intake.v1.RecordActivityRequest.type:type_name -> leadmesh.intake.v1.ActivityType
-	25, // 8: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
-	9,  // 9: leadmesh.intake.v1.GetLeadResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	26, // 10: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	25, // 11: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
-	25, // 12: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
-	9,  // 13: leadmesh.intake.v1.SearchLeadsResponse.leads:type_name -> leadmesh.intake.v1.Lead
-	25, // 14: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
-	9,  // 15: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
-	15, // 16: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
-	27, // 17: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
-	28, // 18: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	29, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
-	30, // 20: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
-	13, // 21: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
-	25, // 22: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
-	0,  // 23: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
-	24, // 24: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
-	22, // 25: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
-	25, // 26: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
-	25, // 27: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
-	25, // 28: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
-	19, // 29: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
-	2,  // 30: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
-	5,  // 31: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
-	7,  // 32: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
-	12, // 33: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
-	10, // 34: leadmesh.intake.v1.IntakeService.SearchLeads:input_type -> leadmesh.intake.v1.SearchLeadsRequest
-	16, // 35: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
-	18, // 36: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
-	3,  // 37: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
-	6,  // 38: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
-	8,  // 39: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
-	14, // 40: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
-	11, // 41: leadmesh.intake.v1.IntakeService.SearchLeads:output_type -> leadmesh.intake.v1.SearchLeadsResponse
-	17, // 42: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
-	20, // 43: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
-	37, // [37:44] is the sub-list for method output_type
-	30, // [30:37] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	31, // 8: leadmesh.intake.v1.RecordActivityRequest.occurred_at:type_name -> google.protobuf.Timestamp
+	9,  // 9: leadmesh.intake.v1.Personalization.segment:type_name -> leadmesh.intake.v1.Segment
+	2,  // 10: leadmesh.intake.v1.Personalization.grade_band:type_name -> leadmesh.intake.v1.GradeBand
+	10, // 11: leadmesh.intake.v1.Personalization.call_to_action:type_name -> leadmesh.intake.v1.CallToAction
+	11, // 12: leadmesh.intake.v1.GetPersonalizationResponse.personalization:type_name -> leadmesh.intake.v1.Personalization
+	15, // 13: leadmesh.intake.v1.GetLeadResponse.lead:type_name -> leadmesh.intake.v1.Lead
+	32, // 14: leadmesh.intake.v1.Lead.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	31, // 15: leadmesh.intake.v1.Lead.received_at:type_name -> google.protobuf.Timestamp
+	31, // 16: leadmesh.intake.v1.Lead.last_submitted_at:type_name -> google.protobuf.Timestamp
+	15, // 17: leadmesh.intake.v1.SearchLeadsResponse.leads:type_name -> leadmesh.intake.v1.Lead
+	31, // 18: leadmesh.intake.v1.JourneyStep.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 19: leadmesh.intake.v1.GetLeadJourneyResponse.lead:type_name -> leadmesh.intake.v1.Lead
+	21, // 20: leadmesh.intake.v1.GetLeadJourneyResponse.submissions:type_name -> leadmesh.intake.v1.Submission
+	33, // 21: leadmesh.intake.v1.GetLeadJourneyResponse.score:type_name -> leadmesh.lead.v1.LeadScore
+	34, // 22: leadmesh.intake.v1.GetLeadJourneyResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	35, // 23: leadmesh.intake.v1.GetLeadJourneyResponse.enrollments:type_name -> leadmesh.nurture.v1.Enrollment
+	36, // 24: leadmesh.intake.v1.GetLeadJourneyResponse.sync:type_name -> leadmesh.crmsync.v1.SyncRecord
+	19, // 25: leadmesh.intake.v1.GetLeadJourneyResponse.steps:type_name -> leadmesh.intake.v1.JourneyStep
+	31, // 26: leadmesh.intake.v1.Submission.received_at:type_name -> google.protobuf.Timestamp
+	0,  // 27: leadmesh.intake.v1.Submission.outcome:type_name -> leadmesh.intake.v1.SubmissionOutcome
+	30, // 28: leadmesh.intake.v1.Submission.consent:type_name -> leadmesh.lead.v1.Consent
+	28, // 29: leadmesh.intake.v1.Submission.source:type_name -> leadmesh.lead.v1.Source
+	31, // 30: leadmesh.intake.v1.EraseContactResponse.requested_at:type_name -> google.protobuf.Timestamp
+	31, // 31: leadmesh.intake.v1.ErasureProgress.completed_at:type_name -> google.protobuf.Timestamp
+	31, // 32: leadmesh.intake.v1.GetErasureResponse.requested_at:type_name -> google.protobuf.Timestamp
+	25, // 33: leadmesh.intake.v1.GetErasureResponse.services:type_name -> leadmesh.intake.v1.ErasureProgress
+	3,  // 34: leadmesh.intake.v1.IntakeService.SubmitLead:input_type -> leadmesh.intake.v1.SubmitLeadRequest
+	6,  // 35: leadmesh.intake.v1.IntakeService.RecordActivity:input_type -> leadmesh.intake.v1.RecordActivityRequest
+	13, // 36: leadmesh.intake.v1.IntakeService.GetLead:input_type -> leadmesh.intake.v1.GetLeadRequest
+	18, // 37: leadmesh.intake.v1.IntakeService.GetLeadJourney:input_type -> leadmesh.intake.v1.GetLeadJourneyRequest
+	16, // 38: leadmesh.intake.v1.IntakeService.SearchLeads:input_type -> leadmesh.intake.v1.SearchLeadsRequest
+	8,  // 39: leadmesh.intake.v1.IntakeService.GetPersonalization:input_type -> leadmesh.intake.v1.GetPersonalizationRequest
+	22, // 40: leadmesh.intake.v1.IntakeService.EraseContact:input_type -> leadmesh.intake.v1.EraseContactRequest
+	24, // 41: leadmesh.intake.v1.IntakeService.GetErasure:input_type -> leadmesh.intake.v1.GetErasureRequest
+	4,  // 42: leadmesh.intake.v1.IntakeService.SubmitLead:output_type -> leadmesh.intake.v1.SubmitLeadResponse
+	7,  // 43: leadmesh.intake.v1.IntakeService.RecordActivity:output_type -> leadmesh.intake.v1.RecordActivityResponse
+	14, // 44: leadmesh.intake.v1.IntakeService.GetLead:output_type -> leadmesh.intake.v1.GetLeadResponse
+	20, // 45: leadmesh.intake.v1.IntakeService.GetLeadJourney:output_type -> leadmesh.intake.v1.GetLeadJourneyResponse
+	17, // 46: leadmesh.intake.v1.IntakeService.SearchLeads:output_type -> leadmesh.intake.v1.SearchLeadsResponse
+	12, // 47: leadmesh.intake.v1.IntakeService.GetPersonalization:output_type -> leadmesh.intake.v1.GetPersonalizationResponse
+	23, // 48: leadmesh.intake.v1.IntakeService.EraseContact:output_type -> leadmesh.intake.v1.EraseContactResponse
+	26, // 49: leadmesh.intake.v1.IntakeService.GetErasure:output_type -> leadmesh.intake.v1.GetErasureResponse
+	42, // [42:50] is the sub-list for method output_type
+	34, // [34:42] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_intake_v1_intake_service_proto_init() }
@@ -1665,8 +2111,8 @@ func file_leadmesh_intake_v1_intake_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_intake_v1_intake_service_proto_rawDesc), len(file_leadmesh_intake_v1_intake_service_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   19,
+			NumEnums:      3,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

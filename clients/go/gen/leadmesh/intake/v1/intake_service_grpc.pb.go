@@ -21,13 +21,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	IntakeService_SubmitLead_FullMethodName     = "/leadmesh.intake.v1.IntakeService/SubmitLead"
-	IntakeService_RecordActivity_FullMethodName = "/leadmesh.intake.v1.IntakeService/RecordActivity"
-	IntakeService_GetLead_FullMethodName        = "/leadmesh.intake.v1.IntakeService/GetLead"
-	IntakeService_GetLeadJourney_FullMethodName = "/leadmesh.intake.v1.IntakeService/GetLeadJourney"
-	IntakeService_SearchLeads_FullMethodName    = "/leadmesh.intake.v1.IntakeService/SearchLeads"
-	IntakeService_EraseContact_FullMethodName   = "/leadmesh.intake.v1.IntakeService/EraseContact"
-	IntakeService_GetErasure_FullMethodName     = "/leadmesh.intake.v1.IntakeService/GetErasure"
+	IntakeService_SubmitLead_FullMethodName         = "/leadmesh.intake.v1.IntakeService/SubmitLead"
+	IntakeService_RecordActivity_FullMethodName     = "/leadmesh.intake.v1.IntakeService/RecordActivity"
+	IntakeService_GetLead_FullMethodName            = "/leadmesh.intake.v1.IntakeService/GetLead"
+	IntakeService_GetLeadJourney_FullMethodName     = "/leadmesh.intake.v1.IntakeService/GetLeadJourney"
+	IntakeService_SearchLeads_FullMethodName        = "/leadmesh.intake.v1.IntakeService/SearchLeads"
+	IntakeService_GetPersonalization_FullMethodName = "/leadmesh.intake.v1.IntakeService/GetPersonalization"
+	IntakeService_EraseContact_FullMethodName       = "/leadmesh.intake.v1.IntakeService/EraseContact"
+	IntakeService_GetErasure_FullMethodName         = "/leadmesh.intake.v1.IntakeService/GetErasure"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -47,6 +48,12 @@ type IntakeServiceClient interface {
 	// Finds leads by email, first or last name, company or lead id, newest first: how a marketer
 	// looks up a lead in the console without knowing its id.
 	SearchLeads(ctx context.Context, in *SearchLeadsRequest, opts ...grpc.CallOption) (*SearchLeadsResponse, error)
+	// What a website may show a visitor now: known or anonymous, segment, grade band, the
+	// recommended track or content and the call to action, each with its reason. Decided by
+	// intake's versioned personalization rules over scoring's ScoreLead / GetLeadScore and
+	// nurture's RecommendTrack; the answer carries no personal data. Browsers read it at
+	// GET /v1/personalization with a site key.
+	GetPersonalization(ctx context.Context, in *GetPersonalizationRequest, opts ...grpc.CallOption) (*GetPersonalizationResponse, error)
 	// Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
 	// hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
 	// crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
@@ -113,6 +120,16 @@ func (c *intakeServiceClient) SearchLeads(ctx context.Context, in *SearchLeadsRe
 	return out, nil
 }
 
+func (c *intakeServiceClient) GetPersonalization(ctx context.Context, in *GetPersonalizationRequest, opts ...grpc.CallOption) (*GetPersonalizationResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetPersonalizationResponse)
+	err := c.cc.Invoke(ctx, IntakeService_GetPersonalization_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *intakeServiceClient) EraseContact(ctx context.Context, in *EraseContactRequest, opts ...grpc.CallOption) (*EraseContactResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(EraseContactResponse)
@@ -150,6 +167,12 @@ type IntakeServiceServer interface {
 	// Finds leads by email, first or last name, company or lead id, newest first: how a marketer
 	// looks up a lead in the console without knowing its id.
 	SearchLeads(context.Context, *SearchLeadsRequest) (*SearchLeadsResponse, error)
+	// What a website may show a visitor now: known or anonymous, segment, grade band, the
+	// recommended track or content and the call to action, each with its reason. Decided by
+	// intake's versioned personalization rules over scoring's ScoreLead / GetLeadScore and
+	// nurture's RecommendTrack; the answer carries no personal data. Browsers read it at
+	// GET /v1/personalization with a site key.
+	GetPersonalization(context.Context, *GetPersonalizationRequest) (*GetPersonalizationResponse, error)
 	// Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
 	// hashed tombstone; every other service deletes or anonymises its data on contact.erased, and
 	// crm-sync deletes the CRM record. Completion is reported per service by GetErasure.
@@ -180,6 +203,9 @@ func (UnimplementedIntakeServiceServer) GetLeadJourney(context.Context, *GetLead
 }
 func (UnimplementedIntakeServiceServer) SearchLeads(context.Context, *SearchLeadsRequest) (*SearchLeadsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SearchLeads not implemented")
+}
+func (UnimplementedIntakeServiceServer) GetPersonalization(context.Context, *GetPersonalizationRequest) (*GetPersonalizationResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPersonalization not implemented")
 }
 func (UnimplementedIntakeServiceServer) EraseContact(context.Context, *EraseContactRequest) (*EraseContactResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EraseContact not implemented")
@@ -298,6 +324,24 @@ func _IntakeService_SearchLeads_Handler(srv interface{}, ctx context.Context, de
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_GetPersonalization_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPersonalizationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).GetPersonalization(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_GetPersonalization_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).GetPersonalization(ctx, req.(*GetPersonalizationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IntakeService_EraseContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EraseContactRequest)
 	if err := dec(in); err != nil {
@@ -360,6 +404,10 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SearchLeads",
 			Handler:    _IntakeService_SearchLeads_Handler,
+		},
+		{
+			MethodName: "GetPersonalization",
+			Handler:    _IntakeService_GetPersonalization_Handler,
 		},
 		{
 			MethodName: "EraseContact",

@@ -26,7 +26,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/intake/v1/intake_service.proto.
  */
 export const file_leadmesh_intake_v1_intake_service: GenFile = /*@__PURE__*/
-  fileDesc("CidsZWFkbWVzaC9pbnRha2UvdjEvaW50YWtlX3NlcnZpY2UucHJvdG8SEmxlYWRtZXNoLmludGFrZS52MSKMAgoRU3VibWl0TGVhZFJlcXVlc3QSIQoPaWRlbXBvdGVuY3lfa2V5GAEgASgJQgi6SAVyAxiAARIyCgdjb250YWN0GAIgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db250YWN0Qga6SAPIAQESKAoGc291cmNlGAMgASgLMhgubGVhZG1lc2gubGVhZC52MS5Tb3VyY2USLAoIaW50ZXJlc3QYBCABKAsyGi5sZWFkbWVzaC5sZWFkLnYxLkludGVyZXN0EioKB2NvbnNlbnQYBSABKAsyGS5sZWFkbWVzaC5sZWFkLnYxLkNvbnNlbnQSHAoKdmlzaXRvcl9pZBgGIAEoCUIIukgFcgMYgAEi1wEKElN1Ym1pdExlYWRSZXNwb25zZRIPCgdsZWFkX2lkGAEgASgJEhUKDXN1Ym1pc3Npb25faWQYAiABKAkSNgoHb3V0Y29tZRgDIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoHbm90aWNlcxgFIAMoCzIfLmxlYWRtZXNoLmludGFrZS52MS5GaWVsZE5vdGljZSIxCgtGaWVsZE5vdGljZRINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSKRAgoVUmVjb3JkQWN0aXZpdHlSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASIAoKdmlzaXRvcl9pZBgCIAEoCUIKukgHcgUQARiAAUgAEjoKBHR5cGUYAyABKA4yIC5sZWFkbWVzaC5pbnRha2UudjEuQWN0aXZpdHlUeXBlQgq6SAeCAQQQASAAEhsKA3VybBgEIAEoCUIOukgL2AEBcgYYgBCIAQESLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KC2FjdGl2aXR5X2lkGAYgASgJQgi6SAVyAxiAAUIQCgdzdWJqZWN0EgW6SAIIASI+ChZSZWNvcmRBY3Rpdml0eVJlc3BvbnNlEhMKC2FjdGl2aXR5X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkiKwoOR2V0TGVhZFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiOQoPR2V0TGVhZFJlc3BvbnNlEiYKBGxlYWQYASABKAsyGC5sZWFkbWVzaC5pbnRha2UudjEuTGVhZCLJAQoETGVhZBIPCgdsZWFkX2lkGAEgASgJEi4KB3Byb2ZpbGUYAiABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEi8KC3JlY2VpdmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIYChBzdWJtaXNzaW9uX2NvdW50GAQgASgNEjUKEWxhc3Rfc3VibWl0dGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJChJTZWFyY2hMZWFkc1JlcXVlc3QSFwoFcXVlcnkYASABKAlCCLpIBXIDGP4BEhoKCXBhZ2Vfc2l6ZRgCIAEoDUIHukgEKgIYMiI+ChNTZWFyY2hMZWFkc1Jlc3BvbnNlEicKBWxlYWRzGAEgAygLMhgubGVhZG1lc2guaW50YWtlLnYxLkxlYWQiMgoVR2V0TGVhZEpvdXJuZXlSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBImAKC0pvdXJuZXlTdGVwEi8KC29jY3VycmVkX2F0GAEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdzZXJ2aWNlGAIgASgJEg8KB3N1bW1hcnkYAyABKAkioAMKFkdldExlYWRKb3VybmV5UmVzcG9uc2USJgoEbGVhZBgBIAEoCzIYLmxlYWRtZXNoLmludGFrZS52MS5MZWFkEjMKC3N1Ym1pc3Npb25zGAIgAygLMh4ubGVhZG1lc2guaW50YWtlLnYxLlN1Ym1pc3Npb24SKgoFc2NvcmUYAyABKAsyGy5sZWFkbWVzaC5sZWFkLnYxLkxlYWRTY29yZRIwCgphc3NpZ25tZW50GAQgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50EjQKC2Vucm9sbG1lbnRzGAUgAygLMh8ubGVhZG1lc2gubnVydHVyZS52MS5FbnJvbGxtZW50Ei0KBHN5bmMYBiABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQSLgoFc3RlcHMYByADKAsyHy5sZWFkbWVzaC5pbnRha2UudjEuSm91cm5leVN0ZXASEAoIdHJhY2VfaWQYCCABKAkSEwoLdW5hdmFpbGFibGUYCSADKAkSDwoHcGVuZGluZxgKIAMoCSKFAgoKU3VibWlzc2lvbhIVCg1zdWJtaXNzaW9uX2lkGAEgASgJEi8KC3JlY2VpdmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgdjaGFubmVsGAMgASgJEjYKB291dGNvbWUYBCABKA4yJS5sZWFkbWVzaC5pbnRha2UudjEuU3VibWlzc2lvbk91dGNvbWUSKgoHY29uc2VudBgFIAEoCzIZLmxlYWRtZXNoLmxlYWQudjEuQ29uc2VudBIoCgZzb3VyY2UYBiABKAsyGC5sZWFkbWVzaC5sZWFkLnYxLlNvdXJjZRIQCgh0cmFjZV9pZBgHIAEoCSIzChNFcmFzZUNvbnRhY3RSZXF1ZXN0EhwKBWVtYWlsGAEgASgJQg26SArIAQFyBRj+AWABIm0KFEVyYXNlQ29udGFjdFJlc3BvbnNlEhIKCmVyYXN1cmVfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjIKEUdldEVyYXN1cmVSZXF1ZXN0Eh0KCmVyYXN1cmVfaWQYASABKAlCCbpIBnIEEAEYZCJnCg9FcmFzdXJlUHJvZ3Jlc3MSDwoHc2VydmljZRgBIAEoCRIRCgljb21wbGV0ZWQYAiABKAgSMAoMY29tcGxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK1AQoSR2V0RXJhc3VyZVJlc3BvbnNlEhIKCmVyYXN1cmVfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIwCgxyZXF1ZXN0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjUKCHNlcnZpY2VzGAQgAygLMiMubGVhZG1lc2guaW50YWtlLnYxLkVyYXN1cmVQcm9ncmVzcxIRCgljb21wbGV0ZWQYBSABKAgqqwEKEVN1Ym1pc3Npb25PdXRjb21lEiIKHlNVQk1JU1NJT05fT1VUQ09NRV9VTlNQRUNJRklFRBAAEh8KG1NVQk1JU1NJT05fT1VUQ09NRV9ORVdfTEVBRBABEicKI1NVQk1JU1NJT05fT1VUQ09NRV9FWElTVElOR19DT05UQUNUEAISKAokU1VCTUlTU0lPTl9PVVRDT01FX0lERU1QT1RFTlRfUkVQTEFZEAMqmgIKDEFjdGl2aXR5VHlwZRIdChlBQ1RJVklUWV9UWVBFX1VOU1BFQ0lGSUVEEAASGwoXQUNUSVZJVFlfVFlQRV9QQUdFX1ZJRVcQARIjCh9BQ1RJVklUWV9UWVBFX1BSSUNJTkdfUEFHRV9WSUVXEAISIgoeQUNUSVZJVFlfVFlQRV9DT05URU5UX0RPV05MT0FEEAMSIgoeQUNUSVZJVFlfVFlQRV9XRUJJTkFSX0FUVEVOREVEEAQSHgoaQUNUSVZJVFlfVFlQRV9FTUFJTF9PUEVORUQQBRIfChtBQ1RJVklUWV9UWVBFX0VNQUlMX0NMSUNLRUQQBhIgChxBQ1RJVklUWV9UWVBFX0ZPUk1fU1VCTUlUVEVEEAcywAYKDUludGFrZVNlcnZpY2UScQoKU3VibWl0TGVhZBIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVxdWVzdBomLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXRMZWFkUmVzcG9uc2UiFMrzGAxsZWFkczpzdWJtaXTQ8xgBEn0KDlJlY29yZEFjdGl2aXR5EikubGVhZG1lc2guaW50YWtlLnYxLlJlY29yZEFjdGl2aXR5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5SZWNvcmRBY3Rpdml0eVJlc3BvbnNlIhTK8xgMbGVhZHM6c3VibWl00PMYARJmCgdHZXRMZWFkEiIubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXF1ZXN0GiMubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnsKDkdldExlYWRKb3VybmV5EikubGVhZG1lc2guaW50YWtlLnYxLkdldExlYWRKb3VybmV5UmVxdWVzdBoqLmxlYWRtZXNoLmludGFrZS52MS5HZXRMZWFkSm91cm5leVJlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAEScgoLU2VhcmNoTGVhZHMSJi5sZWFkbWVzaC5pbnRha2UudjEuU2VhcmNoTGVhZHNSZXF1ZXN0GicubGVhZG1lc2guaW50YWtlLnYxLlNlYXJjaExlYWRzUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ0CgxFcmFzZUNvbnRhY3QSJy5sZWFkbWVzaC5pbnRha2UudjEuRXJhc2VDb250YWN0UmVxdWVzdBooLmxlYWRtZXNoLmludGFrZS52MS5FcmFzZUNvbnRhY3RSZXNwb25zZSIRyvMYDXByaXZhY3k6ZXJhc2USbgoKR2V0RXJhc3VyZRIlLmxlYWRtZXNoLmludGFrZS52MS5HZXRFcmFzdXJlUmVxdWVzdBomLmxlYWRtZXNoLmludGFrZS52MS5HZXRFcmFzdXJlUmVzcG9uc2UiEcrzGA1wcml2YWN5OmVyYXNlYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_crmsync_v1_crm_sync_service, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score, file_leadmesh_nurture_v1_nurture_service]);
+  fileDesc("CidsZWFkbWVzaC9pbnRha2UvdjEvaW50YWtlX3NlcnZpY2UucHJvdG8SEmxlYWRtZXNoLmludGFrZS52MSKMAgoRU3VibWl0TGVhZFJlcXVlc3QSIQoPaWRlbXBvdGVuY3lfa2V5GAEgASgJQgi6SAVyAxiAARIyCgdjb250YWN0GAIgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db250YWN0Qga6SAPIAQESKAoGc291cmNlGAMgASgLMhgubGVhZG1lc2gubGVhZC52MS5Tb3VyY2USLAoIaW50ZXJlc3QYBCABKAsyGi5sZWFkbWVzaC5sZWFkLnYxLkludGVyZXN0EioKB2NvbnNlbnQYBSABKAsyGS5sZWFkbWVzaC5sZWFkLnYxLkNvbnNlbnQSHAoKdmlzaXRvcl9pZBgGIAEoCUIIukgFcgMYgAEi1wEKElN1Ym1pdExlYWRSZXNwb25zZRIPCgdsZWFkX2lkGAEgASgJEhUKDXN1Ym1pc3Npb25faWQYAiABKAkSNgoHb3V0Y29tZRgDIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIvCgtyZWNlaXZlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoHbm90aWNlcxgFIAMoCzIfLmxlYWRtZXNoLmludGFrZS52MS5GaWVsZE5vdGljZSIxCgtGaWVsZE5vdGljZRINCgVmaWVsZBgBIAEoCRITCgtkZXNjcmlwdGlvbhgCIAEoCSKRAgoVUmVjb3JkQWN0aXZpdHlSZXF1ZXN0EhsKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBSAASIAoKdmlzaXRvcl9pZBgCIAEoCUIKukgHcgUQARiAAUgAEjoKBHR5cGUYAyABKA4yIC5sZWFkbWVzaC5pbnRha2UudjEuQWN0aXZpdHlUeXBlQgq6SAeCAQQQASAAEhsKA3VybBgEIAEoCUIOukgL2AEBcgYYgBCIAQESLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh0KC2FjdGl2aXR5X2lkGAYgASgJQgi6SAVyAxiAAUIQCgdzdWJqZWN0EgW6SAIIASI+ChZSZWNvcmRBY3Rpdml0eVJlc3BvbnNlEhMKC2FjdGl2aXR5X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkiTgoZR2V0UGVyc29uYWxpemF0aW9uUmVxdWVzdBIxCgp2aXNpdG9yX2lkGAEgASgJQh26SBpyGBABGIABMhFeW0EtWmEtejAtOS5fLV0rJCI2CgdTZWdtZW50EhAKCGluZHVzdHJ5GAEgASgJEhkKEWNvbXBhbnlfc2l6ZV9iYW5kGAIgASgJIjcKDENhbGxUb0FjdGlvbhIKCgJpZBgBIAEoCRINCgVsYWJlbBgCIAEoCRIMCgRwYXRoGAMgASgJIucCCg9QZXJzb25hbGl6YXRpb24SDQoFa25vd24YASABKAgSLAoHc2VnbWVudBgCIAEoCzIbLmxlYWRtZXNoLmludGFrZS52MS5TZWdtZW50Eg0KBWdyYWRlGAMgASgJEjEKCmdyYWRlX2JhbmQYBCABKA4yHS5sZWFkbWVzaC5pbnRha2UudjEuR3JhZGVCYW5kEhwKFHJlY29tbWVuZGVkX3RyYWNrX2lkGAUgASgJEhsKE3JlY29tbWVuZGVkX2NvbnRlbnQYBiABKAkSOAoOY2FsbF90b19hY3Rpb24YByABKAsyIC5sZWFkbWVzaC5pbnRha2UudjEuQ2FsbFRvQWN0aW9uEhUKDXJ1bGVzX3ZlcnNpb24YCCABKAkSIAoYc2NvcmluZ19ydWxlX3NldF92ZXJzaW9uGAkgASgJEg8KB3JlYXNvbnMYCiADKAkSFgoOYWN0aXZpdHlfY291bnQYCyABKA0iWgoaR2V0UGVyc29uYWxpemF0aW9uUmVzcG9uc2USPAoPcGVyc29uYWxpemF0aW9uGAEgASgLMiMubGVhZG1lc2guaW50YWtlLnYxLlBlcnNvbmFsaXphdGlvbiIrCg5HZXRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABASI5Cg9HZXRMZWFkUmVzcG9uc2USJgoEbGVhZBgBIAEoCzIYLmxlYWRtZXNoLmludGFrZS52MS5MZWFkIskBCgRMZWFkEg8KB2xlYWRfaWQYASABKAkSLgoHcHJvZmlsZRgCIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGUSLwoLcmVjZWl2ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhgKEHN1Ym1pc3Npb25fY291bnQYBCABKA0SNQoRbGFzdF9zdWJtaXR0ZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkkKElNlYXJjaExlYWRzUmVxdWVzdBIXCgVxdWVyeRgBIAEoCUIIukgFcgMY/gESGgoJcGFnZV9zaXplGAIgASgNQge6SAQqAhgyIj4KE1NlYXJjaExlYWRzUmVzcG9uc2USJwoFbGVhZHMYASADKAsyGC5sZWFkbWVzaC5pbnRha2UudjEuTGVhZCIyChVHZXRMZWFkSm91cm5leVJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiYAoLSm91cm5leVN0ZXASLwoLb2NjdXJyZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3NlcnZpY2UYAiABKAkSDwoHc3VtbWFyeRgDIAEoCSKgAwoWR2V0TGVhZEpvdXJuZXlSZXNwb25zZRImCgRsZWFkGAEgASgLMhgubGVhZG1lc2guaW50YWtlLnYxLkxlYWQSMwoLc3VibWlzc2lvbnMYAiADKAsyHi5sZWFkbWVzaC5pbnRha2UudjEuU3VibWlzc2lvbhIqCgVzY29yZRgDIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBCABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQSNAoLZW5yb2xsbWVudHMYBSADKAsyHy5sZWFkbWVzaC5udXJ0dXJlLnYxLkVucm9sbG1lbnQSLQoEc3luYxgGIAEoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZBIuCgVzdGVwcxgHIAMoCzIfLmxlYWRtZXNoLmludGFrZS52MS5Kb3VybmV5U3RlcBIQCgh0cmFjZV9pZBgIIAEoCRITCgt1bmF2YWlsYWJsZRgJIAMoCRIPCgdwZW5kaW5nGAogAygJIoUCCgpTdWJtaXNzaW9uEhUKDXN1Ym1pc3Npb25faWQYASABKAkSLwoLcmVjZWl2ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2NoYW5uZWwYAyABKAkSNgoHb3V0Y29tZRgEIAEoDjIlLmxlYWRtZXNoLmludGFrZS52MS5TdWJtaXNzaW9uT3V0Y29tZRIqCgdjb25zZW50GAUgASgLMhkubGVhZG1lc2gubGVhZC52MS5Db25zZW50EigKBnNvdXJjZRgGIAEoCzIYLmxlYWRtZXNoLmxlYWQudjEuU291cmNlEhAKCHRyYWNlX2lkGAcgASgJIjMKE0VyYXNlQ29udGFjdFJlcXVlc3QSHAoFZW1haWwYASABKAlCDbpICsgBAXIFGP4BYAEibQoURXJhc2VDb250YWN0UmVzcG9uc2USEgoKZXJhc3VyZV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEjAKDHJlcXVlc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiMgoRR2V0RXJhc3VyZVJlcXVlc3QSHQoKZXJhc3VyZV9pZBgBIAEoCUIJukgGcgQQARhkImcKD0VyYXN1cmVQcm9ncmVzcxIPCgdzZXJ2aWNlGAEgASgJEhEKCWNvbXBsZXRlZBgCIAEoCBIwCgxjb21wbGV0ZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrUBChJHZXRFcmFzdXJlUmVzcG9uc2USEgoKZXJhc3VyZV9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEjAKDHJlcXVlc3RlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASNQoIc2VydmljZXMYBCADKAsyIy5sZWFkbWVzaC5pbnRha2UudjEuRXJhc3VyZVByb2dyZXNzEhEKCWNvbXBsZXRlZBgFIAEoCCqrAQoRU3VibWlzc2lvbk91dGNvbWUSIgoeU1VCTUlTU0lPTl9PVVRDT01FX1VOU1BFQ0lGSUVEEAASHwobU1VCTUlTU0lPTl9PVVRDT01FX05FV19MRUFEEAESJwojU1VCTUlTU0lPTl9PVVRDT01FX0VYSVNUSU5HX0NPTlRBQ1QQAhIoCiRTVUJNSVNTSU9OX09VVENPTUVfSURFTVBPVEVOVF9SRVBMQVkQAyq5AgoMQWN0aXZpdHlUeXBlEh0KGUFDVElWSVRZX1RZUEVfVU5TUEVDSUZJRUQQABIbChdBQ1RJVklUWV9UWVBFX1BBR0VfVklFVxABEiMKH0FDVElWSVRZX1RZUEVfUFJJQ0lOR19QQUdFX1ZJRVcQAhIiCh5BQ1RJVklUWV9UWVBFX0NPTlRFTlRfRE9XTkxPQUQQAxIiCh5BQ1RJVklUWV9UWVBFX1dFQklOQVJfQVRURU5ERUQQBBIeChpBQ1RJVklUWV9UWVBFX0VNQUlMX09QRU5FRBAFEh8KG0FDVElWSVRZX1RZUEVfRU1BSUxfQ0xJQ0tFRBAGEiAKHEFDVElWSVRZX1RZUEVfRk9STV9TVUJNSVRURUQQBxIdChlBQ1RJVklUWV9UWVBFX0ZPUk1fVklFV0VEEAgqZQoJR3JhZGVCYW5kEhoKFkdSQURFX0JBTkRfVU5TUEVDSUZJRUQQABITCg9HUkFERV9CQU5EX0NPTEQQARITCg9HUkFERV9CQU5EX1dBUk0QAhISCg5HUkFERV9CQU5EX0hPVBADMsoHCg1JbnRha2VTZXJ2aWNlEnEKClN1Ym1pdExlYWQSJS5sZWFkbWVzaC5pbnRha2UudjEuU3VibWl0TGVhZFJlcXVlc3QaJi5sZWFkbWVzaC5pbnRha2UudjEuU3VibWl0TGVhZFJlc3BvbnNlIhTK8xgMbGVhZHM6c3VibWl00PMYARJ9Cg5SZWNvcmRBY3Rpdml0eRIpLmxlYWRtZXNoLmludGFrZS52MS5SZWNvcmRBY3Rpdml0eVJlcXVlc3QaKi5sZWFkbWVzaC5pbnRha2UudjEuUmVjb3JkQWN0aXZpdHlSZXNwb25zZSIUyvMYDGxlYWRzOnN1Ym1pdNDzGAESZgoHR2V0TGVhZBIiLmxlYWRtZXNoLmludGFrZS52MS5HZXRMZWFkUmVxdWVzdBojLmxlYWRtZXNoLmludGFrZS52MS5HZXRMZWFkUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ7Cg5HZXRMZWFkSm91cm5leRIpLmxlYWRtZXNoLmludGFrZS52MS5HZXRMZWFkSm91cm5leVJlcXVlc3QaKi5sZWFkbWVzaC5pbnRha2UudjEuR2V0TGVhZEpvdXJuZXlSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnIKC1NlYXJjaExlYWRzEiYubGVhZG1lc2guaW50YWtlLnYxLlNlYXJjaExlYWRzUmVxdWVzdBonLmxlYWRtZXNoLmludGFrZS52MS5TZWFyY2hMZWFkc1Jlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAEShwEKEkdldFBlcnNvbmFsaXphdGlvbhItLmxlYWRtZXNoLmludGFrZS52MS5HZXRQZXJzb25hbGl6YXRpb25SZXF1ZXN0Gi4ubGVhZG1lc2guaW50YWtlLnYxLkdldFBlcnNvbmFsaXphdGlvblJlc3BvbnNlIhLK8xgKbGVhZHM6cmVhZNDzGAESdAoMRXJhc2VDb250YWN0EicubGVhZG1lc2guaW50YWtlLnYxLkVyYXNlQ29udGFjdFJlcXVlc3QaKC5sZWFkbWVzaC5pbnRha2UudjEuRXJhc2VDb250YWN0UmVzcG9uc2UiEcrzGA1wcml2YWN5OmVyYXNlEm4KCkdldEVyYXN1cmUSJS5sZWFkbWVzaC5pbnRha2UudjEuR2V0RXJhc3VyZVJlcXVlc3QaJi5sZWFkbWVzaC5pbnRha2UudjEuR2V0RXJhc3VyZVJlc3BvbnNlIhHK8xgNcHJpdmFjeTplcmFzZWIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_crmsync_v1_crm_sync_service, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score, file_leadmesh_nurture_v1_nurture_service]);
 
 /**
  * @generated from message leadmesh.intake.v1.SubmitLeadRequest
@@ -219,6 +219,188 @@ export const RecordActivityResponseSchema: GenMessage<RecordActivityResponse> = 
   messageDesc(file_leadmesh_intake_v1_intake_service, 4);
 
 /**
+ * @generated from message leadmesh.intake.v1.GetPersonalizationRequest
+ */
+export type GetPersonalizationRequest = Message<"leadmesh.intake.v1.GetPersonalizationRequest"> & {
+  /**
+   * The visitor id from the tracker's first-party cookie.
+   *
+   * @generated from field: string visitor_id = 1;
+   */
+  visitorId: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.GetPersonalizationRequest.
+ * Use `create(GetPersonalizationRequestSchema)` to create a new message.
+ */
+export const GetPersonalizationRequestSchema: GenMessage<GetPersonalizationRequest> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 5);
+
+/**
+ * Who the visitor's company is, in bands only: never the person.
+ *
+ * @generated from message leadmesh.intake.v1.Segment
+ */
+export type Segment = Message<"leadmesh.intake.v1.Segment"> & {
+  /**
+   * The industry the lead gave, as scoring's rules name it; empty for anonymous visitors.
+   *
+   * @generated from field: string industry = 1;
+   */
+  industry: string;
+
+  /**
+   * "1-50", "51-200", "201-1000", "1001+"; empty when unknown.
+   *
+   * @generated from field: string company_size_band = 2;
+   */
+  companySizeBand: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.Segment.
+ * Use `create(SegmentSchema)` to create a new message.
+ */
+export const SegmentSchema: GenMessage<Segment> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 6);
+
+/**
+ * The action the page should offer.
+ *
+ * @generated from message leadmesh.intake.v1.CallToAction
+ */
+export type CallToAction = Message<"leadmesh.intake.v1.CallToAction"> & {
+  /**
+   * talk-to-sales, book-demo, read-guide.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string label = 2;
+   */
+  label: string;
+
+  /**
+   * Path on the website, e.g. /contact-sales.
+   *
+   * @generated from field: string path = 3;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.CallToAction.
+ * Use `create(CallToActionSchema)` to create a new message.
+ */
+export const CallToActionSchema: GenMessage<CallToAction> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 7);
+
+/**
+ * What a page may show one visitor now, and why.
+ *
+ * @generated from message leadmesh.intake.v1.Personalization
+ */
+export type Personalization = Message<"leadmesh.intake.v1.Personalization"> & {
+  /**
+   * Whether the visitor has become a lead (submitted a form).
+   *
+   * @generated from field: bool known = 1;
+   */
+  known: boolean;
+
+  /**
+   * @generated from field: leadmesh.intake.v1.Segment segment = 2;
+   */
+  segment?: Segment | undefined;
+
+  /**
+   * The score's grade ("B2"); for an anonymous visitor the fit letter reflects no profile.
+   *
+   * @generated from field: string grade = 3;
+   */
+  grade: string;
+
+  /**
+   * @generated from field: leadmesh.intake.v1.GradeBand grade_band = 4;
+   */
+  gradeBand: GradeBand;
+
+  /**
+   * Nurture's recommended track for this visitor (RecommendTrack); empty when none fits.
+   *
+   * @generated from field: string recommended_track_id = 5;
+   */
+  recommendedTrackId: string;
+
+  /**
+   * The content the page should feature, e.g. guide:getting-started.
+   *
+   * @generated from field: string recommended_content = 6;
+   */
+  recommendedContent: string;
+
+  /**
+   * @generated from field: leadmesh.intake.v1.CallToAction call_to_action = 7;
+   */
+  callToAction?: CallToAction | undefined;
+
+  /**
+   * The personalization rules that decided it (intake's versioned rules).
+   *
+   * @generated from field: string rules_version = 8;
+   */
+  rulesVersion: string;
+
+  /**
+   * The scoring rule set behind the grade.
+   *
+   * @generated from field: string scoring_rule_set_version = 9;
+   */
+  scoringRuleSetVersion: string;
+
+  /**
+   * Why: one sentence per decision, for marketers.
+   *
+   * @generated from field: repeated string reasons = 10;
+   */
+  reasons: string[];
+
+  /**
+   * How many of the visitor's activities were counted.
+   *
+   * @generated from field: uint32 activity_count = 11;
+   */
+  activityCount: number;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.Personalization.
+ * Use `create(PersonalizationSchema)` to create a new message.
+ */
+export const PersonalizationSchema: GenMessage<Personalization> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 8);
+
+/**
+ * @generated from message leadmesh.intake.v1.GetPersonalizationResponse
+ */
+export type GetPersonalizationResponse = Message<"leadmesh.intake.v1.GetPersonalizationResponse"> & {
+  /**
+   * @generated from field: leadmesh.intake.v1.Personalization personalization = 1;
+   */
+  personalization?: Personalization | undefined;
+};
+
+/**
+ * Describes the message leadmesh.intake.v1.GetPersonalizationResponse.
+ * Use `create(GetPersonalizationResponseSchema)` to create a new message.
+ */
+export const GetPersonalizationResponseSchema: GenMessage<GetPersonalizationResponse> = /*@__PURE__*/
+  messageDesc(file_leadmesh_intake_v1_intake_service, 9);
+
+/**
  * @generated from message leadmesh.intake.v1.GetLeadRequest
  */
 export type GetLeadRequest = Message<"leadmesh.intake.v1.GetLeadRequest"> & {
@@ -233,7 +415,7 @@ export type GetLeadRequest = Message<"leadmesh.intake.v1.GetLeadRequest"> & {
  * Use `create(GetLeadRequestSchema)` to create a new message.
  */
 export const GetLeadRequestSchema: GenMessage<GetLeadRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 5);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 10);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadResponse
@@ -250,7 +432,7 @@ export type GetLeadResponse = Message<"leadmesh.intake.v1.GetLeadResponse"> & {
  * Use `create(GetLeadResponseSchema)` to create a new message.
  */
 export const GetLeadResponseSchema: GenMessage<GetLeadResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 6);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 11);
 
 /**
  * Intake's record of a lead.
@@ -291,7 +473,7 @@ export type Lead = Message<"leadmesh.intake.v1.Lead"> & {
  * Use `create(LeadSchema)` to create a new message.
  */
 export const LeadSchema: GenMessage<Lead> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 7);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 12);
 
 /**
  * @generated from message leadmesh.intake.v1.SearchLeadsRequest
@@ -318,7 +500,7 @@ export type SearchLeadsRequest = Message<"leadmesh.intake.v1.SearchLeadsRequest"
  * Use `create(SearchLeadsRequestSchema)` to create a new message.
  */
 export const SearchLeadsRequestSchema: GenMessage<SearchLeadsRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 8);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 13);
 
 /**
  * @generated from message leadmesh.intake.v1.SearchLeadsResponse
@@ -337,7 +519,7 @@ export type SearchLeadsResponse = Message<"leadmesh.intake.v1.SearchLeadsRespons
  * Use `create(SearchLeadsResponseSchema)` to create a new message.
  */
 export const SearchLeadsResponseSchema: GenMessage<SearchLeadsResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 9);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 14);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadJourneyRequest
@@ -354,7 +536,7 @@ export type GetLeadJourneyRequest = Message<"leadmesh.intake.v1.GetLeadJourneyRe
  * Use `create(GetLeadJourneyRequestSchema)` to create a new message.
  */
 export const GetLeadJourneyRequestSchema: GenMessage<GetLeadJourneyRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 10);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 15);
 
 /**
  * One step of a lead's way through leadmesh.
@@ -387,7 +569,7 @@ export type JourneyStep = Message<"leadmesh.intake.v1.JourneyStep"> & {
  * Use `create(JourneyStepSchema)` to create a new message.
  */
 export const JourneyStepSchema: GenMessage<JourneyStep> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 11);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 16);
 
 /**
  * @generated from message leadmesh.intake.v1.GetLeadJourneyResponse
@@ -459,7 +641,7 @@ export type GetLeadJourneyResponse = Message<"leadmesh.intake.v1.GetLeadJourneyR
  * Use `create(GetLeadJourneyResponseSchema)` to create a new message.
  */
 export const GetLeadJourneyResponseSchema: GenMessage<GetLeadJourneyResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 12);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 17);
 
 /**
  * One Contact Sales submission as intake received it.
@@ -510,7 +692,7 @@ export type Submission = Message<"leadmesh.intake.v1.Submission"> & {
  * Use `create(SubmissionSchema)` to create a new message.
  */
 export const SubmissionSchema: GenMessage<Submission> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 13);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 18);
 
 /**
  * @generated from message leadmesh.intake.v1.EraseContactRequest
@@ -527,7 +709,7 @@ export type EraseContactRequest = Message<"leadmesh.intake.v1.EraseContactReques
  * Use `create(EraseContactRequestSchema)` to create a new message.
  */
 export const EraseContactRequestSchema: GenMessage<EraseContactRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 14);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 19);
 
 /**
  * @generated from message leadmesh.intake.v1.EraseContactResponse
@@ -556,7 +738,7 @@ export type EraseContactResponse = Message<"leadmesh.intake.v1.EraseContactRespo
  * Use `create(EraseContactResponseSchema)` to create a new message.
  */
 export const EraseContactResponseSchema: GenMessage<EraseContactResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 15);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 20);
 
 /**
  * @generated from message leadmesh.intake.v1.GetErasureRequest
@@ -573,7 +755,7 @@ export type GetErasureRequest = Message<"leadmesh.intake.v1.GetErasureRequest"> 
  * Use `create(GetErasureRequestSchema)` to create a new message.
  */
 export const GetErasureRequestSchema: GenMessage<GetErasureRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 16);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 21);
 
 /**
  * One service's part of an erasure.
@@ -602,7 +784,7 @@ export type ErasureProgress = Message<"leadmesh.intake.v1.ErasureProgress"> & {
  * Use `create(ErasureProgressSchema)` to create a new message.
  */
 export const ErasureProgressSchema: GenMessage<ErasureProgress> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 17);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 22);
 
 /**
  * @generated from message leadmesh.intake.v1.GetErasureResponse
@@ -641,7 +823,7 @@ export type GetErasureResponse = Message<"leadmesh.intake.v1.GetErasureResponse"
  * Use `create(GetErasureResponseSchema)` to create a new message.
  */
 export const GetErasureResponseSchema: GenMessage<GetErasureResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_intake_v1_intake_service, 18);
+  messageDesc(file_leadmesh_intake_v1_intake_service, 23);
 
 /**
  * What intake did with a submission.
@@ -727,6 +909,13 @@ export enum ActivityType {
    * @generated from enum value: ACTIVITY_TYPE_FORM_SUBMITTED = 7;
    */
   FORM_SUBMITTED = 7,
+
+  /**
+   * A form came into view (the browser tracker, forms marked data-leadmesh-form).
+   *
+   * @generated from enum value: ACTIVITY_TYPE_FORM_VIEWED = 8;
+   */
+  FORM_VIEWED = 8,
 }
 
 /**
@@ -734,6 +923,45 @@ export enum ActivityType {
  */
 export const ActivityTypeSchema: GenEnum<ActivityType> = /*@__PURE__*/
   enumDesc(file_leadmesh_intake_v1_intake_service, 1);
+
+/**
+ * How warm a visitor is, from the grade: what the page should push.
+ *
+ * @generated from enum leadmesh.intake.v1.GradeBand
+ */
+export enum GradeBand {
+  /**
+   * @generated from enum value: GRADE_BAND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Little or no engagement: educate (a guide).
+   *
+   * @generated from enum value: GRADE_BAND_COLD = 1;
+   */
+  COLD = 1,
+
+  /**
+   * Some engagement: show proof (a case study, a demo).
+   *
+   * @generated from enum value: GRADE_BAND_WARM = 2;
+   */
+  WARM = 2,
+
+  /**
+   * Strong engagement or a marketing qualified lead: talk to sales.
+   *
+   * @generated from enum value: GRADE_BAND_HOT = 3;
+   */
+  HOT = 3,
+}
+
+/**
+ * Describes the enum leadmesh.intake.v1.GradeBand.
+ */
+export const GradeBandSchema: GenEnum<GradeBand> = /*@__PURE__*/
+  enumDesc(file_leadmesh_intake_v1_intake_service, 2);
 
 /**
  * @generated from service leadmesh.intake.v1.IntakeService
@@ -791,6 +1019,20 @@ export const IntakeService: GenService<{
     methodKind: "unary";
     input: typeof SearchLeadsRequestSchema;
     output: typeof SearchLeadsResponseSchema;
+  },
+  /**
+   * What a website may show a visitor now: known or anonymous, segment, grade band, the
+   * recommended track or content and the call to action, each with its reason. Decided by
+   * intake's versioned personalization rules over scoring's ScoreLead / GetLeadScore and
+   * nurture's RecommendTrack; the answer carries no personal data. Browsers read it at
+   * GET /v1/personalization with a site key.
+   *
+   * @generated from rpc leadmesh.intake.v1.IntakeService.GetPersonalization
+   */
+  getPersonalization: {
+    methodKind: "unary";
+    input: typeof GetPersonalizationRequestSchema;
+    output: typeof GetPersonalizationResponseSchema;
   },
   /**
    * Right to erasure: removes the person everywhere. Intake deletes its records and keeps only a
