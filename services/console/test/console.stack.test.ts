@@ -19,6 +19,7 @@ import { launchBrowser } from '../../../test/harness/browser.ts';
 import { CONSOLE_PASSWORD, CONSOLE_URL, CONSOLE_USERS, OIDC_SERVICE_ENV, startConsole, type ConsoleProcesses } from '../../../test/harness/console.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
 import { waitServing } from '../../../test/harness/health.ts';
+import { adminConnectOptions } from '../../../test/harness/nats.ts';
 import { ROOT, SERVICES, createStackAuth, grpcAddress, startStack, stopStack, type RunningService } from '../../../test/harness/stack.ts';
 
 const NAMESPACE = 'console';
@@ -205,7 +206,7 @@ describe('the console', () => {
     // An activity event scoring's consumer parked earlier (say a rule threw then, since fixed): put
     // in the dead-letter stream exactly as the consumer parks one, headers and all.
     const t = topology(NAMESPACE);
-    const nc = await connect({ servers: 'nats://127.0.0.1:4222' });
+    const nc = await connect({ servers: 'nats://127.0.0.1:4222', ...adminConnectOptions() });
     const activityId = `console-replay-${RUN}`;
     const eventId = `activity.recorded:${activityId}`;
     try {
