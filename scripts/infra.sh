@@ -153,6 +153,11 @@ start() { # name, port, command...
 # The backbone's users and TLS (scripts/nats-credentials.ts): made once, kept in the run folder,
 # never in the repo. The services and tests find them there (test/harness/nats.ts).
 nats_credentials() {
+  # The certificates are made with openssl, which a minimal machine may lack.
+  if ! command -v openssl >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing openssl from Debian's packages"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null) >&2
+  fi
   "$root/node_modules/.bin/node" "$root/scripts/nats-credentials.ts" "$run/nats-auth" >/dev/null
 }
 
