@@ -5,58 +5,25 @@
 // the sweep, starts a trace of its own linked to the event that handed the step over; both
 // attempts are counted.
 import { randomBytes } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { propagation } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { METRICS_PORTS, stopService, type RunningService } from '../../../test/harness/stack.ts';
 import { findTraces, spanTag, type JaegerTrace } from '../../../test/harness/jaeger.ts';
+import { FaultySmtpPath } from './smtp-path.ts';
 import { eventually, leadReceived, mailTo, nurtureStack, testLead, type NurtureStack } from './support.ts';
 
 const NAMESPACE = 'nurture-smtp-retry';
 const PORT_OFFSET = 240;
 
 
-/** A port in front of Mailpit that drops every connection until `open`. */
-class SmtpPath {
-  private readonly server: Server;
-  private opened = false;
-  private readonly sockets = new Set<Socket>();
-
-  constructor() {
-    this.server = createServer((client) => {
-      this.sockets.add(client);
-      client.once('close', () => this.sockets.delete(client));
-      if (!this.opened) return void client.destroy();
-      const mailpit = createConnection({ host: '127.0.0.1', port: 1025 });
-      this.sockets.add(mailpit);
-      mailpit.once('close', () => this.sockets.delete(mailpit));
-      client.pipe(mailpit).pipe(client);
-      client.once('error', () => mailpit.destroy());
-      mailpit.once('error', () => client.destroy());
-    });
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as { port: number }).port;
-  }
-
-  open(): void {
-    this.opened = true;
-  }
-
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 let stack: NurtureStack;
 let service: RunningService | undefined;
-const smtp = new SmtpPath();
+const smtp = new FaultySmtpPath();
 
 beforeAll(async () => {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  // Out of reach at first: every connection dropped until the test opens the path.
+  smtp.inject('drop');
   const port = await smtp.listen();
   stack = await nurtureStack(NAMESPACE, PORT_OFFSET);
   service = await stack.start({
@@ -110,7 +77,7 @@ it('traces the failed attempt in the lead\'s trace and the retry in its own, lin
   expect(JSON.stringify([failed.tags, failed.logs ?? []]).toLowerCase()).not.toContain(lead.email.toLowerCase());
   expect(await metric('leadmesh_email_sends_total', { kind: 'TRANSACTIONAL', outcome: 'retry' })).toBeGreaterThanOrEqual(1);
 
-  smtp.open();
+  smtp.inject('none');
   await eventually('the confirmation in Mailpit', async () => ((await mailTo(lead.email)).length > 0 ? true : undefined), 30_000);
 
   // The attempt that went through was a retry the sweep sent: a root span in a trace of its own,
