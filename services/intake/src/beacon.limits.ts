@@ -1,4 +1,5 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { LOGGER, MongoStore, PeriodicWork, defineModel, isDuplicateKey, type Logger } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
 
@@ -11,7 +12,7 @@ export class BeaconRateLimited extends Error {
   }
 }
 
-/** One key's count in one window: `_id` is `<visitor|address>:<key>:<window start ms>`. */
+/** One key's count in one window: `_id` is `<visitor|address>:<key>:<window start ms>`, a client address hashed. */
 interface WindowDoc {
   _id: string;
   points: number;
@@ -33,7 +34,7 @@ const WINDOW_MS = 60_000;
  * few activities may slip past the limit; on MongoDB it is exact.
  */
 @Injectable()
-export class BeaconLimits implements OnModuleDestroy {
+export class BeaconLimits implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly model: Model<WindowDoc>;
   private readonly perVisitor: number;
   private readonly perAddress: number;
@@ -45,12 +46,16 @@ export class BeaconLimits implements OnModuleDestroy {
     this.perAddress = Number(process.env.BEACON_ADDRESS_LIMIT_PER_MINUTE ?? 6000);
     // Windows that are over: without a TTL index (FerretDB has none) someone removes them; any replica may.
     this.sweep = new PeriodicWork('beacon rate-limit sweep', () => this.model.deleteMany({ expire: { $lt: new Date() } }), { everyMs: WINDOW_MS, logger });
+  }
+
+  onApplicationBootstrap(): void {
     this.sweep.start();
   }
 
   /** Counts `activities` against the address's and the visitor's windows; throws BeaconRateLimited over either. */
   async consume(visitorId: string | undefined, address: string, activities: number): Promise<void> {
-    await this.take('address', address, activities, this.perAddress);
+    // A client address is personal data: the window names it only by a hash.
+    await this.take('address', createHash('sha256').update(address).digest('base64url').slice(0, 22), activities, this.perAddress);
     if (visitorId) await this.take('visitor', visitorId, activities, this.perVisitor);
   }
 
@@ -71,7 +76,7 @@ export class BeaconLimits implements OnModuleDestroy {
     if (total > max) throw new BeaconRateLimited(limit, Math.max(1000, expire.getTime() - Date.now()));
   }
 
-  onModuleDestroy(): Promise<void> {
+  beforeApplicationShutdown(): Promise<void> {
     return this.sweep.stop();
   }
 }
