@@ -63,7 +63,9 @@ export interface Broker {
 }
 
 export async function connectBroker(url: string): Promise<Broker> {
-  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, ...adminConnectOptions() });
+  // A busy server (two cores, a stack test running beside it) may not finish the TLS handshake of the
+  // first dial in time: keep dialling as a service does, within the calling test's own timeout.
+  const nc = await connect({ servers: url.split(','), maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, ...adminConnectOptions() });
   try {
     // No API check here: a new cluster answers JetStream only once it has elected a leader.
     const jsm = await jetstreamManager(nc, { timeout: 10_000, checkAPI: false });
