@@ -176,6 +176,26 @@ describe('lead-keyed documents', () => {
     expect(survivors.map((doc) => ({ lead: doc._id, stage: doc.stage }))).toEqual([]);
   }, 60_000);
 
+  it("clears published events without a store call per event: the next write takes them, one bulk write the rest", async () => {
+    const leads = Array.from({ length: 10 }, () => randomUUID());
+    const first = await commandsDuring(() =>
+      Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, events: [scored(leadId)] }), { likelyNew: true }))),
+    );
+    // Published, still on the documents: no clear yet.
+    expect(first).toEqual({ insert: 10 });
+    // The next event of a lead writes its own events in place of the published ones.
+    const next = await stages.findById(leads[0]).lean();
+    await applyEventOnce(stages, outbox, leads[0]!, `${leads[0]}:routed`, () => ({ set: { stage: 'routed' }, events: [scored(leads[0]!)] }), { read: next });
+    const afterNext = await stages.findById(leads[0]).lean();
+    expect(afterNext?.outbox.map((e) => e.eventId)).toEqual([expect.not.stringMatching(next!.outbox[0]!.eventId)]);
+    // The rest leave together: a claim per document in one insert (FerretDB) and one bulk update.
+    const cleared = await commandsDuring(() => outbox.clearPublished());
+    expect(cleared).toEqual({ update: 1 });
+    const left = await stages.find({ _id: { $in: leads } }).lean();
+    expect(left.map((doc) => doc.outbox.length)).toEqual(leads.map(() => 0));
+    expect(await nats.jsm.streams.getMessage(nats.topology.pipelineStream, { last_by_subj: nats.topology.subject(SUBJECTS.leadScored) })).toBeTruthy();
+  }, 30_000);
+
   it('steps over a revision claimed by a writer that died before writing, so the lead is never stuck', async () => {
     const leadId = randomUUID();
     await applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, events: [] }));

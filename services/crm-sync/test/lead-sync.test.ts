@@ -19,7 +19,7 @@ import { hubspotAdapter, salesforceAdapter, startSimulator } from './support.js'
 
 const db = testStore('crm-lead-sync');
 // Publishing is not under test: crm.synced is kept in the outbox, as if the broker were down.
-const keptInOutbox = { track: () => undefined, flush: async () => false } as unknown as Outbox;
+const keptInOutbox = { track: () => undefined, flush: async () => false, awaitsClear: () => false } as unknown as Outbox;
 const logger = createLogger('crm-lead-sync', 'silent');
 let sim: CrmSimulator;
 let store: SyncStore;

@@ -162,7 +162,7 @@ export class IntakeService {
       outbox: leadId ? [activityEvent(activityId, leadId, type, occurredAt, request.url)] : [],
     };
     if (!(await this.store.insertActivity(doc))) return { activityId, leadId: leadId ?? '' };
-    await this.store.publishActivity(doc);
+    await this.store.publishActivity(doc, true);
     return { activityId, leadId: leadId ?? '' };
   }
 
@@ -187,7 +187,7 @@ export class IntakeService {
       return doc;
     });
     const stored = await this.store.insertActivities(docs);
-    if (leadId) for (const doc of stored) await this.store.publishActivity(doc);
+    if (leadId) for (const doc of stored) await this.store.publishActivity(doc, true);
     return { stored: stored.length, repeated: docs.length - stored.length, known: leadId !== undefined };
   }
 
