@@ -17,6 +17,7 @@ export * from './mongo/store.js';
 export * from './outbox.js';
 export * from './nest.js';
 export * from './mongo/apply-once.js';
+export { readInBatch } from './mongo/group-commit.js';
 export * from './auth/authenticator.js';
 export * from './auth/rate-limit.js';
 export * from './auth/tokens.js';

@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Outbox, WrittenOutbox } from '../outbox.js';
 import type { OutgoingEvent } from '../nats/publisher.js';
+import { insertInBatch, readInBatch, updateClaimedInBatch } from './group-commit.js';
 import { needsRevisionClaims, writeAtRevision } from './revision-claims.js';
 import { isDuplicateKey } from './store.js';
 
@@ -95,7 +96,7 @@ async function applyOnce<D extends AppliedEvents>(
   firstRead: D | null | undefined,
 ): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = attempt === 0 && firstRead !== undefined ? firstRead : ((await model.findById(id).lean()) as D | null);
+    const current = attempt === 0 && firstRead !== undefined ? firstRead : await readInBatch<D>(model, id);
     // The person was forgotten while this event was on its way: it must not bring them back.
     if (current?.erasedAt) return 'erased';
     if (current?.processedEventIds?.includes(eventId)) {
@@ -120,17 +121,19 @@ async function applyOnce<D extends AppliedEvents>(
         for (const [field, { values }] of Object.entries(change?.append ?? {})) doc[field] = values;
         // Cast and defaulted by the schema without building a mongoose document: validation and
         // hydration were a visible share of every service's CPU profile, for documents the code built.
-        await model.insertMany([model.applyDefaults(model.castObject(doc))], { lean: true });
+        await insertInBatch(model, model.applyDefaults(model.castObject(doc)));
         written = { revision: 1, outbox: change?.events ?? [] };
       } else {
         let newRevision = current.revision + 1;
         const stored = await writeAtRevision(model, id, current.revision, attempt, (claimed) => {
           if (claimed !== undefined) newRevision = claimed;
           const set = { ...(change?.set ?? {}), ...(claimed !== undefined && { revision: claimed }), ...(outboxAfter && { outbox: outboxAfter }) };
-          return model.updateOne(
-            { _id: id, revision: current.revision } as never,
-            { $set: set, ...(claimed === undefined && { $inc: { revision: 1 } }), $push: push } as never,
-          );
+          const update = { $set: set, ...(claimed === undefined && { $inc: { revision: 1 } }), $push: push };
+          // Claimed, this writer is alone on the document: its update can go in a bulk write with others'.
+          if (claimed !== undefined) {
+            return updateClaimedInBatch(model, { id, readRevision: current.revision, claimedRevision: claimed, update }).then((landed) => ({ modifiedCount: landed ? 1 : 0 }));
+          }
+          return model.updateOne({ _id: id, revision: current.revision } as never, update as never);
         });
         if (!stored) continue;
         if (published.length > 0) outbox.cleared(model, id, published.map((e) => e.eventId));

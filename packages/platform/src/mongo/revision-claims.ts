@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import { isStoreUnavailable } from '../failures.js';
+import { claimInBatch } from './group-commit.js';
 import { isDuplicateKey } from './store.js';
 
 /**
@@ -63,13 +64,16 @@ export async function claimNextRevision(model: Model<any>, id: string, revision:
   const claims = model.db.collection<ClaimDoc>(COLLECTION);
   for (let next = revision + 1; next <= revision + 3; next++) {
     const claimedAt = Date.now();
+    const key = `${model.collection.collectionName}:${id}:${next}`;
     try {
-      await claims.insertOne({ _id: `${model.collection.collectionName}:${id}:${next}`, at: new Date(claimedAt) });
+      // The usual claim goes with the others asked meanwhile; stepping over an abandoned one is rare.
+      if (next === revision + 1) await claimInBatch(model, key, new Date(claimedAt));
+      else await claims.insertOne({ _id: key, at: new Date(claimedAt) });
       return { revision: next, claimedAt };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
-    const held = await claims.findOne({ _id: `${model.collection.collectionName}:${id}:${next}` });
+    const held = await claims.findOne({ _id: key });
     if (held && claimedAt - held.at.getTime() < ABANDONED_CLAIM_MS) return null;
   }
   return null;
