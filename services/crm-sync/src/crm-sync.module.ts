@@ -7,6 +7,7 @@ import { CrmSyncGrpc } from './crm-sync.grpc.js';
 import { CrmSyncService } from './crm-sync.service.js';
 import { DeadLetterStore } from './dead-letter.store.js';
 import { LeadSync } from './lead-sync.js';
+import { PendingCrmErasures } from './pending-crm-erasures.js';
 import { SyncStore } from './sync.store.js';
 
 @Module({
@@ -29,6 +30,7 @@ import { SyncStore } from './sync.store.js';
     SyncStore,
     DeadLetterStore,
     LeadSync,
+    PendingCrmErasures,
     CrmSyncService,
     CrmSyncGrpc,
     CrmSyncConsumer,

@@ -251,13 +251,36 @@ export class LeadSync {
   /**
    * The lead was erased while its CRM write was under way: its record goes again, for good. The
    * erasure itself deletes after the syncs of its own replica end; this covers a write another
-   * replica had in flight. A CRM that fails this delete fails the event, which is then skipped as
-   * erased: the adapters' retries are all it gets (see the README's erasure section).
+   * replica had in flight. The event cannot carry a failed delete (a redelivery is skipped as
+   * erased), so a CRM that refuses it now leaves the duty on the tombstone, and erasePending()
+   * tries again until the CRM takes it.
    */
   private async deleteAgain(leadId: string, crmId: string | undefined): Promise<SyncOutcome> {
-    await this.gateway.crm.deleteLead(leadId, crmId);
+    try {
+      await this.gateway.crm.deleteLead(leadId, crmId);
+    } catch (err) {
+      await this.store.markCrmErasurePending(leadId);
+      this.logger.warn({ leadId, err: err instanceof CrmError ? err.safeMessage : safeErrorText(err) }, 'lead erased while its CRM write was in flight; deleting the CRM record failed and is tried again later');
+      return 'erased';
+    }
     this.logger.info({ leadId, ...(crmId && { crmId }) }, 'lead erased while its CRM write was in flight; the CRM record was deleted again');
     return 'erased';
+  }
+
+  /** Deletes again the CRM records of erased leads that a failed delete left pending; returns how many were done. */
+  async erasePending(limit = 50): Promise<number> {
+    let done = 0;
+    for (const leadId of await this.store.crmErasuresPending(limit)) {
+      try {
+        await this.gateway.crm.deleteLead(leadId);
+        await this.store.crmErasureDone(leadId);
+        done += 1;
+        this.logger.info({ leadId }, 'CRM record written after the erasure deleted on a later try');
+      } catch (err) {
+        this.logger.warn({ leadId, err: err instanceof CrmError ? err.safeMessage : safeErrorText(err) }, 'CRM record written after the erasure still not deleted; tried again later');
+      }
+    }
+    return done;
   }
 
   /** Keeps what the event delivered when the CRM needs no call (not routed yet, or the same fields). */

@@ -134,6 +134,33 @@ describe.each(CRMS)('an erasure racing a CRM write (%s)', (crm) => {
     expect(crmHolds(crm, person.email)).toEqual([]);
   });
 
+  it('a CRM that refuses the delete-again at that moment: the duty stays on the tombstone and a later pass deletes the record', async () => {
+    const { sync } = await crmSyncFor(crm);
+    const person = routedLead();
+    sim.holdUpserts();
+    const syncing = syncRouted(sync, person);
+    await until(() => sim.heldUpserts() === 1, 10_000);
+    await store.forget(person.leadId);
+    // The upsert is through the door already; everything after it meets an outage.
+    sim.setFaults({ outage: true });
+    sim.releaseUpserts();
+
+    expect(await syncing).toBe('erased');
+    expect(crmHolds(crm, person.email)).toHaveLength(1);
+    expect(await store.crmErasuresPending(1000)).toContain(person.leadId);
+
+    sim.setFaults({ outage: false });
+    // The adapter's breaker opened during the outage: passes go on until its half-open trial lets one through.
+    const deadline = Date.now() + 10_000;
+    while ((await store.crmErasuresPending(1000)).includes(person.leadId)) {
+      if (Date.now() > deadline) throw new Error('the pending CRM erasure was not done');
+      await sync.erasePending();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(crmHolds(crm, person.email)).toEqual([]);
+    expect(await store.find(person.leadId)).toMatchObject({ erasedAt: expect.any(Date) });
+  });
+
   it('an upsert queued behind another when the erasure arrives is never sent, and a sync for an erased lead never starts', async () => {
     const { sync, service, erased } = await crmSyncFor(crm);
     const first = routedLead();
