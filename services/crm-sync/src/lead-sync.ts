@@ -260,7 +260,7 @@ export class LeadSync {
       await this.gateway.crm.deleteLead(leadId, crmId);
     } catch (err) {
       await this.store.markCrmErasurePending(leadId);
-      this.logger.warn({ leadId, err: err instanceof CrmError ? err.safeMessage : safeErrorText(err) }, 'lead erased while its CRM write was in flight; deleting the CRM record failed and is tried again later');
+      this.logger.warn({ leadId, err: safeErrorText(err) }, 'lead erased while its CRM write was in flight; deleting the CRM record failed and is tried again later');
       return 'erased';
     }
     this.logger.info({ leadId, ...(crmId && { crmId }) }, 'lead erased while its CRM write was in flight; the CRM record was deleted again');
@@ -277,7 +277,7 @@ export class LeadSync {
         done += 1;
         this.logger.info({ leadId }, 'CRM record written after the erasure deleted on a later try');
       } catch (err) {
-        this.logger.warn({ leadId, err: err instanceof CrmError ? err.safeMessage : safeErrorText(err) }, 'CRM record written after the erasure still not deleted; tried again later');
+        this.logger.warn({ leadId, err: safeErrorText(err) }, 'CRM record written after the erasure still not deleted; tried again later');
       }
     }
     return done;
