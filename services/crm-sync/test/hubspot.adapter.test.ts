@@ -123,5 +123,8 @@ describe('HubSpot adapter against the CRM simulator', () => {
     await crm.deleteLead('lead-2');
     await crm.deleteLead('lead-2');
     expect(sim.records('hubspot')).toHaveLength(0);
+    // For good (GDPR delete), not archived as a DELETE would leave them.
+    expect(sim.deleted('hubspot')).toHaveLength(0);
+    expect(sim.requests().some((r) => r.method === 'DELETE')).toBe(false);
   });
 });
