@@ -5,9 +5,9 @@ import { randomUUID } from 'node:crypto';
 import { create, toJson } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { lead } from '@leadmesh/contracts';
-import { Metrics, createLogger, type Outbox } from '@leadmesh/platform';
+import { Metrics, createLogger } from '@leadmesh/platform';
 import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
-import { testStore } from '../../../test/harness/store.ts';
+import { keptInOutbox, testStore } from '../../../test/harness/store.ts';
 import { CrmAvailability } from '../src/crm-availability.js';
 import { CrmSyncService } from '../src/crm-sync.service.js';
 import { loadFieldMapping } from '../src/crm/mapping-files.js';
@@ -19,8 +19,6 @@ import { SyncStore } from '../src/sync.store.js';
 import { hubspotAdapter, salesforceAdapter, startSimulator, until } from './support.js';
 
 const db = testStore('crm-erasure-race');
-// Publishing is not under test: events stay in the outbox, as if the broker were down.
-const keptInOutbox = { track: () => undefined, flush: async () => false } as unknown as Outbox;
 const logger = createLogger('crm-erasure-race', 'silent');
 let sim: CrmSimulator;
 let store: SyncStore;

@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@leadmesh/contracts';
-import { Metrics, createLogger, type EventContext, type Outbox } from '@leadmesh/platform';
-import { testStore } from '../../../test/harness/store.ts';
+import { Metrics, createLogger, type EventContext } from '@leadmesh/platform';
+import { keptInOutbox, testStore } from '../../../test/harness/store.ts';
 import { EnrollmentStore } from '../src/enrollment.store.js';
 import type { Mailer, OutgoingEmail } from '../src/mailer.js';
 import { NurtureService } from '../src/nurture.service.js';
@@ -17,8 +17,6 @@ import { StepStore } from '../src/step.store.js';
 import { TrackRegistry } from '../src/track.registry.js';
 
 const db = testStore('nurture-erasure-race');
-// Publishing is not under test: events stay in the outbox, as if the broker were down.
-const keptInOutbox = { track: () => undefined, flush: async () => false, flushEntries: async () => undefined, flushStored: async () => undefined } as unknown as Outbox;
 const logger = createLogger('nurture-erasure-race', 'silent');
 let leads: EnrollmentStore;
 let steps: StepStore;

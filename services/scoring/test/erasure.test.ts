@@ -6,16 +6,14 @@ import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { events } from '@leadmesh/contracts';
-import { Metrics, type EventContext, type Outbox } from '@leadmesh/platform';
-import { testStore } from '../../../test/harness/store.ts';
+import { Metrics, type EventContext } from '@leadmesh/platform';
+import { keptInOutbox, testStore } from '../../../test/harness/store.ts';
 import { defaultRulesDir, loadRuleSetFiles } from '../src/rules/rule-set-files.js';
 import type { RuleSetRegistry } from '../src/rule-set.registry.js';
 import { ScoreStore } from '../src/score.store.js';
 import { ScoringService } from '../src/scoring.service.js';
 
 const db = testStore('scoring-erasure');
-// Publishing is not under test: lead.scored stays in the outbox, as if the broker were down.
-const keptInOutbox = { track: () => undefined, flush: async () => false, flushEntries: async () => undefined, flushStored: async () => undefined } as unknown as Outbox;
 const [older, newer] = loadRuleSetFiles(defaultRulesDir());
 let store: ScoreStore;
 let scoring: ScoringService;
