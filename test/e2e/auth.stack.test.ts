@@ -91,7 +91,7 @@ describe('who may call what', () => {
     }
   });
 
-  it('lets the web form submit with a submit-only key, and nothing else', async () => {
+  it('lets the web form submit with a submit-only token in the header, and nothing else', async () => {
     const body = JSON.stringify({ contact: { email: `webkey.${Date.now()}@example.org`, lastName: 'Key', company: 'Key Co' } });
     const post = (headers: Record<string, string>) =>
       fetch(`${httpUrl('intake', OFFSET)}/v1/leads`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -99,13 +99,15 @@ describe('who may call what', () => {
     expect((await post({ authorization: `Bearer ${await stackAuth.token(['leads:read'])}` })).status).toBe(403);
     const formKey = await stackAuth.token(['leads:submit'], 'team:web-form');
     expect((await post({ authorization: `Bearer ${formKey}` })).status).toBe(201);
-    // A plain HTML form cannot set headers: the key may come as the `key` query parameter.
+    // The token is no longer taken from the URL, where any page reader could copy it: a browser
+    // form posts with a form key bound to its form and origins (test/e2e/web-form-door.stack.test.ts).
     const viaQuery = await fetch(`${httpUrl('intake', OFFSET)}/v1/leads?key=${formKey}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ email: `webform.${Date.now()}@example.org`, last_name: 'Form', company: 'Form Co' }).toString(),
     });
-    expect(viaQuery.status).toBe(201);
+    expect(viaQuery.status).toBe(401);
+    expect((await viaQuery.json()).error).toMatch(/form_key/);
     // The submit-only key cannot read.
     const reader = createClient(intake.IntakeService, grpcAddress('intake', OFFSET), { token: formKey });
     try {
