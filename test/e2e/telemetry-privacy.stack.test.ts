@@ -21,7 +21,7 @@ beforeAll(async () => {
   const logDir = join(ROOT, '.cache', 'logs', namespace);
   // The retired ?key= token, taken here as during a migration to form keys: a form that still
   // sends it must not leak it into a span.
-  services = (['intake', 'nurture'] as const).map((name) => startService(name, { namespace, portOffset: OFFSET, auth, logDir, env: { WEB_FORM_ACCEPT_QUERY_TOKEN: 'true' } }));
+  services = (['intake', 'nurture'] as const).map((name) => startService(name, { namespace, portOffset: OFFSET, auth, logDir, env: { WEB_FORM_ACCEPT_URL_KEY: 'true' } }));
   await Promise.all((['intake', 'nurture'] as const).map((name) => waitServing(grpcAddress(name, OFFSET), 90_000)));
 }, 120_000);
 

@@ -32,7 +32,7 @@ describe('loadIntakeSettings', () => {
   it('keeps the retired ?key= token off unless a migration turns it on, and reads the old proxy setting\'s name', () => {
     const defaults = loadIntakeSettings({ ERASURE_HASH_KEY: key });
     expect(defaults).toMatchObject({ acceptQueryToken: false, trustProxy: false, honeypotField: 'company_url' });
-    expect(loadIntakeSettings({ ERASURE_HASH_KEY: key, WEB_FORM_ACCEPT_QUERY_TOKEN: 'true', BEACON_TRUST_PROXY: 'true' })).toMatchObject({ acceptQueryToken: true, trustProxy: true });
+    expect(loadIntakeSettings({ ERASURE_HASH_KEY: key, WEB_FORM_ACCEPT_URL_KEY: 'true', BEACON_TRUST_PROXY: 'true' })).toMatchObject({ acceptQueryToken: true, trustProxy: true });
     expect(loadIntakeSettings({ ERASURE_HASH_KEY: key, HTTP_TRUST_PROXY: 'false', BEACON_TRUST_PROXY: 'true' }).trustProxy).toBe(false);
     expect(() => loadIntakeSettings({ ERASURE_HASH_KEY: key, WEB_FORM_HONEYPOT_FIELD: 'a b' })).toThrow(/WEB_FORM_HONEYPOT_FIELD/);
   });

@@ -36,7 +36,7 @@ export interface IntakeSettings {
   honeypotField: string;
   /**
    * Migration: accept the old general token as `?key=` in the web form's URL
-   * (WEB_FORM_ACCEPT_QUERY_TOKEN=true) until every form has its own form key. Off by default.
+   * (WEB_FORM_ACCEPT_URL_KEY=true) until every form has its own form key. Off by default.
    */
   acceptQueryToken: boolean;
 }
@@ -70,6 +70,6 @@ export function loadIntakeSettings(env: NodeJS.ProcessEnv = process.env): Intake
     // BEACON_TRUST_PROXY is the name it had when only the beacon door read it.
     trustProxy: (env.HTTP_TRUST_PROXY ?? env.BEACON_TRUST_PROXY) === 'true',
     honeypotField,
-    acceptQueryToken: env.WEB_FORM_ACCEPT_QUERY_TOKEN === 'true',
+    acceptQueryToken: env.WEB_FORM_ACCEPT_URL_KEY === 'true',
   };
 }
