@@ -4,7 +4,7 @@
 import { getOption } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { auth, crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
+import { audit, auth, crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
 import { createClient } from '@leadmesh/platform';
 import { waitServing } from '../harness/health.ts';
 import { SERVICES, createStackAuth, grpcAddress, httpUrl, startStack, stopStack, type RunningService, type Service, type StackAuth } from '../harness/stack.ts';
@@ -18,6 +18,8 @@ const SERVICE_APIS: Array<[Service, GenService<GenServiceMethods>]> = [
   ['crm-sync', crmsync.CrmSyncService],
   // Served by every service, for its own parked events.
   ...SERVICES.map((name): [Service, GenService<GenServiceMethods>] => [name, parkedevents.ParkedEventsService]),
+  // Served by every service, for its own privileged calls.
+  ...SERVICES.map((name): [Service, GenService<GenServiceMethods>] => [name, audit.AuditService]),
 ];
 
 let stackAuth: StackAuth;
@@ -114,6 +116,36 @@ describe('who may call what', () => {
       await expect(reader.getLead({ leadId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     } finally {
       reader.close();
+    }
+  });
+});
+
+describe('the audit record', () => {
+  async function auditOf(name: Service) {
+    const reader = createClient(audit.AuditService, grpcAddress(name, OFFSET), { token: await stackAuth.token(['audit:read'], 'team:security'), timeoutMs: 10_000 });
+    try {
+      return (await reader.listAuditRecords({ pageSize: 20 })).records;
+    } finally {
+      reader.close();
+    }
+  }
+
+  it("writes each service's privileged calls with the caller's identity, readable over gRPC, and no personal data", async () => {
+    const email = `audited.${Date.now()}@example.org`;
+    const eraser = createClient(intake.IntakeService, grpcAddress('intake', OFFSET), { token: await stackAuth.token(['privacy:erase'], 'user:pia'), timeoutMs: 10_000 });
+    const rules = createClient(scoring.ScoringService, grpcAddress('scoring', OFFSET), { token: await stackAuth.token(['rules:admin'], 'user:mia'), timeoutMs: 10_000 });
+    try {
+      const { erasureId } = await eraser.eraseContact({ email });
+      await expect(rules.activateRuleSet({ version: 'no-such-version' })).rejects.toMatchObject({ code: expect.any(Number) });
+      const erasures = (await auditOf('intake')).filter((r) => r.method === 'leadmesh.intake.v1.IntakeService/EraseContact');
+      expect(erasures[0]).toMatchObject({ service: 'intake', caller: 'user:pia', target: `erasure_id=${erasureId}`, outcome: 'OK' });
+      expect(JSON.stringify(erasures, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(email);
+      const activations = (await auditOf('scoring')).filter((r) => r.method === 'leadmesh.scoring.v1.ScoringService/ActivateRuleSet' && r.target === 'version=no-such-version');
+      expect(activations[0]).toMatchObject({ service: 'scoring', caller: 'user:mia' });
+      expect(activations[0]!.outcome).not.toBe('OK');
+    } finally {
+      eraser.close();
+      rules.close();
     }
   });
 });
