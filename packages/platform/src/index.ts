@@ -25,3 +25,4 @@ export * from './mongo/erasures.js';
 export * from './readiness.js';
 export * from './background-span.js';
 export * from './periodic-work.js';
+export * from './audit/audit-log.js';

@@ -1121,7 +1121,7 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\x15GetAssignmentResponse\x12<\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
-	"assignment2\xf0\x05\n" +
+	"assignment2\x97\x06\n" +
 	"\x0eRoutingService\x12|\n" +
 	"\fPreviewRoute\x12(.leadmesh.routing.v1.PreviewRouteRequest\x1a).leadmesh.routing.v1.PreviewRouteResponse\"\x17\xca\xf3\x18\x0frouting:preview\xd0\xf3\x18\x01\x12z\n" +
 	"\rGetAssignment\x12).leadmesh.routing.v1.GetAssignmentRequest\x1a*.leadmesh.routing.v1.GetAssignmentResponse\"\x12\xca\xf3\x18\n" +
@@ -1129,9 +1129,9 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\n" +
 	"AcceptLead\x12&.leadmesh.routing.v1.AcceptLeadRequest\x1a'.leadmesh.routing.v1.AcceptLeadResponse\"\x10\xca\xf3\x18\fleads:accept\x12o\n" +
 	"\n" +
-	"ListOwners\x12&.leadmesh.routing.v1.ListOwnersRequest\x1a'.leadmesh.routing.v1.ListOwnersResponse\"\x10\xca\xf3\x18\fowners:admin\x12r\n" +
-	"\vUpsertOwner\x12'.leadmesh.routing.v1.UpsertOwnerRequest\x1a(.leadmesh.routing.v1.UpsertOwnerResponse\"\x10\xca\xf3\x18\fowners:admin\x12\x8d\x01\n" +
-	"\x14SetOwnerAvailability\x120.leadmesh.routing.v1.SetOwnerAvailabilityRequest\x1a1.leadmesh.routing.v1.SetOwnerAvailabilityResponse\"\x10\xca\xf3\x18\fowners:adminB\xe7\x01\n" +
+	"ListOwners\x12&.leadmesh.routing.v1.ListOwnersRequest\x1a'.leadmesh.routing.v1.ListOwnersResponse\"\x10\xca\xf3\x18\fowners:admin\x12\x88\x01\n" +
+	"\vUpsertOwner\x12'.leadmesh.routing.v1.UpsertOwnerRequest\x1a(.leadmesh.routing.v1.UpsertOwnerResponse\"&\xca\xf3\x18\fowners:admin\xd8\xf3\x18\x01\xe2\xf3\x18\x0eowner.owner_id\x12\x9d\x01\n" +
+	"\x14SetOwnerAvailability\x120.leadmesh.routing.v1.SetOwnerAvailabilityRequest\x1a1.leadmesh.routing.v1.SetOwnerAvailabilityResponse\" \xca\xf3\x18\fowners:admin\xd8\xf3\x18\x01\xe2\xf3\x18\bowner_idB\xe7\x01\n" +
 	"\x17com.leadmesh.routing.v1B\x13RoutingServiceProtoP\x01ZIgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/routing/v1;routingv1\xa2\x02\x03LRX\xaa\x02\x13Leadmesh.Routing.V1\xca\x02\x13Leadmesh\\Routing\\V1\xe2\x02\x1fLeadmesh\\Routing\\V1\\GPBMetadata\xea\x02\x15Leadmesh::Routing::V1b\x06proto3"
 
 var (
