@@ -3,7 +3,9 @@
 //   delete  DELETE /crm/v3/objects/contacts/{id}; without an id, found by our lead id property via search
 //   member  PUT /crm/v3/lists/{listId}/memberships/add [recordId] (a MANUAL list stands for the campaign)
 //   read    GET /crm/v3/objects/contacts/{id}?properties=a,b (the values sales may have changed)
+//   changes POST /crm/v3/objects/contacts/search, lastmodifieddate GT the watermark, sorted ascending
 //   auth    private-app token as Bearer; limits per 10-second window and per day
+import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import {
   CrmRateLimitedError,
   CrmUnavailableError,
@@ -110,6 +112,32 @@ export class HubspotAdapter implements CrmPort {
 
   async updateContact(contactId: string): Promise<void> {
     throw new CrmValidationError(CRM, `HubSpot has no converted records; contact ${contactId} is updated by upsert`, { code: 'NOT_SUPPORTED' });
+  }
+
+  async changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]> {
+    const answer = await this.#call('POST', '/crm/v3/objects/contacts/search', {
+      // The search API reads dates as milliseconds since the epoch; at most 100 results a page.
+      filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GT', value: String(since.getTime()) }] }],
+      sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
+      properties: [...new Set([this.#options.leadIdProperty, 'lastmodifieddate', ...fields])],
+      limit: Math.min(limit, 100),
+    });
+    if (answer.status !== 200) throw this.#refusal(answer, 'the search for modified contacts');
+    return ((answer.body as { results?: HubspotResult[] } | undefined)?.results ?? []).flatMap((r) => (r.id ? [this.#seen(r.id, r.properties ?? {}, fields)] : []));
+  }
+
+  async readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen> {
+    return this.#seen(crmId, await this.readLead(crmId, [...new Set([this.#options.leadIdProperty, 'lastmodifieddate', ...fields])]), fields);
+  }
+
+  #seen(crmId: string, properties: Record<string, unknown>, fields: string[]): CrmRecordSeen {
+    const leadId = properties[this.#options.leadIdProperty];
+    return {
+      crmId,
+      ...(typeof leadId === 'string' && leadId !== '' && { leadId }),
+      values: Object.fromEntries(fields.map((f) => [f, properties[f] ?? null])),
+      modifiedAt: new Date(String(properties.lastmodifieddate)),
+    };
   }
 
   async probe(): Promise<void> {

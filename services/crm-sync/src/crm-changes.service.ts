@@ -1,0 +1,180 @@
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { SUBJECTS, events } from '@leadmesh/contracts';
+import { LOGGER, MongoStore, PeriodicWork, encodeEvent, inBackgroundSpan, type Logger, type linkToActiveSpan } from '@leadmesh/platform';
+import { ChangeWatermarkStore } from './change-watermark.store.js';
+import { CrmGateway } from './crm.gateway.js';
+import { acceptedStatuses, changeFieldsOf, detectCrmChange, type ChangeFields, type CrmRecordSeen } from './domain/crm-changes.js';
+import { KEEP_CRM_CHANGES, SyncStore, type CrmChangeDoc, type SyncRecordDoc } from './sync.store.js';
+
+type Env = Record<string, string | undefined>;
+type Link = ReturnType<typeof linkToActiveSpan>[number];
+
+export interface CrmChangeSettings {
+  /** How often each replica polls the CRM for modified records; 0 turns polling off (CRM_CHANGE_POLL_MS). */
+  pollMs: number;
+  /** Records read per poll request (CRM_CHANGE_PAGE_SIZE; HubSpot's search takes at most 100). */
+  pageSize: number;
+  /** HubSpot app's client secret: turns the webhook endpoint on, and signs its calls (HUBSPOT_APP_SECRET). */
+  hubspotAppSecret?: string | undefined;
+  /** The webhook URL as registered in the HubSpot app, when a proxy in front changes it (HUBSPOT_WEBHOOK_URL). */
+  hubspotWebhookUrl?: string | undefined;
+}
+
+/**
+ * Salesforce is polled every 30 s. HubSpot tells crm-sync by webhook when HUBSPOT_APP_SECRET is set,
+ * and then a poll every 5 minutes only catches what a lost webhook missed; without it, 30 s.
+ */
+export function changeSettingsFromEnv(env: Env): CrmChangeSettings {
+  const secret = env.HUBSPOT_APP_SECRET?.trim() || undefined;
+  const fallback = env.CRM_PROVIDER === 'hubspot' && secret ? 300_000 : 30_000;
+  const pollMs = int(env, 'CRM_CHANGE_POLL_MS', fallback);
+  const pageSize = int(env, 'CRM_CHANGE_PAGE_SIZE', 100);
+  if (pageSize < 1 || pageSize > 100) throw new Error(`CRM_CHANGE_PAGE_SIZE must be between 1 and 100, got ${pageSize}`);
+  return { pollMs, pageSize, hubspotAppSecret: secret, hubspotWebhookUrl: env.HUBSPOT_WEBHOOK_URL?.trim() || undefined };
+}
+
+function int(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${key} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+export const CRM_CHANGE_SETTINGS = Symbol('crm-sync.change-settings');
+
+/** A poll takes at most this many pages in one pass; the rest waits for the next tick. */
+const MAX_PAGES_PER_PASS = 10;
+
+/**
+ * Changes flow back: what sales changes in the CRM (a new owner, a status that means accepted) is
+ * found by polling the CRM's modification stamp (Salesforce SystemModstamp, HubSpot lastmodifieddate;
+ * the watermark is kept in crm-sync's store, so a restart resumes) or by a HubSpot webhook, told
+ * apart from leadmesh's own writes coming back, and published as leadmesh.crm.lead_changed for
+ * routing, which owns assignments. Each change is stored on the lead's sync record with the event
+ * (outbox) in one write, keyed by the CRM record and its stamp, so replicas polling side by side and
+ * webhooks sent twice publish it once.
+ */
+@Injectable()
+export class CrmChanges implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly work: PeriodicWork<number>;
+  readonly fields: ChangeFields;
+  readonly accepted: string[];
+
+  constructor(
+    @Inject(SyncStore) private readonly store: SyncStore,
+    @Inject(ChangeWatermarkStore) private readonly watermarks: ChangeWatermarkStore,
+    @Inject(CrmGateway) private readonly gateway: CrmGateway,
+    @Inject(MongoStore) private readonly mongo: MongoStore,
+    @Inject(CRM_CHANGE_SETTINGS) readonly settings: CrmChangeSettings,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.fields = changeFieldsOf(gateway.mapping);
+    this.accepted = acceptedStatuses(process.env.CRM_ACCEPTED_STATUSES, gateway.mapping);
+    this.work = new PeriodicWork('CRM change poll', () => this.pollPass(), { everyMs: settings.pollMs || 60_000, logger });
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.settings.pollMs > 0) this.work.start();
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.work.stop();
+  }
+
+  /** One poll now (or the one under way); returns how many changes it took back. */
+  async poll(): Promise<number> {
+    return (await this.work.runNow()) ?? 0;
+  }
+
+  private get fieldNames(): string[] {
+    return [this.fields.owner, this.fields.status].filter((f): f is string => f !== undefined);
+  }
+
+  private async pollPass(): Promise<number> {
+    if (!this.mongo.isConnected) return 0;
+    const crm = this.gateway.crm;
+    const mark = await this.watermarks.get(crm.name);
+    if (!mark) {
+      // The first poll of a new deployment: changes from now on, not the CRM's whole history.
+      await this.watermarks.advance(crm.name, new Date());
+      return 0;
+    }
+    let since: Date = mark;
+    let taken = 0;
+    for (let page = 0; page < MAX_PAGES_PER_PASS; page++) {
+      const records = await crm.changedSince(since, this.fieldNames, this.settings.pageSize);
+      for (const record of records) {
+        try {
+          if (await this.takeBack(record, 'poll')) taken++;
+        } catch (err) {
+          // The watermark stays before this record, so the next pass reads it again.
+          this.logger.warn({ crmId: record.crmId, err: (err as Error).message }, 'CRM change not taken back; the next poll retries');
+          return taken;
+        }
+      }
+      const newest: Date = records.reduce<Date>((max, r) => (r.modifiedAt.getTime() > max.getTime() ? r.modifiedAt : max), since);
+      if (newest.getTime() > since.getTime()) await this.watermarks.advance(crm.name, newest);
+      // A full page all of one stamp cannot move the mark: the rest of it waits for the next tick.
+      if (records.length < this.settings.pageSize || newest.getTime() === since.getTime()) break;
+      since = newest;
+    }
+    return taken;
+  }
+
+  /** A webhook named this CRM record: read it as it is now and take back what sales changed. */
+  async takeBackRecord(crmId: string, links: Link[]): Promise<boolean> {
+    const record = await this.gateway.crm.readChanged(crmId, this.fieldNames);
+    return this.takeBack(record, 'webhook', links);
+  }
+
+  /**
+   * Publishes what sales changed on this CRM record, if anything: a record leadmesh did not write,
+   * or one that holds only leadmesh's own values or changes already taken back, publishes nothing.
+   */
+  async takeBack(record: CrmRecordSeen, via: CrmChangeDoc['via'], links: Link[] = []): Promise<boolean> {
+    const leadId = record.leadId ?? (await this.store.findByCrmId(record.crmId))?._id;
+    if (!leadId) return false;
+    const doc = await this.store.find(leadId);
+    if (!doc || doc.erasedAt || doc.crmId !== record.crmId || !this.detect(doc, record)) return false;
+    const crm = this.gateway.crm.name;
+    return inBackgroundSpan('crm change', { 'leadmesh.lead_id': leadId, 'leadmesh.crm': crm, 'leadmesh.crm_change.via': via }, async () => {
+      const change = this.detect(doc, record)!;
+      const ownerId = change.ownerChanged ? ((await this.store.ownerIdForCrmUser(crm, change.crmOwnerId)) ?? '') : '';
+      const eventId = `crm-change:${record.crmId}:${record.modifiedAt.getTime()}`;
+      const seenAt = new Date();
+      const result = await this.store.commit(leadId, eventId, doc, (current) => {
+        // Decided again on the record as it is now: a sync or another replica may have written it meanwhile.
+        const now = current && !current.erasedAt ? this.detect(current, record) : undefined;
+        if (!now) return null;
+        const entry: CrmChangeDoc = { crmModifiedAt: record.modifiedAt, seenAt, ownerChanged: now.ownerChanged, ownerId: now.ownerChanged ? ownerId : '', crmOwnerId: now.crmOwnerId, crmStatus: now.crmStatus, accepted: now.accepted, via };
+        return {
+          set: { crmSeen: now.seen, crmChanges: [...(current?.crmChanges ?? []), entry].slice(-KEEP_CRM_CHANGES) },
+          events: [
+            encodeEvent(SUBJECTS.crmLeadChanged, events.CrmLeadChangedSchema, {
+              eventId: `crm.lead_changed:${leadId}:${eventId}`,
+              leadId,
+              occurredAt: timestampFromDate(seenAt),
+              crm,
+              crmId: record.crmId,
+              crmModifiedAt: timestampFromDate(record.modifiedAt),
+              ownerChanged: entry.ownerChanged,
+              ownerId: entry.ownerId,
+              crmOwnerId: entry.ownerChanged ? entry.crmOwnerId : '',
+              crmStatus: entry.crmStatus,
+              accepted: entry.accepted,
+            }),
+          ],
+        };
+      });
+      if (result !== 'applied') return false;
+      this.logger.info({ leadId, crmId: record.crmId, via, ownerChanged: change.ownerChanged, ownerMapped: ownerId !== '', accepted: change.accepted }, 'CRM change taken back');
+      return true;
+    }, links);
+  }
+
+  private detect(doc: SyncRecordDoc, record: CrmRecordSeen) {
+    return detectCrmChange(record, this.fields, doc.written ?? doc.fields ?? {}, doc.crmSeen, this.accepted);
+  }
+}
