@@ -13,8 +13,8 @@ type Link = ReturnType<typeof linkToActiveSpan>[number];
 export interface CrmChangeSettings {
   /** How often each replica polls the CRM for modified records; 0 turns polling off (CRM_CHANGE_POLL_MS). */
   pollMs: number;
-  /** Records read per poll request (CRM_CHANGE_PAGE_SIZE; HubSpot's search takes at most 100). */
-  pageSize: number;
+  /** Modified records read in one poll at most (CRM_CHANGE_BATCH); the rest waits for the next. */
+  batch: number;
   /** HubSpot app's client secret: turns the webhook endpoint on, and signs its calls (HUBSPOT_APP_SECRET). */
   hubspotAppSecret?: string | undefined;
   /** The webhook URL as registered in the HubSpot app, when a proxy in front changes it (HUBSPOT_WEBHOOK_URL). */
@@ -29,9 +29,9 @@ export function changeSettingsFromEnv(env: Env): CrmChangeSettings {
   const secret = env.HUBSPOT_APP_SECRET?.trim() || undefined;
   const fallback = env.CRM_PROVIDER === 'hubspot' && secret ? 300_000 : 30_000;
   const pollMs = int(env, 'CRM_CHANGE_POLL_MS', fallback);
-  const pageSize = int(env, 'CRM_CHANGE_PAGE_SIZE', 100);
-  if (pageSize < 1 || pageSize > 100) throw new Error(`CRM_CHANGE_PAGE_SIZE must be between 1 and 100, got ${pageSize}`);
-  return { pollMs, pageSize, hubspotAppSecret: secret, hubspotWebhookUrl: env.HUBSPOT_WEBHOOK_URL?.trim() || undefined };
+  const batch = int(env, 'CRM_CHANGE_BATCH', 2000);
+  if (batch < 1) throw new Error(`CRM_CHANGE_BATCH must be positive, got ${batch}`);
+  return { pollMs, batch, hubspotAppSecret: secret, hubspotWebhookUrl: env.HUBSPOT_WEBHOOK_URL?.trim() || undefined };
 }
 
 function int(env: Env, key: string, fallback: number): number {
@@ -43,9 +43,6 @@ function int(env: Env, key: string, fallback: number): number {
 }
 
 export const CRM_CHANGE_SETTINGS = Symbol('crm-sync.change-settings');
-
-/** A poll takes at most this many pages in one pass; the rest waits for the next tick. */
-const MAX_PAGES_PER_PASS = 10;
 
 /**
  * Changes flow back: what sales changes in the CRM (a new owner, a status that means accepted) is
@@ -101,25 +98,21 @@ export class CrmChanges implements OnApplicationBootstrap, BeforeApplicationShut
       await this.watermarks.advance(crm.name, new Date());
       return 0;
     }
-    let since: Date = mark;
+    const records = await crm.changedSince(mark, this.fieldNames, this.settings.batch);
     let taken = 0;
-    for (let page = 0; page < MAX_PAGES_PER_PASS; page++) {
-      const records = await crm.changedSince(since, this.fieldNames, this.settings.pageSize);
-      for (const record of records) {
-        try {
-          if (await this.takeBack(record, 'poll')) taken++;
-        } catch (err) {
-          // The watermark stays before this record, so the next pass reads it again.
-          this.logger.warn({ crmId: record.crmId, err: (err as Error).message }, 'CRM change not taken back; the next poll retries');
-          return taken;
-        }
+    let upTo = mark;
+    for (const record of records) {
+      try {
+        if (await this.takeBack(record, 'poll')) taken++;
+      } catch (err) {
+        // The watermark stays before this record, so the next pass reads it again.
+        this.logger.warn({ crmId: record.crmId, err: (err as Error).message }, 'CRM change not taken back; the next poll retries');
+        break;
       }
-      const newest: Date = records.reduce<Date>((max, r) => (r.modifiedAt.getTime() > max.getTime() ? r.modifiedAt : max), since);
-      if (newest.getTime() > since.getTime()) await this.watermarks.advance(crm.name, newest);
-      // A full page all of one stamp cannot move the mark: the rest of it waits for the next tick.
-      if (records.length < this.settings.pageSize || newest.getTime() === since.getTime()) break;
-      since = newest;
+      if (record.modifiedAt.getTime() > upTo.getTime()) upTo = record.modifiedAt;
     }
+    if (upTo.getTime() > mark.getTime()) await this.watermarks.advance(crm.name, upTo);
+    else if (records.length >= this.settings.batch) this.logger.warn({ crm: crm.name, batch: this.settings.batch }, 'more CRM records share one modification stamp than a poll reads; raise CRM_CHANGE_BATCH');
     return taken;
   }
 

@@ -115,15 +115,24 @@ export class HubspotAdapter implements CrmPort {
   }
 
   async changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]> {
-    const answer = await this.#call('POST', '/crm/v3/objects/contacts/search', {
-      // The search API reads dates as milliseconds since the epoch; at most 100 results a page.
-      filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GT', value: String(since.getTime()) }] }],
-      sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
-      properties: [...new Set([this.#options.leadIdProperty, 'lastmodifieddate', ...fields])],
-      limit: Math.min(limit, 100),
-    });
-    if (answer.status !== 200) throw this.#refusal(answer, 'the search for modified contacts');
-    return ((answer.body as { results?: HubspotResult[] } | undefined)?.results ?? []).flatMap((r) => (r.id ? [this.#seen(r.id, r.properties ?? {}, fields)] : []));
+    const seen: CrmRecordSeen[] = [];
+    // GTE the watermark: a contact modified in the watermark's own millisecond after the last poll
+    // still comes; those seen already are recognised by their stamp. The search API reads dates as
+    // milliseconds since the epoch and pages by `after`, at most 200 a page.
+    for (let after: string | undefined = '0'; after !== undefined && seen.length < limit; ) {
+      const answer = await this.#call('POST', '/crm/v3/objects/contacts/search', {
+        filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: String(since.getTime()) }] }],
+        sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
+        properties: [...new Set([this.#options.leadIdProperty, 'lastmodifieddate', ...fields])],
+        limit: Math.min(limit - seen.length, 200),
+        ...(after !== '0' && { after }),
+      });
+      if (answer.status !== 200) throw this.#refusal(answer, 'the search for modified contacts');
+      const body = answer.body as { results?: HubspotResult[]; paging?: { next?: { after?: string } } } | undefined;
+      seen.push(...(body?.results ?? []).flatMap((r) => (r.id ? [this.#seen(r.id, r.properties ?? {}, fields)] : [])));
+      after = body?.paging?.next?.after;
+    }
+    return seen.slice(0, limit);
   }
 
   async readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen> {

@@ -127,14 +127,21 @@ export class SalesforceAdapter implements CrmPort {
   async changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]> {
     const ext = this.#options.externalIdField;
     const names = [...new Set(['Id', ext, 'SystemModstamp', ...fields])];
-    // SOQL takes a dateTime literal to the second, unquoted; records of that second come again and
-    // are recognised as seen by their stamp.
-    const after = since.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    const soql = `SELECT ${names.join(', ')} FROM Lead WHERE SystemModstamp > ${after} ORDER BY SystemModstamp ASC LIMIT ${limit}`;
-    const answer = await this.#call('GET', `${this.#base()}/query?q=${encodeURIComponent(soql)}`);
-    const records = (answer.body as { records?: Array<Record<string, unknown>> } | undefined)?.records;
-    if (answer.status !== 200 || !Array.isArray(records)) throw this.#refusal(answer, 'the query of modified Leads');
-    return records.map((r) => this.#seen(r, fields));
+    // SOQL takes a dateTime literal to the second, unquoted. ">=" that second: Salesforce stamps to
+    // the second, so records of the watermark's own second written after the last poll still come;
+    // those seen already are recognised by their stamp. No LIMIT: a large answer comes in batches
+    // through nextRecordsUrl (a query locator), read here up to `limit` records.
+    const from = since.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const soql = `SELECT ${names.join(', ')} FROM Lead WHERE SystemModstamp >= ${from} ORDER BY SystemModstamp ASC`;
+    const seen: CrmRecordSeen[] = [];
+    for (let path: string | undefined = `${this.#base()}/query?q=${encodeURIComponent(soql)}`; path && seen.length < limit; ) {
+      const answer = await this.#call('GET', path);
+      const body = answer.body as { records?: Array<Record<string, unknown>>; done?: boolean; nextRecordsUrl?: string } | undefined;
+      if (answer.status !== 200 || !Array.isArray(body?.records)) throw this.#refusal(answer, 'the query of modified Leads');
+      seen.push(...body.records.map((r) => this.#seen(r, fields)));
+      path = body.done === false ? body.nextRecordsUrl : undefined;
+    }
+    return seen.slice(0, limit);
   }
 
   async readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen> {
