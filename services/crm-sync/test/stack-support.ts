@@ -9,6 +9,7 @@ import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, to
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
+import { natsUserEnv } from '../../../test/harness/nats.ts';
 import { waitServing } from '../../../test/harness/health.ts';
 import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 
@@ -29,6 +30,14 @@ export type CrmStack = ReturnType<typeof clientsOf> & {
   nats: NatsClient;
   stop(): Promise<void>;
 };
+
+/**
+ * crm.lead_changed is a new subject: the shared local NATS runs the authorization generated before
+ * it, so crm-sync (publishes it) and routing (consumes it) connect as the admin in the tests of
+ * changes that flow back, until the server is restarted with deploy/local/nats-authorization.conf;
+ * test/deploy/nats.test.ts checks the generated grants themselves.
+ */
+export const NEW_SUBJECT_USERS = { 'crm-sync': natsUserEnv('admin'), routing: natsUserEnv('admin') };
 
 /** Fast versions of crm-sync's patience: seconds instead of an hour of retries. */
 export const FAST_CRM_ENV: Record<string, string> = {
@@ -76,6 +85,8 @@ export async function startCrmStack(
   portOffset: number,
   env: Record<string, string> = {},
   crmSyncEnv: Record<string, string> = CRM_SYNC_WITHOUT_PEERS,
+  /** More variables for one service only (after the others). */
+  serviceEnv: Partial<Record<(typeof SERVICES)[number], Record<string, string>>> = {},
 ): Promise<CrmStack> {
   const nats = await freshNamespace(namespace);
   const sim = await startCrmSimulator({ port: 8090 + portOffset });
@@ -94,6 +105,7 @@ export async function startCrmStack(
         ...FAST_CRM_ENV,
         ...env,
         ...(name === 'crm-sync' ? crmSyncEnv : {}),
+        ...serviceEnv[name],
       },
     }),
   );
