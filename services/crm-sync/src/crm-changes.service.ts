@@ -4,6 +4,7 @@ import { SUBJECTS, events } from '@leadmesh/contracts';
 import { LOGGER, MongoStore, PeriodicWork, encodeEvent, inBackgroundSpan, type Logger, type linkToActiveSpan } from '@leadmesh/platform';
 import { ChangeWatermarkStore } from './change-watermark.store.js';
 import { CrmGateway } from './crm.gateway.js';
+import { CrmError } from './crm/crm-port.js';
 import { acceptedStatuses, changeFieldsOf, detectCrmChange, type ChangeFields, type CrmRecordSeen } from './domain/crm-changes.js';
 import { KEEP_CRM_CHANGES, SyncStore, type CrmChangeDoc, type SyncRecordDoc } from './sync.store.js';
 
@@ -118,7 +119,14 @@ export class CrmChanges implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** A webhook named this CRM record: read it as it is now and take back what sales changed. */
   async takeBackRecord(crmId: string, links: Link[]): Promise<boolean> {
-    const record = await this.gateway.crm.readChanged(crmId, this.fieldNames);
+    let record: CrmRecordSeen;
+    try {
+      record = await this.gateway.crm.readChanged(crmId, this.fieldNames);
+    } catch (err) {
+      // A record the CRM no longer has (deleted since) has nothing to take back; an outage is thrown.
+      if (err instanceof CrmError && !err.transient) return false;
+      throw err;
+    }
     return this.takeBack(record, 'webhook', links);
   }
 
