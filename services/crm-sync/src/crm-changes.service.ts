@@ -16,6 +16,12 @@ export interface CrmChangeSettings {
   pollMs: number;
   /** Modified records read in one poll at most (CRM_CHANGE_BATCH); the rest waits for the next. */
   batch: number;
+  /**
+   * How far before the watermark each poll reads again (CRM_CHANGE_OVERLAP_MS): a record stamped
+   * before the last poll can become visible after it (a Salesforce transaction that commits late,
+   * HubSpot's search index that lags writes by seconds). Records read again are recognised as seen.
+   */
+  overlapMs: number;
   /** HubSpot app's client secret: turns the webhook endpoint on, and signs its calls (HUBSPOT_APP_SECRET). */
   hubspotAppSecret?: string | undefined;
   /** The webhook URL as registered in the HubSpot app, when a proxy in front changes it (HUBSPOT_WEBHOOK_URL). */
@@ -32,7 +38,8 @@ export function changeSettingsFromEnv(env: Env): CrmChangeSettings {
   const pollMs = int(env, 'CRM_CHANGE_POLL_MS', fallback);
   const batch = int(env, 'CRM_CHANGE_BATCH', 2000);
   if (batch < 1) throw new Error(`CRM_CHANGE_BATCH must be positive, got ${batch}`);
-  return { pollMs, batch, hubspotAppSecret: secret, hubspotWebhookUrl: env.HUBSPOT_WEBHOOK_URL?.trim() || undefined };
+  const overlapMs = int(env, 'CRM_CHANGE_OVERLAP_MS', env.CRM_PROVIDER === 'hubspot' ? 60_000 : 5_000);
+  return { pollMs, batch, overlapMs, hubspotAppSecret: secret, hubspotWebhookUrl: env.HUBSPOT_WEBHOOK_URL?.trim() || undefined };
 }
 
 function int(env: Env, key: string, fallback: number): number {
@@ -57,6 +64,8 @@ export const CRM_CHANGE_SETTINGS = Symbol('crm-sync.change-settings');
 @Injectable()
 export class CrmChanges implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly work: PeriodicWork<number>;
+  /** The last poll read a full batch: the next starts at the watermark itself, so a burst cannot hold it in the overlap. */
+  private behind = false;
   readonly fields: ChangeFields;
   readonly accepted: string[];
 
@@ -99,7 +108,9 @@ export class CrmChanges implements OnApplicationBootstrap, BeforeApplicationShut
       await this.watermarks.advance(crm.name, new Date());
       return 0;
     }
-    const records = await crm.changedSince(mark, this.fieldNames, this.settings.batch);
+    const from = this.behind ? mark : new Date(mark.getTime() - this.settings.overlapMs);
+    const records = await crm.changedSince(from, this.fieldNames, this.settings.batch);
+    this.behind = records.length >= this.settings.batch;
     let taken = 0;
     let upTo = mark;
     for (const record of records) {
