@@ -9,7 +9,8 @@ beforeAll(async () => {
   stack = await startCrmStack(
     'crm-sync-flowback-sf',
     330,
-    { ROUTING_SLA_SECONDS: '30', ROUTING_SLA_SCAN_MS: '1000', CRM_CHANGE_POLL_MS: '500' },
+    // No overlap: a change before crm-sync's restart is found only from the watermark it stored.
+    { ROUTING_SLA_SECONDS: '30', ROUTING_SLA_SCAN_MS: '1000', CRM_CHANGE_POLL_MS: '500', CRM_CHANGE_OVERLAP_MS: '0' },
     undefined,
     NEW_SUBJECT_USERS,
   );
@@ -87,5 +88,17 @@ describe('changes flow back from Salesforce', () => {
     const { assignment: after } = await stack.routing.getAssignment({ leadId: acceptedLead });
     expect(after).toMatchObject({ ownerId: before!.ownerId, previousOwnerIds: [] });
     expect(after!.acceptedAt).toBeDefined();
+  }, 150_000);
+
+  it("a rep's change made while crm-sync is down is taken back after its restart, from the watermark in its store", async () => {
+    const { leadId } = await submitLead(stack, 'sf-restart');
+    const { crmId } = await syncedRecord(stack, leadId);
+    const { assignment: routed } = await stack.routing.getAssignment({ leadId });
+    const next = await ownerOtherThan(routed!.ownerId);
+    // Without the stored watermark a fresh process would start from its own start and miss this.
+    await stack.restart('crm-sync', () => editAsSales(stack.sim, 'salesforce', crmId, { OwnerId: next.crmUserIds!.salesforceUserId }));
+    await eventually('routing follows the CRM owner', async () => ((await stack.routing.getAssignment({ leadId })).assignment?.ownerId === next.ownerId ? true : undefined));
+    const { record } = await stack.crmSync.getSyncStatus({ leadId });
+    expect(record!.crmChanges).toEqual([expect.objectContaining({ crmOwnerId: next.crmUserIds!.salesforceUserId, via: 'poll' })]);
   }, 150_000);
 });

@@ -29,6 +29,7 @@ export type CrmStack = ReturnType<typeof clientsOf> & {
   sim: CrmSimulator;
   nats: NatsClient;
   stop(): Promise<void>;
+  restart(name: (typeof SERVICES)[number], whileDown?: () => Promise<void>): Promise<void>;
 };
 
 /**
@@ -90,25 +91,24 @@ export async function startCrmStack(
 ): Promise<CrmStack> {
   const nats = await freshNamespace(namespace);
   const sim = await startCrmSimulator({ port: 8090 + portOffset });
-  const services: RunningService[] = SERVICES.map((name) =>
-    startService(name, {
-      namespace,
-      portOffset,
-      logDir: join(ROOT, '.cache', 'logs', namespace),
-      env: {
-        CRM_PROVIDER: 'salesforce',
-        SALESFORCE_LOGIN_URL: sim.url,
-        SALESFORCE_CLIENT_ID: SIMULATOR_DEFAULTS.salesforceClientId,
-        SALESFORCE_CLIENT_SECRET: SIMULATOR_DEFAULTS.salesforceClientSecret,
-        HUBSPOT_BASE_URL: sim.url,
-        HUBSPOT_TOKEN: SIMULATOR_DEFAULTS.hubspotToken,
-        ...FAST_CRM_ENV,
-        ...env,
-        ...(name === 'crm-sync' ? crmSyncEnv : {}),
-        ...serviceEnv[name],
-      },
-    }),
-  );
+  const options = (name: (typeof SERVICES)[number]) => ({
+    namespace,
+    portOffset,
+    logDir: join(ROOT, '.cache', 'logs', namespace),
+    env: {
+      CRM_PROVIDER: 'salesforce',
+      SALESFORCE_LOGIN_URL: sim.url,
+      SALESFORCE_CLIENT_ID: SIMULATOR_DEFAULTS.salesforceClientId,
+      SALESFORCE_CLIENT_SECRET: SIMULATOR_DEFAULTS.salesforceClientSecret,
+      HUBSPOT_BASE_URL: sim.url,
+      HUBSPOT_TOKEN: SIMULATOR_DEFAULTS.hubspotToken,
+      ...FAST_CRM_ENV,
+      ...env,
+      ...(name === 'crm-sync' ? crmSyncEnv : {}),
+      ...serviceEnv[name],
+    },
+  });
+  const services: RunningService[] = SERVICES.map((name) => startService(name, options(name)));
   const clients = clientsOf(portOffset);
   const stop = async () => {
     for (const client of [clients.intake, clients.scoring, clients.routing, clients.nurture, clients.crmSync]) client.close();
@@ -122,7 +122,15 @@ export async function startCrmStack(
     await stop();
     throw err;
   }
-  const stack = { ...clients, namespace, portOffset, sim, nats, stop };
+  /** Stops one service and starts it again as it was (a deploy, a crash), SERVING again when it returns. */
+  const restart = async (name: (typeof SERVICES)[number], whileDown: () => Promise<void> = async () => {}) => {
+    const at = SERVICES.indexOf(name);
+    await stopService(services[at]!);
+    await whileDown();
+    services[at] = startService(name, options(name));
+    await waitServing(grpcAddress(name, portOffset), 90_000);
+  };
+  const stack = { ...clients, namespace, portOffset, sim, nats, stop, restart };
   try {
     // SERVING comes before every store has connected; one lead end to end shows the pipeline is up.
     const { leadId } = await submitLead(stack, 'warm-up');
