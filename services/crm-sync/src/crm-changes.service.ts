@@ -95,6 +95,10 @@ export class CrmChanges implements OnApplicationBootstrap, BeforeApplicationShut
     return (await this.work.runNow()) ?? 0;
   }
 
+  get crm(): string {
+    return this.gateway.crm.name;
+  }
+
   private get fieldNames(): string[] {
     return [this.fields.owner, this.fields.status].filter((f): f is string => f !== undefined);
   }

@@ -35,7 +35,7 @@ export class HubspotWebhookController {
   @Post('v1/hubspot/webhooks')
   async receive(@Req() req: Request, @Res() res: Response): Promise<void> {
     const secret = this.changes.settings.hubspotAppSecret;
-    if (!secret || this.changes.fields.owner === undefined || !this.changes.fields.owner.startsWith('hubspot')) {
+    if (!secret || this.changes.crm !== 'hubspot') {
       res.status(404).json({ error: 'HubSpot webhooks are not configured (CRM_PROVIDER=hubspot and HUBSPOT_APP_SECRET)' });
       return;
     }

@@ -178,7 +178,7 @@ export class RoutingService {
         history.push(accepted.history);
       }
       return { set, append: { history: { values: history, keep: KEEP_HISTORY } }, events: published };
-    });
+    }, { read: doc });
     if (result === 'applied') this.logger.info({ leadId: event.leadId, crm: event.crm, reassigned: Boolean(owner && owner.id !== doc.ownerId), accepted: event.accepted }, 'CRM change applied to the assignment');
   }
 
