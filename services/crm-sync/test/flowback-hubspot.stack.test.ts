@@ -1,6 +1,7 @@
 // Changes flow back from HubSpot (the CRM simulator, a test fixture, standing in), on the real NATS
 // and FerretDB with all five services: HubSpot's signed webhooks tell crm-sync first, polling by
 // lastmodifieddate catches what no webhook brought, and routing follows the rep.
+import { findTraces } from '../../../test/harness/jaeger.ts';
 import { httpUrl } from '../../../test/harness/stack.ts';
 import { signHubspotRequest } from '../../../test/fixtures/crm-simulator/index.ts';
 import { NEW_SUBJECT_USERS, contactsOf, editAsSales, eventually, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
@@ -62,6 +63,17 @@ describe('changes flow back from HubSpot', () => {
       ]);
       const journey = await stack.intake.getLeadJourney({ leadId });
       expect(journey.steps.map((s) => s.summary)).toEqual(expect.arrayContaining([expect.stringMatching(/^Reassigned by sales in the CRM to /), expect.stringMatching(/^Accepted by sales in the CRM \(status IN_PROGRESS\)/)]));
+      // Each change taken back is the root of a trace of its own, linked to the webhook request that
+      // brought it, and the trace goes on into routing's handling of crm.lead_changed.
+      const traces = await eventually('the webhook change traces in Jaeger', async () => {
+        const found = await findTraces('crm-sync', 'crm change', { 'leadmesh.lead_id': leadId, 'leadmesh.crm_change.via': 'webhook' });
+        return found.length >= 1 && found.every((t) => Object.values(t.processes).some((p) => p.serviceName === 'routing')) ? found : undefined;
+      });
+      for (const trace of traces) {
+        const root = trace.spans.find((span) => span.operationName === 'crm change')!;
+        expect(root.references?.filter((r) => r.refType === 'CHILD_OF')).toEqual([]);
+        expect(root.references).toEqual(expect.arrayContaining([expect.objectContaining({ refType: 'FOLLOWS_FROM' })]));
+      }
     } finally {
       stack.sim.subscribeHubspotWebhooks(undefined);
     }
