@@ -33,9 +33,9 @@ export interface StackOptions {
 
 export const METRICS_PORTS: Record<Service, number> = { intake: 9461, scoring: 9462, routing: 9463, nurture: 9464, 'crm-sync': 9465 };
 /** HTTP doors: intake's web form, nurture's unsubscribe link. */
-export const HTTP_PORTS: Partial<Record<Service, number>> = { intake: 8080, nurture: 8084 };
+export const HTTP_PORTS: Partial<Record<Service, number>> = { intake: 8080, nurture: 8084, 'crm-sync': 8086 };
 
-export function httpUrl(name: 'intake' | 'nurture', portOffset = 0): string {
+export function httpUrl(name: 'intake' | 'nurture' | 'crm-sync', portOffset = 0): string {
   return `http://127.0.0.1:${HTTP_PORTS[name]! + portOffset}`;
 }
 

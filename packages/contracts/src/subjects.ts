@@ -10,6 +10,7 @@ export const SUBJECTS = {
   emailSent: 'leadmesh.email.sent',
   crmSynced: 'leadmesh.crm.synced',
   crmSyncFailed: 'leadmesh.crm.sync_failed',
+  crmLeadChanged: 'leadmesh.crm.lead_changed',
   contactErased: 'leadmesh.contact.erased',
   erasureCompleted: 'leadmesh.erasure.completed',
 } as const;

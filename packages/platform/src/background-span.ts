@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, trace, type Attributes, type Link } from '@opentelemetry/api';
 
 const tracer = trace.getTracer('leadmesh-platform');
 
@@ -6,9 +6,11 @@ const tracer = trace.getTracer('leadmesh-platform');
  * Work that no request or event started (an SLA re-route found by a sweep, a lead rescored by a
  * rule-set job) as the root of its own trace: what it stores and publishes, and what the other
  * services do with those events, is then one trace that the lead id attribute finds in Jaeger.
+ * `links` names what set it off when something did (a webhook's request: its span stays the
+ * request's, the work's trace is the lead's).
  */
-export async function inBackgroundSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>): Promise<T> {
-  return tracer.startActiveSpan(name, { root: true, kind: SpanKind.INTERNAL, attributes }, async (span) => {
+export async function inBackgroundSpan<T>(name: string, attributes: Attributes, work: () => Promise<T>, links: Link[] = []): Promise<T> {
+  return tracer.startActiveSpan(name, { root: true, kind: SpanKind.INTERNAL, attributes, links }, async (span) => {
     try {
       return await work();
     } catch (err) {
@@ -20,4 +22,10 @@ export async function inBackgroundSpan<T>(name: string, attributes: Attributes, 
       span.end();
     }
   });
+}
+
+/** A link to the span active now (the request that set background work off), none outside a span. */
+export function linkToActiveSpan(): Link[] {
+  const context = trace.getActiveSpan()?.spanContext();
+  return context ? [{ context }] : [];
 }

@@ -185,6 +185,15 @@ function toSyncRecord(leadId: string, doc: SyncRecordDoc): MessageInitShape<type
     fields: Object.fromEntries(Object.entries(doc.fields ?? {}).map(([k, v]) => [k, String(v)])),
     issues: (doc.issues ?? []).map((i) => ({ code: i.code, field: i.field, message: i.message })),
     converted: doc.converted && { contactId: doc.converted.contactId, rule: doc.converted.rule, convertedSeenAt: timestampFromDate(new Date(doc.converted.at)) },
+    crmChanges: (doc.crmChanges ?? []).map((c) => ({
+      crmModifiedAt: timestampFromDate(new Date(c.crmModifiedAt)),
+      seenAt: timestampFromDate(new Date(c.seenAt)),
+      ownerId: c.ownerId,
+      crmOwnerId: c.ownerChanged ? c.crmOwnerId : '',
+      crmStatus: c.crmStatus,
+      accepted: c.accepted,
+      via: c.via,
+    })),
     campaignMemberships: (doc.campaigns ?? []).map((c) => ({
       campaignId: c.campaignId,
       source: c.source,

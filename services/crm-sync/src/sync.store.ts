@@ -15,6 +15,7 @@ import {
   type Change,
 } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
+import type { CrmStateSeen } from './domain/crm-changes.js';
 import type { MappingIssue } from './domain/field-mapping.js';
 import type { LeadState } from './domain/lead-state.js';
 
@@ -35,6 +36,21 @@ export interface CampaignMembershipDoc {
   status: string;
   addedAt: Date;
 }
+
+/** A change sales made in the CRM that crm-sync told routing about (leadmesh.crm.lead_changed). */
+export interface CrmChangeDoc {
+  crmModifiedAt: Date;
+  seenAt: Date;
+  ownerChanged: boolean;
+  ownerId: string;
+  crmOwnerId: string;
+  crmStatus: string;
+  accepted: boolean;
+  via: 'poll' | 'webhook';
+}
+
+/** The CRM changes a record keeps for GetSyncStatus and the journey. */
+export const KEEP_CRM_CHANGES = 20;
 
 /** A lead's record in the CRM as crm-sync knows it. */
 export interface SyncRecordDoc extends AppliedEvents {
@@ -66,6 +82,10 @@ export interface SyncRecordDoc extends AppliedEvents {
    * delete it again at that moment; 'PENDING' until a later try does (an equality the sweep's index answers).
    */
   crmErasure?: 'PENDING';
+  /** The CRM owner and status last taken back from the CRM, so a change is told to routing once. */
+  crmSeen?: CrmStateSeen;
+  /** The changes sales made in the CRM that were taken back, oldest first. */
+  crmChanges?: CrmChangeDoc[];
 }
 
 const schema = new Schema<SyncRecordDoc>(
@@ -89,6 +109,8 @@ const schema = new Schema<SyncRecordDoc>(
     campaigns: { type: Schema.Types.Mixed },
     converted: { type: Schema.Types.Mixed },
     crmErasure: { type: String, index: true },
+    crmSeen: { type: Schema.Types.Mixed },
+    crmChanges: { type: Schema.Types.Mixed },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
@@ -135,6 +157,25 @@ export class SyncStore {
     // A record from before the lead's state was kept: its unsubscribe still withdraws consent.
     if (record?.unsubscribedAt && !record.lead?.unsubscribedAt) record.lead = { ...record.lead, unsubscribedAt: record.unsubscribedAt };
     return record;
+  }
+
+  /** The lead whose CRM record this is (a webhook names the CRM record only). */
+  async findByCrmId(crmId: string): Promise<SyncRecordDoc | null> {
+    return this.records.findOne({ crmId, ...notErased }).lean<SyncRecordDoc>();
+  }
+
+  /**
+   * Routing's owner id of a CRM user, from the assignments the pipeline's events delivered: the same
+   * owner-to-CRM-user ids (routing's owner configuration) crm-sync writes as the CRM owner. Undefined
+   * when no lead crm-sync holds was ever assigned to that CRM user.
+   */
+  async ownerIdForCrmUser(crm: string, crmUserId: string): Promise<string | undefined> {
+    const key = crm === 'hubspot' ? 'hubspotOwnerId' : 'salesforceUserId';
+    const doc = await this.records
+      .findOne({ [`lead.assignment.value.ownerCrmUserIds.${key}`]: crmUserId, ...notErased }, { 'lead.assignment.value.ownerId': 1 })
+      .lean<SyncRecordDoc>();
+    const ownerId = (doc?.lead?.assignment?.value as { ownerId?: unknown } | undefined)?.ownerId;
+    return typeof ownerId === 'string' && ownerId !== '' ? ownerId : undefined;
   }
 
   /** The record already took this event in (a redelivery); its events still unpublished go out now. */

@@ -9,6 +9,7 @@ import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, to
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
+import { natsUserEnv } from '../../../test/harness/nats.ts';
 import { waitServing } from '../../../test/harness/health.ts';
 import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 
@@ -28,7 +29,16 @@ export type CrmStack = ReturnType<typeof clientsOf> & {
   sim: CrmSimulator;
   nats: NatsClient;
   stop(): Promise<void>;
+  restart(name: (typeof SERVICES)[number], whileDown?: () => Promise<void>): Promise<void>;
 };
+
+/**
+ * crm.lead_changed is a new subject: the shared local NATS runs the authorization generated before
+ * it, so crm-sync (publishes it) and routing (consumes it) connect as the admin in the tests of
+ * changes that flow back, until the server is restarted with deploy/local/nats-authorization.conf;
+ * test/deploy/nats.test.ts checks the generated grants themselves.
+ */
+export const NEW_SUBJECT_USERS = { 'crm-sync': natsUserEnv('admin'), routing: natsUserEnv('admin') };
 
 /** Fast versions of crm-sync's patience: seconds instead of an hour of retries. */
 export const FAST_CRM_ENV: Record<string, string> = {
@@ -76,27 +86,29 @@ export async function startCrmStack(
   portOffset: number,
   env: Record<string, string> = {},
   crmSyncEnv: Record<string, string> = CRM_SYNC_WITHOUT_PEERS,
+  /** More variables for one service only (after the others). */
+  serviceEnv: Partial<Record<(typeof SERVICES)[number], Record<string, string>>> = {},
 ): Promise<CrmStack> {
   const nats = await freshNamespace(namespace);
   const sim = await startCrmSimulator({ port: 8090 + portOffset });
-  const services: RunningService[] = SERVICES.map((name) =>
-    startService(name, {
-      namespace,
-      portOffset,
-      logDir: join(ROOT, '.cache', 'logs', namespace),
-      env: {
-        CRM_PROVIDER: 'salesforce',
-        SALESFORCE_LOGIN_URL: sim.url,
-        SALESFORCE_CLIENT_ID: SIMULATOR_DEFAULTS.salesforceClientId,
-        SALESFORCE_CLIENT_SECRET: SIMULATOR_DEFAULTS.salesforceClientSecret,
-        HUBSPOT_BASE_URL: sim.url,
-        HUBSPOT_TOKEN: SIMULATOR_DEFAULTS.hubspotToken,
-        ...FAST_CRM_ENV,
-        ...env,
-        ...(name === 'crm-sync' ? crmSyncEnv : {}),
-      },
-    }),
-  );
+  const options = (name: (typeof SERVICES)[number]) => ({
+    namespace,
+    portOffset,
+    logDir: join(ROOT, '.cache', 'logs', namespace),
+    env: {
+      CRM_PROVIDER: 'salesforce',
+      SALESFORCE_LOGIN_URL: sim.url,
+      SALESFORCE_CLIENT_ID: SIMULATOR_DEFAULTS.salesforceClientId,
+      SALESFORCE_CLIENT_SECRET: SIMULATOR_DEFAULTS.salesforceClientSecret,
+      HUBSPOT_BASE_URL: sim.url,
+      HUBSPOT_TOKEN: SIMULATOR_DEFAULTS.hubspotToken,
+      ...FAST_CRM_ENV,
+      ...env,
+      ...(name === 'crm-sync' ? crmSyncEnv : {}),
+      ...serviceEnv[name],
+    },
+  });
+  const services: RunningService[] = SERVICES.map((name) => startService(name, options(name)));
   const clients = clientsOf(portOffset);
   const stop = async () => {
     for (const client of [clients.intake, clients.scoring, clients.routing, clients.nurture, clients.crmSync]) client.close();
@@ -110,7 +122,15 @@ export async function startCrmStack(
     await stop();
     throw err;
   }
-  const stack = { ...clients, namespace, portOffset, sim, nats, stop };
+  /** Stops one service and starts it again as it was (a deploy, a crash), SERVING again when it returns. */
+  const restart = async (name: (typeof SERVICES)[number], whileDown: () => Promise<void> = async () => {}) => {
+    const at = SERVICES.indexOf(name);
+    await stopService(services[at]!);
+    await whileDown();
+    services[at] = startService(name, options(name));
+    await waitServing(grpcAddress(name, portOffset), 90_000);
+  };
+  const stack = { ...clients, namespace, portOffset, sim, nats, stop, restart };
   try {
     // SERVING comes before every store has connected; one lead end to end shows the pipeline is up.
     const { leadId } = await submitLead(stack, 'warm-up');

@@ -4,12 +4,12 @@
 import { readFileSync } from 'node:fs';
 import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
 import { CrmValidationError } from '../src/crm/crm-port.js';
-import { caught, hubspotAdapter, salesforceAdapter, startSimulator } from './support.js';
+import { caught, hubspotAdapter, salesforceAdapter, startSimulator, until } from './support.js';
 
 interface VendorExample {
   source: string;
   title: string;
-  request?: { method: string; path: string; body?: unknown };
+  request?: { method: string; path?: string; body?: unknown };
   response: { status: number; headers?: Record<string, string>; body: unknown };
 }
 
@@ -36,7 +36,7 @@ beforeEach(() => sim.reset());
 
 describe('vendor examples', () => {
   it('every example names a vendor documentation page', () => {
-    for (const name of ['hubspot-error-response', 'hubspot-list-memberships-add', 'hubspot-gdpr-delete', 'salesforce-upsert-created', 'salesforce-upsert-unknown-external-id-field', 'salesforce-bulk-hard-delete-job']) {
+    for (const name of ['hubspot-error-response', 'hubspot-list-memberships-add', 'hubspot-gdpr-delete', 'hubspot-webhook-payload', 'salesforce-upsert-created', 'salesforce-upsert-unknown-external-id-field', 'salesforce-bulk-hard-delete-job', 'salesforce-query-more-results']) {
       expect(example(name).source).toMatch(/^https:\/\/(developers\.hubspot\.com|developer\.salesforce\.com)\//);
     }
   });
@@ -104,6 +104,54 @@ describe('vendor examples', () => {
     expect(err).toBeInstanceOf(CrmValidationError);
     expect(err).toMatchObject({ code: 'NOT_FOUND', status: 404 });
   });
+
+  it("Salesforce query: the simulator's answer has the documented envelope and records, and the adapter follows the documented query locator", async () => {
+    const doc = example('salesforce-query-more-results');
+    const documented = doc.response.body as { records: Array<Record<string, unknown>> };
+    await salesforceAdapter(sim).upsertLead('lead-1', { LastName: 'Lovelace', Company: 'Analytical Engines' });
+    const answer = await rawSalesforce('GET', `/services/data/v62.0/query?q=${encodeURIComponent('SELECT Id, Name FROM Lead WHERE SystemModstamp >= 2020-01-01T00:00:00Z ORDER BY SystemModstamp ASC')}`);
+    expect(answer.status).toBe(doc.response.status);
+    const body = answer.json as { records: Array<Record<string, unknown>> };
+    // A complete answer: done without a locator; otherwise the documented keys and record shape.
+    expect(Object.keys(body).sort()).toEqual(Object.keys(documented).filter((k) => k !== 'nextRecordsUrl').sort());
+    expect(shape(body.records[0])).toEqual(shape(documented.records[0]));
+    const paths: string[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      if (!String(input).endsWith('/services/oauth2/token')) paths.push(new URL(String(input)).pathname);
+      return answeringAfterToken(doc)(input, init);
+    };
+    const seen = await salesforceAdapter(sim, { fetch: recording }).changedSince(new Date('2020-01-01T00:00:00Z'), ['Name'], 2);
+    expect(seen.map((r) => [r.crmId, r.values.Name])).toEqual([['003RO0000035WQgYAM', 'John Smith'], ['003RO0000035WQgYAM', 'John Smith']]);
+    expect(paths).toEqual(['/services/data/v62.0/query', '/services/data/v68.0/query/01gRO0000016PIAYA2-500']);
+  });
+
+  it("HubSpot webhook body: the simulator's events carry the documented fields with the documented types", async () => {
+    const doc = example('hubspot-webhook-payload');
+    const [documented] = doc.request!.body as Array<Record<string, unknown>>;
+    const received: string[] = [];
+    const { createServer } = await import('node:http');
+    const target = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      req.on('end', () => {
+        received.push(text);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
+    try {
+      sim.subscribeHubspotWebhooks({ targetUrl: `http://127.0.0.1:${(target.address() as { port: number }).port}/hook`, clientSecret: 'secret' });
+      const crm = hubspotAdapter(sim);
+      const { crmId } = await crm.upsertLead('lead-1', { email: 'ada@example.com' });
+      await crm.upsertLead('lead-1', { email: 'ada@example.com', firstname: 'Ada' });
+      await until(() => received.length > 0);
+      const [event] = JSON.parse(received[0]!) as Array<Record<string, unknown>>;
+      for (const key of Object.keys(documented!).filter((k) => k !== 'changeFlag')) expect([key, shape(event![key])]).toEqual([key, shape(documented![key])]);
+      expect(event).toMatchObject({ subscriptionType: 'contact.propertyChange', objectId: Number(crmId), propertyName: 'firstname', propertyValue: 'Ada', changeSource: 'INTEGRATION' });
+    } finally {
+      await new Promise((resolve) => target.close(resolve));
+    }
+  });
 });
 
 describe('vendor examples of permanent deletion', () => {
@@ -161,9 +209,9 @@ const answeringGdprDelete = (doc: VendorExample): typeof fetch => async (input) 
   String(input).endsWith('/search') ? new Response(JSON.stringify({ total: 0, results: [] }), { status: 200, headers: { 'content-type': 'application/json' } }) : new Response(null, { status: doc.response.status });
 
 /** A call to the simulated Salesforce with a fresh session, answered as it is. */
-async function rawSalesforce(method: string, path: string, payload: unknown): Promise<{ status: number; json: unknown }> {
+async function rawSalesforce(method: string, path: string, payload?: unknown): Promise<{ status: number; json: unknown }> {
   const token = (await (await fetch(`${sim.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=sim-client-id&client_secret=sim-client-secret' })).json()) as { access_token: string };
-  const response = await fetch(`${sim.url}${path}`, { method, headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const response = await fetch(`${sim.url}${path}`, { method, headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' }, ...(payload !== undefined && { body: JSON.stringify(payload) }) });
   return { status: response.status, json: await response.json() };
 }
 

@@ -90,6 +90,7 @@ export class JourneyService {
         campaigns: sync.campaignMemberships.map((c) => ({ campaignId: c.campaignId, source: c.source, status: c.status, addedAt: date(c.addedAt) })),
         issues: sync.issues.map((i) => ({ code: i.code, message: i.message })),
         converted: sync.converted && { contactId: sync.converted.contactId, rule: sync.converted.rule, seenAt: date(sync.converted.convertedSeenAt) },
+        crmChanges: sync.crmChanges.map((c) => ({ seenAt: date(c.seenAt), ownerId: c.ownerId, crmOwnerId: c.crmOwnerId, crmStatus: c.crmStatus, accepted: c.accepted, via: c.via })),
       },
     };
     return {

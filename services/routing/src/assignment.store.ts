@@ -110,13 +110,13 @@ export class AssignmentStore {
   }
 
   /** Records acceptance if the document is still at `revision`; a re-route in between wins and this returns false. */
-  async accept(doc: AssignmentDoc, acceptedAt: Date, assignment: Record<string, unknown>): Promise<boolean> {
+  async accept(doc: AssignmentDoc, accepted: { set: Record<string, unknown>; history: Record<string, unknown> }): Promise<boolean> {
     const result = await this.assignments.updateOne(
       { _id: doc._id, revision: doc.revision, ownerId: doc.ownerId },
       {
-        $set: { acceptedAt, nextSlaCheckAt: null, assignment },
+        $set: accepted.set,
         $inc: { revision: 1 },
-        $push: { history: { $each: [{ kind: 'accepted', ownerId: doc.ownerId, acceptedAt: assignment.acceptedAt }], $slice: -KEEP_HISTORY } },
+        $push: { history: { $each: [accepted.history], $slice: -KEEP_HISTORY } },
       },
     );
     return result.modifiedCount === 1;

@@ -20,5 +20,12 @@ export class RoutingConsumer implements OnModuleInit {
       schema: events.LeadScoredSchema,
       handle: (event, ctx) => this.routing.onLeadScored(event, ctx),
     });
+    // Sales reassigned or accepted the lead in the CRM.
+    this.consumers.register({
+      durable: 'routing-crm-lead-changed',
+      subject: SUBJECTS.crmLeadChanged,
+      schema: events.CrmLeadChangedSchema,
+      handle: (event, ctx) => this.routing.onCrmLeadChanged(event, ctx),
+    });
   }
 }

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { create, fromJson, toJson, type JsonValue } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, lead, routing, scoring } from '@leadmesh/contracts';
-import { FailedPreconditionError, Metrics, NotFoundError, PermissionDeniedError, PoisonEventError, encodeEvent, type Caller, type EventContext } from '@leadmesh/platform';
-import { ACCEPT_FOR_OTHERS_SCOPE, InvalidLeadError, mayAcceptAs, ownerSubject, slaDueAt, type Team } from './domain/index.js';
+import { FailedPreconditionError, LOGGER, Metrics, NotFoundError, PermissionDeniedError, PoisonEventError, encodeEvent, type Caller, type EventContext, type Logger } from '@leadmesh/platform';
+import { ACCEPT_FOR_OTHERS_SCOPE, InvalidLeadError, acceptance, mayAcceptAs, ownerForCrmUser, ownerSubject, planCrmChange, slaDueAt, type Team } from './domain/index.js';
 import { AssignmentStore, KEEP_HISTORY } from './assignment.store.js';
+import { OwnerDirectory } from './owner-directory.js';
 import { RouteDecider } from './route-decider.js';
 import { toAssignment, toRoutingLead, timestampJson, type AssignmentInit } from './routing.mapping.js';
 import { SLA_SETTINGS, type SlaSettings } from './sla-settings.js';
@@ -17,6 +18,8 @@ export class RoutingService {
     @Inject(RouteDecider) private readonly decider: RouteDecider,
     @Inject(SLA_SETTINGS) private readonly sla: SlaSettings,
     @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(OwnerDirectory) private readonly owners: OwnerDirectory,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /** Who would own this lead now, and why, with the same explanation a real assignment keeps. Claims nothing, stores nothing. */
@@ -107,11 +110,76 @@ export class RoutingService {
         throw new FailedPreconditionError(`lead ${leadId} is assigned to ${doc.ownerId}, not ${ownerId}; only the current owner can accept it`);
       }
       if (doc.acceptedAt) return fromJson(routing.AssignmentSchema, doc.assignment as JsonValue);
-      const acceptedAt = new Date();
-      const assignment = { ...doc.assignment, acceptedAt: timestampJson(acceptedAt) };
-      if (await this.store.accept(doc, acceptedAt, assignment)) return fromJson(routing.AssignmentSchema, assignment as JsonValue);
+      const accepted = acceptance(ownerId, timestampJson(new Date()), doc.assignment, 'api');
+      if (await this.store.accept(doc, accepted)) return fromJson(routing.AssignmentSchema, accepted.set.assignment as JsonValue);
     }
     throw new Error(`too many concurrent changes to the assignment of lead ${leadId}`);
+  }
+
+  /**
+   * Sales changed the lead in the CRM (crm-sync saw it): a reassignment there moves the assignment
+   * here, with a fresh SLA for the new owner and lead.reassigned so every service follows; a status
+   * that means accepted records the acceptance exactly as AcceptLead does, which stops the SLA
+   * re-route. One write per event; a lead routing never assigned, or an owner routing does not know,
+   * changes nothing (logged, and the CRM keeps its own owner).
+   */
+  async onCrmLeadChanged(event: events.CrmLeadChanged, ctx: EventContext): Promise<void> {
+    const doc = await this.store.find(event.leadId);
+    if (!doc?.assignment || !doc.ownerId || (await this.store.alreadyApplied(doc, ctx.eventId))) return;
+    const directory = await this.owners.current();
+    const owner = event.ownerChanged ? ownerForCrmUser(directory.owners, event.crm, event.ownerId, event.crmOwnerId) : undefined;
+    if (event.ownerChanged && !owner) this.logger.warn({ leadId: event.leadId, crm: event.crm }, 'CRM owner is no routing owner; the assignment stays');
+    const now = new Date();
+    const acceptedAt = timestampJson(now);
+    const result = await this.store.apply(event.leadId, ctx.eventId, (current) => {
+      if (!current?.assignment || !current.ownerId) return null;
+      const plan = planCrmChange({ ownerId: current.ownerId, accepted: Boolean(current.acceptedAt) }, { newOwnerId: owner?.id, accepted: event.accepted });
+      if (!plan.reassignTo && !plan.accept) return null;
+      const set: Record<string, unknown> = {};
+      const history: Array<Record<string, unknown>> = [];
+      const published = [];
+      let assignmentJson = current.assignment;
+      let ownerId = current.ownerId;
+      if (plan.reassignTo && owner) {
+        const due = this.dueAt(now, directory.teams, owner.teamId);
+        const previous = directory.owners.find((o) => o.id === current.ownerId)?.name ?? current.ownerId;
+        const assignment = create(routing.AssignmentSchema, {
+          ...fromJson(routing.AssignmentSchema, current.assignment as JsonValue),
+          ownerId: owner.id,
+          ownerName: owner.name,
+          ownerEmail: owner.email ?? '',
+          ownerCrmUserIds: create(lead.CrmUserIdsSchema, { salesforceUserId: owner.crmUserIds?.salesforceUserId ?? '', hubspotOwnerId: owner.crmUserIds?.hubspotOwnerId ?? '' }),
+          teamId: owner.teamId,
+          ruleId: `crm:${event.crm}`,
+          reason: `Reassigned by sales in ${event.crm} from ${previous}.`,
+          assignedAt: timestampFromDate(now),
+          slaDueAt: due && timestampFromDate(due),
+          acceptedAt: undefined,
+        });
+        assignmentJson = toJson(routing.AssignmentSchema, assignment) as Record<string, unknown>;
+        ownerId = owner.id;
+        Object.assign(set, { assignment: assignmentJson, ownerId, teamId: owner.teamId, slaDueAt: due ?? null, nextSlaCheckAt: due ?? null, acceptedAt: null });
+        history.push({ kind: 'crm-reassigned', ...assignmentJson, crm: event.crm, crmModifiedAt: event.crmModifiedAt && timestampJson(timestampDate(event.crmModifiedAt)) });
+        published.push(
+          encodeEvent(SUBJECTS.leadReassigned, events.LeadReassignedSchema, {
+            eventId: `lead.reassigned:${event.leadId}:${ctx.eventId}`,
+            leadId: event.leadId,
+            occurredAt: timestampFromDate(now),
+            profile: current.profile ? fromJson(lead.LeadProfileSchema, current.profile as JsonValue) : undefined,
+            score: current.score ? fromJson(scoring.LeadScoreSchema, current.score as JsonValue) : undefined,
+            assignment,
+            previousOwnerId: current.ownerId,
+          }),
+        );
+      }
+      if (plan.accept) {
+        const accepted = acceptance(ownerId, acceptedAt, assignmentJson, 'crm');
+        Object.assign(set, accepted.set);
+        history.push(accepted.history);
+      }
+      return { set, append: { history: { values: history, keep: KEEP_HISTORY } }, events: published };
+    }, { read: doc });
+    if (result === 'applied') this.logger.info({ leadId: event.leadId, crm: event.crm, reassigned: Boolean(owner && owner.id !== doc.ownerId), accepted: event.accepted }, 'CRM change applied to the assignment');
   }
 
   private dueAt(assignedAt: Date, teams: readonly Team[], teamId: string): Date | undefined {

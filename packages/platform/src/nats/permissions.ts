@@ -36,7 +36,10 @@ const own: Record<ServiceName, BackboneGrant> = {
   },
   routing: {
     publishes: [SUBJECTS.leadRouted, SUBJECTS.leadReassigned],
-    consumes: [{ durable: 'routing-lead-scored', subject: SUBJECTS.leadScored }],
+    consumes: [
+      { durable: 'routing-lead-scored', subject: SUBJECTS.leadScored },
+      { durable: 'routing-crm-lead-changed', subject: SUBJECTS.crmLeadChanged },
+    ],
   },
   nurture: {
     publishes: [SUBJECTS.nurtureEnrolled, SUBJECTS.emailSent, SUBJECTS.leadUnsubscribed],
@@ -47,7 +50,7 @@ const own: Record<ServiceName, BackboneGrant> = {
     ],
   },
   'crm-sync': {
-    publishes: [SUBJECTS.crmSynced, SUBJECTS.crmSyncFailed],
+    publishes: [SUBJECTS.crmSynced, SUBJECTS.crmSyncFailed, SUBJECTS.crmLeadChanged],
     consumes: [
       { durable: 'crm-sync-lead-routed', subject: SUBJECTS.leadRouted },
       { durable: 'crm-sync-lead-scored', subject: SUBJECTS.leadScored },

@@ -1,5 +1,6 @@
 // The one door to a CRM. crm-sync's consumer talks to this port and decides what to do with a
 // failure by its class alone: permanent (dead letter), rate limited or unavailable (nak and wait).
+import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import type { CrmName } from '../domain/field-mapping.js';
 
 export type { CrmName };
@@ -49,6 +50,13 @@ export interface CrmPort {
   convertedTo(crmId: string): Promise<{ contactId: string } | undefined>;
   /** Updates the Contact a converted Lead became (Contact field names). */
   updateContact(contactId: string, fields: Record<string, unknown>): Promise<void>;
+  /**
+   * Lead records the CRM modified after `since` (Salesforce SystemModstamp, HubSpot lastmodifieddate),
+   * oldest first, at most `limit`, with the named fields: how changes sales made are found by polling.
+   */
+  changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]>;
+  /** One record as it is now, with the named fields and its modification stamp (a webhook named it). */
+  readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen>;
   /** A cheap read that succeeds only when the CRM answers (the half-open trial after an outage). */
   probe(): Promise<void>;
   /**

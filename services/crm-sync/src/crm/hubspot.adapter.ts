@@ -4,7 +4,9 @@
 //           crm-sync knows and those our lead id property finds (POST /crm/v3/objects/contacts/search)
 //   member  PUT /crm/v3/lists/{listId}/memberships/add [recordId] (a MANUAL list stands for the campaign)
 //   read    GET /crm/v3/objects/contacts/{id}?properties=a,b (the values sales may have changed)
+//   changes POST /crm/v3/objects/contacts/search, lastmodifieddate GT the watermark, sorted ascending
 //   auth    private-app token as Bearer; limits per 10-second window and per day
+import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import {
   CrmRateLimitedError,
   CrmUnavailableError,
@@ -111,6 +113,41 @@ export class HubspotAdapter implements CrmPort {
 
   async updateContact(contactId: string): Promise<void> {
     throw new CrmValidationError(CRM, `HubSpot has no converted records; contact ${contactId} is updated by upsert`, { code: 'NOT_SUPPORTED' });
+  }
+
+  async changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]> {
+    const seen: CrmRecordSeen[] = [];
+    // GTE the watermark: a contact modified in the watermark's own millisecond after the last poll
+    // still comes; those seen already are recognised by their stamp. The search API reads dates as
+    // milliseconds since the epoch and pages by `after`, at most 200 a page.
+    for (let after: string | undefined = '0'; after !== undefined && seen.length < limit; ) {
+      const answer = await this.#call('POST', '/crm/v3/objects/contacts/search', {
+        filterGroups: [{ filters: [{ propertyName: 'lastmodifieddate', operator: 'GTE', value: String(since.getTime()) }] }],
+        sorts: [{ propertyName: 'lastmodifieddate', direction: 'ASCENDING' }],
+        properties: [...new Set([this.#options.leadIdProperty, 'lastmodifieddate', ...fields])],
+        limit: Math.min(limit - seen.length, 200),
+        ...(after !== '0' && { after }),
+      });
+      if (answer.status !== 200) throw this.#refusal(answer, 'the search for modified contacts');
+      const body = answer.body as { results?: HubspotResult[]; paging?: { next?: { after?: string } } } | undefined;
+      seen.push(...(body?.results ?? []).flatMap((r) => (r.id ? [this.#seen(r.id, r.properties ?? {}, fields)] : [])));
+      after = body?.paging?.next?.after;
+    }
+    return seen.slice(0, limit);
+  }
+
+  async readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen> {
+    return this.#seen(crmId, await this.readLead(crmId, [...new Set([this.#options.leadIdProperty, 'lastmodifieddate', ...fields])]), fields);
+  }
+
+  #seen(crmId: string, properties: Record<string, unknown>, fields: string[]): CrmRecordSeen {
+    const leadId = properties[this.#options.leadIdProperty];
+    return {
+      crmId,
+      ...(typeof leadId === 'string' && leadId !== '' && { leadId }),
+      values: Object.fromEntries(fields.map((f) => [f, properties[f] ?? null])),
+      modifiedAt: new Date(String(properties.lastmodifieddate)),
+    };
   }
 
   async probe(): Promise<void> {

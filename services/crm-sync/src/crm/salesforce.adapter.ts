@@ -7,6 +7,8 @@
 //           the Ids from the one crm-sync knows and GET .../sobjects/Lead/{ExternalIdField}/{value}?fields=Id
 //   member  POST /services/data/vXX.X/sobjects/CampaignMember {CampaignId, LeadId, Status}
 //   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
+//   changes GET /services/data/vXX.X/query?q=SELECT ... FROM Lead WHERE SystemModstamp > <dateTime> ORDER BY SystemModstamp
+import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import {
   CrmConflictError,
   CrmConvertedError,
@@ -134,6 +136,41 @@ export class SalesforceAdapter implements CrmPort {
   async updateContact(contactId: string, fields: Record<string, unknown>): Promise<void> {
     const answer = await this.#call('PATCH', `${this.#base()}/sobjects/Contact/${encodeURIComponent(contactId)}`, fields);
     if (answer.status !== 204 && answer.status !== 200) throw this.#refusal(answer, `update of Contact ${contactId}`);
+  }
+
+  async changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]> {
+    const ext = this.#options.externalIdField;
+    const names = [...new Set(['Id', ext, 'SystemModstamp', ...fields])];
+    // SOQL takes a dateTime literal to the second, unquoted. ">=" that second: Salesforce stamps to
+    // the second, so records of the watermark's own second written after the last poll still come;
+    // those seen already are recognised by their stamp. No LIMIT: a large answer comes in batches
+    // through nextRecordsUrl (a query locator), read here up to `limit` records.
+    const from = since.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const soql = `SELECT ${names.join(', ')} FROM Lead WHERE SystemModstamp >= ${from} ORDER BY SystemModstamp ASC`;
+    const seen: CrmRecordSeen[] = [];
+    for (let path: string | undefined = `${this.#base()}/query?q=${encodeURIComponent(soql)}`; path && seen.length < limit; ) {
+      const answer = await this.#call('GET', path);
+      const body = answer.body as { records?: Array<Record<string, unknown>>; done?: boolean; nextRecordsUrl?: string } | undefined;
+      if (answer.status !== 200 || !Array.isArray(body?.records)) throw this.#refusal(answer, 'the query of modified Leads');
+      seen.push(...body.records.map((r) => this.#seen(r, fields)));
+      path = body.done === false ? body.nextRecordsUrl : undefined;
+    }
+    return seen.slice(0, limit);
+  }
+
+  async readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen> {
+    return this.#seen({ Id: crmId, ...(await this.readLead(crmId, [...new Set([this.#options.externalIdField, 'SystemModstamp', ...fields])])) }, fields);
+  }
+
+  #seen(record: Record<string, unknown>, fields: string[]): CrmRecordSeen {
+    const leadId = record[this.#options.externalIdField];
+    return {
+      crmId: String(record.Id),
+      ...(typeof leadId === 'string' && leadId !== '' && { leadId }),
+      values: Object.fromEntries(fields.map((f) => [f, record[f] ?? null])),
+      // Salesforce writes 2026-11-27T10:00:00.000+0000, which Date reads.
+      modifiedAt: new Date(String(record.SystemModstamp)),
+    };
   }
 
   async probe(): Promise<void> {

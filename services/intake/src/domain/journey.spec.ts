@@ -68,4 +68,25 @@ describe('the CRM part of the journey', () => {
     expect(buildJourney(parts).map((s) => s.summary)).toContain('Member of CRM campaign 701000000000001AAA (Responded), from utm_campaign spring.');
     expect(pendingSteps(parts)).toEqual(['CRM sync note CAMPAIGN_UNKNOWN: utm_campaign "winter" maps to no CRM campaign']);
   });
+
+  it('shows the changes sales made in the CRM that leadmesh took back', () => {
+    const at = (minutes: number) => new Date(Date.UTC(2026, 10, 27, 10, minutes));
+    const parts: JourneyParts = {
+      submissions: [{ receivedAt: at(0), channel: 'web-form', outcome: 'CREATED', consent: true }],
+      enrollments: [],
+      sync: {
+        status: 'SYNCED', crmId: '00Q000000000001', syncedAt: at(1), latencyMs: 600, lastError: '', attempts: 1,
+        crmChanges: [
+          { seenAt: at(3), ownerId: 'marcus-reed', crmOwnerId: '005000000000011AAA', crmStatus: 'Open - Not Contacted', accepted: false, via: 'poll' },
+          { seenAt: at(4), ownerId: '', crmOwnerId: '', crmStatus: 'IN_PROGRESS', accepted: true, via: 'webhook' },
+          { seenAt: at(5), ownerId: '', crmOwnerId: '81239999', crmStatus: 'IN_PROGRESS', accepted: false, via: 'webhook' },
+        ],
+      },
+    };
+    expect(buildJourney(parts).filter((s) => s.occurredAt > at(2)).map((s) => s.summary)).toEqual([
+      'Reassigned by sales in the CRM to owner marcus-reed; routing told (seen by polling).',
+      'Accepted by sales in the CRM (status IN_PROGRESS); routing told (seen by webhook).',
+      'Reassigned by sales in the CRM to CRM user 81239999 (no routing owner known to crm-sync); routing told (seen by webhook).',
+    ]);
+  });
 });

@@ -16,6 +16,8 @@ export interface JourneyParts {
     campaigns?: Array<{ campaignId: string; source: string; status: string; addedAt?: Date }>;
     issues?: Array<{ code: string; message: string }>;
     converted?: { contactId: string; rule: string; seenAt?: Date };
+    /** Changes sales made in the CRM that leadmesh took back (owner, acceptance). */
+    crmChanges?: Array<{ seenAt?: Date; ownerId: string; crmOwnerId: string; crmStatus: string; accepted: boolean; via: string }>;
   };
   /** Web and engagement activity, the anonymous visits stitched to the lead included. */
   activities?: Array<{ occurredAt: Date; type: string; url?: string }>;
@@ -79,6 +81,15 @@ export function buildJourney(parts: JourneyParts): JourneyStep[] {
     if (s.converted?.seenAt) {
       const next = s.converted.rule === 'follow' ? 'later updates go to the Contact' : 'no more updates are sent';
       steps.push({ occurredAt: s.converted.seenAt, service: 'crm-sync', summary: `Converted by sales in the CRM to Contact ${s.converted.contactId}; ${next}.` });
+    }
+    for (const c of s.crmChanges ?? []) {
+      if (!c.seenAt) continue;
+      const how = c.via === 'webhook' ? 'by webhook' : 'by polling';
+      if (c.crmOwnerId) {
+        const to = c.ownerId ? `owner ${c.ownerId}` : `CRM user ${c.crmOwnerId} (no routing owner known to crm-sync)`;
+        steps.push({ occurredAt: c.seenAt, service: 'crm-sync', summary: `Reassigned by sales in the CRM to ${to}; routing told (seen ${how}).` });
+      }
+      if (c.accepted) steps.push({ occurredAt: c.seenAt, service: 'crm-sync', summary: `Accepted by sales in the CRM (status ${c.crmStatus}); routing told (seen ${how}).` });
     }
     for (const c of s.campaigns ?? []) {
       const via = c.source === 'form' ? 'named by the form' : `from ${c.source.replace(':', ' ')}`;

@@ -2,6 +2,7 @@
 export * from './acceptance.js';
 export * from './accounts.js';
 export * from './consistency.js';
+export * from './crm-changes.js';
 export * from './lead.js';
 export * from './owners.js';
 export * from './owner-changes.js';

@@ -99,7 +99,9 @@ type SyncRecord struct {
 	// The CRM campaigns the lead is a member of through leadmesh, once each.
 	CampaignMemberships []*CampaignMembership `protobuf:"bytes,11,rep,name=campaign_memberships,json=campaignMemberships,proto3" json:"campaign_memberships,omitempty"`
 	// Set once sales converted the CRM Lead (Salesforce): updates follow it to this Contact, or stop.
-	Converted     *ConvertedLead `protobuf:"bytes,12,opt,name=converted,proto3" json:"converted,omitempty"`
+	Converted *ConvertedLead `protobuf:"bytes,12,opt,name=converted,proto3" json:"converted,omitempty"`
+	// What sales changed in the CRM that leadmesh took back (owner, acceptance), oldest first.
+	CrmChanges    []*CrmChange `protobuf:"bytes,13,rep,name=crm_changes,json=crmChanges,proto3" json:"crm_changes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -218,6 +220,110 @@ func (x *SyncRecord) GetConverted() *ConvertedLead {
 	return nil
 }
 
+func (x *SyncRecord) GetCrmChanges() []*CrmChange {
+	if x != nil {
+		return x.CrmChanges
+	}
+	return nil
+}
+
+// A change sales made in the CRM that crm-sync told routing about (leadmesh.crm.lead_changed).
+type CrmChange struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The CRM's modification stamp of the change.
+	CrmModifiedAt *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=crm_modified_at,json=crmModifiedAt,proto3" json:"crm_modified_at,omitempty"`
+	// When crm-sync saw it.
+	SeenAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=seen_at,json=seenAt,proto3" json:"seen_at,omitempty"`
+	// Set when the owner changed: routing's owner id (empty when not mapped) and the CRM user id.
+	OwnerId    string `protobuf:"bytes,3,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	CrmOwnerId string `protobuf:"bytes,4,opt,name=crm_owner_id,json=crmOwnerId,proto3" json:"crm_owner_id,omitempty"`
+	CrmStatus  string `protobuf:"bytes,5,opt,name=crm_status,json=crmStatus,proto3" json:"crm_status,omitempty"`
+	Accepted   bool   `protobuf:"varint,6,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	// "poll" or "webhook".
+	Via           string `protobuf:"bytes,7,opt,name=via,proto3" json:"via,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrmChange) Reset() {
+	*x = CrmChange{}
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmChange) ProtoMessage() {}
+
+func (x *CrmChange) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmChange.ProtoReflect.Descriptor instead.
+func (*CrmChange) Descriptor() ([]byte, []int) {
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *CrmChange) GetCrmModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CrmModifiedAt
+	}
+	return nil
+}
+
+func (x *CrmChange) GetSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SeenAt
+	}
+	return nil
+}
+
+func (x *CrmChange) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *CrmChange) GetCrmOwnerId() string {
+	if x != nil {
+		return x.CrmOwnerId
+	}
+	return ""
+}
+
+func (x *CrmChange) GetCrmStatus() string {
+	if x != nil {
+		return x.CrmStatus
+	}
+	return ""
+}
+
+func (x *CrmChange) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
+func (x *CrmChange) GetVia() string {
+	if x != nil {
+		return x.Via
+	}
+	return ""
+}
+
 // A CRM Lead sales converted, and what crm-sync does with the lead's later updates.
 type ConvertedLead struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -231,7 +337,7 @@ type ConvertedLead struct {
 
 func (x *ConvertedLead) Reset() {
 	*x = ConvertedLead{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -243,7 +349,7 @@ func (x *ConvertedLead) String() string {
 func (*ConvertedLead) ProtoMessage() {}
 
 func (x *ConvertedLead) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[1]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -256,7 +362,7 @@ func (x *ConvertedLead) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConvertedLead.ProtoReflect.Descriptor instead.
 func (*ConvertedLead) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{1}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ConvertedLead) GetContactId() string {
@@ -298,7 +404,7 @@ type CampaignMembership struct {
 
 func (x *CampaignMembership) Reset() {
 	*x = CampaignMembership{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -310,7 +416,7 @@ func (x *CampaignMembership) String() string {
 func (*CampaignMembership) ProtoMessage() {}
 
 func (x *CampaignMembership) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[2]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -323,7 +429,7 @@ func (x *CampaignMembership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CampaignMembership.ProtoReflect.Descriptor instead.
 func (*CampaignMembership) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{2}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CampaignMembership) GetCampaignId() string {
@@ -375,7 +481,7 @@ type SyncIssue struct {
 
 func (x *SyncIssue) Reset() {
 	*x = SyncIssue{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -387,7 +493,7 @@ func (x *SyncIssue) String() string {
 func (*SyncIssue) ProtoMessage() {}
 
 func (x *SyncIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[3]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -400,7 +506,7 @@ func (x *SyncIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SyncIssue.ProtoReflect.Descriptor instead.
 func (*SyncIssue) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{3}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *SyncIssue) GetCode() string {
@@ -433,7 +539,7 @@ type GetSyncStatusRequest struct {
 
 func (x *GetSyncStatusRequest) Reset() {
 	*x = GetSyncStatusRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -445,7 +551,7 @@ func (x *GetSyncStatusRequest) String() string {
 func (*GetSyncStatusRequest) ProtoMessage() {}
 
 func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[4]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -458,7 +564,7 @@ func (x *GetSyncStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{4}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetSyncStatusRequest) GetLeadId() string {
@@ -477,7 +583,7 @@ type GetSyncStatusResponse struct {
 
 func (x *GetSyncStatusResponse) Reset() {
 	*x = GetSyncStatusResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +595,7 @@ func (x *GetSyncStatusResponse) String() string {
 func (*GetSyncStatusResponse) ProtoMessage() {}
 
 func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[5]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +608,7 @@ func (x *GetSyncStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSyncStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetSyncStatusResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{5}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetSyncStatusResponse) GetRecord() *SyncRecord {
@@ -528,7 +634,7 @@ type DeadLetter struct {
 
 func (x *DeadLetter) Reset() {
 	*x = DeadLetter{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -540,7 +646,7 @@ func (x *DeadLetter) String() string {
 func (*DeadLetter) ProtoMessage() {}
 
 func (x *DeadLetter) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[6]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -553,7 +659,7 @@ func (x *DeadLetter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeadLetter.ProtoReflect.Descriptor instead.
 func (*DeadLetter) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{6}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeadLetter) GetLeadId() string {
@@ -608,7 +714,7 @@ type ListDeadLettersRequest struct {
 
 func (x *ListDeadLettersRequest) Reset() {
 	*x = ListDeadLettersRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -620,7 +726,7 @@ func (x *ListDeadLettersRequest) String() string {
 func (*ListDeadLettersRequest) ProtoMessage() {}
 
 func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[7]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -633,7 +739,7 @@ func (x *ListDeadLettersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersRequest.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{7}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListDeadLettersRequest) GetPageSize() uint32 {
@@ -660,7 +766,7 @@ type ListDeadLettersResponse struct {
 
 func (x *ListDeadLettersResponse) Reset() {
 	*x = ListDeadLettersResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +778,7 @@ func (x *ListDeadLettersResponse) String() string {
 func (*ListDeadLettersResponse) ProtoMessage() {}
 
 func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[8]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +791,7 @@ func (x *ListDeadLettersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeadLettersResponse.ProtoReflect.Descriptor instead.
 func (*ListDeadLettersResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{8}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListDeadLettersResponse) GetDeadLetters() []*DeadLetter {
@@ -715,7 +821,7 @@ type ReplayRequest struct {
 
 func (x *ReplayRequest) Reset() {
 	*x = ReplayRequest{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -727,7 +833,7 @@ func (x *ReplayRequest) String() string {
 func (*ReplayRequest) ProtoMessage() {}
 
 func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -740,7 +846,7 @@ func (x *ReplayRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayRequest.ProtoReflect.Descriptor instead.
 func (*ReplayRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReplayRequest) GetTarget() isReplayRequest_Target {
@@ -797,7 +903,7 @@ type ReplayResponse struct {
 
 func (x *ReplayResponse) Reset() {
 	*x = ReplayResponse{}
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -809,7 +915,7 @@ func (x *ReplayResponse) String() string {
 func (*ReplayResponse) ProtoMessage() {}
 
 func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10]
+	mi := &file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -822,7 +928,7 @@ func (x *ReplayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReplayResponse.ProtoReflect.Descriptor instead.
 func (*ReplayResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReplayResponse) GetReplayed() uint32 {
@@ -850,7 +956,7 @@ var File_leadmesh_crmsync_v1_crm_sync_service_proto protoreflect.FileDescriptor
 
 const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\n" +
-	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xa4\x05\n" +
+	"*leadmesh/crmsync/v1/crm_sync_service.proto\x12\x13leadmesh.crmsync.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bleadmesh/auth/v1/auth.proto\"\xe5\x05\n" +
 	"\n" +
 	"SyncRecord\x12\x17\n" +
 	"\alead_id\x18\x01 \x01(\tR\x06leadId\x127\n" +
@@ -867,10 +973,22 @@ const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\x06issues\x18\n" +
 	" \x03(\v2\x1e.leadmesh.crmsync.v1.SyncIssueR\x06issues\x12Z\n" +
 	"\x14campaign_memberships\x18\v \x03(\v2'.leadmesh.crmsync.v1.CampaignMembershipR\x13campaignMemberships\x12@\n" +
-	"\tconverted\x18\f \x01(\v2\".leadmesh.crmsync.v1.ConvertedLeadR\tconverted\x1a9\n" +
+	"\tconverted\x18\f \x01(\v2\".leadmesh.crmsync.v1.ConvertedLeadR\tconverted\x12?\n" +
+	"\vcrm_changes\x18\r \x03(\v2\x1e.leadmesh.crmsync.v1.CrmChangeR\n" +
+	"crmChanges\x1a9\n" +
 	"\vFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8a\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x02\n" +
+	"\tCrmChange\x12B\n" +
+	"\x0fcrm_modified_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\rcrmModifiedAt\x123\n" +
+	"\aseen_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06seenAt\x12\x19\n" +
+	"\bowner_id\x18\x03 \x01(\tR\aownerId\x12 \n" +
+	"\fcrm_owner_id\x18\x04 \x01(\tR\n" +
+	"crmOwnerId\x12\x1d\n" +
+	"\n" +
+	"crm_status\x18\x05 \x01(\tR\tcrmStatus\x12\x1a\n" +
+	"\baccepted\x18\x06 \x01(\bR\baccepted\x12\x10\n" +
+	"\x03via\x18\a \x01(\tR\x03via\"\x8a\x01\n" +
 	"\rConvertedLead\x12\x1d\n" +
 	"\n" +
 	"contact_id\x18\x01 \x01(\tR\tcontactId\x12\x12\n" +
@@ -942,47 +1060,51 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDescGZIP() []byte {
 }
 
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_goTypes = []any{
 	(SyncStatus)(0),                 // 0: leadmesh.crmsync.v1.SyncStatus
 	(*SyncRecord)(nil),              // 1: leadmesh.crmsync.v1.SyncRecord
-	(*ConvertedLead)(nil),           // 2: leadmesh.crmsync.v1.ConvertedLead
-	(*CampaignMembership)(nil),      // 3: leadmesh.crmsync.v1.CampaignMembership
-	(*SyncIssue)(nil),               // 4: leadmesh.crmsync.v1.SyncIssue
-	(*GetSyncStatusRequest)(nil),    // 5: leadmesh.crmsync.v1.GetSyncStatusRequest
-	(*GetSyncStatusResponse)(nil),   // 6: leadmesh.crmsync.v1.GetSyncStatusResponse
-	(*DeadLetter)(nil),              // 7: leadmesh.crmsync.v1.DeadLetter
-	(*ListDeadLettersRequest)(nil),  // 8: leadmesh.crmsync.v1.ListDeadLettersRequest
-	(*ListDeadLettersResponse)(nil), // 9: leadmesh.crmsync.v1.ListDeadLettersResponse
-	(*ReplayRequest)(nil),           // 10: leadmesh.crmsync.v1.ReplayRequest
-	(*ReplayResponse)(nil),          // 11: leadmesh.crmsync.v1.ReplayResponse
-	nil,                             // 12: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	(*timestamppb.Timestamp)(nil),   // 13: google.protobuf.Timestamp
+	(*CrmChange)(nil),               // 2: leadmesh.crmsync.v1.CrmChange
+	(*ConvertedLead)(nil),           // 3: leadmesh.crmsync.v1.ConvertedLead
+	(*CampaignMembership)(nil),      // 4: leadmesh.crmsync.v1.CampaignMembership
+	(*SyncIssue)(nil),               // 5: leadmesh.crmsync.v1.SyncIssue
+	(*GetSyncStatusRequest)(nil),    // 6: leadmesh.crmsync.v1.GetSyncStatusRequest
+	(*GetSyncStatusResponse)(nil),   // 7: leadmesh.crmsync.v1.GetSyncStatusResponse
+	(*DeadLetter)(nil),              // 8: leadmesh.crmsync.v1.DeadLetter
+	(*ListDeadLettersRequest)(nil),  // 9: leadmesh.crmsync.v1.ListDeadLettersRequest
+	(*ListDeadLettersResponse)(nil), // 10: leadmesh.crmsync.v1.ListDeadLettersResponse
+	(*ReplayRequest)(nil),           // 11: leadmesh.crmsync.v1.ReplayRequest
+	(*ReplayResponse)(nil),          // 12: leadmesh.crmsync.v1.ReplayResponse
+	nil,                             // 13: leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	(*timestamppb.Timestamp)(nil),   // 14: google.protobuf.Timestamp
 }
 var file_leadmesh_crmsync_v1_crm_sync_service_proto_depIdxs = []int32{
 	0,  // 0: leadmesh.crmsync.v1.SyncRecord.status:type_name -> leadmesh.crmsync.v1.SyncStatus
-	13, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
-	13, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
-	12, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
-	4,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
-	3,  // 5: leadmesh.crmsync.v1.SyncRecord.campaign_memberships:type_name -> leadmesh.crmsync.v1.CampaignMembership
-	2,  // 6: leadmesh.crmsync.v1.SyncRecord.converted:type_name -> leadmesh.crmsync.v1.ConvertedLead
-	13, // 7: leadmesh.crmsync.v1.ConvertedLead.converted_seen_at:type_name -> google.protobuf.Timestamp
-	13, // 8: leadmesh.crmsync.v1.CampaignMembership.added_at:type_name -> google.protobuf.Timestamp
-	1,  // 9: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
-	13, // 10: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
-	7,  // 11: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
-	5,  // 12: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
-	8,  // 13: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
-	10, // 14: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
-	6,  // 15: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
-	9,  // 16: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
-	11, // 17: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
-	15, // [15:18] is the sub-list for method output_type
-	12, // [12:15] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	14, // 1: leadmesh.crmsync.v1.SyncRecord.lead_received_at:type_name -> google.protobuf.Timestamp
+	14, // 2: leadmesh.crmsync.v1.SyncRecord.synced_at:type_name -> google.protobuf.Timestamp
+	13, // 3: leadmesh.crmsync.v1.SyncRecord.fields:type_name -> leadmesh.crmsync.v1.SyncRecord.FieldsEntry
+	5,  // 4: leadmesh.crmsync.v1.SyncRecord.issues:type_name -> leadmesh.crmsync.v1.SyncIssue
+	4,  // 5: leadmesh.crmsync.v1.SyncRecord.campaign_memberships:type_name -> leadmesh.crmsync.v1.CampaignMembership
+	3,  // 6: leadmesh.crmsync.v1.SyncRecord.converted:type_name -> leadmesh.crmsync.v1.ConvertedLead
+	2,  // 7: leadmesh.crmsync.v1.SyncRecord.crm_changes:type_name -> leadmesh.crmsync.v1.CrmChange
+	14, // 8: leadmesh.crmsync.v1.CrmChange.crm_modified_at:type_name -> google.protobuf.Timestamp
+	14, // 9: leadmesh.crmsync.v1.CrmChange.seen_at:type_name -> google.protobuf.Timestamp
+	14, // 10: leadmesh.crmsync.v1.ConvertedLead.converted_seen_at:type_name -> google.protobuf.Timestamp
+	14, // 11: leadmesh.crmsync.v1.CampaignMembership.added_at:type_name -> google.protobuf.Timestamp
+	1,  // 12: leadmesh.crmsync.v1.GetSyncStatusResponse.record:type_name -> leadmesh.crmsync.v1.SyncRecord
+	14, // 13: leadmesh.crmsync.v1.DeadLetter.failed_at:type_name -> google.protobuf.Timestamp
+	8,  // 14: leadmesh.crmsync.v1.ListDeadLettersResponse.dead_letters:type_name -> leadmesh.crmsync.v1.DeadLetter
+	6,  // 15: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:input_type -> leadmesh.crmsync.v1.GetSyncStatusRequest
+	9,  // 16: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:input_type -> leadmesh.crmsync.v1.ListDeadLettersRequest
+	11, // 17: leadmesh.crmsync.v1.CrmSyncService.Replay:input_type -> leadmesh.crmsync.v1.ReplayRequest
+	7,  // 18: leadmesh.crmsync.v1.CrmSyncService.GetSyncStatus:output_type -> leadmesh.crmsync.v1.GetSyncStatusResponse
+	10, // 19: leadmesh.crmsync.v1.CrmSyncService.ListDeadLetters:output_type -> leadmesh.crmsync.v1.ListDeadLettersResponse
+	12, // 20: leadmesh.crmsync.v1.CrmSyncService.Replay:output_type -> leadmesh.crmsync.v1.ReplayResponse
+	18, // [18:21] is the sub-list for method output_type
+	15, // [15:18] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_crmsync_v1_crm_sync_service_proto_init() }
@@ -990,7 +1112,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 	if File_leadmesh_crmsync_v1_crm_sync_service_proto != nil {
 		return
 	}
-	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[9].OneofWrappers = []any{
+	file_leadmesh_crmsync_v1_crm_sync_service_proto_msgTypes[10].OneofWrappers = []any{
 		(*ReplayRequest_LeadId)(nil),
 		(*ReplayRequest_All)(nil),
 	}
@@ -1000,7 +1122,7 @@ func file_leadmesh_crmsync_v1_crm_sync_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc), len(file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

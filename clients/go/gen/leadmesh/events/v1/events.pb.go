@@ -998,6 +998,142 @@ func (x *ErasureCompleted) GetService() string {
 	return ""
 }
 
+// leadmesh.crm.lead_changed: sales changed the lead in the CRM (its owner, or a status that means
+// the owner accepted it), as crm-sync found it by polling or a webhook. Never published for
+// leadmesh's own writes. Routing applies it to the assignment it owns.
+type CrmLeadChanged struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	LeadId  string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	// When crm-sync saw the change.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// "salesforce" or "hubspot".
+	Crm   string `protobuf:"bytes,4,opt,name=crm,proto3" json:"crm,omitempty"`
+	CrmId string `protobuf:"bytes,5,opt,name=crm_id,json=crmId,proto3" json:"crm_id,omitempty"`
+	// The CRM's modification stamp of the record (Salesforce SystemModstamp, HubSpot lastmodifieddate).
+	CrmModifiedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=crm_modified_at,json=crmModifiedAt,proto3" json:"crm_modified_at,omitempty"`
+	// True when the CRM owner changed since leadmesh last wrote or saw it.
+	OwnerChanged bool `protobuf:"varint,7,opt,name=owner_changed,json=ownerChanged,proto3" json:"owner_changed,omitempty"`
+	// The new owner as routing knows it (routing's owner id), mapped from the CRM user by the owners'
+	// CRM user ids; empty when crm-sync could not map it (routing then maps crm_owner_id itself).
+	OwnerId string `protobuf:"bytes,8,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The new owner's CRM user id (Salesforce User Id, HubSpot owner id).
+	CrmOwnerId string `protobuf:"bytes,9,opt,name=crm_owner_id,json=crmOwnerId,proto3" json:"crm_owner_id,omitempty"`
+	// The CRM status now, e.g. "Working - Contacted" or "IN_PROGRESS".
+	CrmStatus string `protobuf:"bytes,10,opt,name=crm_status,json=crmStatus,proto3" json:"crm_status,omitempty"`
+	// The status newly means the owner accepted the lead (crm-sync's CRM_ACCEPTED_STATUSES).
+	Accepted      bool `protobuf:"varint,11,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrmLeadChanged) Reset() {
+	*x = CrmLeadChanged{}
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmLeadChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmLeadChanged) ProtoMessage() {}
+
+func (x *CrmLeadChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmLeadChanged.ProtoReflect.Descriptor instead.
+func (*CrmLeadChanged) Descriptor() ([]byte, []int) {
+	return file_leadmesh_events_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CrmLeadChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetLeadId() string {
+	if x != nil {
+		return x.LeadId
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *CrmLeadChanged) GetCrm() string {
+	if x != nil {
+		return x.Crm
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetCrmId() string {
+	if x != nil {
+		return x.CrmId
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetCrmModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CrmModifiedAt
+	}
+	return nil
+}
+
+func (x *CrmLeadChanged) GetOwnerChanged() bool {
+	if x != nil {
+		return x.OwnerChanged
+	}
+	return false
+}
+
+func (x *CrmLeadChanged) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetCrmOwnerId() string {
+	if x != nil {
+		return x.CrmOwnerId
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetCrmStatus() string {
+	if x != nil {
+		return x.CrmStatus
+	}
+	return ""
+}
+
+func (x *CrmLeadChanged) GetAccepted() bool {
+	if x != nil {
+		return x.Accepted
+	}
+	return false
+}
+
 var File_leadmesh_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_leadmesh_events_v1_events_proto_rawDesc = "" +
@@ -1105,7 +1241,23 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12\x1d\n" +
 	"\n" +
 	"erasure_id\x18\x04 \x01(\tR\terasureId\x12\x18\n" +
-	"\aservice\x18\x05 \x01(\tR\aserviceB\xd8\x01\n" +
+	"\aservice\x18\x05 \x01(\tR\aservice\"\x8b\x03\n" +
+	"\x0eCrmLeadChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
+	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
+	"\voccurred_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12\x10\n" +
+	"\x03crm\x18\x04 \x01(\tR\x03crm\x12\x15\n" +
+	"\x06crm_id\x18\x05 \x01(\tR\x05crmId\x12B\n" +
+	"\x0fcrm_modified_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rcrmModifiedAt\x12#\n" +
+	"\rowner_changed\x18\a \x01(\bR\fownerChanged\x12\x19\n" +
+	"\bowner_id\x18\b \x01(\tR\aownerId\x12 \n" +
+	"\fcrm_owner_id\x18\t \x01(\tR\n" +
+	"crmOwnerId\x12\x1d\n" +
+	"\n" +
+	"crm_status\x18\n" +
+	" \x01(\tR\tcrmStatus\x12\x1a\n" +
+	"\baccepted\x18\v \x01(\bR\bacceptedB\xd8\x01\n" +
 	"\x16com.leadmesh.events.v1B\vEventsProtoP\x01ZGgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/events/v1;eventsv1\xa2\x02\x03LEX\xaa\x02\x12Leadmesh.Events.V1\xca\x02\x12Leadmesh\\Events\\V1\xe2\x02\x1eLeadmesh\\Events\\V1\\GPBMetadata\xea\x02\x14Leadmesh::Events::V1b\x06proto3"
 
 var (
@@ -1120,7 +1272,7 @@ func file_leadmesh_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_leadmesh_events_v1_events_proto_rawDescData
 }
 
-var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*LeadReceived)(nil),          // 0: leadmesh.events.v1.LeadReceived
 	(*ActivityRecorded)(nil),      // 1: leadmesh.events.v1.ActivityRecorded
@@ -1134,40 +1286,43 @@ var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*CrmSyncFailed)(nil),         // 9: leadmesh.events.v1.CrmSyncFailed
 	(*ContactErased)(nil),         // 10: leadmesh.events.v1.ContactErased
 	(*ErasureCompleted)(nil),      // 11: leadmesh.events.v1.ErasureCompleted
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),        // 13: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),          // 14: leadmesh.lead.v1.LeadScore
-	(*v1.Assignment)(nil),         // 15: leadmesh.lead.v1.Assignment
-	(*v1.EnrollmentSummary)(nil),  // 16: leadmesh.lead.v1.EnrollmentSummary
+	(*CrmLeadChanged)(nil),        // 12: leadmesh.events.v1.CrmLeadChanged
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),        // 14: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),          // 15: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),         // 16: leadmesh.lead.v1.Assignment
+	(*v1.EnrollmentSummary)(nil),  // 17: leadmesh.lead.v1.EnrollmentSummary
 }
 var file_leadmesh_events_v1_events_proto_depIdxs = []int32{
-	12, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	12, // 2: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 3: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 4: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	14, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
-	12, // 6: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 7: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	14, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
-	15, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
-	12, // 10: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 11: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
-	12, // 12: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 13: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 14: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	14, // 15: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
-	15, // 16: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
-	12, // 17: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 18: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 19: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 20: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
-	12, // 21: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
-	22, // [22:22] is the sub-list for method output_type
-	22, // [22:22] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	13, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	13, // 2: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 3: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 4: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	15, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
+	13, // 6: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 7: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	15, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
+	16, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
+	13, // 10: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 11: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
+	13, // 12: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 13: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 14: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	15, // 15: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
+	16, // 16: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
+	13, // 17: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 18: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 19: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 20: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 21: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 22: leadmesh.events.v1.CrmLeadChanged.occurred_at:type_name -> google.protobuf.Timestamp
+	13, // 23: leadmesh.events.v1.CrmLeadChanged.crm_modified_at:type_name -> google.protobuf.Timestamp
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_events_v1_events_proto_init() }
@@ -1181,7 +1336,7 @@ func file_leadmesh_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_events_v1_events_proto_rawDesc), len(file_leadmesh_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

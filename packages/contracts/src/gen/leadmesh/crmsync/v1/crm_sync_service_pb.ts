@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/crmsync/v1/crm_sync_service.proto.
  */
 export const file_leadmesh_crmsync_v1_crm_sync_service: GenFile = /*@__PURE__*/
-  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEilwQKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRIuCgZpc3N1ZXMYCiADKAsyHi5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNJc3N1ZRJFChRjYW1wYWlnbl9tZW1iZXJzaGlwcxgLIAMoCzInLmxlYWRtZXNoLmNybXN5bmMudjEuQ2FtcGFpZ25NZW1iZXJzaGlwEjUKCWNvbnZlcnRlZBgMIAEoCzIiLmxlYWRtZXNoLmNybXN5bmMudjEuQ29udmVydGVkTGVhZBotCgtGaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBImgKDUNvbnZlcnRlZExlYWQSEgoKY29udGFjdF9pZBgBIAEoCRIMCgRydWxlGAIgASgJEjUKEWNvbnZlcnRlZF9zZWVuX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKKAQoSQ2FtcGFpZ25NZW1iZXJzaGlwEhMKC2NhbXBhaWduX2lkGAEgASgJEg4KBnNvdXJjZRgCIAEoCRIRCgltZW1iZXJfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgJEiwKCGFkZGVkX2F0GAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI5CglTeW5jSXNzdWUSDAoEY29kZRgBIAEoCRINCgVmaWVsZBgCIAEoCRIPCgdtZXNzYWdlGAMgASgJIjEKFEdldFN5bmNTdGF0dXNSZXF1ZXN0EhkKB2xlYWRfaWQYASABKAlCCLpIBXIDsAEBIkgKFUdldFN5bmNTdGF0dXNSZXNwb25zZRIvCgZyZWNvcmQYASABKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNSZWNvcmQikAEKCkRlYWRMZXR0ZXISDwoHbGVhZF9pZBgBIAEoCRINCgVlcnJvchgCIAEoCRIQCghhdHRlbXB0cxgDIAEoDRItCglmYWlsZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCGV2ZW50X2lkGAUgASgJEg8KB3N1YmplY3QYBiABKAkiUwoWTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBIbCglwYWdlX3NpemUYASABKA1CCLpIBSoDGOgHEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGMgBImkKF0xpc3REZWFkTGV0dGVyc1Jlc3BvbnNlEjUKDGRlYWRfbGV0dGVycxgBIAMoCzIfLmxlYWRtZXNoLmNybXN5bmMudjEuRGVhZExldHRlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiVQoNUmVwbGF5UmVxdWVzdBIbCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABAUgAEhYKA2FsbBgCIAEoCEIHukgEagIIAUgAQg8KBnRhcmdldBIFukgCCAEiQwoOUmVwbGF5UmVzcG9uc2USEAoIcmVwbGF5ZWQYASABKA0SDwoHc2tpcHBlZBgCIAEoDRIOCgZmYWlsZWQYAyABKA0qcgoKU3luY1N0YXR1cxIbChdTWU5DX1NUQVRVU19VTlNQRUNJRklFRBAAEhcKE1NZTkNfU1RBVFVTX1BFTkRJTkcQARIWChJTWU5DX1NUQVRVU19TWU5DRUQQAhIWChJTWU5DX1NUQVRVU19GQUlMRUQQAzKAAwoOQ3JtU3luY1NlcnZpY2USegoNR2V0U3luY1N0YXR1cxIpLmxlYWRtZXNoLmNybXN5bmMudjEuR2V0U3luY1N0YXR1c1JlcXVlc3QaKi5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXNwb25zZSISyvMYCmxlYWRzOnJlYWTQ8xgBEnwKD0xpc3REZWFkTGV0dGVycxIrLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVxdWVzdBosLmxlYWRtZXNoLmNybXN5bmMudjEuTGlzdERlYWRMZXR0ZXJzUmVzcG9uc2UiDsrzGApjcm06cmVwbGF5EnQKBlJlcGxheRIiLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVxdWVzdBojLmxlYWRtZXNoLmNybXN5bmMudjEuUmVwbGF5UmVzcG9uc2UiIcrzGApjcm06cmVwbGF52PMYAeLzGAtsZWFkX2lkLGFsbGIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
+  fileDesc("CipsZWFkbWVzaC9jcm1zeW5jL3YxL2NybV9zeW5jX3NlcnZpY2UucHJvdG8SE2xlYWRtZXNoLmNybXN5bmMudjEizAQKClN5bmNSZWNvcmQSDwoHbGVhZF9pZBgBIAEoCRIvCgZzdGF0dXMYAiABKA4yHy5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNTdGF0dXMSDgoGY3JtX2lkGAMgASgJEhAKCGF0dGVtcHRzGAQgASgNEhIKCmxhc3RfZXJyb3IYBSABKAkSNAoQbGVhZF9yZWNlaXZlZF9hdBgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJc3luY2VkX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpsYXRlbmN5X21zGAggASgEEjsKBmZpZWxkcxgJIAMoCzIrLmxlYWRtZXNoLmNybXN5bmMudjEuU3luY1JlY29yZC5GaWVsZHNFbnRyeRIuCgZpc3N1ZXMYCiADKAsyHi5sZWFkbWVzaC5jcm1zeW5jLnYxLlN5bmNJc3N1ZRJFChRjYW1wYWlnbl9tZW1iZXJzaGlwcxgLIAMoCzInLmxlYWRtZXNoLmNybXN5bmMudjEuQ2FtcGFpZ25NZW1iZXJzaGlwEjUKCWNvbnZlcnRlZBgMIAEoCzIiLmxlYWRtZXNoLmNybXN5bmMudjEuQ29udmVydGVkTGVhZBIzCgtjcm1fY2hhbmdlcxgNIAMoCzIeLmxlYWRtZXNoLmNybXN5bmMudjEuQ3JtQ2hhbmdlGi0KC0ZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiyAEKCUNybUNoYW5nZRIzCg9jcm1fbW9kaWZpZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEisKB3NlZW5fYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCG93bmVyX2lkGAMgASgJEhQKDGNybV9vd25lcl9pZBgEIAEoCRISCgpjcm1fc3RhdHVzGAUgASgJEhAKCGFjY2VwdGVkGAYgASgIEgsKA3ZpYRgHIAEoCSJoCg1Db252ZXJ0ZWRMZWFkEhIKCmNvbnRhY3RfaWQYASABKAkSDAoEcnVsZRgCIAEoCRI1ChFjb252ZXJ0ZWRfc2Vlbl9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiigEKEkNhbXBhaWduTWVtYmVyc2hpcBITCgtjYW1wYWlnbl9pZBgBIAEoCRIOCgZzb3VyY2UYAiABKAkSEQoJbWVtYmVyX2lkGAMgASgJEg4KBnN0YXR1cxgEIAEoCRIsCghhZGRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiOQoJU3luY0lzc3VlEgwKBGNvZGUYASABKAkSDQoFZmllbGQYAiABKAkSDwoHbWVzc2FnZRgDIAEoCSIxChRHZXRTeW5jU3RhdHVzUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABASJIChVHZXRTeW5jU3RhdHVzUmVzcG9uc2USLwoGcmVjb3JkGAEgASgLMh8ubGVhZG1lc2guY3Jtc3luYy52MS5TeW5jUmVjb3JkIpABCgpEZWFkTGV0dGVyEg8KB2xlYWRfaWQYASABKAkSDQoFZXJyb3IYAiABKAkSEAoIYXR0ZW1wdHMYAyABKA0SLQoJZmFpbGVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghldmVudF9pZBgFIAEoCRIPCgdzdWJqZWN0GAYgASgJIlMKFkxpc3REZWFkTGV0dGVyc1JlcXVlc3QSGwoJcGFnZV9zaXplGAEgASgNQgi6SAUqAxjoBxIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxjIASJpChdMaXN0RGVhZExldHRlcnNSZXNwb25zZRI1CgxkZWFkX2xldHRlcnMYASADKAsyHy5sZWFkbWVzaC5jcm1zeW5jLnYxLkRlYWRMZXR0ZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIlUKDVJlcGxheVJlcXVlc3QSGwoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQFIABIWCgNhbGwYAiABKAhCB7pIBGoCCAFIAEIPCgZ0YXJnZXQSBbpIAggBIkMKDlJlcGxheVJlc3BvbnNlEhAKCHJlcGxheWVkGAEgASgNEg8KB3NraXBwZWQYAiABKA0SDgoGZmFpbGVkGAMgASgNKnIKClN5bmNTdGF0dXMSGwoXU1lOQ19TVEFUVVNfVU5TUEVDSUZJRUQQABIXChNTWU5DX1NUQVRVU19QRU5ESU5HEAESFgoSU1lOQ19TVEFUVVNfU1lOQ0VEEAISFgoSU1lOQ19TVEFUVVNfRkFJTEVEEAMygAMKDkNybVN5bmNTZXJ2aWNlEnoKDUdldFN5bmNTdGF0dXMSKS5sZWFkbWVzaC5jcm1zeW5jLnYxLkdldFN5bmNTdGF0dXNSZXF1ZXN0GioubGVhZG1lc2guY3Jtc3luYy52MS5HZXRTeW5jU3RhdHVzUmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJ8Cg9MaXN0RGVhZExldHRlcnMSKy5sZWFkbWVzaC5jcm1zeW5jLnYxLkxpc3REZWFkTGV0dGVyc1JlcXVlc3QaLC5sZWFkbWVzaC5jcm1zeW5jLnYxLkxpc3REZWFkTGV0dGVyc1Jlc3BvbnNlIg7K8xgKY3JtOnJlcGxheRJ0CgZSZXBsYXkSIi5sZWFkbWVzaC5jcm1zeW5jLnYxLlJlcGxheVJlcXVlc3QaIy5sZWFkbWVzaC5jcm1zeW5jLnYxLlJlcGxheVJlc3BvbnNlIiHK8xgKY3JtOnJlcGxhedjzGAHi8xgLbGVhZF9pZCxhbGxiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth]);
 
 /**
  * A lead's CRM record as crm-sync knows it.
@@ -96,6 +96,13 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
    * @generated from field: leadmesh.crmsync.v1.ConvertedLead converted = 12;
    */
   converted?: ConvertedLead | undefined;
+
+  /**
+   * What sales changed in the CRM that leadmesh took back (owner, acceptance), oldest first.
+   *
+   * @generated from field: repeated leadmesh.crmsync.v1.CrmChange crm_changes = 13;
+   */
+  crmChanges: CrmChange[];
 };
 
 /**
@@ -104,6 +111,63 @@ export type SyncRecord = Message<"leadmesh.crmsync.v1.SyncRecord"> & {
  */
 export const SyncRecordSchema: GenMessage<SyncRecord> = /*@__PURE__*/
   messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 0);
+
+/**
+ * A change sales made in the CRM that crm-sync told routing about (leadmesh.crm.lead_changed).
+ *
+ * @generated from message leadmesh.crmsync.v1.CrmChange
+ */
+export type CrmChange = Message<"leadmesh.crmsync.v1.CrmChange"> & {
+  /**
+   * The CRM's modification stamp of the change.
+   *
+   * @generated from field: google.protobuf.Timestamp crm_modified_at = 1;
+   */
+  crmModifiedAt?: Timestamp | undefined;
+
+  /**
+   * When crm-sync saw it.
+   *
+   * @generated from field: google.protobuf.Timestamp seen_at = 2;
+   */
+  seenAt?: Timestamp | undefined;
+
+  /**
+   * Set when the owner changed: routing's owner id (empty when not mapped) and the CRM user id.
+   *
+   * @generated from field: string owner_id = 3;
+   */
+  ownerId: string;
+
+  /**
+   * @generated from field: string crm_owner_id = 4;
+   */
+  crmOwnerId: string;
+
+  /**
+   * @generated from field: string crm_status = 5;
+   */
+  crmStatus: string;
+
+  /**
+   * @generated from field: bool accepted = 6;
+   */
+  accepted: boolean;
+
+  /**
+   * "poll" or "webhook".
+   *
+   * @generated from field: string via = 7;
+   */
+  via: string;
+};
+
+/**
+ * Describes the message leadmesh.crmsync.v1.CrmChange.
+ * Use `create(CrmChangeSchema)` to create a new message.
+ */
+export const CrmChangeSchema: GenMessage<CrmChange> = /*@__PURE__*/
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
 
 /**
  * A CRM Lead sales converted, and what crm-sync does with the lead's later updates.
@@ -134,7 +198,7 @@ export type ConvertedLead = Message<"leadmesh.crmsync.v1.ConvertedLead"> & {
  * Use `create(ConvertedLeadSchema)` to create a new message.
  */
 export const ConvertedLeadSchema: GenMessage<ConvertedLead> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 1);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
 
 /**
  * The lead as a member of a CRM campaign (Salesforce CampaignMember, HubSpot list membership).
@@ -181,7 +245,7 @@ export type CampaignMembership = Message<"leadmesh.crmsync.v1.CampaignMembership
  * Use `create(CampaignMembershipSchema)` to create a new message.
  */
 export const CampaignMembershipSchema: GenMessage<CampaignMembership> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 2);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
 
 /**
  * A named problem of one lead's sync that did not stop it.
@@ -214,7 +278,7 @@ export type SyncIssue = Message<"leadmesh.crmsync.v1.SyncIssue"> & {
  * Use `create(SyncIssueSchema)` to create a new message.
  */
 export const SyncIssueSchema: GenMessage<SyncIssue> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 3);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusRequest
@@ -231,7 +295,7 @@ export type GetSyncStatusRequest = Message<"leadmesh.crmsync.v1.GetSyncStatusReq
  * Use `create(GetSyncStatusRequestSchema)` to create a new message.
  */
 export const GetSyncStatusRequestSchema: GenMessage<GetSyncStatusRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 4);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
 
 /**
  * @generated from message leadmesh.crmsync.v1.GetSyncStatusResponse
@@ -248,7 +312,7 @@ export type GetSyncStatusResponse = Message<"leadmesh.crmsync.v1.GetSyncStatusRe
  * Use `create(GetSyncStatusResponseSchema)` to create a new message.
  */
 export const GetSyncStatusResponseSchema: GenMessage<GetSyncStatusResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 5);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
 
 /**
  * A lead whose sync was given up.
@@ -294,7 +358,7 @@ export type DeadLetter = Message<"leadmesh.crmsync.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 6);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersRequest
@@ -316,7 +380,7 @@ export type ListDeadLettersRequest = Message<"leadmesh.crmsync.v1.ListDeadLetter
  * Use `create(ListDeadLettersRequestSchema)` to create a new message.
  */
 export const ListDeadLettersRequestSchema: GenMessage<ListDeadLettersRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 7);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 8);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ListDeadLettersResponse
@@ -338,7 +402,7 @@ export type ListDeadLettersResponse = Message<"leadmesh.crmsync.v1.ListDeadLette
  * Use `create(ListDeadLettersResponseSchema)` to create a new message.
  */
 export const ListDeadLettersResponseSchema: GenMessage<ListDeadLettersResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 8);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 9);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayRequest
@@ -369,7 +433,7 @@ export type ReplayRequest = Message<"leadmesh.crmsync.v1.ReplayRequest"> & {
  * Use `create(ReplayRequestSchema)` to create a new message.
  */
 export const ReplayRequestSchema: GenMessage<ReplayRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 9);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 10);
 
 /**
  * @generated from message leadmesh.crmsync.v1.ReplayResponse
@@ -398,7 +462,7 @@ export type ReplayResponse = Message<"leadmesh.crmsync.v1.ReplayResponse"> & {
  * Use `create(ReplayResponseSchema)` to create a new message.
  */
 export const ReplayResponseSchema: GenMessage<ReplayResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 10);
+  messageDesc(file_leadmesh_crmsync_v1_crm_sync_service, 11);
 
 /**
  * @generated from enum leadmesh.crmsync.v1.SyncStatus
