@@ -4,7 +4,7 @@
 import { findTraces } from '../../../test/harness/jaeger.ts';
 import { httpUrl } from '../../../test/harness/stack.ts';
 import { signHubspotRequest } from '../../../test/fixtures/crm-simulator/index.ts';
-import { NEW_SUBJECT_USERS, contactsOf, editAsSales, eventually, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { contactsOf, editAsSales, eventually, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 const OFFSET = 340;
 const APP_SECRET = 'sim-hubspot-app-secret';
@@ -17,7 +17,7 @@ beforeAll(async () => {
     OFFSET,
     { CRM_PROVIDER: 'hubspot', ROUTING_SLA_SECONDS: '30', ROUTING_SLA_SCAN_MS: '1000' },
     undefined,
-    { ...NEW_SUBJECT_USERS, 'crm-sync': { ...NEW_SUBJECT_USERS['crm-sync'], HUBSPOT_APP_SECRET: APP_SECRET, CRM_CHANGE_POLL_MS: '1000' } },
+    { 'crm-sync': { HUBSPOT_APP_SECRET: APP_SECRET, CRM_CHANGE_POLL_MS: '1000' } },
   );
 }, 200_000);
 

@@ -1,7 +1,7 @@
 // Changes flow back from Salesforce (the CRM simulator, a test fixture, standing in), on the real
 // NATS and FerretDB with all five services: crm-sync polls Leads by SystemModstamp, and routing,
 // which owns assignments, follows a rep's reassignment and records a rep's acceptance.
-import { NEW_SUBJECT_USERS, editAsSales, eventually, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
+import { editAsSales, eventually, recordsOf, startCrmStack, submitLead, syncedRecord, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
@@ -11,8 +11,6 @@ beforeAll(async () => {
     330,
     // No overlap: a change before crm-sync's restart is found only from the watermark it stored.
     { ROUTING_SLA_SECONDS: '30', ROUTING_SLA_SCAN_MS: '1000', CRM_CHANGE_POLL_MS: '500', CRM_CHANGE_OVERLAP_MS: '0' },
-    undefined,
-    NEW_SUBJECT_USERS,
   );
 }, 200_000);
 

@@ -9,7 +9,6 @@ import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, to
 import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
-import { natsUserEnv } from '../../../test/harness/nats.ts';
 import { waitServing } from '../../../test/harness/health.ts';
 import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
 
@@ -31,14 +30,6 @@ export type CrmStack = ReturnType<typeof clientsOf> & {
   stop(): Promise<void>;
   restart(name: (typeof SERVICES)[number], whileDown?: () => Promise<void>): Promise<void>;
 };
-
-/**
- * crm.lead_changed is a new subject: the shared local NATS runs the authorization generated before
- * it, so crm-sync (publishes it) and routing (consumes it) connect as the admin in the tests of
- * changes that flow back, until the server is restarted with deploy/local/nats-authorization.conf;
- * test/deploy/nats.test.ts checks the generated grants themselves.
- */
-export const NEW_SUBJECT_USERS = { 'crm-sync': natsUserEnv('admin'), routing: natsUserEnv('admin') };
 
 /** Fast versions of crm-sync's patience: seconds instead of an hour of retries. */
 export const FAST_CRM_ENV: Record<string, string> = {
