@@ -59,6 +59,11 @@ pg_bin() {
 
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
+# For a server that outlives this script: the descriptors above 2 it would inherit belong to the caller.
+close_inherited_fds() {
+  for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+}
+
 postgres_up() {
   if port_open "$pg_port"; then log "postgres: port $pg_port already serving, leaving it as it is"; return 0; fi
   local pgbin; pgbin=$(pg_bin)
@@ -68,8 +73,12 @@ postgres_up() {
   fi
   # A local, disposable store: durable against a crashed process, not a crashed machine. Custom
   # plans let FerretDB's prepared lookups use the indexes deploy/local/postgres-ferretdb.sql adds.
-  as_pg "$pgbin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start -o \
-      "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=800 -c synchronous_commit=off -c plan_cache_mode=force_custom_plan" >/dev/null
+  # PostgreSQL outlives this script as well (pg_ctl starts it in the background).
+  (
+    close_inherited_fds
+    as_pg "$pgbin/pg_ctl" -D "$pg_data" -l "$pg_data/server.log" -w -t 60 start -o \
+        "-p $pg_port -k $pg_data -c listen_addresses=127.0.0.1 -c max_connections=800 -c synchronous_commit=off -c plan_cache_mode=force_custom_plan" >/dev/null
+  )
   as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'" | grep -q 1 \
     || as_pg "$pgbin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres ferretdb
   as_pg "$pgbin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -d ferretdb -q -v ON_ERROR_STOP=1 -f - <"$root/deploy/local/postgres-ferretdb.sql" >/dev/null
@@ -144,7 +153,7 @@ start() { # name, port, command...
   # The server outlives this script: it must not keep any file descriptor the caller holds open
   # (a test's flock lock, a pipe a CI runner waits on), or the caller's lock is never released.
   (
-    for fd in /proc/self/fd/*; do fd=${fd##*/}; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null
+    close_inherited_fds
     exec nohup "$@" >"$run/$name.log" 2>&1 </dev/null
   ) &
   echo $! >"$run/$name.pid"
