@@ -104,6 +104,12 @@ export function servicePermissions(service: ServiceName, options: { namespaces: 
     // Parking an event that failed on its merits.
     for (const s of subjects(t.deadLetterSubject(durable))) publish.add(s);
   }
+  // The contact-keys bucket (crypto-shredding): every service reads a contact's key, from the
+  // stream leader, to open and seal events; only intake, which issues and shreds the keys, writes.
+  const keys = options.namespaces ? '*' : `KV_${t.contactKeysBucket}`;
+  publish.add(`$JS.API.STREAM.INFO.${keys}`);
+  publish.add(`$JS.API.STREAM.MSG.GET.${keys}`);
+  if (service === 'intake') publish.add(options.namespaces ? '$KV.*.>' : `$KV.${t.contactKeysBucket}.>`);
   // Listing and replaying its parked events (ParkedEventsService); the replay removes the message.
   publish.add(`$JS.API.DIRECT.GET.${deadLetters}`);
   publish.add(`$JS.API.STREAM.MSG.GET.${deadLetters}`);
