@@ -84,6 +84,6 @@ test('a service started by the harness connects as its own user, over TLS, and s
   } finally {
     await stopService(scoring);
     const t2 = topology(own);
-    for (const stream of [t2.pipelineStream, t2.deadLetterStream]) await admin.jsm.streams.delete(stream).catch(() => undefined);
+    for (const stream of [t2.pipelineStream, t2.deadLetterStream, `KV_${t2.contactKeysBucket}`]) await admin.jsm.streams.delete(stream).catch(() => undefined);
   }
 }, 90_000);
