@@ -12,7 +12,7 @@ import { EVENT_ID_HEADER, NatsClient, contactKeyId, createClient, createLogger, 
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { eventually as poll } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
-import { ROOT, SERVICES, TEST_NATS_URL, allScopes, createStackAuth, grpcAddress, startStack, stopStack, type RunningService } from '../harness/stack.ts';
+import { METRICS_PORTS, ROOT, SERVICES, TEST_NATS_URL, allScopes, createStackAuth, grpcAddress, startStack, stopStack, type RunningService } from '../harness/stack.ts';
 
 const OFFSET = 470;
 const NAMESPACE = 'shred';
@@ -97,7 +97,42 @@ function sealedOf(messages: StoredMsg[], leadId: string, subjectOf: (m: StoredMs
   });
 }
 
+/** leadmesh_contact_key_lookups_total of a service, by source. */
+async function keyLookups(service: (typeof SERVICES)[number]): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${METRICS_PORTS[service] + OFFSET}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const m of text.matchAll(/^leadmesh_contact_key_lookups_total\{source="(\w+)"[^}]*\} (\d+)/gm)) counts[m[1]!] = Number(m[2]);
+  return counts;
+}
+
 describe('crypto-shredding of the personal data in events', () => {
+  it('costs one read of the key bucket per lead and service at most, not one per event', async () => {
+    const before = Object.fromEntries(await Promise.all(SERVICES.map(async (s) => [s, await keyLookups(s)] as const)));
+    const leads = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        intakeClient.submitLead({
+          contact: { email: `cost.${i}.${randomBytes(4).toString('hex')}@example-shredding.com`, firstName: 'Cody', lastName: 'Cost', company: 'Initech', jobTitle: 'CTO', country: 'US', companySize: 500 },
+          source: { formId: 'contact-sales' },
+          consent: { emailMarketing: true, wordingVersion: '2026-01' },
+        }),
+      ),
+    );
+    for (const { leadId } of leads) await eventually('the CRM sync', async () => ((await crmSyncClient.getSyncStatus({ leadId })).record?.status === crmsync.SyncStatus.SYNCED ? true : undefined));
+    const spent: Record<string, Record<string, number>> = {};
+    for (const service of SERVICES) {
+      const after = await keyLookups(service);
+      spent[service] = Object.fromEntries(Object.entries(after).map(([source, n]) => [source, n - (before[service]![source] ?? 0)]).filter(([, n]) => (n as number) > 0));
+    }
+    // Intake makes each new contact's key (one write), the others read it once and then use their cache.
+    expect(spent.intake).toEqual({ issued: leads.length });
+    for (const service of ['scoring', 'routing', 'nurture', 'crm-sync'] as const) {
+      expect(spent[service]!.bucket ?? 0).toBeLessThanOrEqual(leads.length);
+      expect(spent[service]!.missing ?? 0).toBe(0);
+    }
+    // Scoring seals lead.scored, routing lead.routed, nurture and crm-sync open two or three events a lead, all from the cache after the first.
+    for (const service of ['scoring', 'routing', 'nurture', 'crm-sync'] as const) expect(spent[service]!.cache ?? 0).toBeGreaterThanOrEqual(leads.length);
+  }, 300_000);
+
   it('keeps the address sealed in the streams and dead letters, and erasure leaves no copy that opens', async () => {
     const t = topology(NAMESPACE);
     const email = `shred.me.${randomBytes(4).toString('hex')}@example-shredding.com`;
