@@ -3,7 +3,8 @@
 // replica that has never seen the key, and for intake asked to issue it again.
 import { randomUUID } from 'node:crypto';
 import { Kvm } from '@nats-io/kv';
-import { ContactKeys, Metrics, NatsClient, contactKeyId, createLogger, ensureStreams, topology } from '@leadmesh/platform';
+import { SUBJECTS, events } from '@leadmesh/contracts';
+import { ContactKeys, EventConsumers, EventPublisher, EventSealing, Metrics, NatsClient, contactKeyId, createLogger, encodeEvent, ensureStreams, topology } from '@leadmesh/platform';
 
 const namespace = `keys-${randomUUID().slice(0, 8)}`;
 const logger = createLogger('contact-keys-test', 'silent');
@@ -68,4 +69,47 @@ describe('contact keys', () => {
     expect(hex(await keys.lookup(leads[0]!))).toBe(issued[0]);
     expect(await bucketReads()).toBe(1);
   });
+});
+
+describe('events of an erased contact', () => {
+  it('are dropped by a consumer that finds the key shredded: not applied, not parked, the events after them flow on', async () => {
+    const intake = new ContactKeys(nats, undefined, options);
+    const publisher = new EventPublisher(nats, new EventSealing(intake, true));
+    const received = (leadId: string) =>
+      encodeEvent(SUBJECTS.leadReceived, events.LeadReceivedSchema, { eventId: `lead.received:${randomUUID()}`, leadId, submissionId: randomUUID(), profile: { contact: { email: `${leadId}@example.com` } } });
+    const gone = randomUUID();
+    const after = randomUUID();
+    // Published sealed while the contact existed, then erased before any consumer took it.
+    await publisher.publish(received(gone));
+    await intake.shred(gone);
+    expect(await publisher.publish(received(gone)).then(() => 'resolved')).toBe('resolved');
+    await publisher.publish(received(after));
+
+    // Another service, whose replica never saw the key.
+    const consumers = new EventConsumers(nats, new Metrics('scoring'), logger, { maxDeliver: 2, backoffMs: [50], concurrency: 4, ackWaitMs: 5000 });
+    consumers.openSealedEvents(new EventSealing(new ContactKeys(nats, undefined, options), false));
+    const handled: Array<{ leadId: string; email: string }> = [];
+    consumers.register({
+      durable: 'keys-test-received',
+      subject: SUBJECTS.leadReceived,
+      schema: events.LeadReceivedSchema,
+      handle: async (event) => void handled.push({ leadId: event.leadId, email: event.profile?.contact?.email ?? '' }),
+    });
+    consumers.start();
+    try {
+      // Both events acknowledged: the stream holds two (the publish after the shred sent nothing).
+      const info = () => nats.jsm.consumers.info(nats.topology.pipelineStream, 'keys-test-received');
+      const deadline = Date.now() + 20_000;
+      while ((await info()).ack_floor.stream_seq < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const consumer = await info();
+      expect(consumer.ack_floor.stream_seq).toBe(2);
+      expect(consumer.num_pending + consumer.num_ack_pending).toBe(0);
+      // The live contact's event opened for its handler; the erased one's never reached it.
+      expect(handled).toEqual([{ leadId: after, email: `${after}@example.com` }]);
+      expect(consumer.delivered.stream_seq).toBe(2);
+      expect((await nats.jsm.streams.info(nats.topology.deadLetterStream)).state.messages).toBe(0);
+    } finally {
+      await consumers.stop();
+    }
+  }, 30_000);
 });
