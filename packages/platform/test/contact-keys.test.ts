@@ -100,7 +100,9 @@ describe('events of an erased contact', () => {
       // Both events acknowledged: the stream holds two (the publish after the shred sent nothing).
       const info = () => nats.jsm.consumers.info(nats.topology.pipelineStream, 'keys-test-received');
       const deadline = Date.now() + 20_000;
-      while ((await info()).ack_floor.stream_seq < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // The consumer is made once the service's consumers start.
+      const acked = () => info().then((c) => c.ack_floor.stream_seq, () => 0);
+      while ((await acked()) < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const consumer = await info();
       expect(consumer.ack_floor.stream_seq).toBe(2);
       expect(consumer.num_pending + consumer.num_ack_pending).toBe(0);
