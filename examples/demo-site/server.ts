@@ -35,7 +35,7 @@ ${activity ? `<meta name="leadmesh-activity" content="${activity}">` : ''}
 <script src="/leadmesh-tracker.js" data-site-key="${escape(options.siteKey)}" data-endpoint="${escape(options.intakeUrl)}" defer></script>
 <style>body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem}nav a{margin-right:1rem}
 #consent{position:fixed;bottom:0;left:0;right:0;background:#222;color:#fff;padding:1rem;display:none}
-#personalized{border:1px solid #ccc;padding:1rem;margin:1rem 0}label{display:block;margin:.5rem 0}</style>
+#personalized{border:1px solid #ccc;padding:1rem;margin:1rem 0}label{display:block;margin:.5rem 0}.hp{position:absolute;left:-10000px}</style>
 </head><body>
 <nav><a href="/">Home</a><a href="/pricing">Pricing</a><a href="/contact-sales">Contact Sales</a></nav>
 <h1>${escape(title)}</h1>
@@ -93,6 +93,8 @@ const PAGES: Record<string, { title: string; body: string; activity?: string }> 
 <label>Country <input name="country"></label>
 <label><input type="checkbox" name="consent_email_marketing"> Send me product news (you can unsubscribe at any time)</label>
 <input type="hidden" name="consent_wording_version" value="2026-01">
+<!-- The honeypot (intake's WEB_FORM_HONEYPOT_FIELD): off screen and out of the tab order, so people leave it empty. -->
+<div class="hp" aria-hidden="true"><label>Company website <input name="company_url" tabindex="-1" autocomplete="off"></label></div>
 <button type="submit">Talk to sales</button>
 </form>`,
   },

@@ -4,7 +4,7 @@
 import { getOption } from '@bufbuild/protobuf';
 import type { GenService, GenServiceMethods } from '@bufbuild/protobuf/codegenv2';
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { auth, crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
+import { audit, auth, crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
 import { createClient } from '@leadmesh/platform';
 import { waitServing } from '../harness/health.ts';
 import { SERVICES, createStackAuth, grpcAddress, httpUrl, startStack, stopStack, type RunningService, type Service, type StackAuth } from '../harness/stack.ts';
@@ -18,6 +18,8 @@ const SERVICE_APIS: Array<[Service, GenService<GenServiceMethods>]> = [
   ['crm-sync', crmsync.CrmSyncService],
   // Served by every service, for its own parked events.
   ...SERVICES.map((name): [Service, GenService<GenServiceMethods>] => [name, parkedevents.ParkedEventsService]),
+  // Served by every service, for its own privileged calls.
+  ...SERVICES.map((name): [Service, GenService<GenServiceMethods>] => [name, audit.AuditService]),
 ];
 
 let stackAuth: StackAuth;
@@ -91,7 +93,7 @@ describe('who may call what', () => {
     }
   });
 
-  it('lets the web form submit with a submit-only key, and nothing else', async () => {
+  it('lets the web form submit with a submit-only token in the header, and nothing else', async () => {
     const body = JSON.stringify({ contact: { email: `webkey.${Date.now()}@example.org`, lastName: 'Key', company: 'Key Co' } });
     const post = (headers: Record<string, string>) =>
       fetch(`${httpUrl('intake', OFFSET)}/v1/leads`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
@@ -99,19 +101,51 @@ describe('who may call what', () => {
     expect((await post({ authorization: `Bearer ${await stackAuth.token(['leads:read'])}` })).status).toBe(403);
     const formKey = await stackAuth.token(['leads:submit'], 'team:web-form');
     expect((await post({ authorization: `Bearer ${formKey}` })).status).toBe(201);
-    // A plain HTML form cannot set headers: the key may come as the `key` query parameter.
+    // The token is no longer taken from the URL, where any page reader could copy it: a browser
+    // form posts with a form key bound to its form and origins (test/e2e/web-form-door.stack.test.ts).
     const viaQuery = await fetch(`${httpUrl('intake', OFFSET)}/v1/leads?key=${formKey}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ email: `webform.${Date.now()}@example.org`, last_name: 'Form', company: 'Form Co' }).toString(),
     });
-    expect(viaQuery.status).toBe(201);
+    expect(viaQuery.status).toBe(401);
+    expect((await viaQuery.json()).error).toMatch(/form_key/);
     // The submit-only key cannot read.
     const reader = createClient(intake.IntakeService, grpcAddress('intake', OFFSET), { token: formKey });
     try {
       await expect(reader.getLead({ leadId: '00000000-0000-4000-8000-000000000000' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
     } finally {
       reader.close();
+    }
+  });
+});
+
+describe('the audit record', () => {
+  async function auditOf(name: Service) {
+    const reader = createClient(audit.AuditService, grpcAddress(name, OFFSET), { token: await stackAuth.token(['audit:read'], 'team:security'), timeoutMs: 10_000 });
+    try {
+      return (await reader.listAuditRecords({ pageSize: 20 })).records;
+    } finally {
+      reader.close();
+    }
+  }
+
+  it("writes each service's privileged calls with the caller's identity, readable over gRPC, and no personal data", async () => {
+    const email = `audited.${Date.now()}@example.org`;
+    const eraser = createClient(intake.IntakeService, grpcAddress('intake', OFFSET), { token: await stackAuth.token(['privacy:erase'], 'user:pia'), timeoutMs: 10_000 });
+    const rules = createClient(scoring.ScoringService, grpcAddress('scoring', OFFSET), { token: await stackAuth.token(['rules:admin'], 'user:mia'), timeoutMs: 10_000 });
+    try {
+      const { erasureId } = await eraser.eraseContact({ email });
+      await expect(rules.activateRuleSet({ version: 'no-such-version' })).rejects.toMatchObject({ code: expect.any(Number) });
+      const erasures = (await auditOf('intake')).filter((r) => r.method === 'leadmesh.intake.v1.IntakeService/EraseContact');
+      expect(erasures[0]).toMatchObject({ service: 'intake', caller: 'user:pia', target: `erasure_id=${erasureId}`, outcome: 'OK' });
+      expect(JSON.stringify(erasures, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).not.toContain(email);
+      const activations = (await auditOf('scoring')).filter((r) => r.method === 'leadmesh.scoring.v1.ScoringService/ActivateRuleSet' && r.target === 'version=no-such-version');
+      expect(activations[0]).toMatchObject({ service: 'scoring', caller: 'user:mia' });
+      expect(activations[0]!.outcome).not.toBe('OK');
+    } finally {
+      eraser.close();
+      rules.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 // Right to erasure, end to end: after EraseContact no store of any service and no CRM record holds
-// the person's address, every service reports its part done, and replaying the old events does not
-// bring the person back.
+// the person's address (nor the CRM's Recycle Bin), every service reports its part done, replaying
+// the old events does not bring the person back, and a CRM upsert in flight when the erasure
+// arrives does not either.
 import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { headers } from '@nats-io/nats-core';
@@ -96,6 +97,8 @@ describe('right to erasure', () => {
 
     expect(await search(email)).toEqual([]);
     expect(simulator.records('salesforce').filter((r) => JSON.stringify(r).toLowerCase().includes(email))).toEqual([]);
+    // Deleted for good, not to the Recycle Bin where a plain delete leaves the Lead restorable.
+    expect(simulator.deleted('salesforce').filter((r) => JSON.stringify(r).toLowerCase().includes(email))).toEqual([]);
     await expect(intakeClient.getLead({ leadId })).rejects.toMatchObject({ code: 5 });
 
     // Replay every old event of the lead from the stream, as an operator replaying a backlog would.
@@ -120,5 +123,38 @@ describe('right to erasure', () => {
     // Asking again finishes the same erasure.
     const again = await intakeClient.eraseContact({ email });
     expect(again.erasureId).toBe(erasure.erasureId);
+  }, 420_000);
+
+  it('an erasure that arrives while the lead\'s CRM upsert is in flight leaves nothing of the person in the CRM', async () => {
+    const email = `erase.in.flight.${randomBytes(4).toString('hex')}@example-erasure.com`;
+    const ofPerson = (records: unknown[]) => records.filter((r) => JSON.stringify(r).toLowerCase().includes(email));
+    // The CRM takes the lead's upsert and answers only once the erasure is under way.
+    simulator.holdUpserts();
+    try {
+      const { leadId } = await intakeClient.submitLead({
+        contact: { email, firstName: 'Ines', lastName: 'Inflight', company: 'Forget Me GmbH', jobTitle: 'Head of Marketing', country: 'DE' },
+        source: { formId: 'contact-sales' },
+        interest: { product: 'analytics' },
+        consent: { emailMarketing: true, wordingVersion: '2026-01' },
+      });
+      const upsertOfLead = () => simulator.requests().some((r) => r.method === 'PATCH' && r.path.endsWith(`/${leadId}`));
+      await eventually('the CRM holding the lead\'s upsert', async () => (simulator.heldUpserts() > 0 ? true : undefined));
+      expect(upsertOfLead()).toBe(false);
+
+      const erasure = await intakeClient.eraseContact({ email });
+      const crmSyncRecords = mongo.db(`leadmesh_${NAMESPACE}_crm_sync`).collection('sync_records');
+      await eventually('crm-sync\'s tombstone of the lead', async () => ((await crmSyncRecords.findOne({ _id: leadId as never }))?.erasedAt ? true : undefined));
+      simulator.releaseUpserts();
+
+      await eventually('every service to finish the erasure', async () => ((await intakeClient.getErasure({ erasureId: erasure.erasureId })).completed ? true : undefined));
+      // crm-sync's part ends with its CRM delete, made after its write of the lead ended: by the time
+      // the erasure is complete and the held upsert answered, the CRM holds nothing of the person.
+      await eventually('the CRM to answer the held upsert', async () => (upsertOfLead() ? true : undefined));
+      expect(ofPerson(simulator.records('salesforce'))).toEqual([]);
+      expect(ofPerson(simulator.deleted('salesforce'))).toEqual([]);
+      expect(await search(email)).toEqual([]);
+    } finally {
+      simulator.releaseUpserts();
+    }
   }, 420_000);
 });

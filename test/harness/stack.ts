@@ -197,9 +197,9 @@ export async function createStackAuth(existing?: { kid: string; privateJwk: obje
 /** Every scope any RPC requires, read from the contracts. */
 export async function allScopes(): Promise<string[]> {
   const { getOption } = await import('@bufbuild/protobuf');
-  const { auth, intake, scoring, routing, nurture, crmsync, parkedevents } = await import('../../packages/contracts/dist/index.js');
+  const { auth, intake, scoring, routing, nurture, crmsync, parkedevents, audit } = await import('../../packages/contracts/dist/index.js');
   const scopes = new Set<string>();
-  for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService]) {
+  for (const api of [intake.IntakeService, scoring.ScoringService, routing.RoutingService, nurture.NurtureService, crmsync.CrmSyncService, parkedevents.ParkedEventsService, audit.AuditService]) {
     for (const method of api.methods) scopes.add(getOption(method, auth.required_scope));
   }
   // A scope no RPC requires on its own: AcceptLead for an owner other than the caller (routing's mayAcceptAs).

@@ -31,3 +31,15 @@ export function testStore(name: string): TestStore {
     },
   };
 }
+
+/**
+ * An outbox whose events are never published, as if the broker were down: they stay on the
+ * documents. For tests of a store's writes where publishing is not under test.
+ */
+export const keptInOutbox = {
+  track: () => undefined,
+  flush: async () => false,
+  flushEntries: async () => false,
+  flushStored: async () => false,
+  awaitsClear: () => false,
+} as unknown as Outbox;

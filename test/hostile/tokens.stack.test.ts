@@ -65,9 +65,9 @@ test.each(['expired', 'no expiry', 'wrong issuer', 'wrong audience', 'alg none',
     intakeClient.close();
     nurtureClient.close();
   }
-  const form = await fetch(`${httpUrl('intake', OFFSET)}/v1/leads?key=${encodeURIComponent(token)}`, {
+  const form = await fetch(`${httpUrl('intake', OFFSET)}/v1/leads`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${token}` },
     body: `email=${marker}%40example.org`,
   });
   expect(form.status).toBe(401);

@@ -1,8 +1,8 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import * as grpc from '@grpc/grpc-js';
-import { crmsync, intake, parkedevents, scoring, type LeadJourney } from '@leadmesh/client';
-import { formatDeadLetters, formatErasure, formatParkedEvents, formatParkedReplay, formatDuration, formatError, formatJourney, formatRescore, formatRuleSets, formatSubmitted, progressLine, table } from './format.js';
+import { audit, crmsync, intake, parkedevents, scoring, type LeadJourney } from '@leadmesh/client';
+import { formatAuditRecords, formatDeadLetters, formatErasure, formatParkedEvents, formatParkedReplay, formatDuration, formatError, formatJourney, formatRescore, formatRuleSets, formatSubmitted, progressLine, table } from './format.js';
 import { ProgressReporter } from './progress.js';
 
 const t = (s: number) => new Date(Date.UTC(2026, 0, 5, 9, 0, 0) + s * 1000);
@@ -146,5 +146,18 @@ describe('formatErasure', () => {
       'intake    erased   2026-01-05 09:00:01Z',
       'crm-sync  pending  -',
     ]);
+  });
+});
+
+describe('formatAuditRecords', () => {
+  it("lists a service's privileged calls with who, what, on what and how it ended", () => {
+    const record = create(audit.AuditRecordSchema, {
+      recordId: 'r-1', service: 'scoring', method: 'leadmesh.scoring.v1.ScoringService/ActivateRuleSet', caller: 'user:mia', target: 'version=2026-11-27', outcome: 'OK', calledAt: timestampFromDate(new Date('2026-11-27T10:00:00Z')),
+    });
+    const text = formatAuditRecords('scoring', [record, create(audit.AuditRecordSchema, { ...record, target: '', outcome: 'NOT_FOUND' })]);
+    expect(text.split('\n')[1]).toMatch(/^2026-11-27 10:00:00Z\s+user:mia\s+ActivateRuleSet\s+version=2026-11-27\s+OK$/);
+    expect(text.split('\n')[2]).toMatch(/ActivateRuleSet\s+-\s+NOT_FOUND$/);
+    expect(text).toMatch(/2 privileged calls in scoring, newest first$/);
+    expect(formatAuditRecords('routing', [])).toBe('routing has no audit records.');
   });
 });

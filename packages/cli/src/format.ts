@@ -1,7 +1,7 @@
 // Everything the CLI prints, as pure functions of what the services answered, so the wording and
 // layout are unit tested without a server.
 import { timestampDate, type Timestamp } from '@bufbuild/protobuf/wkt';
-import { GrpcStatus, intake, isServiceError, type crmsync, type JourneyEvent, type LeadJourney, type parkedevents, type scoring } from '@leadmesh/client';
+import { GrpcStatus, intake, isServiceError, type audit, type crmsync, type JourneyEvent, type LeadJourney, type parkedevents, type scoring } from '@leadmesh/client';
 
 const date = (ts: Timestamp | undefined) => (ts && (ts.seconds !== 0n || ts.nanos !== 0) ? timestampDate(ts) : undefined);
 /** "2026-01-05 09:00:03Z": sortable, unambiguous, short enough for a terminal. */
@@ -60,6 +60,12 @@ export function formatDeadLetters(deadLetters: crmsync.DeadLetter[]): string {
   if (deadLetters.length === 0) return 'No dead letters.';
   const rows = deadLetters.map((d) => [d.leadId, when(date(d.failedAt)), String(d.attempts), d.subject, oneLine(d.error)]);
   return `${table(['LEAD', 'FAILED AT', 'ATTEMPTS', 'SUBJECT', 'ERROR'], rows)}\n\n${deadLetters.length} dead letter${deadLetters.length === 1 ? '' : 's'}`;
+}
+
+export function formatAuditRecords(service: string, records: audit.AuditRecord[]): string {
+  if (records.length === 0) return `${service} has no audit records.`;
+  const rows = records.map((r) => [when(date(r.calledAt)), r.caller, r.method.split('/').pop() ?? r.method, r.target || '-', r.outcome]);
+  return `${table(['CALLED AT', 'CALLER', 'METHOD', 'TARGET', 'OUTCOME'], rows)}\n\n${records.length} privileged call${records.length === 1 ? '' : 's'} in ${service}, newest first`;
 }
 
 export function formatParkedEvents(service: string, parked: parkedevents.ParkedEvent[]): string {

@@ -7,6 +7,7 @@ import { deadLettersCommand } from './commands/dead-letters.js';
 import { eraseCommand } from './commands/erase.js';
 import { journeyCommand } from './commands/journey.js';
 import { parkedCommand } from './commands/parked.js';
+import { auditCommand } from './commands/audit.js';
 import { rulesCommand } from './commands/rules.js';
 import { submitCommand } from './commands/submit.js';
 import { UsageError, type CliContext } from './context.js';
@@ -36,6 +37,7 @@ Connection (environment):
   journeyCommand(program, ctx);
   deadLettersCommand(program, ctx);
   parkedCommand(program, ctx);
+  auditCommand(program, ctx);
   rulesCommand(program, ctx);
   eraseCommand(program, ctx);
   return program;

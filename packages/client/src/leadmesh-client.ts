@@ -1,6 +1,6 @@
 // All five services behind one object, sharing one set of credentials and defaults.
 import { randomUUID } from 'node:crypto';
-import { crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
+import { audit, crmsync, intake, nurture, parkedevents, routing, scoring } from '@leadmesh/contracts';
 import { channelCredentials, channelOptions } from './credentials.js';
 import { DEFAULT_ADDRESSES, type LeadmeshClientOptions, type ServiceName } from './options.js';
 import { createServiceClient, type ServiceClient, type ServiceClientOptions } from './service-client.js';
@@ -11,6 +11,7 @@ export type RoutingClient = ServiceClient<typeof routing.RoutingService.method>;
 export type NurtureClient = ServiceClient<typeof nurture.NurtureService.method>;
 export type CrmSyncClient = ServiceClient<typeof crmsync.CrmSyncService.method>;
 export type ParkedEventsClient = ServiceClient<typeof parkedevents.ParkedEventsService.method>;
+export type AuditClient = ServiceClient<typeof audit.AuditService.method>;
 
 export interface LeadmeshClient {
   intake: IntakeClient;
@@ -20,6 +21,8 @@ export interface LeadmeshClient {
   crmSync: CrmSyncClient;
   /** Each service's parked events (the same API on every service's port). */
   parkedEvents: Record<ServiceName, ParkedEventsClient>;
+  /** Each service's audit record of its privileged calls (the same API on every service's port). */
+  audit: Record<ServiceName, AuditClient>;
   /** The address each service is called on. */
   addresses: Record<ServiceName, string>;
   close(): void;
@@ -58,10 +61,14 @@ export function createLeadmeshClient(options: LeadmeshClientOptions = {}): Leadm
   const parkedEvents = Object.fromEntries(
     (Object.keys(addresses) as ServiceName[]).map((name) => [name, createServiceClient(parkedevents.ParkedEventsService, addresses[name], common)]),
   ) as Record<ServiceName, ParkedEventsClient>;
+  const audits = Object.fromEntries(
+    (Object.keys(addresses) as ServiceName[]).map((name) => [name, createServiceClient(audit.AuditService, addresses[name], common)]),
+  ) as Record<ServiceName, AuditClient>;
   return {
     ...clients,
     parkedEvents,
+    audit: audits,
     addresses,
-    close: () => [...Object.values(clients), ...Object.values(parkedEvents)].forEach((c) => c.close()),
+    close: () => [...Object.values(clients), ...Object.values(parkedEvents), ...Object.values(audits)].forEach((c) => c.close()),
   };
 }

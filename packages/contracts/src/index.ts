@@ -8,6 +8,7 @@ export * as nurture from './nurture.js';
 export * as crmsync from './gen/leadmesh/crmsync/v1/crm_sync_service_pb.js';
 export * as events from './gen/leadmesh/events/v1/events_pb.js';
 export * as parkedevents from './gen/leadmesh/parkedevents/v1/parked_events_service_pb.js';
+export * as audit from './gen/leadmesh/audit/v1/audit_service_pb.js';
 // The console's own compositions (`console` would shadow the global in an importing module).
 export * as consoleApi from './gen/leadmesh/console/v1/console_service_pb.js';
 export { SUBJECTS } from './subjects.js';

@@ -22,7 +22,8 @@ import { NatsClient } from './nats/connection.js';
 import { EventConsumers } from './nats/consumer.js';
 import { ContactKeys, EventSealing } from './nats/contact-keys.js';
 import { ParkedEvents } from './nats/parked-events.js';
-import { parkedevents } from '@leadmesh/contracts';
+import { audit, parkedevents } from '@leadmesh/contracts';
+import { AuditLog } from './audit/audit-log.js';
 import { EventPublisher } from './nats/publisher.js';
 import { GrpcServer } from './grpc/server.js';
 import { Outbox } from './outbox.js';
@@ -51,6 +52,7 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     @Inject(Outbox) private readonly outbox: Outbox,
     @Inject(Readiness) private readonly readiness: Readiness,
     @Inject(Erasures) private readonly erasures: Erasures,
+    @Inject(AuditLog) private readonly audit: AuditLog,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,6 +65,10 @@ class PlatformLifecycle implements OnApplicationBootstrap, BeforeApplicationShut
     this.consumers.onHeldChange(report);
     report();
     this.serveParkedEvents();
+    // Every service's privileged calls, recorded by the gRPC server, read the same way everywhere.
+    this.grpc.register(audit.AuditService, {
+      listAuditRecords: (request) => this.audit.list(request.pageSize, request.pageToken, request.caller),
+    });
     await this.metrics.listen(this.config.grpcHost, this.config.metricsPort);
     await this.grpc.listen(this.config.grpcHost, this.config.grpcPort);
     this.nats.start();
@@ -132,6 +138,7 @@ export class PlatformModule {
     consumers.dependOn({ name: 'store', answers: () => pingStore(store) });
     store.onChange((connected) => !connected && consumers.holdFor('store disconnected'));
     const erasures = new Erasures(store, outbox, service);
+    const auditLog = new AuditLog(store, service, logger);
     consumers.skipErasedLeads((leadId) => erasures.isErased(leadId));
     consumers.openSealedEvents(sealing);
     // Every replica drops an erased contact's key within seconds, not only the one that applied contact.erased.
@@ -148,7 +155,8 @@ export class PlatformModule {
       { provide: Authenticator, useValue: authenticator },
       { provide: Readiness, useValue: new Readiness() },
       { provide: Erasures, useValue: erasures },
-      { provide: GrpcServer, useValue: new GrpcServer(logger, metrics, authenticator) },
+      { provide: AuditLog, useValue: auditLog },
+      { provide: GrpcServer, useValue: new GrpcServer(logger, metrics, authenticator, undefined, auditLog) },
       { provide: Outbox, useValue: outbox },
       PlatformLifecycle,
     ];

@@ -51,11 +51,12 @@ const otherReplica = new MongoStore('mongodb://127.0.0.1:27017/', database, logg
 const scored = (leadId: string) =>
   encodeEvent(SUBJECTS.leadScored, events.LeadScoredSchema, { eventId: `lead.scored:${leadId}:${randomUUID()}`, leadId, occurredAt: timestampNow() });
 
-/** Store commands sent to lead_stages so far, by command name. */
-async function commands(): Promise<Record<string, number>> {
+/** Store commands sent to a collection (lead_stages unless named) so far, by command name. */
+async function commandsOn(collection: string): Promise<Record<string, number>> {
   const { values } = await metrics.storeCommands.get();
-  return Object.fromEntries(values.filter((v) => v.labels.collection === 'lead_stages').map((v) => [v.labels.command, v.value]));
+  return Object.fromEntries(values.filter((v) => v.labels.collection === collection).map((v) => [v.labels.command, v.value]));
 }
+const commands = () => commandsOn('lead_stages');
 
 async function commandsDuring(work: () => Promise<unknown>): Promise<Record<string, number>> {
   const before = await commands();
@@ -176,6 +177,44 @@ describe('lead-keyed documents', () => {
     const survivors = await stages.find({ _id: { $in: leads }, ...notErased }).lean();
     expect(survivors.map((doc) => ({ lead: doc._id, stage: doc.stage }))).toEqual([]);
   }, 60_000);
+
+  it("clears published events without a store call per event: the next write takes them, one bulk write the rest", async () => {
+    const leads = Array.from({ length: 10 }, () => randomUUID());
+    const first = await commandsDuring(() =>
+      Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, events: [scored(leadId)] }), { likelyNew: true }))),
+    );
+    // Published, still on the documents: no clear yet (the inserts went together, see group-commit.ts).
+    expect(Object.keys(first)).toEqual(['insert']);
+    // The next event of a lead writes its own events in place of the published ones.
+    const next = await stages.findById(leads[0]).lean();
+    await applyEventOnce(stages, outbox, leads[0]!, `${leads[0]}:routed`, () => ({ set: { stage: 'routed' }, events: [scored(leads[0]!)] }), { read: next });
+    const afterNext = await stages.findById(leads[0]).lean();
+    expect(afterNext?.outbox.map((e) => e.eventId)).toEqual([expect.not.stringMatching(next!.outbox[0]!.eventId)]);
+    // The rest leave together: a claim per document in one insert (FerretDB) and one bulk update.
+    const cleared = await commandsDuring(() => outbox.clearPublished());
+    expect(cleared).toEqual({ update: 1 });
+    const left = await stages.find({ _id: { $in: leads } }).lean();
+    expect(left.map((doc) => doc.outbox.length)).toEqual(leads.map(() => 0));
+    expect(await nats.jsm.streams.getMessage(nats.topology.pipelineStream, { last_by_subj: nats.topology.subject(SUBJECTS.leadScored) })).toBeTruthy();
+  }, 30_000);
+
+  it('sends the reads, inserts, claims and updates of many leads at once as a few bulk commands, each effect landing once', async () => {
+    const leads = Array.from({ length: 30 }, () => randomUUID());
+    const claimsBefore = await commandsOn('revision_claims');
+    const created = await commandsDuring(() =>
+      Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, append: { seen: { values: ['received'], keep: 10 } }, events: [] }), { likelyNew: true }))),
+    );
+    expect(created.insert).toBeLessThanOrEqual(3);
+    const updated = await commandsDuring(() =>
+      Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:scored`, (current) => ({ set: { stage: `${current?.stage}+scored` }, append: { seen: { values: ['scored'], keep: 10 } }, events: [] })))),
+    );
+    // One read and one write per lead would be 60 commands; under way together they are a handful.
+    expect((updated.find ?? 0) + (updated.update ?? 0)).toBeLessThanOrEqual(8);
+    const claims = (await commandsOn('revision_claims')).insert ?? 0;
+    expect(claims - (claimsBefore.insert ?? 0)).toBeLessThanOrEqual(4);
+    const docs = await stages.find({ _id: { $in: leads } }).lean();
+    expect(docs.map((doc) => ({ stage: doc.stage, seen: doc.seen, revision: doc.revision }))).toEqual(leads.map(() => ({ stage: 'received+scored', seen: ['received', 'scored'], revision: 2 })));
+  }, 30_000);
 
   it('steps over a revision claimed by a writer that died before writing, so the lead is never stuck', async () => {
     const leadId = randomUUID();

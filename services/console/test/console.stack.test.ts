@@ -353,6 +353,24 @@ describe('the console', () => {
       await page.getByRole('button', { name: `Mark ${owner.name} unavailable` }).waitFor();
       expect((await routingClient.listOwners({ teamId: owner.teamId })).owners.find((o) => o.ownerId === owner.ownerId)?.active).toBe(true);
 
+      // Weight and daily cap, changed in place and kept by routing; the rest of the owner unchanged.
+      await page.getByLabel(`Weight of ${owner.name}`).fill('2.5');
+      await page.getByLabel(`Leads per day for ${owner.name} (0: no cap)`).fill('37');
+      await page.getByRole('form', { name: `Weight and cap of ${owner.name}` }).getByRole('button', { name: 'Save' }).click();
+      await page.getByText(`${owner.name}: weight 2.5, at most 37 leads a day.`).waitFor();
+      const changed = (await routingClient.listOwners({ teamId: owner.teamId })).owners.find((o) => o.ownerId === owner.ownerId)!;
+      expect({ weight: changed.weight, cap: changed.capacityPerDay, territories: changed.territories, email: changed.email }).toEqual({ weight: 2.5, cap: 37, territories: owner.territories, email: owner.email });
+
+      // The round-robin distribution: each owner's turns as routing counts them, with the team's share.
+      const listed = await routingClient.listOwners({ teamId: owner.teamId });
+      const turns = listed.loads.map((l) => Number(l.roundRobinTurns));
+      const total = turns.reduce((a, b) => a + b, 0);
+      await page.getByRole('table', { name: `Round-robin turns in ${owner.teamId}: ${total} in all` }).waitFor();
+      for (const [i, o] of listed.owners.entries()) {
+        expect(listed.loads[i]!.ownerId).toBe(o.ownerId);
+        expect((await page.getByTestId(`turns-${o.ownerId}`).textContent())?.trim()).toBe(`${turns[i]} (${total > 0 ? Math.round((turns[i]! / total) * 100) : 0} %)`);
+      }
+
       await page.getByLabel('Country (ISO code)').fill('US');
       await page.getByLabel('Company size').fill('1200');
       await page.getByLabel('Grade').fill('A1');
@@ -364,6 +382,8 @@ describe('the console', () => {
     } finally {
       // Every owner available again, whatever happened above.
       for (const o of owners0) if (o.active) await routingClient.setOwnerAvailability({ ownerId: o.ownerId, active: true, outOfOffice: o.outOfOffice }).catch(() => undefined);
+      const edited = owners0.find((o) => o.active);
+      if (edited) await routingClient.upsertOwner({ owner: edited }).catch(() => undefined);
       routingClient.close();
       await context.close();
     }

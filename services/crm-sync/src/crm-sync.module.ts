@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { LOGGER, PlatformModule, type Logger } from '@leadmesh/platform';
+import { Erasures, LOGGER, PlatformModule, type Logger } from '@leadmesh/platform';
 import { CrmAvailability, availabilityFromEnv } from './crm-availability.js';
 import { CrmGateway } from './crm.gateway.js';
 import { CrmSyncConsumer } from './crm-sync.consumer.js';
@@ -7,12 +7,21 @@ import { CrmSyncGrpc } from './crm-sync.grpc.js';
 import { CrmSyncService } from './crm-sync.service.js';
 import { DeadLetterStore } from './dead-letter.store.js';
 import { LeadSync } from './lead-sync.js';
+import { PendingCrmErasures } from './pending-crm-erasures.js';
 import { SyncStore } from './sync.store.js';
 
 @Module({
   imports: [PlatformModule.forService('crm-sync')],
   providers: [
-    { provide: CrmGateway, useFactory: () => CrmGateway.fromEnv(process.env) },
+    {
+      provide: CrmGateway,
+      useFactory: async (erasures: Erasures) => {
+        const gateway = await CrmGateway.fromEnv(process.env);
+        gateway.isErased = (leadId) => erasures.isErased(leadId);
+        return gateway;
+      },
+      inject: [Erasures],
+    },
     {
       provide: CrmAvailability,
       useFactory: (gateway: CrmGateway, logger: Logger) => new CrmAvailability(gateway.crm, availabilityFromEnv(process.env), logger),
@@ -21,6 +30,7 @@ import { SyncStore } from './sync.store.js';
     SyncStore,
     DeadLetterStore,
     LeadSync,
+    PendingCrmErasures,
     CrmSyncService,
     CrmSyncGrpc,
     CrmSyncConsumer,

@@ -36,14 +36,19 @@ export class CrmSyncService {
   ) {}
 
   /**
-   * Right to erasure: the CRM record goes through the adapter (a CRM outage is retried like any
-   * other), then crm-sync's own record and dead letter.
+   * Right to erasure. The tombstone first, so that from then on no sync starts or commits for the
+   * lead (a sync whose CRM write was in flight finds it at its commit and deletes that record
+   * again); then the syncs of the lead this replica is running end; then the CRM record is deleted
+   * for good through the adapter (a CRM outage fails the erasure event, which is retried like any
+   * other); then the dead letter. Deleting only after the tombstone and the running syncs is what
+   * keeps a write that was queued or in flight from bringing the CRM record back.
    */
   async forget(leadId: string): Promise<void> {
     const record = await this.store.find(leadId);
+    await this.store.forget(leadId);
+    await this.sync.settled(leadId);
     await this.gateway.crm.deleteLead(leadId, record?.crmId || undefined);
     await this.deadLetters.remove(leadId);
-    await this.store.forget(leadId);
     this.logger.info({ leadId }, 'lead erased from the CRM and crm-sync');
   }
 

@@ -5,6 +5,13 @@ import type { CampaignMapping } from './domain/campaigns.js';
 import { mapLead, type CrmLeadSnapshot, type CrmValue, type FieldMapping, type MappedLead, type OwnerLookup } from './domain/field-mapping.js';
 import { assertOwnerLookupPresent, ownerLookupFromEnv } from './owner-directory.js';
 
+/** The lead was erased while its upsert waited for its turn: it was not sent. */
+export class LeadErasedError extends Error {
+  constructor(readonly leadId: string) {
+    super(`lead ${leadId} was erased before its CRM write went out`);
+  }
+}
+
 interface PendingUpsert {
   leadId: string;
   fields: Record<string, CrmValue>;
@@ -24,6 +31,11 @@ export class CrmGateway {
   convertedRule: 'follow' | 'stop' = 'follow';
   /** Which CRM campaign a lead's utm_campaign stands for; none until fromEnv loads the file. */
   campaigns: CampaignMapping = { version: 0, memberStatus: 'Responded', campaigns: new Map() };
+  /**
+   * Whether a lead has been erased (the service's in-memory view of erasures), asked as each upsert
+   * leaves the queue: one that waited behind a backlog while the erasure went through is not sent.
+   */
+  isErased: (leadId: string) => Promise<boolean> = async () => false;
   private inFlight = 0;
 
   constructor(
@@ -71,8 +83,15 @@ export class CrmGateway {
     }
   }
 
-  private async dispatch(batch: PendingUpsert[]): Promise<void> {
+  private async dispatch(queued: PendingUpsert[]): Promise<void> {
     try {
+      // The erasure may already have deleted the lead's record: this write would make it again.
+      const batch: PendingUpsert[] = [];
+      for (const item of queued) {
+        if (await this.isErased(item.leadId)) item.reject(new LeadErasedError(item.leadId));
+        else batch.push(item);
+      }
+      if (batch.length === 0) return;
       if (batch.length === 1) {
         const [only] = batch as [PendingUpsert];
         only.resolve(await this.crm.upsertLead(only.leadId, only.fields));
@@ -86,7 +105,8 @@ export class CrmGateway {
         else item.reject(new Error(`the CRM answered no result for lead ${item.leadId}`));
       });
     } catch (err) {
-      for (const item of batch) item.reject(err);
+      // Rejecting an item already settled above changes nothing.
+      for (const item of queued) item.reject(err);
     }
   }
 }

@@ -8,7 +8,7 @@ import { FieldMappingError, toContactFields, type CrmValue, type MappingIssue } 
 import { fieldsToRead, planUpdate, type WritePlan } from './domain/field-ownership.js';
 import { isRouted, mergeLeadState, sameLeadState, type LeadState } from './domain/lead-state.js';
 import { sameCrmFields, sameIssues } from './domain/sync-rules.js';
-import { CrmGateway } from './crm.gateway.js';
+import { CrmGateway, LeadErasedError } from './crm.gateway.js';
 import { DEAD_LETTERS_CONSUMER, DeadLetterStore } from './dead-letter.store.js';
 import { NoLeadStateError, toSnapshot } from './lead-snapshot.js';
 import { SyncStore, pendingRecord, type CampaignMembershipDoc, type ConvertedDoc, type SyncRecordDoc } from './sync.store.js';
@@ -34,9 +34,10 @@ export interface SyncOptions {
  * - unchanged: the CRM already holds these fields, nothing was sent
  * - not-routed: an update for a lead crm-sync has not brought in yet; lead.routed will
  * - dead-lettered: given up, with the reason in dead letters
- * - duplicate: a redelivered event this record already took in
+ * - duplicate: a redelivered event this record already took in (or the lead is erased: its tombstone takes nothing)
+ * - erased: the lead was erased while this sync was under way; what it may have written to the CRM was deleted again
  */
-export type SyncOutcome = 'synced' | 'unchanged' | 'not-routed' | 'dead-lettered' | 'duplicate';
+export type SyncOutcome = 'synced' | 'unchanged' | 'not-routed' | 'dead-lettered' | 'duplicate' | 'erased';
 
 /** Failures that no retry of the same data can fix. */
 export const isPermanent = (err: unknown) => err instanceof FieldMappingError || err instanceof NoLeadStateError || (err instanceof CrmError && !err.transient);
@@ -80,6 +81,15 @@ export class LeadSync {
     return next;
   }
 
+  /**
+   * Resolves once the syncs of this lead running or queued in this replica have ended. The erasure
+   * waits for them after writing its tombstone and before deleting the CRM record, so its delete
+   * comes after any write they made (and they, finding the tombstone, write nothing more).
+   */
+  async settled(leadId: string): Promise<void> {
+    for (let running = this.#running.get(leadId); running; running = this.#running.get(leadId)) await running;
+  }
+
   private async runNow(leadId: string, cause: SyncCause, options: SyncOptions): Promise<SyncOutcome> {
     let state: LeadState | undefined;
     try {
@@ -89,6 +99,10 @@ export class LeadSync {
       return await this.syncOnce(leadId, cause, options, record, state);
     } catch (err) {
       const error = err as Error;
+      if (err instanceof LeadErasedError) return 'erased';
+      // Erased while this sync was under way: no dead letter (the CRM's text may quote the person)
+      // and no retry; a write the CRM took before failing is deleted again.
+      if ((await this.store.find(leadId).catch(() => null))?.erasedAt) return this.deleteAgain(leadId, undefined);
       if (isPermanent(err)) return this.giveUp(leadId, cause, error, state);
       if (options.lastTry) return this.giveUp(leadId, cause, error, state, `gave up after the last retry: ${error.message}`);
       await this.store.recordTransientFailure(leadId, this.crmName, error.message);
@@ -122,7 +136,7 @@ export class LeadSync {
     const syncedAt = new Date();
     let first = false;
     let latencyMs = 0;
-    await this.store.commit(leadId, cause.eventId, record, (current) => {
+    const stored = await this.store.commit(leadId, cause.eventId, record, (current) => {
       const lead = this.leadAfter(current, cause);
       first = !current?.syncedAt;
       // The first sync measures the pipeline from intake; an update measures from the change that caused it.
@@ -155,6 +169,9 @@ export class LeadSync {
         ],
       };
     });
+    // The erasure's tombstone came while the CRM call was in flight (a write queued or on the wire
+    // before the erasure, answered after it): the record it made or updated must not outlive it.
+    if (stored === 'erased') return this.deleteAgain(leadId, crmId);
     // Only a lead given up before has a dead letter; the replay that retries it removes it too.
     if (record?.status === 'FAILED') await this.deadLetters.remove(leadId);
     if (first) this.metrics.leadSyncedToCrm(latencyMs / 1000);
@@ -229,6 +246,41 @@ export class LeadSync {
     const plan = planUpdate(fields, this.gateway.mapping, lastWritten, crmNow);
     this.logger.debug({ leadId, read: toRead, sent: Object.keys(plan.send) }, 'CRM update planned');
     return plan;
+  }
+
+  /**
+   * The lead was erased while its CRM write was under way: its record goes again, for good. The
+   * erasure itself deletes after the syncs of its own replica end; this covers a write another
+   * replica had in flight. The event cannot carry a failed delete (a redelivery is skipped as
+   * erased), so a CRM that refuses it now leaves the duty on the tombstone, and erasePending()
+   * tries again until the CRM takes it.
+   */
+  private async deleteAgain(leadId: string, crmId: string | undefined): Promise<SyncOutcome> {
+    try {
+      await this.gateway.crm.deleteLead(leadId, crmId);
+    } catch (err) {
+      await this.store.markCrmErasurePending(leadId);
+      this.logger.warn({ leadId, err: safeErrorText(err) }, 'lead erased while its CRM write was in flight; deleting the CRM record failed and is tried again later');
+      return 'erased';
+    }
+    this.logger.info({ leadId, ...(crmId && { crmId }) }, 'lead erased while its CRM write was in flight; the CRM record was deleted again');
+    return 'erased';
+  }
+
+  /** Deletes again the CRM records of erased leads that a failed delete left pending; returns how many were done. */
+  async erasePending(limit = 50): Promise<number> {
+    let done = 0;
+    for (const leadId of await this.store.crmErasuresPending(limit)) {
+      try {
+        await this.gateway.crm.deleteLead(leadId);
+        await this.store.crmErasureDone(leadId);
+        done += 1;
+        this.logger.info({ leadId }, 'CRM record written after the erasure deleted on a later try');
+      } catch (err) {
+        this.logger.warn({ leadId, err: safeErrorText(err) }, 'CRM record written after the erasure still not deleted; tried again later');
+      }
+    }
+    return done;
   }
 
   /** Keeps what the event delivered when the CRM needs no call (not routed yet, or the same fields). */

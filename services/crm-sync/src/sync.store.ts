@@ -61,6 +61,11 @@ export interface SyncRecordDoc extends AppliedEvents {
   campaigns?: CampaignMembershipDoc[];
   /** Named problems of the last sync that did not stop it (e.g. OWNER_NOT_MAPPED); empty when none. */
   issues?: MappingIssue[];
+  /**
+   * On a tombstone only: a CRM write of the lead landed after its erasure and the CRM refused to
+   * delete it again at that moment; 'PENDING' until a later try does (an equality the sweep's index answers).
+   */
+  crmErasure?: 'PENDING';
 }
 
 const schema = new Schema<SyncRecordDoc>(
@@ -83,6 +88,7 @@ const schema = new Schema<SyncRecordDoc>(
     written: { type: Schema.Types.Mixed },
     campaigns: { type: Schema.Types.Mixed },
     converted: { type: Schema.Types.Mixed },
+    crmErasure: { type: String, index: true },
     outbox: { type: [outboxEntrySchema], default: [] },
   },
   { versionKey: false, minimize: false },
@@ -103,6 +109,25 @@ export class SyncStore {
   /** A tombstone, not a delete: an event of the lead still on its way must not bring its state back. */
   async forget(leadId: string): Promise<void> {
     await forgetLead(this.records, leadId);
+  }
+
+  /**
+   * Remembers on the lead's tombstone that the CRM still holds a record written after the erasure.
+   * A tombstone takes no other write (events find it and stop, a second erasure returns early), so
+   * this plain update cannot lose to one.
+   */
+  async markCrmErasurePending(leadId: string): Promise<void> {
+    await this.records.updateOne({ _id: leadId, erasedAt: { $exists: true } }, { $set: { crmErasure: 'PENDING' } });
+  }
+
+  /** Erased leads whose CRM record is still to be deleted again, oldest first. */
+  async crmErasuresPending(limit: number): Promise<string[]> {
+    const docs = await this.records.find({ crmErasure: 'PENDING' }, { _id: 1 }).sort({ _id: 1 }).limit(limit).lean<Array<{ _id: string }>>();
+    return docs.map((d) => d._id);
+  }
+
+  async crmErasureDone(leadId: string): Promise<void> {
+    await this.records.updateOne({ _id: leadId, crmErasure: 'PENDING' }, { $unset: { crmErasure: 1 } });
   }
 
   async find(leadId: string): Promise<SyncRecordDoc | null> {

@@ -43,9 +43,9 @@ describe('HubSpot adapter against the CRM simulator', () => {
   });
 
   it('keeps under the 10-second burst limit (scaled down) for concurrent callers', async () => {
-    // The simulator's window is shorter than the adapter's so network jitter under a loaded test
+    // The simulator's window is much shorter than the adapter's (200 against 500 ms) so jitter under a loaded test
     // run cannot bunch two windows together; without the adapter's limiter the 6th request would 429.
-    sim.setFaults({ hubspotBurst: { max: 5, windowMs: 300 } });
+    sim.setFaults({ hubspotBurst: { max: 5, windowMs: 200 } });
     const crm = hubspotAdapter(sim, { burstLimit: 5, burstWindowMs: 500 });
     const started = Date.now();
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => crm.upsertLead(`lead-${i}`, contact(i))));
@@ -123,5 +123,8 @@ describe('HubSpot adapter against the CRM simulator', () => {
     await crm.deleteLead('lead-2');
     await crm.deleteLead('lead-2');
     expect(sim.records('hubspot')).toHaveLength(0);
+    // For good (GDPR delete), not archived as a DELETE would leave them.
+    expect(sim.deleted('hubspot')).toHaveLength(0);
+    expect(sim.requests().some((r) => r.method === 'DELETE')).toBe(false);
   });
 });

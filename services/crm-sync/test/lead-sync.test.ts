@@ -6,9 +6,9 @@ import { randomUUID } from 'node:crypto';
 import { create, toJson } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { lead } from '@leadmesh/contracts';
-import { Metrics, createLogger, type Outbox } from '@leadmesh/platform';
+import { Metrics, createLogger } from '@leadmesh/platform';
 import type { CrmSimulator } from '../../../test/fixtures/crm-simulator/index.ts';
-import { testStore } from '../../../test/harness/store.ts';
+import { keptInOutbox, testStore } from '../../../test/harness/store.ts';
 import { loadCampaignMapping, loadFieldMapping } from '../src/crm/mapping-files.js';
 import { CrmGateway } from '../src/crm.gateway.js';
 import { DeadLetterStore } from '../src/dead-letter.store.js';
@@ -18,8 +18,6 @@ import { SyncStore } from '../src/sync.store.js';
 import { hubspotAdapter, salesforceAdapter, startSimulator } from './support.js';
 
 const db = testStore('crm-lead-sync');
-// Publishing is not under test: crm.synced is kept in the outbox, as if the broker were down.
-const keptInOutbox = { track: () => undefined, flush: async () => false } as unknown as Outbox;
 const logger = createLogger('crm-lead-sync', 'silent');
 let sim: CrmSimulator;
 let store: SyncStore;

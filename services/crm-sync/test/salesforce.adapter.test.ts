@@ -208,5 +208,51 @@ describe('Salesforce adapter against the CRM simulator', () => {
     await crm.deleteLead('big-1', results[1]?.crmId);
     await crm.deleteLead('big-0');
     expect(sim.records('salesforce')).toHaveLength(199);
+    // For good: a hardDelete job, not the Recycle Bin a DELETE leaves the Lead in.
+    expect(sim.deleted('salesforce')).toEqual([]);
+  });
+
+  it('erases every Lead of the lead: the one crm-sync knows and one a late write made after a plain delete', async () => {
+    const crm = salesforceAdapter(sim);
+    const first = await crm.upsertLead('lead-x', salesforceLead('x'));
+    // Someone deleted the Lead the ordinary way (to the Recycle Bin), then a late upsert made a new one.
+    expect(await deleteToRecycleBin(first.crmId)).toBe(204);
+    expect(sim.deleted('salesforce')).toHaveLength(1);
+    const second = await crm.upsertLead('lead-x', salesforceLead('x'));
+    expect(second.crmId).not.toBe(first.crmId);
+
+    await crm.deleteLead('lead-x', first.crmId);
+    expect(sim.records('salesforce')).toEqual([]);
+    expect(sim.deleted('salesforce')).toEqual([]);
+  });
+
+  it('waits for the hardDelete job, and a job Salesforce has not processed in time is a transient failure (the erasure is tried again)', async () => {
+    const crm = salesforceAdapter(sim, { hardDeleteMaxWaitMs: 300, hardDeletePollMs: 20 });
+    await crm.upsertLead('lead-y', salesforceLead('y'));
+    // A fetch that answers Get Job Info "InProgress" for ever, everything else from the simulator.
+    const slow = salesforceAdapter(sim, {
+      hardDeleteMaxWaitMs: 300,
+      hardDeletePollMs: 20,
+      fetch: async (input, init) => {
+        const url = String(input);
+        if ((init?.method ?? 'GET') === 'GET' && /\/jobs\/ingest\/[^/]+$/.test(url)) {
+          return new Response(JSON.stringify({ id: url.split('/').at(-1), state: 'InProgress' }), { status: 200, headers: { 'content-type': 'application/json' } });
+        }
+        return fetch(input, init);
+      },
+    });
+    const err = await caught(slow.deleteLead('lead-y'));
+    expect(err).toBeInstanceOf(CrmUnavailableError);
+    expect(err).toMatchObject({ code: 'BULK_JOB_PENDING', transient: true });
+    // Tried again, the lead (hard deleted by the job the simulator did process) is simply gone.
+    await crm.deleteLead('lead-y');
+    expect(sim.records('salesforce')).toEqual([]);
+    expect(sim.deleted('salesforce')).toEqual([]);
   });
 });
+
+/** A plain REST DELETE of a Lead by id, as a user or another integration makes it. */
+async function deleteToRecycleBin(id: string): Promise<number> {
+  const token = (await (await fetch(`${sim.url}/services/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&client_id=sim-client-id&client_secret=sim-client-secret' })).json()) as { access_token: string };
+  return (await fetch(`${sim.url}/services/data/v62.0/sobjects/Lead/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token.access_token}` } })).status;
+}

@@ -9,6 +9,7 @@ import { caught, hubspotAdapter, salesforceAdapter, startSimulator } from './sup
 interface VendorExample {
   source: string;
   title: string;
+  request?: { method: string; path: string; body?: unknown };
   response: { status: number; headers?: Record<string, string>; body: unknown };
 }
 
@@ -35,7 +36,7 @@ beforeEach(() => sim.reset());
 
 describe('vendor examples', () => {
   it('every example names a vendor documentation page', () => {
-    for (const name of ['hubspot-error-response', 'hubspot-list-memberships-add', 'salesforce-upsert-created', 'salesforce-upsert-unknown-external-id-field']) {
+    for (const name of ['hubspot-error-response', 'hubspot-list-memberships-add', 'hubspot-gdpr-delete', 'salesforce-upsert-created', 'salesforce-upsert-unknown-external-id-field', 'salesforce-bulk-hard-delete-job']) {
       expect(example(name).source).toMatch(/^https:\/\/(developers\.hubspot\.com|developer\.salesforce\.com)\//);
     }
   });
@@ -104,6 +105,60 @@ describe('vendor examples', () => {
     expect(err).toMatchObject({ code: 'NOT_FOUND', status: 404 });
   });
 });
+
+describe('vendor examples of permanent deletion', () => {
+  it("HubSpot's GDPR delete: the simulator takes the documented request and answers 204, the contact gone for good (not archived), and the adapter erases with it", async () => {
+    const doc = example('hubspot-gdpr-delete');
+    const crm = hubspotAdapter(sim);
+    const { crmId } = await crm.upsertLead('lead-1', { email: 'ada@example.com', leadmesh_lead_id: 'lead-1' });
+    const answer = await fetch(`${sim.url}${doc.request!.path}`, {
+      method: doc.request!.method,
+      headers: { authorization: 'Bearer sim-hubspot-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ objectId: crmId }),
+    });
+    expect(answer.status).toBe(doc.response.status);
+    expect(await answer.text()).toBe('');
+    expect(sim.records('hubspot')).toEqual([]);
+    expect(sim.deleted('hubspot')).toEqual([]);
+
+    // The adapter's erasure goes through the same door: nothing archived, nothing left.
+    const again = await crm.upsertLead('lead-2', { email: 'grace@example.com', leadmesh_lead_id: 'lead-2' });
+    await crm.deleteLead('lead-2', again.crmId);
+    expect(sim.requests().filter((r) => r.path === doc.request!.path && r.status === 204)).toHaveLength(2);
+    expect(sim.records('hubspot')).toEqual([]);
+    expect(sim.deleted('hubspot')).toEqual([]);
+    // The documented answer (204, no body) is a success to the adapter.
+    await expect(hubspotAdapter(sim, { fetch: answeringGdprDelete(doc) }).deleteLead('lead-3', '999')).resolves.toBeUndefined();
+  });
+
+  it("Salesforce hardDelete: the simulator's new job carries the documented properties, and the adapter's erasure leaves nothing in the Recycle Bin", async () => {
+    const doc = example('salesforce-bulk-hard-delete-job');
+    const created = await rawSalesforce('POST', '/services/data/v62.0/jobs/ingest', doc.request!.body);
+    expect(created.status).toBe(doc.response.status);
+    const documented = doc.response.body as Record<string, unknown>;
+    for (const [key, value] of Object.entries(documented)) expect(shape((created.json as Record<string, unknown>)[key])).toEqual(shape(value));
+    expect(created.json).toMatchObject({ state: 'Open', operation: 'hardDelete', object: 'Lead' });
+
+    const crm = salesforceAdapter(sim);
+    const { crmId } = await crm.upsertLead('lead-1', { LastName: 'Lovelace', Company: 'Analytical Engines' });
+    await crm.deleteLead('lead-1', crmId);
+    expect(sim.records('salesforce')).toEqual([]);
+    expect(sim.deleted('salesforce')).toEqual([]);
+    const paths = sim.requests().map((r) => `${r.method} ${r.path.replace(/750[A-Z0-9]+/, '{jobId}')} ${r.status}`);
+    expect(paths).toEqual(expect.arrayContaining([
+      'POST /services/data/v62.0/jobs/ingest 200',
+      'PUT /services/data/v62.0/jobs/ingest/{jobId}/batches 201',
+      'PATCH /services/data/v62.0/jobs/ingest/{jobId} 200',
+      'GET /services/data/v62.0/jobs/ingest/{jobId} 200',
+    ]));
+    // No DELETE of the record: that is the Recycle Bin.
+    expect(sim.requests().some((r) => r.method === 'DELETE' && r.path.includes('/sobjects/Lead/'))).toBe(false);
+  });
+});
+
+/** HubSpot's documented GDPR delete answer (204, no body); the search before it answers no contact. */
+const answeringGdprDelete = (doc: VendorExample): typeof fetch => async (input) =>
+  String(input).endsWith('/search') ? new Response(JSON.stringify({ total: 0, results: [] }), { status: 200, headers: { 'content-type': 'application/json' } }) : new Response(null, { status: doc.response.status });
 
 /** A call to the simulated Salesforce with a fresh session, answered as it is. */
 async function rawSalesforce(method: string, path: string, payload: unknown): Promise<{ status: number; json: unknown }> {

@@ -6,12 +6,13 @@ import { isbot } from 'isbot';
 import { Counter } from 'prom-client';
 import { intake } from '@leadmesh/contracts';
 import { InvalidArgumentError, LOGGER, Metrics, validate, type FieldViolation, type Logger } from '@leadmesh/platform';
-import { BeaconLimits, BeaconRateLimited } from './beacon.limits.js';
+import { RateLimited, RateLimits } from './rate-limits.js';
 import { parseBeaconBatch, type BeaconBatch } from './domain/beacon.js';
 import { IntakeService } from './intake.service.js';
 import { PersonalizationService, toPersonalizationMessage } from './personalization.service.js';
-import { SiteKeyRegistry } from './site-keys.provider.js';
-import { HttpError, readBody, toHttpError } from './web-form.controller.js';
+import { INTAKE_SETTINGS, type IntakeSettings } from './intake.settings.js';
+import { PublicKeyRegistry } from './public-keys.provider.js';
+import { HttpError, clientAddress, readBody, toHttpError } from './web-form.controller.js';
 
 /**
  * The browser's doors: the tracker's beacons (POST /v1/activities) and the page's personalization
@@ -25,8 +26,9 @@ export class BeaconController {
   constructor(
     @Inject(IntakeService) private readonly intake: IntakeService,
     @Inject(PersonalizationService) private readonly personalization: PersonalizationService,
-    @Inject(SiteKeyRegistry) private readonly siteKeys: SiteKeyRegistry,
-    @Inject(BeaconLimits) private readonly limits: BeaconLimits,
+    @Inject(PublicKeyRegistry) private readonly publicKeys: PublicKeyRegistry,
+    @Inject(RateLimits) private readonly limits: RateLimits,
+    @Inject(INTAKE_SETTINGS) private readonly settings: IntakeSettings,
     @Inject(Metrics) metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
@@ -67,7 +69,7 @@ export class BeaconController {
       const batch = parsed.batch;
       counted = batch.activities.length;
       contractCheck(batch);
-      await this.limits.consume(batch.visitorId, clientAddress(req), batch.activities.length);
+      await this.limits.consumeBeacon(batch.visitorId, clientAddress(req, this.settings.trustProxy), batch.activities.length);
       const { stored, repeated, known } = await this.intake.recordActivities(batch.visitorId, batch.activities);
       this.activities.inc({ outcome: 'stored' }, stored);
       if (repeated) this.activities.inc({ outcome: 'repeated' }, repeated);
@@ -89,7 +91,7 @@ export class BeaconController {
         if (err instanceof InvalidArgumentError) throw new HttpError(400, 'invalid request', err.violations.map((v) => ({ field: 'visitor', description: v.description })));
         throw err;
       }
-      await this.limits.consume(visitorId, clientAddress(req), 1);
+      await this.limits.consumeBeacon(visitorId, clientAddress(req, this.settings.trustProxy), 1);
       const decision = await this.personalization.forVisitor(visitorId);
       res.setHeader('Cache-Control', 'no-store');
       res.status(200).json(toJson(intake.PersonalizationSchema, create(intake.PersonalizationSchema, toPersonalizationMessage(decision)), { alwaysEmitImplicit: true }));
@@ -102,7 +104,7 @@ export class BeaconController {
   private admit(req: Request, res: Response): boolean {
     res.setHeader('Vary', 'Origin');
     const siteKey = typeof req.query.site_key === 'string' ? req.query.site_key : undefined;
-    const check = this.siteKeys.check(siteKey, req.headers.origin);
+    const check = this.publicKeys.site(siteKey, req.headers.origin);
     if (!check.allowed) {
       this.activities.inc({ outcome: 'refused' });
       // No CORS headers: the page on a foreign origin cannot even read why.
@@ -114,7 +116,7 @@ export class BeaconController {
   }
 
   private refuse(res: Response, err: unknown, activities: number): void {
-    if (err instanceof BeaconRateLimited) {
+    if (err instanceof RateLimited) {
       this.activities.inc({ outcome: 'limited' }, activities);
       res.setHeader('Retry-After', String(Math.ceil(err.retryAfterMs / 1000)));
       res.status(429).json({ error: err.message });
@@ -148,13 +150,3 @@ function contractCheck(batch: BeaconBatch): void {
 }
 
 const camel = (field: string) => field.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/**
- * The client's address: the socket's, or with BEACON_TRUST_PROXY=true the address the load
- * balancer in front of intake put first in X-Forwarded-For (a client can prepend anything, so only
- * behind a proxy that overwrites it).
- */
-function clientAddress(req: Request): string {
-  const forwarded = process.env.BEACON_TRUST_PROXY === 'true' ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]!.trim() : '';
-  return forwarded || req.socket.remoteAddress || 'unknown';
-}

@@ -10,9 +10,9 @@ import { INTAKE_SETTINGS, loadIntakeSettings } from './intake.settings.js';
 import { LeadStore } from './lead.store.js';
 import { WebFormController } from './web-form.controller.js';
 import { BeaconController } from './beacon.controller.js';
-import { BeaconLimits } from './beacon.limits.js';
+import { RateLimits } from './rate-limits.js';
 import { PersonalizationService } from './personalization.service.js';
-import { SiteKeyRegistry } from './site-keys.provider.js';
+import { PublicKeyRegistry } from './public-keys.provider.js';
 
 @Module({
   imports: [PlatformModule.forService('intake')],
@@ -26,8 +26,8 @@ import { SiteKeyRegistry } from './site-keys.provider.js';
     JourneyService,
     IntakeGrpc,
     IntakeConsumer,
-    SiteKeyRegistry,
-    BeaconLimits,
+    PublicKeyRegistry,
+    RateLimits,
     PersonalizationService,
   ],
 })

@@ -1,4 +1,4 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { trace } from '@opentelemetry/api';
 import { Inject, Injectable } from '@nestjs/common';
 import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
@@ -11,6 +11,7 @@ import { contactNotices, normaliseContact, normaliseEmail } from './domain/norma
 import type { FieldNotice } from './domain/violations.js';
 import { submissionFingerprint } from './domain/submission.js';
 import { planLeadSearch } from './domain/lead-search.js';
+import { keyedHash } from './domain/keyed-hash.js';
 import { ErasureStore } from './erasure.store.js';
 import { LeadStore, type ActivityDoc, type ContactDoc, type SubmissionDoc } from './lead.store.js';
 import { INTAKE_SETTINGS, type IntakeSettings } from './intake.settings.js';
@@ -30,7 +31,7 @@ export class IntakeService {
     @Inject(ErasureStore) private readonly erasures: ErasureStore,
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(INTAKE_SETTINGS) private readonly settings: IntakeSettings,
+    @Inject(INTAKE_SETTINGS) private readonly settings: Pick<IntakeSettings, 'erasureHashKey'>,
     @Inject(ContactKeys) private readonly contactKeys: ContactKeys,
   ) {}
 
@@ -163,7 +164,7 @@ export class IntakeService {
       outbox: leadId ? [activityEvent(activityId, leadId, type, occurredAt, request.url)] : [],
     };
     if (!(await this.store.insertActivity(doc))) return { activityId, leadId: leadId ?? '' };
-    await this.store.publishActivity(doc);
+    await this.store.publishActivity(doc, true);
     return { activityId, leadId: leadId ?? '' };
   }
 
@@ -188,7 +189,7 @@ export class IntakeService {
       return doc;
     });
     const stored = await this.store.insertActivities(docs);
-    if (leadId) for (const doc of stored) await this.store.publishActivity(doc);
+    if (leadId) for (const doc of stored) await this.store.publishActivity(doc, true);
     return { stored: stored.length, repeated: docs.length - stored.length, known: leadId !== undefined };
   }
 
@@ -226,7 +227,7 @@ export class IntakeService {
    * happens, so an erasure answers only once the broker has purged the key.
    */
   async eraseContact(email: string): Promise<MessageInitShape<typeof intake.EraseContactResponseSchema>> {
-    const emailHash = createHmac('sha256', this.settings.erasureHashKey).update(normaliseEmail(email)).digest('hex');
+    const emailHash = keyedHash(this.settings.erasureHashKey, normaliseEmail(email));
     const leadId = (await this.store.findContactByEmail(normaliseEmail(email)))?._id;
     const prior = await this.erasures.findByEmailHash(emailHash);
     // Asking again finishes the same erasure rather than starting a second one.

@@ -4,15 +4,14 @@
 import { randomUUID } from 'node:crypto';
 import { create } from '@bufbuild/protobuf';
 import { intake } from '@leadmesh/contracts';
-import { Metrics, createLogger, type Outbox } from '@leadmesh/platform';
-import { testStore } from '../../../test/harness/store.ts';
+import { Metrics, createLogger } from '@leadmesh/platform';
+import { keptInOutbox, testStore } from '../../../test/harness/store.ts';
 import type { ErasureStore } from '../src/erasure.store.js';
 import { IntakeService } from '../src/intake.service.js';
 import { LeadStore } from '../src/lead.store.js';
 
 const db = testStore('intake-optional-fields');
 // Publishing is not under test: the submission's event is kept, as if the broker were down.
-const keptInOutbox = { track: () => undefined, flush: async () => false } as unknown as Outbox;
 const leads = new LeadStore(db.store, keptInOutbox);
 const service = new IntakeService(leads, {} as ErasureStore, new Metrics('intake-optional-fields'), createLogger('intake-optional-fields', 'silent'), { erasureHashKey: 'test-erasure-hash-key-of-this-test' });
 

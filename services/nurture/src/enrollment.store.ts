@@ -102,6 +102,12 @@ export class EnrollmentStore {
     await forgetLead(this.leads, leadId);
   }
 
+  /** The lead's document is an erasure's tombstone; one read by _id, of that field alone. */
+  async isErased(leadId: string): Promise<boolean> {
+    const doc = await this.leads.findById(leadId, { erasedAt: 1 }).lean<Pick<LeadNurtureDoc, 'erasedAt'>>();
+    return Boolean(doc?.erasedAt);
+  }
+
   async find(leadId: string): Promise<LeadNurtureDoc | null> {
     const doc = await this.leads.findById(leadId).lean<LeadNurtureDoc>();
     if (!doc || doc.erasedAt) return null;

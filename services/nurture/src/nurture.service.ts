@@ -55,10 +55,14 @@ export class NurtureService {
     @Inject(Metrics) private readonly metrics: Metrics,
   ) {}
 
-  /** Right to erasure: enrollments, scheduled and sent steps, consent and suppression state. */
+  /**
+   * Right to erasure: enrollments, scheduled and sent steps, consent and suppression state. The
+   * tombstone first: a sender that records a step after the steps are deleted finds it and takes
+   * the step back (StepSender), where steps deleted first could be recorded again behind them.
+   */
   async forget(leadId: string): Promise<void> {
-    await this.steps.forget(leadId);
     await this.store.forget(leadId);
+    await this.steps.forget(leadId);
   }
 
   /** Pure: which track this lead belongs in and why. */

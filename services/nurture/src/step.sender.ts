@@ -36,6 +36,14 @@ const tracer = trace.getTracer('leadmesh-nurture');
  * found SENDING with an expired lease and settled as FAILED, not resent, so the worst case is one
  * email recorded as failed that was in fact delivered (or never handed over: the insert comes
  * right before the SMTP conversation), never two emails.
+ *
+ * Erasure: a step is handed over from a read of the lead (the event's change, the sweep's due
+ * leads) that an erasure may follow before the step is recorded or sent. Erasure writes the lead's
+ * tombstone, then deletes its steps; so after recording a step, and again right before each SMTP
+ * conversation, the sender looks at the lead's document, and for an erased lead deletes the steps
+ * and sends nothing. Left: an email already handed to the SMTP server when the erasure arrives
+ * goes out (it cannot be called back); its step is deleted, and its email.sent, if it was stored
+ * first, names no person.
  */
 @Injectable()
 export class StepSender {
@@ -91,7 +99,7 @@ export class StepSender {
     };
     const verdict = this.verdict(lead, step);
     if ('status' in verdict) {
-      await this.steps.record({ ...step, status: verdict.status, attempts: 0, lastError: verdict.reason });
+      if (await this.steps.record({ ...step, status: verdict.status, attempts: 0, lastError: verdict.reason })) await this.erasedMeanwhile(step);
       return;
     }
     // Room first: a step recorded SENDING goes to SMTP at once, or a crash would settle it unsent.
@@ -143,6 +151,7 @@ export class StepSender {
   }
 
   private async send(step: StepToSend, email: OutgoingEmail): Promise<void> {
+    if (await this.erasedMeanwhile(step)) return;
     try {
       await this.smtp(step, email);
     } catch (err) {
@@ -223,6 +232,17 @@ export class StepSender {
     } finally {
       span.end();
     }
+  }
+
+  /**
+   * The lead was erased after this step was handed over: the steps recorded since the erasure
+   * deleted them go too, and nothing is sent.
+   */
+  private async erasedMeanwhile(step: Pick<ScheduledStepDoc, '_id' | 'leadId'>): Promise<boolean> {
+    if (!(await this.leads.isErased(step.leadId))) return false;
+    await this.steps.forget(step.leadId);
+    this.logger.info({ leadId: step.leadId, step: step._id }, 'lead erased after its step was handed over; not sent');
+    return true;
   }
 
   /**

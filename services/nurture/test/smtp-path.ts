@@ -13,6 +13,8 @@ export type Fault =
   | 'refuse'
   /** Drop the connection at once, as a firewall or a dead relay does. */
   | 'drop'
+  /** Relay the message but hold its closing dot until release(): an email in the middle of its SMTP conversation. */
+  | 'hold-message'
   | 'none';
 
 /** A path in front of Mailpit with one fault, applied to the next connections. */
@@ -21,6 +23,8 @@ export class FaultySmtpPath {
   private readonly sockets = new Set<Socket>();
   private fault: Fault = 'none';
   private faultsLeft = 0;
+  /** The closing dots held by 'hold-message', each sent on to Mailpit by release(). */
+  private readonly held: Array<() => void> = [];
 
   constructor() {
     this.server = createServer((client) => this.accept(client));
@@ -35,6 +39,16 @@ export class FaultySmtpPath {
   inject(fault: Fault, times = Number.POSITIVE_INFINITY): void {
     this.fault = fault;
     this.faultsLeft = times;
+  }
+
+  /** Messages held before their closing dot right now. */
+  heldMessages(): number {
+    return this.held.length;
+  }
+
+  /** Sends the held closing dots on: Mailpit queues those emails and replies. */
+  release(): void {
+    for (const send of this.held.splice(0)) send();
   }
 
   async close(): Promise<void> {
@@ -79,6 +93,10 @@ export class FaultySmtpPath {
         return;
       }
       if (endsMessage) messageEnded = true;
+      if (endsMessage && fault === 'hold-message') {
+        this.held.push(() => mailpit.write(chunk));
+        return;
+      }
       mailpit.write(chunk);
     });
     mailpit.on('data', (reply: Buffer) => {

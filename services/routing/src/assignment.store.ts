@@ -10,6 +10,7 @@ import {
   isDuplicateKey,
   notErased,
   outboxEntrySchema,
+  readInBatch,
   type AppliedEvents,
   type ApplyOptions,
   type Change,
@@ -95,9 +96,8 @@ export class AssignmentStore {
    * holds an assignment, or already applied the event (with the outbox, to finish its publish).
    */
   eventState(leadId: string) {
-    return this.assignments
-      .findById(leadId, { revision: 1, processedEventIds: 1, outbox: 1, erasedAt: 1, ownerId: 1 })
-      .lean<Pick<AssignmentDoc, '_id' | 'revision' | 'processedEventIds' | 'outbox' | 'erasedAt' | 'ownerId'>>();
+    // Read with the other leads' events in hand (one command for all of them under load).
+    return readInBatch<Pick<AssignmentDoc, '_id' | 'revision' | 'processedEventIds' | 'outbox' | 'erasedAt' | 'ownerId'>>(this.assignments, leadId);
   }
 
   /** True when the lead's document, as just read, already holds this event. */

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { routing } from '@leadmesh/contracts';
 import { InvalidArgumentError, NotFoundError } from '@leadmesh/platform';
-import { RoutingConfigError, validateAvailabilityChange, validateOwnerChange, type Owner } from './domain/index.js';
+import { RoutingConfigError, validateAvailabilityChange, validateOwnerChange, type Owner, type OwnerLoad } from './domain/index.js';
+import { OwnerLoadStore } from './owner-load.store.js';
+import { utcDay } from './route-decider.js';
 import { OwnerDirectory } from './owner-directory.js';
 import { OwnerDirectoryStore } from './owner-directory.store.js';
 import { outOfOfficeFromProto, ownerFromProto, protoFieldPath } from './routing.mapping.js';
@@ -12,11 +14,15 @@ export class OwnerManagementService {
   constructor(
     @Inject(OwnerDirectoryStore) private readonly store: OwnerDirectoryStore,
     @Inject(OwnerDirectory) private readonly directory: OwnerDirectory,
+    @Inject(OwnerLoadStore) private readonly load: OwnerLoadStore,
   ) {}
 
-  async listOwners(teamId: string): Promise<Owner[]> {
+  /** The owners with what each has had so far (fresh counts: a person reads them, no decision waits). */
+  async listOwners(teamId: string): Promise<{ owners: Owner[]; loads: Map<string, OwnerLoad> }> {
     await this.directory.whenSeeded();
-    return this.store.listOwners(teamId || undefined);
+    const owners = await this.store.listOwners(teamId || undefined);
+    const loads = await this.load.loads(owners, utcDay(new Date()), true);
+    return { owners, loads };
   }
 
   /** Creates or replaces an owner, validated like the seed file's owners; errors name the proto field. */

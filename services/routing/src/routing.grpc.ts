@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { routing } from '@leadmesh/contracts';
 import { GrpcServer } from '@leadmesh/platform';
 import { OwnerManagementService } from './owner-management.service.js';
-import { ownerToProto } from './routing.mapping.js';
+import { listOwnersToProto, ownerToProto } from './routing.mapping.js';
 import { RoutingService } from './routing.service.js';
 
 /** RoutingService over gRPC: translate and delegate. */
@@ -19,7 +19,7 @@ export class RoutingGrpc implements OnModuleInit {
       previewRoute: async (request) => ({ assignment: await this.routing.previewRoute(request) }),
       getAssignment: async (request) => ({ assignment: await this.routing.getAssignment(request.leadId) }),
       acceptLead: async (request, { caller }) => ({ assignment: await this.routing.acceptLead(request.leadId, request.ownerId, caller) }),
-      listOwners: async (request) => ({ owners: (await this.owners.listOwners(request.teamId)).map(ownerToProto) }),
+      listOwners: async (request) => listOwnersToProto(await this.owners.listOwners(request.teamId)),
       upsertOwner: async (request) => ({ owner: ownerToProto(await this.owners.upsertOwner(request)) }),
       setOwnerAvailability: async (request) => ({ owner: ownerToProto(await this.owners.setOwnerAvailability(request)) }),
     });

@@ -1,7 +1,7 @@
 import { toJson, type MessageInitShape } from '@bufbuild/protobuf';
 import { TimestampSchema, timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { scoring, type lead, type routing } from '@leadmesh/contracts';
-import type { Owner, RouteDecision, RoutingLead } from './domain/index.js';
+import { loadOf, type Owner, type OwnerLoad, type RouteDecision, type RoutingLead } from './domain/index.js';
 
 // Translation between the contracts and the routing domain's plain types.
 
@@ -75,6 +75,17 @@ export function ownerFromProto(o: routing.Owner): Record<string, unknown> {
 
 export const outOfOfficeFromProto = (windows: readonly routing.OutOfOffice[]) =>
   windows.map((w) => ({ from: w.from && timestampDate(w.from), to: w.to && timestampDate(w.to) }));
+
+/** ListOwners: the owners, and each one's load in the same order. */
+export function listOwnersToProto(listed: { owners: Owner[]; loads: ReadonlyMap<string, OwnerLoad> }): MessageInitShape<typeof routing.ListOwnersResponseSchema> {
+  return {
+    owners: listed.owners.map(ownerToProto),
+    loads: listed.owners.map((o) => {
+      const load = loadOf(listed.loads, o.id);
+      return { ownerId: o.id, roundRobinTurns: BigInt(load.roundRobinTurns), assignedToday: load.assignedToday };
+    }),
+  };
+}
 
 export function ownerToProto(owner: Owner): MessageInitShape<typeof routing.OwnerSchema> {
   return {

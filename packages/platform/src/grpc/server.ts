@@ -7,6 +7,8 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { auth, health as healthContract } from '@leadmesh/contracts';
 import { readFileSync } from 'node:fs';
+import { trace } from '@opentelemetry/api';
+import { auditTarget, type AuditLog } from '../audit/audit-log.js';
 import { Authenticator, type Caller } from '../auth/authenticator.js';
 import { CallerRateLimiter } from '../auth/rate-limit.js';
 import type { Logger } from 'pino';
@@ -44,6 +46,8 @@ export class GrpcServer {
     private readonly metrics: Metrics,
     private readonly authenticator: Authenticator = new Authenticator({}),
     private readonly rateLimiter: CallerRateLimiter = new CallerRateLimiter(),
+    /** Where privileged calls (leadmesh.auth.v1.audited) are written; every service has one (PlatformModule). */
+    private readonly audit?: AuditLog,
   ) {
     this.health.addToServer(this.server);
   }
@@ -70,6 +74,9 @@ export class GrpcServer {
       // Who may call it is declared on the RPC in the proto.
       const requiredScope = getOption(method, auth.required_scope) || undefined;
       const rateLimited = getOption(method, auth.rate_limited);
+      const audited = getOption(method, auth.audited);
+      const targetSpec = getOption(method, auth.audit_target);
+      if (audited && !this.audit) throw new Error(`${service.typeName}.${method.name} is audited, but this server has no audit log`);
       definition[method.name] = (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
         const end = this.metrics.rpcDuration.startTimer({ method: label });
         const run = async () => {
@@ -85,8 +92,23 @@ export class GrpcServer {
             );
           }
           validate(method.input, request);
-          const response = await handler(request as never, { metadata: call.metadata, caller, deadline: call.getDeadline() });
-          return create(method.output, response as MessageInitShape<typeof method.output>);
+          const invoke = async () => create(method.output, (await handler(request as never, { metadata: call.metadata, caller, deadline: call.getDeadline() })) as MessageInitShape<typeof method.output>);
+          if (!audited) return invoke();
+          // Written before the call runs, so a privileged call that cannot be recorded does not happen.
+          const record = await this.audit!.begin({
+            method: `${service.typeName}/${method.name}`,
+            caller: caller?.subject ?? 'anonymous',
+            target: auditTarget(targetSpec, { schema: method.input, message: request }),
+            traceId: trace.getActiveSpan()?.spanContext().traceId ?? '',
+          });
+          try {
+            const response = await invoke();
+            await this.audit!.finish(record, 'OK', auditTarget(targetSpec, { schema: method.input, message: request }, { schema: method.output, message: response }));
+            return response;
+          } catch (err) {
+            await this.audit!.finish(record, grpc.status[toServiceError(err).code]);
+            throw err;
+          }
         };
         run().then(
           (response) => {

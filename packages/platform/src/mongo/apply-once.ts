@@ -1,6 +1,7 @@
 import type { Model } from 'mongoose';
 import type { Outbox, WrittenOutbox } from '../outbox.js';
 import type { OutgoingEvent } from '../nats/publisher.js';
+import { insertInBatch, readInBatch, updateClaimedInBatch } from './group-commit.js';
 import { needsRevisionClaims, writeAtRevision } from './revision-claims.js';
 import { isDuplicateKey } from './store.js';
 
@@ -65,6 +66,11 @@ export async function applyEventOnce<D extends AppliedEvents>(
 
 const inFlight = new Map<string, Promise<unknown>>();
 
+/** Whether this replica is applying an event to the document now (the outbox's clearing leaves it to that write). */
+export function applyingTo(model: Model<any>, id: unknown): boolean {
+  return inFlight.has(`${model.modelName}:${String(id)}`);
+}
+
 async function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
   const before = inFlight.get(key) ?? Promise.resolve();
   const run = before.then(work, work);
@@ -90,7 +96,7 @@ async function applyOnce<D extends AppliedEvents>(
   firstRead: D | null | undefined,
 ): Promise<ApplyResult> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    const current = attempt === 0 && firstRead !== undefined ? firstRead : ((await model.findById(id).lean()) as D | null);
+    const current = attempt === 0 && firstRead !== undefined ? firstRead : await readInBatch<D>(model, id);
     // The person was forgotten while this event was on its way: it must not bring them back.
     if (current?.erasedAt) return 'erased';
     if (current?.processedEventIds?.includes(eventId)) {
@@ -103,7 +109,11 @@ async function applyOnce<D extends AppliedEvents>(
       processedEventIds: { $each: [eventId], $slice: -KEEP_EVENT_IDS },
     };
     for (const [field, { values, keep }] of Object.entries(change?.append ?? {})) push[field] = { $each: values, $slice: -keep };
-    if (change && change.events.length > 0) push.outbox = { $each: change.events };
+    // Entries this replica published after an earlier write leave with this one, which saves them a
+    // clear of their own (outbox.ts); the compare-and-set on the revision makes the $set safe.
+    const published = Array.isArray(current?.outbox) ? current.outbox.filter((e) => outbox.awaitsClear(e.eventId)) : [];
+    const outboxAfter = published.length > 0 ? [...current!.outbox.filter((e) => !outbox.awaitsClear(e.eventId)), ...(change?.events ?? [])] : undefined;
+    if (change && change.events.length > 0 && !outboxAfter) push.outbox = { $each: change.events };
     let written: WrittenOutbox | undefined;
     try {
       if (!current) {
@@ -111,21 +121,24 @@ async function applyOnce<D extends AppliedEvents>(
         for (const [field, { values }] of Object.entries(change?.append ?? {})) doc[field] = values;
         // Cast and defaulted by the schema without building a mongoose document: validation and
         // hydration were a visible share of every service's CPU profile, for documents the code built.
-        await model.insertMany([model.applyDefaults(model.castObject(doc))], { lean: true });
+        await insertInBatch(model, model.applyDefaults(model.castObject(doc)));
         written = { revision: 1, outbox: change?.events ?? [] };
       } else {
         let newRevision = current.revision + 1;
         const stored = await writeAtRevision(model, id, current.revision, attempt, (claimed) => {
           if (claimed !== undefined) newRevision = claimed;
-          const set = { ...(change?.set ?? {}), ...(claimed !== undefined && { revision: claimed }) };
-          return model.updateOne(
-            { _id: id, revision: current.revision } as never,
-            { $set: set, ...(claimed === undefined && { $inc: { revision: 1 } }), $push: push } as never,
-          );
+          const set = { ...(change?.set ?? {}), ...(claimed !== undefined && { revision: claimed }), ...(outboxAfter && { outbox: outboxAfter }) };
+          const update = { $set: set, ...(claimed === undefined && { $inc: { revision: 1 } }), $push: push };
+          // Claimed, this writer is alone on the document: its update can go in a bulk write with others'.
+          if (claimed !== undefined) {
+            return updateClaimedInBatch(model, { id, readRevision: current.revision, claimedRevision: claimed, update }).then((landed) => ({ modifiedCount: landed ? 1 : 0 }));
+          }
+          return model.updateOne({ _id: id, revision: current.revision } as never, update as never);
         });
         if (!stored) continue;
+        if (published.length > 0) outbox.cleared(model, id, published.map((e) => e.eventId));
         // Known only if the caller's read brought the outbox; otherwise the clear reads it.
-        written = Array.isArray(current.outbox) ? { revision: newRevision, outbox: [...current.outbox, ...(change?.events ?? [])] } : undefined;
+        written = Array.isArray(current.outbox) ? { revision: newRevision, outbox: outboxAfter ?? [...current.outbox, ...(change?.events ?? [])] } : undefined;
       }
     } catch (err) {
       if (isDuplicateKey(err)) continue;

@@ -1,5 +1,6 @@
 import type { Connection, Model } from 'mongoose';
 import { isStoreUnavailable } from '../failures.js';
+import { claimInBatch } from './group-commit.js';
 import { isDuplicateKey } from './store.js';
 
 /**
@@ -63,16 +64,40 @@ export async function claimNextRevision(model: Model<any>, id: string, revision:
   const claims = model.db.collection<ClaimDoc>(COLLECTION);
   for (let next = revision + 1; next <= revision + 3; next++) {
     const claimedAt = Date.now();
+    const key = `${model.collection.collectionName}:${id}:${next}`;
     try {
-      await claims.insertOne({ _id: `${model.collection.collectionName}:${id}:${next}`, at: new Date(claimedAt) });
+      // The usual claim goes with the others asked meanwhile; stepping over an abandoned one is rare.
+      if (next === revision + 1) await claimInBatch(model, key, new Date(claimedAt));
+      else await claims.insertOne({ _id: key, at: new Date(claimedAt) });
       return { revision: next, claimedAt };
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
-    const held = await claims.findOne({ _id: `${model.collection.collectionName}:${id}:${next}` });
+    const held = await claims.findOne({ _id: key });
     if (held && claimedAt - held.at.getTime() < ABANDONED_CLAIM_MS) return null;
   }
   return null;
+}
+
+/**
+ * Claims the revision after each given one in a single insert: the documents whose claim is held by
+ * another writer are left out of the answer, with no read and no stepping over an abandoned claim
+ * (the caller writes those another time, by claimNextRevision).
+ */
+export async function claimNextRevisions(model: Model<any>, documents: Array<{ id: string; revision: number }>): Promise<Map<string, RevisionClaim>> {
+  const claimedAt = Date.now();
+  const claims = documents.map(({ id, revision }) => ({ _id: `${model.collection.collectionName}:${id}:${revision + 1}`, at: new Date(claimedAt) }));
+  const refused = new Set<number>();
+  if (claims.length === 0) return new Map();
+  try {
+    await model.db.collection<ClaimDoc>(COLLECTION).insertMany(claims, { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number }> | { index: number; code?: number } }).writeErrors;
+    const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
+    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
+    for (const e of errors) refused.add(e.index);
+  }
+  return new Map(documents.flatMap(({ id, revision }, index) => (refused.has(index) ? [] : [[id, { revision: revision + 1, claimedAt }] as const])));
 }
 
 /** Backs off while another writer holds the claim, so that its write lands before the next read. */

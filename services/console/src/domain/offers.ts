@@ -31,6 +31,7 @@ export const ACTIONS = {
   previewRuleSet: 'scoring:preview',
   previewRoute: 'routing:preview',
   listOwners: 'owners:admin',
+  editOwner: 'owners:admin',
   erase: 'privacy:erase',
 } as const;
 

@@ -51,7 +51,11 @@ export interface CrmPort {
   updateContact(contactId: string, fields: Record<string, unknown>): Promise<void>;
   /** A cheap read that succeeds only when the CRM answers (the half-open trial after an outage). */
   probe(): Promise<void>;
-  /** Removes the lead's record (erasure). Deleting a record that is already gone succeeds. */
+  /**
+   * Erasure: removes the lead's record for good, never to a recycle bin or an archive it could be
+   * restored from (Salesforce hardDelete, HubSpot GDPR delete). Deleting a record that is already
+   * gone succeeds.
+   */
   deleteLead(leadId: string, crmId?: string): Promise<void>;
 }
 

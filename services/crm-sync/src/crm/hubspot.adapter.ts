@@ -1,6 +1,7 @@
 // HubSpot CRM v3, written from HubSpot's documentation:
 //   upsert  POST /crm/v3/objects/contacts/batch/upsert, inputs keyed by email (idProperty), also for one
-//   delete  DELETE /crm/v3/objects/contacts/{id}; without an id, found by our lead id property via search
+//   erase   POST /crm/v3/objects/contacts/gdpr-delete {objectId} (permanent); the contacts are the id
+//           crm-sync knows and those our lead id property finds (POST /crm/v3/objects/contacts/search)
 //   member  PUT /crm/v3/lists/{listId}/memberships/add [recordId] (a MANUAL list stands for the campaign)
 //   read    GET /crm/v3/objects/contacts/{id}?properties=a,b (the values sales may have changed)
 //   auth    private-app token as Bearer; limits per 10-second window and per day
@@ -124,12 +125,18 @@ export class HubspotAdapter implements CrmPort {
     return Object.fromEntries(fields.map((f) => [f, properties[f] ?? null]));
   }
 
+  /**
+   * Erasure, for good: HubSpot's GDPR delete removes the contact and its associated content; a
+   * DELETE only archives it, restorable for 90 days. The contacts are the one crm-sync knows and
+   * those our lead id property finds, so a contact a late write created again goes too. An id
+   * HubSpot no longer knows (404) is already gone: erasure must be repeatable.
+   */
   async deleteLead(leadId: string, crmId?: string): Promise<void> {
-    const ids = crmId ? [crmId] : await this.#findByLeadId(leadId);
+    const ids = new Set(crmId ? [crmId] : []);
+    for (const id of await this.#findByLeadId(leadId)) ids.add(id);
     for (const id of ids) {
-      const answer = await this.#call('DELETE', `/crm/v3/objects/contacts/${encodeURIComponent(id)}`);
-      // Already gone is what we wanted: erasure must be repeatable.
-      if (answer.status !== 204 && answer.status !== 200 && answer.status !== 404) throw this.#refusal(answer, `delete of lead ${leadId}`);
+      const answer = await this.#call('POST', '/crm/v3/objects/contacts/gdpr-delete', { objectId: id });
+      if (answer.status !== 204 && answer.status !== 200 && answer.status !== 404) throw this.#refusal(answer, `GDPR delete of lead ${leadId}`);
     }
   }
 

@@ -2,7 +2,9 @@
 //   token   POST {loginUrl}/services/oauth2/token (client credentials flow)
 //   upsert  PATCH /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value}
 //   batch   PATCH /services/data/vXX.X/composite/sobjects/Lead/{ExternalIdField} (sObject Collections)
-//   delete  DELETE /services/data/vXX.X/sobjects/Lead/{ExternalIdField}/{value} (or by record id)
+//   erase   Bulk API 2.0 hardDelete job: POST /services/data/vXX.X/jobs/ingest, PUT .../batches (CSV of
+//           Ids), PATCH {state: UploadComplete}, GET until JobComplete (then failedResults if any);
+//           the Ids from the one crm-sync knows and GET .../sobjects/Lead/{ExternalIdField}/{value}?fields=Id
 //   member  POST /services/data/vXX.X/sobjects/CampaignMember {CampaignId, LeadId, Status}
 //   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
 import {
@@ -36,8 +38,20 @@ export interface SalesforceOptions {
   /** sObject Collections take at most 200 records per call. */
   batchSize: number;
   resilience: ResilienceOptions;
+  /** How long an erasure waits for its hardDelete job to be processed before it is tried again later (default 2 minutes). */
+  hardDeleteMaxWaitMs?: number;
+  /** The first pause between looks at a hardDelete job; it doubles up to 2 s (default 100 ms). */
+  hardDeletePollMs?: number;
   fetch?: FetchLike;
   onEvent?: CrmEventListener;
+}
+
+/** What Get Job Info answers of a Bulk API 2.0 ingest job (the part read here). */
+interface BulkJobInfo {
+  id?: string;
+  state?: string;
+  numberRecordsFailed?: number;
+  errorMessage?: string;
 }
 
 interface Token {
@@ -135,12 +149,65 @@ export class SalesforceAdapter implements CrmPort {
     return values;
   }
 
+  /**
+   * Erasure, for good. A DELETE puts a Lead in the Recycle Bin, restorable with every field for 15
+   * days; a Bulk API 2.0 hardDelete job bypasses it (the integration user needs the "Bulk API Hard
+   * Delete" permission). The Leads are the one crm-sync knows and whatever our external id names
+   * now, so a record a late write created again goes too. Nothing left to delete is success:
+   * erasure must be repeatable.
+   */
   async deleteLead(leadId: string, crmId?: string): Promise<void> {
-    const path = crmId ? `${this.#base()}/sobjects/Lead/${encodeURIComponent(crmId)}` : this.#byExternalId(leadId);
-    const answer = await this.#call('DELETE', path);
-    // Already gone is what we wanted: erasure must be repeatable.
-    if (answer.status === 204 || answer.status === 200 || answer.status === 404) return;
-    throw this.#refusal(answer, `delete of lead ${leadId}`);
+    const ids = new Set(crmId ? [crmId] : []);
+    for (const id of await this.#idsByExternalId(leadId)) ids.add(id);
+    if (ids.size > 0) await this.#hardDelete([...ids], leadId);
+  }
+
+  async #idsByExternalId(leadId: string): Promise<string[]> {
+    const answer = await this.#call('GET', `${this.#byExternalId(leadId)}?fields=Id`);
+    if (answer.status === 404) return [];
+    // Several Leads with our id (merged by hand since?): each is the person's.
+    if (answer.status === 300 && Array.isArray(answer.body)) return answer.body.map((url) => String(url).split('/').at(-1) ?? '').filter(Boolean);
+    const id = (answer.body as { Id?: string } | undefined)?.Id;
+    if (answer.status !== 200 || !id) throw this.#refusal(answer, `lookup of lead ${leadId} for erasure`);
+    return [id];
+  }
+
+  /** One hardDelete job for these Lead Ids, waited for; a record already gone counts as deleted. */
+  async #hardDelete(ids: string[], leadId: string): Promise<void> {
+    const what = `hard delete of lead ${leadId}`;
+    const created = await this.#call('POST', `${this.#base()}/jobs/ingest`, { object: 'Lead', operation: 'hardDelete', contentType: 'CSV', lineEnding: 'LF' });
+    const jobId = (created.body as BulkJobInfo | undefined)?.id;
+    if (created.status !== 200 || !jobId) throw this.#refusal(created, what);
+    const job = `${this.#base()}/jobs/ingest/${encodeURIComponent(jobId)}`;
+    const uploaded = await this.#call('PUT', `${job}/batches`, ['Id', ...ids].join('\n') + '\n', 'text/csv');
+    if (uploaded.status !== 201) throw this.#refusal(uploaded, what);
+    const closed = await this.#call('PATCH', job, { state: 'UploadComplete' });
+    if (closed.status !== 200) throw this.#refusal(closed, what);
+    const info = await this.#jobDone(job, leadId);
+    if (info.state !== 'JobComplete') {
+      // The job itself failed (a missing permission, the org's limits): our set-up, not the lead, so it is retried.
+      throw new CrmUnavailableError(CRM, `Salesforce ${what}: job ${jobId} ended ${info.state}: ${info.errorMessage ?? ''}`.trim(), { code: 'BULK_JOB_FAILED' });
+    }
+    if (!info.numberRecordsFailed) return;
+    const failed = await this.#call('GET', `${job}/failedResults`);
+    const errors = typeof failed.body === 'string' ? failedErrors(failed.body) : [];
+    const refused = errors.filter((e) => !e.startsWith('ENTITY_IS_DELETED'));
+    if (failed.status === 200 && refused.length === 0) return;
+    const code = refused[0]?.split(':')[0] || 'BULK_RECORD_FAILED';
+    throw new CrmValidationError(CRM, `Salesforce refused the ${what}: ${refused[0] ?? describeBody(failed.body)}`, { code, status: failed.status });
+  }
+
+  /** Get Job Info until the job is processed; still pending after hardDeleteMaxWaitMs, the erasure is tried again later. */
+  async #jobDone(job: string, leadId: string): Promise<BulkJobInfo> {
+    const deadline = Date.now() + (this.#options.hardDeleteMaxWaitMs ?? 120_000);
+    for (let pause = this.#options.hardDeletePollMs ?? 100; ; pause = Math.min(pause * 2, 2000)) {
+      const answer = await this.#call('GET', job);
+      const info = answer.body as BulkJobInfo | undefined;
+      if (answer.status !== 200 || !info) throw this.#refusal(answer, `status of the hard delete of lead ${leadId}`);
+      if (info.state === 'JobComplete' || info.state === 'Failed' || info.state === 'Aborted') return info;
+      if (Date.now() + pause > deadline) throw new CrmUnavailableError(CRM, `Salesforce has not processed the hard delete of lead ${leadId} yet (${info.state})`, { code: 'BULK_JOB_PENDING' });
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   }
 
   async #upsertChunk(chunk: CrmBatchItem[]): Promise<Array<Omit<CrmBatchResult, 'leadId'>>> {
@@ -165,7 +232,7 @@ export class SalesforceAdapter implements CrmPort {
   }
 
   /** Sends one request with a valid session; an expired session is renewed once, then it is our problem. */
-  async #call(method: string, path: string, body?: unknown): Promise<HttpAnswer> {
+  async #call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<HttpAnswer> {
     for (let attempt = 1; ; attempt++) {
       const token = await this.#session();
       const answer = await this.#exec.run(async (signal) => {
@@ -175,9 +242,9 @@ export class SalesforceAdapter implements CrmPort {
             authorization: `Bearer ${token.accessToken}`,
             accept: 'application/json',
             'sforce-auto-assign': this.#options.autoAssign ? 'TRUE' : 'FALSE',
-            ...(body !== undefined && { 'content-type': 'application/json' }),
+            ...(body !== undefined && { 'content-type': contentType }),
           },
-          ...(body !== undefined && { body: JSON.stringify(body) }),
+          ...(body !== undefined && { body: typeof body === 'string' && contentType !== 'application/json' ? body : JSON.stringify(body) }),
         }, signal);
         this.#throwIfTransient(a);
         return a;
@@ -291,6 +358,15 @@ export class SalesforceAdapter implements CrmPort {
     const { Id: _id, [this.#options.externalIdField]: _ext, ...rest } = fields;
     return rest;
   }
+}
+
+/** The sf__Error column of a Bulk API 2.0 failedResults CSV (sf__Id first, sf__Error second). */
+function failedErrors(csv: string): string[] {
+  return csv
+    .split(/\r?\n/)
+    .slice(1)
+    .filter((line) => line.trim() !== '')
+    .map((line) => (/^"[^"]*","((?:[^"]|"")*)"/.exec(line)?.[1] ?? line.split(',')[1] ?? '').replace(/""/g, '"'));
 }
 
 /** Salesforce sends an array of errors; some documentation examples show a single error object, read alike. */

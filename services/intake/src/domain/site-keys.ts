@@ -23,19 +23,29 @@ export function parseSiteKeys(raw: string | undefined): SiteKeys {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('TRACKER_SITE_KEYS: must be an object from site key to a list of origins');
   for (const [key, origins] of Object.entries(parsed)) {
-    if (!KEY.test(key)) throw new Error(`TRACKER_SITE_KEYS: key "${key}" must be 8 to 100 characters of A-Z, a-z, 0-9, "_", "-"`);
-    if (!Array.isArray(origins) || origins.length === 0) throw new Error(`TRACKER_SITE_KEYS.${key}: must be a non-empty list of origins`);
-    const set = new Set<string>();
-    for (const origin of origins) {
-      const normalised = typeof origin === 'string' ? normaliseOrigin(origin) : undefined;
-      if (!normalised || normalised !== origin.replace(/\/$/, '').toLowerCase()) {
-        throw new Error(`TRACKER_SITE_KEYS.${key}: "${String(origin)}" is not an origin (scheme://host[:port], no path)`);
-      }
-      set.add(normalised);
-    }
-    keys.set(key, set);
+    checkPublicKey('TRACKER_SITE_KEYS', key);
+    keys.set(key, readOrigins(`TRACKER_SITE_KEYS.${key}`, origins));
   }
   return keys;
+}
+
+/** Throws naming the setting when `key` is not a public key's shape (site keys and form keys alike). */
+export function checkPublicKey(setting: string, key: string): void {
+  if (!KEY.test(key)) throw new Error(`${setting}: key "${key}" must be 8 to 100 characters of A-Z, a-z, 0-9, "_", "-"`);
+}
+
+/** A key's allowed origins, normalised; throws naming `where` when one is not an origin. */
+export function readOrigins(where: string, origins: unknown): Set<string> {
+  if (!Array.isArray(origins) || origins.length === 0) throw new Error(`${where}: must be a non-empty list of origins`);
+  const set = new Set<string>();
+  for (const origin of origins as unknown[]) {
+    const normalised = typeof origin === 'string' ? normaliseOrigin(origin) : undefined;
+    if (!normalised || normalised !== (origin as string).replace(/\/$/, '').toLowerCase()) {
+      throw new Error(`${where}: "${String(origin)}" is not an origin (scheme://host[:port], no path)`);
+    }
+    set.add(normalised);
+  }
+  return set;
 }
 
 /** scheme://host[:port] in lower case, or undefined when it is not an http(s) origin. */

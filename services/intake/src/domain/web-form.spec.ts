@@ -68,11 +68,11 @@ describe('parseWebForm: what a form sends', () => {
   it('reads nested JSON shaped like SubmitLeadRequest', () => {
     const { idempotencyKey, visitorId, ...groups } = expected;
     const body = JSON.stringify({ idempotencyKey, visitorId, ...groups });
-    expect(parseWebForm(body, JSON_TYPE)).toEqual({ request: expected, violations: [], notices: [] });
+    expect(parseWebForm(body, JSON_TYPE)).toEqual({ request: expected, violations: [], notices: [], trapped: false });
   });
 
   it('reads the same submission from a url-encoded HTML form with snake_case names', () => {
-    expect(parseWebForm(flatForm, `${FORM_TYPE}; charset=UTF-8`)).toEqual({ request: expected, violations: [], notices: [] });
+    expect(parseWebForm(flatForm, `${FORM_TYPE}; charset=UTF-8`)).toEqual({ request: expected, violations: [], notices: [], trapped: false });
     expect(parseWebForm(new TextEncoder().encode(flatForm), FORM_TYPE).request).toEqual(expected);
   });
 
@@ -377,5 +377,28 @@ describe('setAsideOptionalFields', () => {
     ]);
     expect(fields(settled.refusals)).toEqual(['contact.email', 'idempotency_key']);
     expect(settled.notices).toEqual([]);
+  });
+});
+
+describe('parseWebForm: the honeypot', () => {
+  const honeypot = { honeypot: 'company_url' };
+
+  it('finds a filled honeypot in a urlencoded or JSON body, whatever else the body holds', () => {
+    expect(parseWebForm('email=a%40b.co&company_url=http%3A%2F%2Fspam.example', FORM_TYPE, honeypot).trapped).toBe(true);
+    expect(parseWebForm({ email: 'a@b.co', company_url: 'http://spam.example' }, JSON_TYPE, honeypot).trapped).toBe(true);
+    // A bot's body may be broken too; it is still a bot's.
+    expect(parseWebForm({ email: 'not an email', company_url: 'x', phone: { $gt: '' } }, JSON_TYPE, honeypot).trapped).toBe(true);
+    expect(parseWebForm('company_url=x&company_url=', FORM_TYPE, honeypot).trapped).toBe(true);
+  });
+
+  it('leaves a person who left it empty (or a form without it) alone, and never reads it as a lead field', () => {
+    const person = parseWebForm('email=a%40b.co&company_url=&company=Acme', FORM_TYPE, honeypot);
+    expect(person.trapped).toBe(false);
+    expect(person.violations).toEqual([]);
+    expect(JSON.stringify(person.request)).not.toContain('company_url');
+    expect(parseWebForm('email=a%40b.co&company_url=%20', FORM_TYPE, honeypot).trapped).toBe(false);
+    expect(parseWebForm({ email: 'a@b.co' }, JSON_TYPE, honeypot).trapped).toBe(false);
+    // Without a honeypot name nothing is trapped.
+    expect(parseWebForm({ email: 'a@b.co', company_url: 'x' }, JSON_TYPE).trapped).toBe(false);
   });
 });

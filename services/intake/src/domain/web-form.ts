@@ -44,6 +44,21 @@ export interface ParsedWebForm {
   violations: FieldViolation[];
   /** Optional fields set aside (left empty) because their value could not be read; the lead is kept. */
   notices: FieldNotice[];
+  /** The honeypot field was filled: a bot, whatever else the body holds. */
+  trapped: boolean;
+}
+
+/**
+ * Whether the body fills the honeypot: a field the form hides from people (off screen, out of the
+ * tab order, no autofill), so a person leaves it empty and a bot that fills every input does not.
+ * Read at the top level only, where an HTML form puts it.
+ */
+function honeypotFilled(body: Body, name: string): boolean {
+  const value = Object.hasOwn(body, name) ? body[name] : undefined;
+  if (value === undefined || value === null || value === false) return false;
+  if (typeof value === 'string') return value.trim() !== '';
+  if (Array.isArray(value)) return value.some((v) => typeof v !== 'string' || v.trim() !== '');
+  return true;
 }
 
 /** Objects nested deeper than this are refused before any field is read. */
@@ -230,16 +245,18 @@ function buildSubmission(values: ReadonlyMap<string, FieldValue>): WebFormSubmis
  * a value of the wrong kind (an object where a string belongs, such as a MongoDB operator
  * `{"$gt": ""}`) is a violation naming the field and is never passed on, and control characters
  * that could inject headers are refused. `body` may be the raw body (string or bytes) or what the
- * HTTP layer already parsed. Never throws: every problem comes back as a violation.
+ * HTTP layer already parsed. `options.honeypot` names the hidden field a person leaves empty.
+ * Never throws: every problem comes back as a violation.
  */
-export function parseWebForm(body: unknown, contentType: string): ParsedWebForm {
+export function parseWebForm(body: unknown, contentType: string, options: { honeypot?: string } = {}): ParsedWebForm {
   const decoded = decodeBody(body, contentType);
-  if (!decoded.ok) return { request: buildSubmission(new Map()), violations: [decoded.violation], notices: [] };
+  if (!decoded.ok) return { request: buildSubmission(new Map()), violations: [decoded.violation], notices: [], trapped: false };
   const violations: FieldViolation[] = [];
   const notices: FieldNotice[] = [];
   const request = buildSubmission(readFields(decoded.body, decoded.form, violations, notices));
   violations.push(...findSubmissionInjection(request));
-  return { request, violations, notices };
+  const trapped = options.honeypot !== undefined && honeypotFilled(decoded.body, options.honeypot);
+  return { request, violations, notices, trapped };
 }
 
 /**

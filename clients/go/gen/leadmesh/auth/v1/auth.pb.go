@@ -41,6 +41,22 @@ var file_leadmesh_auth_v1_auth_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,51002,opt,name=rate_limited",
 		Filename:      "leadmesh/auth/v1/auth.proto",
 	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51003,
+		Name:          "leadmesh.auth.v1.audited",
+		Tag:           "varint,51003,opt,name=audited",
+		Filename:      "leadmesh/auth/v1/auth.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*string)(nil),
+		Field:         51004,
+		Name:          "leadmesh.auth.v1.audit_target",
+		Tag:           "bytes,51004,opt,name=audit_target",
+		Filename:      "leadmesh/auth/v1/auth.proto",
+	},
 }
 
 // Extension fields to descriptorpb.MethodOptions.
@@ -53,6 +69,16 @@ var (
 	//
 	// optional bool rate_limited = 51002;
 	E_RateLimited = &file_leadmesh_auth_v1_auth_proto_extTypes[1]
+	// A privileged call (it changes how leads are handled, or erases a person): the service writes
+	// it to its audit record with the caller's identity and outcome (leadmesh.audit.v1).
+	//
+	// optional bool audited = 51003;
+	E_Audited = &file_leadmesh_auth_v1_auth_proto_extTypes[2]
+	// What an audited call acted on, for its record: request field names (dotted for nested ones,
+	// "response." for the answer's), comma separated, the first one set wins. Never a personal field.
+	//
+	// optional string audit_target = 51004;
+	E_AuditTarget = &file_leadmesh_auth_v1_auth_proto_extTypes[3]
 )
 
 var File_leadmesh_auth_v1_auth_proto protoreflect.FileDescriptor
@@ -61,7 +87,9 @@ const file_leadmesh_auth_v1_auth_proto_rawDesc = "" +
 	"\n" +
 	"\x1bleadmesh/auth/v1/auth.proto\x12\x10leadmesh.auth.v1\x1a google/protobuf/descriptor.proto:G\n" +
 	"\x0erequired_scope\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\tR\rrequiredScope:C\n" +
-	"\frate_limited\x12\x1e.google.protobuf.MethodOptions\x18\xba\x8e\x03 \x01(\bR\vrateLimitedB\xc8\x01\n" +
+	"\frate_limited\x12\x1e.google.protobuf.MethodOptions\x18\xba\x8e\x03 \x01(\bR\vrateLimited::\n" +
+	"\aaudited\x12\x1e.google.protobuf.MethodOptions\x18\xbb\x8e\x03 \x01(\bR\aaudited:C\n" +
+	"\faudit_target\x12\x1e.google.protobuf.MethodOptions\x18\xbc\x8e\x03 \x01(\tR\vauditTargetB\xc8\x01\n" +
 	"\x14com.leadmesh.auth.v1B\tAuthProtoP\x01ZCgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/auth/v1;authv1\xa2\x02\x03LAX\xaa\x02\x10Leadmesh.Auth.V1\xca\x02\x10Leadmesh\\Auth\\V1\xe2\x02\x1cLeadmesh\\Auth\\V1\\GPBMetadata\xea\x02\x12Leadmesh::Auth::V1b\x06proto3"
 
 var file_leadmesh_auth_v1_auth_proto_goTypes = []any{
@@ -70,10 +98,12 @@ var file_leadmesh_auth_v1_auth_proto_goTypes = []any{
 var file_leadmesh_auth_v1_auth_proto_depIdxs = []int32{
 	0, // 0: leadmesh.auth.v1.required_scope:extendee -> google.protobuf.MethodOptions
 	0, // 1: leadmesh.auth.v1.rate_limited:extendee -> google.protobuf.MethodOptions
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	0, // [0:2] is the sub-list for extension extendee
+	0, // 2: leadmesh.auth.v1.audited:extendee -> google.protobuf.MethodOptions
+	0, // 3: leadmesh.auth.v1.audit_target:extendee -> google.protobuf.MethodOptions
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	0, // [0:4] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -89,7 +119,7 @@ func file_leadmesh_auth_v1_auth_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_auth_v1_auth_proto_rawDesc), len(file_leadmesh_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   0,
-			NumExtensions: 2,
+			NumExtensions: 4,
 			NumServices:   0,
 		},
 		GoTypes:           file_leadmesh_auth_v1_auth_proto_goTypes,

@@ -919,14 +919,14 @@ const file_leadmesh_crmsync_v1_crm_sync_service_proto_rawDesc = "" +
 	"\x17SYNC_STATUS_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13SYNC_STATUS_PENDING\x10\x01\x12\x16\n" +
 	"\x12SYNC_STATUS_SYNCED\x10\x02\x12\x16\n" +
-	"\x12SYNC_STATUS_FAILED\x10\x032\xed\x02\n" +
+	"\x12SYNC_STATUS_FAILED\x10\x032\x80\x03\n" +
 	"\x0eCrmSyncService\x12z\n" +
 	"\rGetSyncStatus\x12).leadmesh.crmsync.v1.GetSyncStatusRequest\x1a*.leadmesh.crmsync.v1.GetSyncStatusResponse\"\x12\xca\xf3\x18\n" +
 	"leads:read\xd0\xf3\x18\x01\x12|\n" +
 	"\x0fListDeadLetters\x12+.leadmesh.crmsync.v1.ListDeadLettersRequest\x1a,.leadmesh.crmsync.v1.ListDeadLettersResponse\"\x0e\xca\xf3\x18\n" +
-	"crm:replay\x12a\n" +
-	"\x06Replay\x12\".leadmesh.crmsync.v1.ReplayRequest\x1a#.leadmesh.crmsync.v1.ReplayResponse\"\x0e\xca\xf3\x18\n" +
-	"crm:replayB\xe7\x01\n" +
+	"crm:replay\x12t\n" +
+	"\x06Replay\x12\".leadmesh.crmsync.v1.ReplayRequest\x1a#.leadmesh.crmsync.v1.ReplayResponse\"!\xca\xf3\x18\n" +
+	"crm:replay\xd8\xf3\x18\x01\xe2\xf3\x18\vlead_id,allB\xe7\x01\n" +
 	"\x17com.leadmesh.crmsync.v1B\x13CrmSyncServiceProtoP\x01ZIgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/crmsync/v1;crmsyncv1\xa2\x02\x03LCX\xaa\x02\x13Leadmesh.Crmsync.V1\xca\x02\x13Leadmesh\\Crmsync\\V1\xe2\x02\x1fLeadmesh\\Crmsync\\V1\\GPBMetadata\xea\x02\x15Leadmesh::Crmsync::V1b\x06proto3"
 
 var (

@@ -1968,7 +1968,7 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\x16GRADE_BAND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fGRADE_BAND_COLD\x10\x01\x12\x13\n" +
 	"\x0fGRADE_BAND_WARM\x10\x02\x12\x12\n" +
-	"\x0eGRADE_BAND_HOT\x10\x032\xca\a\n" +
+	"\x0eGRADE_BAND_HOT\x10\x032\xe6\a\n" +
 	"\rIntakeService\x12q\n" +
 	"\n" +
 	"SubmitLead\x12%.leadmesh.intake.v1.SubmitLeadRequest\x1a&.leadmesh.intake.v1.SubmitLeadResponse\"\x14\xca\xf3\x18\fleads:submit\xd0\xf3\x18\x01\x12}\n" +
@@ -1980,8 +1980,8 @@ const file_leadmesh_intake_v1_intake_service_proto_rawDesc = "" +
 	"\vSearchLeads\x12&.leadmesh.intake.v1.SearchLeadsRequest\x1a'.leadmesh.intake.v1.SearchLeadsResponse\"\x12\xca\xf3\x18\n" +
 	"leads:read\xd0\xf3\x18\x01\x12\x87\x01\n" +
 	"\x12GetPersonalization\x12-.leadmesh.intake.v1.GetPersonalizationRequest\x1a..leadmesh.intake.v1.GetPersonalizationResponse\"\x12\xca\xf3\x18\n" +
-	"leads:read\xd0\xf3\x18\x01\x12t\n" +
-	"\fEraseContact\x12'.leadmesh.intake.v1.EraseContactRequest\x1a(.leadmesh.intake.v1.EraseContactResponse\"\x11\xca\xf3\x18\rprivacy:erase\x12n\n" +
+	"leads:read\xd0\xf3\x18\x01\x12\x8f\x01\n" +
+	"\fEraseContact\x12'.leadmesh.intake.v1.EraseContactRequest\x1a(.leadmesh.intake.v1.EraseContactResponse\",\xca\xf3\x18\rprivacy:erase\xd8\xf3\x18\x01\xe2\xf3\x18\x13response.erasure_id\x12n\n" +
 	"\n" +
 	"GetErasure\x12%.leadmesh.intake.v1.GetErasureRequest\x1a&.leadmesh.intake.v1.GetErasureResponse\"\x11\xca\xf3\x18\rprivacy:eraseB\xdf\x01\n" +
 	"\x16com.leadmesh.intake.v1B\x12IntakeServiceProtoP\x01ZGgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/intake/v1;intakev1\xa2\x02\x03LIX\xaa\x02\x12Leadmesh.Intake.V1\xca\x02\x12Leadmesh\\Intake\\V1\xe2\x02\x1eLeadmesh\\Intake\\V1\\GPBMetadata\xea\x02\x14Leadmesh::Intake::V1b\x06proto3"

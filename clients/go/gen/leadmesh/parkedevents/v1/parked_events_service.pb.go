@@ -422,10 +422,10 @@ const file_leadmesh_parkedevents_v1_parked_events_service_proto_rawDesc = "" +
 	"\x1aReplayParkedEventsResponse\x12\x1a\n" +
 	"\breplayed\x18\x01 \x01(\rR\breplayed\x12\x16\n" +
 	"\x06failed\x18\x02 \x01(\rR\x06failed\x12H\n" +
-	"\fstill_parked\x18\x03 \x03(\v2%.leadmesh.parkedevents.v1.ParkedEventR\vstillParked2\xb9\x02\n" +
+	"\fstill_parked\x18\x03 \x03(\v2%.leadmesh.parkedevents.v1.ParkedEventR\vstillParked2\xcd\x02\n" +
 	"\x13ParkedEventsService\x12\x8c\x01\n" +
-	"\x10ListParkedEvents\x121.leadmesh.parkedevents.v1.ListParkedEventsRequest\x1a2.leadmesh.parkedevents.v1.ListParkedEventsResponse\"\x11\xca\xf3\x18\revents:replay\x12\x92\x01\n" +
-	"\x12ReplayParkedEvents\x123.leadmesh.parkedevents.v1.ReplayParkedEventsRequest\x1a4.leadmesh.parkedevents.v1.ReplayParkedEventsResponse\"\x11\xca\xf3\x18\revents:replayB\x8f\x02\n" +
+	"\x10ListParkedEvents\x121.leadmesh.parkedevents.v1.ListParkedEventsRequest\x1a2.leadmesh.parkedevents.v1.ListParkedEventsResponse\"\x11\xca\xf3\x18\revents:replay\x12\xa6\x01\n" +
+	"\x12ReplayParkedEvents\x123.leadmesh.parkedevents.v1.ReplayParkedEventsRequest\x1a4.leadmesh.parkedevents.v1.ReplayParkedEventsResponse\"%\xca\xf3\x18\revents:replay\xd8\xf3\x18\x01\xe2\xf3\x18\fsequence,allB\x8f\x02\n" +
 	"\x1ccom.leadmesh.parkedevents.v1B\x18ParkedEventsServiceProtoP\x01ZSgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/parkedevents/v1;parkedeventsv1\xa2\x02\x03LPX\xaa\x02\x18Leadmesh.Parkedevents.V1\xca\x02\x18Leadmesh\\Parkedevents\\V1\xe2\x02$Leadmesh\\Parkedevents\\V1\\GPBMetadata\xea\x02\x1aLeadmesh::Parkedevents::V1b\x06proto3"
 
 var (

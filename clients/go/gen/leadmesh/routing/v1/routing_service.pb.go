@@ -551,8 +551,11 @@ func (x *ListOwnersRequest) GetTeamId() string {
 }
 
 type ListOwnersResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Owners        []*Owner               `protobuf:"bytes,1,rep,name=owners,proto3" json:"owners,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Owners []*Owner               `protobuf:"bytes,1,rep,name=owners,proto3" json:"owners,omitempty"`
+	// What each listed owner has had, in the order of `owners`: the round-robin distribution as the
+	// routing decisions see it.
+	Loads         []*OwnerLoad `protobuf:"bytes,2,rep,name=loads,proto3" json:"loads,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -594,6 +597,76 @@ func (x *ListOwnersResponse) GetOwners() []*Owner {
 	return nil
 }
 
+func (x *ListOwnersResponse) GetLoads() []*OwnerLoad {
+	if x != nil {
+		return x.Loads
+	}
+	return nil
+}
+
+// An owner's share of the leads so far.
+type OwnerLoad struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	OwnerId string                 `protobuf:"bytes,1,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// Round-robin turns taken in the owner's team, ever (the weighted rotation compares these).
+	RoundRobinTurns uint64 `protobuf:"varint,2,opt,name=round_robin_turns,json=roundRobinTurns,proto3" json:"round_robin_turns,omitempty"`
+	// Leads assigned on the current UTC day, by any rule (counted against capacity_per_day).
+	AssignedToday uint32 `protobuf:"varint,3,opt,name=assigned_today,json=assignedToday,proto3" json:"assigned_today,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OwnerLoad) Reset() {
+	*x = OwnerLoad{}
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OwnerLoad) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OwnerLoad) ProtoMessage() {}
+
+func (x *OwnerLoad) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OwnerLoad.ProtoReflect.Descriptor instead.
+func (*OwnerLoad) Descriptor() ([]byte, []int) {
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *OwnerLoad) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *OwnerLoad) GetRoundRobinTurns() uint64 {
+	if x != nil {
+		return x.RoundRobinTurns
+	}
+	return 0
+}
+
+func (x *OwnerLoad) GetAssignedToday() uint32 {
+	if x != nil {
+		return x.AssignedToday
+	}
+	return 0
+}
+
 type UpsertOwnerRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Owner         *Owner                 `protobuf:"bytes,1,opt,name=owner,proto3" json:"owner,omitempty"`
@@ -603,7 +676,7 @@ type UpsertOwnerRequest struct {
 
 func (x *UpsertOwnerRequest) Reset() {
 	*x = UpsertOwnerRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +688,7 @@ func (x *UpsertOwnerRequest) String() string {
 func (*UpsertOwnerRequest) ProtoMessage() {}
 
 func (x *UpsertOwnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[9]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +701,7 @@ func (x *UpsertOwnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertOwnerRequest.ProtoReflect.Descriptor instead.
 func (*UpsertOwnerRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{9}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpsertOwnerRequest) GetOwner() *Owner {
@@ -647,7 +720,7 @@ type UpsertOwnerResponse struct {
 
 func (x *UpsertOwnerResponse) Reset() {
 	*x = UpsertOwnerResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -659,7 +732,7 @@ func (x *UpsertOwnerResponse) String() string {
 func (*UpsertOwnerResponse) ProtoMessage() {}
 
 func (x *UpsertOwnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[10]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -672,7 +745,7 @@ func (x *UpsertOwnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertOwnerResponse.ProtoReflect.Descriptor instead.
 func (*UpsertOwnerResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{10}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpsertOwnerResponse) GetOwner() *Owner {
@@ -693,7 +766,7 @@ type SetOwnerAvailabilityRequest struct {
 
 func (x *SetOwnerAvailabilityRequest) Reset() {
 	*x = SetOwnerAvailabilityRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +778,7 @@ func (x *SetOwnerAvailabilityRequest) String() string {
 func (*SetOwnerAvailabilityRequest) ProtoMessage() {}
 
 func (x *SetOwnerAvailabilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[11]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +791,7 @@ func (x *SetOwnerAvailabilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerAvailabilityRequest.ProtoReflect.Descriptor instead.
 func (*SetOwnerAvailabilityRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{11}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SetOwnerAvailabilityRequest) GetOwnerId() string {
@@ -751,7 +824,7 @@ type SetOwnerAvailabilityResponse struct {
 
 func (x *SetOwnerAvailabilityResponse) Reset() {
 	*x = SetOwnerAvailabilityResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -763,7 +836,7 @@ func (x *SetOwnerAvailabilityResponse) String() string {
 func (*SetOwnerAvailabilityResponse) ProtoMessage() {}
 
 func (x *SetOwnerAvailabilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[12]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -776,7 +849,7 @@ func (x *SetOwnerAvailabilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetOwnerAvailabilityResponse.ProtoReflect.Descriptor instead.
 func (*SetOwnerAvailabilityResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{12}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SetOwnerAvailabilityResponse) GetOwner() *Owner {
@@ -796,7 +869,7 @@ type PreviewRouteRequest struct {
 
 func (x *PreviewRouteRequest) Reset() {
 	*x = PreviewRouteRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -808,7 +881,7 @@ func (x *PreviewRouteRequest) String() string {
 func (*PreviewRouteRequest) ProtoMessage() {}
 
 func (x *PreviewRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[13]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -821,7 +894,7 @@ func (x *PreviewRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRouteRequest.ProtoReflect.Descriptor instead.
 func (*PreviewRouteRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{13}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *PreviewRouteRequest) GetProfile() *v1.LeadProfile {
@@ -847,7 +920,7 @@ type PreviewRouteResponse struct {
 
 func (x *PreviewRouteResponse) Reset() {
 	*x = PreviewRouteResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -859,7 +932,7 @@ func (x *PreviewRouteResponse) String() string {
 func (*PreviewRouteResponse) ProtoMessage() {}
 
 func (x *PreviewRouteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[14]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -872,7 +945,7 @@ func (x *PreviewRouteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreviewRouteResponse.ProtoReflect.Descriptor instead.
 func (*PreviewRouteResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{14}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PreviewRouteResponse) GetAssignment() *v1.Assignment {
@@ -891,7 +964,7 @@ type GetAssignmentRequest struct {
 
 func (x *GetAssignmentRequest) Reset() {
 	*x = GetAssignmentRequest{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +976,7 @@ func (x *GetAssignmentRequest) String() string {
 func (*GetAssignmentRequest) ProtoMessage() {}
 
 func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[15]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +989,7 @@ func (x *GetAssignmentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentRequest.ProtoReflect.Descriptor instead.
 func (*GetAssignmentRequest) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{15}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetAssignmentRequest) GetLeadId() string {
@@ -935,7 +1008,7 @@ type GetAssignmentResponse struct {
 
 func (x *GetAssignmentResponse) Reset() {
 	*x = GetAssignmentResponse{}
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -947,7 +1020,7 @@ func (x *GetAssignmentResponse) String() string {
 func (*GetAssignmentResponse) ProtoMessage() {}
 
 func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[16]
+	mi := &file_leadmesh_routing_v1_routing_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -960,7 +1033,7 @@ func (x *GetAssignmentResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAssignmentResponse.ProtoReflect.Descriptor instead.
 func (*GetAssignmentResponse) Descriptor() ([]byte, []int) {
-	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{16}
+	return file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetAssignmentResponse) GetAssignment() *v1.Assignment {
@@ -1018,9 +1091,14 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"assignment\x18\x01 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment\"5\n" +
 	"\x11ListOwnersRequest\x12 \n" +
-	"\ateam_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06teamId\"H\n" +
+	"\ateam_id\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18@R\x06teamId\"~\n" +
 	"\x12ListOwnersResponse\x122\n" +
-	"\x06owners\x18\x01 \x03(\v2\x1a.leadmesh.routing.v1.OwnerR\x06owners\"N\n" +
+	"\x06owners\x18\x01 \x03(\v2\x1a.leadmesh.routing.v1.OwnerR\x06owners\x124\n" +
+	"\x05loads\x18\x02 \x03(\v2\x1e.leadmesh.routing.v1.OwnerLoadR\x05loads\"y\n" +
+	"\tOwnerLoad\x12\x19\n" +
+	"\bowner_id\x18\x01 \x01(\tR\aownerId\x12*\n" +
+	"\x11round_robin_turns\x18\x02 \x01(\x04R\x0froundRobinTurns\x12%\n" +
+	"\x0eassigned_today\x18\x03 \x01(\rR\rassignedToday\"N\n" +
 	"\x12UpsertOwnerRequest\x128\n" +
 	"\x05owner\x18\x01 \x01(\v2\x1a.leadmesh.routing.v1.OwnerB\x06\xbaH\x03\xc8\x01\x01R\x05owner\"G\n" +
 	"\x13UpsertOwnerResponse\x120\n" +
@@ -1043,7 +1121,7 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\x15GetAssignmentResponse\x12<\n" +
 	"\n" +
 	"assignment\x18\x01 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
-	"assignment2\xf0\x05\n" +
+	"assignment2\x97\x06\n" +
 	"\x0eRoutingService\x12|\n" +
 	"\fPreviewRoute\x12(.leadmesh.routing.v1.PreviewRouteRequest\x1a).leadmesh.routing.v1.PreviewRouteResponse\"\x17\xca\xf3\x18\x0frouting:preview\xd0\xf3\x18\x01\x12z\n" +
 	"\rGetAssignment\x12).leadmesh.routing.v1.GetAssignmentRequest\x1a*.leadmesh.routing.v1.GetAssignmentResponse\"\x12\xca\xf3\x18\n" +
@@ -1051,9 +1129,9 @@ const file_leadmesh_routing_v1_routing_service_proto_rawDesc = "" +
 	"\n" +
 	"AcceptLead\x12&.leadmesh.routing.v1.AcceptLeadRequest\x1a'.leadmesh.routing.v1.AcceptLeadResponse\"\x10\xca\xf3\x18\fleads:accept\x12o\n" +
 	"\n" +
-	"ListOwners\x12&.leadmesh.routing.v1.ListOwnersRequest\x1a'.leadmesh.routing.v1.ListOwnersResponse\"\x10\xca\xf3\x18\fowners:admin\x12r\n" +
-	"\vUpsertOwner\x12'.leadmesh.routing.v1.UpsertOwnerRequest\x1a(.leadmesh.routing.v1.UpsertOwnerResponse\"\x10\xca\xf3\x18\fowners:admin\x12\x8d\x01\n" +
-	"\x14SetOwnerAvailability\x120.leadmesh.routing.v1.SetOwnerAvailabilityRequest\x1a1.leadmesh.routing.v1.SetOwnerAvailabilityResponse\"\x10\xca\xf3\x18\fowners:adminB\xe7\x01\n" +
+	"ListOwners\x12&.leadmesh.routing.v1.ListOwnersRequest\x1a'.leadmesh.routing.v1.ListOwnersResponse\"\x10\xca\xf3\x18\fowners:admin\x12\x88\x01\n" +
+	"\vUpsertOwner\x12'.leadmesh.routing.v1.UpsertOwnerRequest\x1a(.leadmesh.routing.v1.UpsertOwnerResponse\"&\xca\xf3\x18\fowners:admin\xd8\xf3\x18\x01\xe2\xf3\x18\x0eowner.owner_id\x12\x9d\x01\n" +
+	"\x14SetOwnerAvailability\x120.leadmesh.routing.v1.SetOwnerAvailabilityRequest\x1a1.leadmesh.routing.v1.SetOwnerAvailabilityResponse\" \xca\xf3\x18\fowners:admin\xd8\xf3\x18\x01\xe2\xf3\x18\bowner_idB\xe7\x01\n" +
 	"\x17com.leadmesh.routing.v1B\x13RoutingServiceProtoP\x01ZIgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/routing/v1;routingv1\xa2\x02\x03LRX\xaa\x02\x13Leadmesh.Routing.V1\xca\x02\x13Leadmesh\\Routing\\V1\xe2\x02\x1fLeadmesh\\Routing\\V1\\GPBMetadata\xea\x02\x15Leadmesh::Routing::V1b\x06proto3"
 
 var (
@@ -1068,7 +1146,7 @@ func file_leadmesh_routing_v1_routing_service_proto_rawDescGZIP() []byte {
 	return file_leadmesh_routing_v1_routing_service_proto_rawDescData
 }
 
-var file_leadmesh_routing_v1_routing_service_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_leadmesh_routing_v1_routing_service_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_leadmesh_routing_v1_routing_service_proto_goTypes = []any{
 	(*Owner)(nil),                        // 0: leadmesh.routing.v1.Owner
 	(*OwnerCrmUsers)(nil),                // 1: leadmesh.routing.v1.OwnerCrmUsers
@@ -1079,53 +1157,55 @@ var file_leadmesh_routing_v1_routing_service_proto_goTypes = []any{
 	(*AcceptLeadResponse)(nil),           // 6: leadmesh.routing.v1.AcceptLeadResponse
 	(*ListOwnersRequest)(nil),            // 7: leadmesh.routing.v1.ListOwnersRequest
 	(*ListOwnersResponse)(nil),           // 8: leadmesh.routing.v1.ListOwnersResponse
-	(*UpsertOwnerRequest)(nil),           // 9: leadmesh.routing.v1.UpsertOwnerRequest
-	(*UpsertOwnerResponse)(nil),          // 10: leadmesh.routing.v1.UpsertOwnerResponse
-	(*SetOwnerAvailabilityRequest)(nil),  // 11: leadmesh.routing.v1.SetOwnerAvailabilityRequest
-	(*SetOwnerAvailabilityResponse)(nil), // 12: leadmesh.routing.v1.SetOwnerAvailabilityResponse
-	(*PreviewRouteRequest)(nil),          // 13: leadmesh.routing.v1.PreviewRouteRequest
-	(*PreviewRouteResponse)(nil),         // 14: leadmesh.routing.v1.PreviewRouteResponse
-	(*GetAssignmentRequest)(nil),         // 15: leadmesh.routing.v1.GetAssignmentRequest
-	(*GetAssignmentResponse)(nil),        // 16: leadmesh.routing.v1.GetAssignmentResponse
-	(*timestamppb.Timestamp)(nil),        // 17: google.protobuf.Timestamp
-	(*v1.Assignment)(nil),                // 18: leadmesh.lead.v1.Assignment
-	(*v1.LeadProfile)(nil),               // 19: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),                 // 20: leadmesh.lead.v1.LeadScore
+	(*OwnerLoad)(nil),                    // 9: leadmesh.routing.v1.OwnerLoad
+	(*UpsertOwnerRequest)(nil),           // 10: leadmesh.routing.v1.UpsertOwnerRequest
+	(*UpsertOwnerResponse)(nil),          // 11: leadmesh.routing.v1.UpsertOwnerResponse
+	(*SetOwnerAvailabilityRequest)(nil),  // 12: leadmesh.routing.v1.SetOwnerAvailabilityRequest
+	(*SetOwnerAvailabilityResponse)(nil), // 13: leadmesh.routing.v1.SetOwnerAvailabilityResponse
+	(*PreviewRouteRequest)(nil),          // 14: leadmesh.routing.v1.PreviewRouteRequest
+	(*PreviewRouteResponse)(nil),         // 15: leadmesh.routing.v1.PreviewRouteResponse
+	(*GetAssignmentRequest)(nil),         // 16: leadmesh.routing.v1.GetAssignmentRequest
+	(*GetAssignmentResponse)(nil),        // 17: leadmesh.routing.v1.GetAssignmentResponse
+	(*timestamppb.Timestamp)(nil),        // 18: google.protobuf.Timestamp
+	(*v1.Assignment)(nil),                // 19: leadmesh.lead.v1.Assignment
+	(*v1.LeadProfile)(nil),               // 20: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),                 // 21: leadmesh.lead.v1.LeadScore
 }
 var file_leadmesh_routing_v1_routing_service_proto_depIdxs = []int32{
 	2,  // 0: leadmesh.routing.v1.Owner.working_hours:type_name -> leadmesh.routing.v1.WorkingHours
 	3,  // 1: leadmesh.routing.v1.Owner.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
 	4,  // 2: leadmesh.routing.v1.Owner.segments:type_name -> leadmesh.routing.v1.OwnerSegments
 	1,  // 3: leadmesh.routing.v1.Owner.crm_user_ids:type_name -> leadmesh.routing.v1.OwnerCrmUsers
-	17, // 4: leadmesh.routing.v1.OutOfOffice.from:type_name -> google.protobuf.Timestamp
-	17, // 5: leadmesh.routing.v1.OutOfOffice.to:type_name -> google.protobuf.Timestamp
-	18, // 6: leadmesh.routing.v1.AcceptLeadResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	18, // 4: leadmesh.routing.v1.OutOfOffice.from:type_name -> google.protobuf.Timestamp
+	18, // 5: leadmesh.routing.v1.OutOfOffice.to:type_name -> google.protobuf.Timestamp
+	19, // 6: leadmesh.routing.v1.AcceptLeadResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
 	0,  // 7: leadmesh.routing.v1.ListOwnersResponse.owners:type_name -> leadmesh.routing.v1.Owner
-	0,  // 8: leadmesh.routing.v1.UpsertOwnerRequest.owner:type_name -> leadmesh.routing.v1.Owner
-	0,  // 9: leadmesh.routing.v1.UpsertOwnerResponse.owner:type_name -> leadmesh.routing.v1.Owner
-	3,  // 10: leadmesh.routing.v1.SetOwnerAvailabilityRequest.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
-	0,  // 11: leadmesh.routing.v1.SetOwnerAvailabilityResponse.owner:type_name -> leadmesh.routing.v1.Owner
-	19, // 12: leadmesh.routing.v1.PreviewRouteRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	20, // 13: leadmesh.routing.v1.PreviewRouteRequest.score:type_name -> leadmesh.lead.v1.LeadScore
-	18, // 14: leadmesh.routing.v1.PreviewRouteResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	18, // 15: leadmesh.routing.v1.GetAssignmentResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
-	13, // 16: leadmesh.routing.v1.RoutingService.PreviewRoute:input_type -> leadmesh.routing.v1.PreviewRouteRequest
-	15, // 17: leadmesh.routing.v1.RoutingService.GetAssignment:input_type -> leadmesh.routing.v1.GetAssignmentRequest
-	5,  // 18: leadmesh.routing.v1.RoutingService.AcceptLead:input_type -> leadmesh.routing.v1.AcceptLeadRequest
-	7,  // 19: leadmesh.routing.v1.RoutingService.ListOwners:input_type -> leadmesh.routing.v1.ListOwnersRequest
-	9,  // 20: leadmesh.routing.v1.RoutingService.UpsertOwner:input_type -> leadmesh.routing.v1.UpsertOwnerRequest
-	11, // 21: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:input_type -> leadmesh.routing.v1.SetOwnerAvailabilityRequest
-	14, // 22: leadmesh.routing.v1.RoutingService.PreviewRoute:output_type -> leadmesh.routing.v1.PreviewRouteResponse
-	16, // 23: leadmesh.routing.v1.RoutingService.GetAssignment:output_type -> leadmesh.routing.v1.GetAssignmentResponse
-	6,  // 24: leadmesh.routing.v1.RoutingService.AcceptLead:output_type -> leadmesh.routing.v1.AcceptLeadResponse
-	8,  // 25: leadmesh.routing.v1.RoutingService.ListOwners:output_type -> leadmesh.routing.v1.ListOwnersResponse
-	10, // 26: leadmesh.routing.v1.RoutingService.UpsertOwner:output_type -> leadmesh.routing.v1.UpsertOwnerResponse
-	12, // 27: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:output_type -> leadmesh.routing.v1.SetOwnerAvailabilityResponse
-	22, // [22:28] is the sub-list for method output_type
-	16, // [16:22] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	9,  // 8: leadmesh.routing.v1.ListOwnersResponse.loads:type_name -> leadmesh.routing.v1.OwnerLoad
+	0,  // 9: leadmesh.routing.v1.UpsertOwnerRequest.owner:type_name -> leadmesh.routing.v1.Owner
+	0,  // 10: leadmesh.routing.v1.UpsertOwnerResponse.owner:type_name -> leadmesh.routing.v1.Owner
+	3,  // 11: leadmesh.routing.v1.SetOwnerAvailabilityRequest.out_of_office:type_name -> leadmesh.routing.v1.OutOfOffice
+	0,  // 12: leadmesh.routing.v1.SetOwnerAvailabilityResponse.owner:type_name -> leadmesh.routing.v1.Owner
+	20, // 13: leadmesh.routing.v1.PreviewRouteRequest.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	21, // 14: leadmesh.routing.v1.PreviewRouteRequest.score:type_name -> leadmesh.lead.v1.LeadScore
+	19, // 15: leadmesh.routing.v1.PreviewRouteResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	19, // 16: leadmesh.routing.v1.GetAssignmentResponse.assignment:type_name -> leadmesh.lead.v1.Assignment
+	14, // 17: leadmesh.routing.v1.RoutingService.PreviewRoute:input_type -> leadmesh.routing.v1.PreviewRouteRequest
+	16, // 18: leadmesh.routing.v1.RoutingService.GetAssignment:input_type -> leadmesh.routing.v1.GetAssignmentRequest
+	5,  // 19: leadmesh.routing.v1.RoutingService.AcceptLead:input_type -> leadmesh.routing.v1.AcceptLeadRequest
+	7,  // 20: leadmesh.routing.v1.RoutingService.ListOwners:input_type -> leadmesh.routing.v1.ListOwnersRequest
+	10, // 21: leadmesh.routing.v1.RoutingService.UpsertOwner:input_type -> leadmesh.routing.v1.UpsertOwnerRequest
+	12, // 22: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:input_type -> leadmesh.routing.v1.SetOwnerAvailabilityRequest
+	15, // 23: leadmesh.routing.v1.RoutingService.PreviewRoute:output_type -> leadmesh.routing.v1.PreviewRouteResponse
+	17, // 24: leadmesh.routing.v1.RoutingService.GetAssignment:output_type -> leadmesh.routing.v1.GetAssignmentResponse
+	6,  // 25: leadmesh.routing.v1.RoutingService.AcceptLead:output_type -> leadmesh.routing.v1.AcceptLeadResponse
+	8,  // 26: leadmesh.routing.v1.RoutingService.ListOwners:output_type -> leadmesh.routing.v1.ListOwnersResponse
+	11, // 27: leadmesh.routing.v1.RoutingService.UpsertOwner:output_type -> leadmesh.routing.v1.UpsertOwnerResponse
+	13, // 28: leadmesh.routing.v1.RoutingService.SetOwnerAvailability:output_type -> leadmesh.routing.v1.SetOwnerAvailabilityResponse
+	23, // [23:29] is the sub-list for method output_type
+	17, // [17:23] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_routing_v1_routing_service_proto_init() }
@@ -1139,7 +1219,7 @@ func file_leadmesh_routing_v1_routing_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_routing_v1_routing_service_proto_rawDesc), len(file_leadmesh_routing_v1_routing_service_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   17,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -890,14 +890,14 @@ const file_leadmesh_scoring_v1_scoring_service_proto_rawDesc = "" +
 	"\x19GetRescoreProgressRequest\x12 \n" +
 	"\x06job_id\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\x05jobId\"W\n" +
 	"\x1aGetRescoreProgressResponse\x129\n" +
-	"\arescore\x18\x01 \x01(\v2\x1f.leadmesh.scoring.v1.RescoreJobR\arescore2\xf8\x05\n" +
+	"\arescore\x18\x01 \x01(\v2\x1f.leadmesh.scoring.v1.RescoreJobR\arescore2\xaa\x06\n" +
 	"\x0eScoringService\x12s\n" +
 	"\tScoreLead\x12%.leadmesh.scoring.v1.ScoreLeadRequest\x1a&.leadmesh.scoring.v1.ScoreLeadResponse\"\x17\xca\xf3\x18\x0fscoring:preview\xd0\xf3\x18\x01\x12w\n" +
 	"\fGetLeadScore\x12(.leadmesh.scoring.v1.GetLeadScoreRequest\x1a).leadmesh.scoring.v1.GetLeadScoreResponse\"\x12\xca\xf3\x18\n" +
-	"leads:read\xd0\xf3\x18\x01\x12z\n" +
-	"\x0ePublishRuleSet\x12*.leadmesh.scoring.v1.PublishRuleSetRequest\x1a+.leadmesh.scoring.v1.PublishRuleSetResponse\"\x0f\xca\xf3\x18\vrules:admin\x12t\n" +
-	"\fListRuleSets\x12(.leadmesh.scoring.v1.ListRuleSetsRequest\x1a).leadmesh.scoring.v1.ListRuleSetsResponse\"\x0f\xca\xf3\x18\vrules:admin\x12}\n" +
-	"\x0fActivateRuleSet\x12+.leadmesh.scoring.v1.ActivateRuleSetRequest\x1a,.leadmesh.scoring.v1.ActivateRuleSetResponse\"\x0f\xca\xf3\x18\vrules:admin\x12\x86\x01\n" +
+	"leads:read\xd0\xf3\x18\x01\x12\x9b\x01\n" +
+	"\x0ePublishRuleSet\x12*.leadmesh.scoring.v1.PublishRuleSetRequest\x1a+.leadmesh.scoring.v1.PublishRuleSetResponse\"0\xca\xf3\x18\vrules:admin\xd8\xf3\x18\x01\xe2\xf3\x18\x19response.rule_set.version\x12t\n" +
+	"\fListRuleSets\x12(.leadmesh.scoring.v1.ListRuleSetsRequest\x1a).leadmesh.scoring.v1.ListRuleSetsResponse\"\x0f\xca\xf3\x18\vrules:admin\x12\x8c\x01\n" +
+	"\x0fActivateRuleSet\x12+.leadmesh.scoring.v1.ActivateRuleSetRequest\x1a,.leadmesh.scoring.v1.ActivateRuleSetResponse\"\x1e\xca\xf3\x18\vrules:admin\xd8\xf3\x18\x01\xe2\xf3\x18\aversion\x12\x86\x01\n" +
 	"\x12GetRescoreProgress\x12..leadmesh.scoring.v1.GetRescoreProgressRequest\x1a/.leadmesh.scoring.v1.GetRescoreProgressResponse\"\x0f\xca\xf3\x18\vrules:adminB\xe7\x01\n" +
 	"\x17com.leadmesh.scoring.v1B\x13ScoringServiceProtoP\x01ZIgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/scoring/v1;scoringv1\xa2\x02\x03LSX\xaa\x02\x13Leadmesh.Scoring.V1\xca\x02\x13Leadmesh\\Scoring\\V1\xe2\x02\x1fLeadmesh\\Scoring\\V1\\GPBMetadata\xea\x02\x15Leadmesh::Scoring::V1b\x06proto3"
 

@@ -14,7 +14,7 @@ import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
  * Describes the file leadmesh/auth/v1/auth.proto.
  */
 export const file_leadmesh_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("ChtsZWFkbWVzaC9hdXRoL3YxL2F1dGgucHJvdG8SEGxlYWRtZXNoLmF1dGgudjE6RwoOcmVxdWlyZWRfc2NvcGUSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi5jgMgASgJUg1yZXF1aXJlZFNjb3BlOkMKDHJhdGVfbGltaXRlZBIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLqOAyABKAhSC3JhdGVMaW1pdGVkYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("ChtsZWFkbWVzaC9hdXRoL3YxL2F1dGgucHJvdG8SEGxlYWRtZXNoLmF1dGgudjE6RwoOcmVxdWlyZWRfc2NvcGUSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi5jgMgASgJUg1yZXF1aXJlZFNjb3BlOkMKDHJhdGVfbGltaXRlZBIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLqOAyABKAhSC3JhdGVMaW1pdGVkOjoKB2F1ZGl0ZWQSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxi7jgMgASgIUgdhdWRpdGVkOkMKDGF1ZGl0X3RhcmdldBIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGLyOAyABKAlSC2F1ZGl0VGFyZ2V0YgZwcm90bzM", [file_google_protobuf_descriptor]);
 
 /**
  * The scope the caller's token must carry, e.g. "leads:submit".
@@ -31,4 +31,22 @@ export const required_scope: GenExtension<MethodOptions, string> = /*@__PURE__*/
  */
 export const rate_limited: GenExtension<MethodOptions, boolean> = /*@__PURE__*/
   extDesc(file_leadmesh_auth_v1_auth, 1);
+
+/**
+ * A privileged call (it changes how leads are handled, or erases a person): the service writes
+ * it to its audit record with the caller's identity and outcome (leadmesh.audit.v1).
+ *
+ * @generated from extension: bool audited = 51003;
+ */
+export const audited: GenExtension<MethodOptions, boolean> = /*@__PURE__*/
+  extDesc(file_leadmesh_auth_v1_auth, 2);
+
+/**
+ * What an audited call acted on, for its record: request field names (dotted for nested ones,
+ * "response." for the answer's), comma separated, the first one set wins. Never a personal field.
+ *
+ * @generated from extension: string audit_target = 51004;
+ */
+export const audit_target: GenExtension<MethodOptions, string> = /*@__PURE__*/
+  extDesc(file_leadmesh_auth_v1_auth, 3);
 

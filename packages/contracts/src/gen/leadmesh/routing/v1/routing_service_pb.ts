@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/routing/v1/routing_service.proto.
  */
 export const file_leadmesh_routing_v1_routing_service: GenFile = /*@__PURE__*/
-  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSKGBAoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMSOAoMY3JtX3VzZXJfaWRzGA0gASgLMiIubGVhZG1lc2gucm91dGluZy52MS5Pd25lckNybVVzZXJzIowBCg1Pd25lckNybVVzZXJzEksKEnNhbGVzZm9yY2VfdXNlcl9pZBgBIAEoCUIvukgscioyKF4oMDA1W0EtWmEtejAtOV17MTJ9KFtBLVphLXowLTldezN9KT8pPyQSLgoQaHVic3BvdF9vd25lcl9pZBgCIAEoCUIUukgRcg8yDV5bMC05XXswLDIwfSQimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkYKEkFjY2VwdExlYWRSZXNwb25zZRIwCgphc3NpZ25tZW50GAEgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAiQAoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXIiRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInkKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARIqCgVzY29yZRgCIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlIkgKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSQoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQy8AUKDlJvdXRpbmdTZXJ2aWNlEnwKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2UiF8rzGA9yb3V0aW5nOnByZXZpZXfQ8xgBEnoKDUdldEFzc2lnbm1lbnQSKS5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXF1ZXN0GioubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJvCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlIhDK8xgMbGVhZHM6YWNjZXB0Em8KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2UiEMrzGAxvd25lcnM6YWRtaW4ScgoLVXBzZXJ0T3duZXISJy5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVxdWVzdBooLmxlYWRtZXNoLnJvdXRpbmcudjEuVXBzZXJ0T3duZXJSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbhKNAQoUU2V0T3duZXJBdmFpbGFiaWxpdHkSMC5sZWFkbWVzaC5yb3V0aW5nLnYxLlNldE93bmVyQXZhaWxhYmlsaXR5UmVxdWVzdBoxLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXNwb25zZSIQyvMYDG93bmVyczphZG1pbmIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
+  fileDesc("CilsZWFkbWVzaC9yb3V0aW5nL3YxL3JvdXRpbmdfc2VydmljZS5wcm90bxITbGVhZG1lc2gucm91dGluZy52MSKGBAoFT3duZXISMQoIb3duZXJfaWQYASABKAlCH7pIHHIaEAEYQDIUXlthLXowLTldW2EtejAtOS1dKiQSGAoEbmFtZRgCIAEoCUIKukgHcgUQARjIARIWCgVlbWFpbBgDIAEoCUIHukgEcgJgARIaCgd0ZWFtX2lkGAQgASgJQgm6SAZyBBABGEASHgoLdGVycml0b3JpZXMYBSADKAlCCbpIBpIBAxCsAhInCgZ3ZWlnaHQYBiABKAFCF7pIFBISGQAAAAAAQI9AIQAAAAAAAAAAEhgKEGNhcGFjaXR5X3Blcl9kYXkYByABKA0SHAoJdGltZV96b25lGAggASgJQgm6SAZyBBABGEASOAoNd29ya2luZ19ob3VycxgJIAEoCzIhLmxlYWRtZXNoLnJvdXRpbmcudjEuV29ya2luZ0hvdXJzEkEKDW91dF9vZl9vZmZpY2UYCiADKAsyIC5sZWFkbWVzaC5yb3V0aW5nLnYxLk91dE9mT2ZmaWNlQgi6SAWSAQIQZBIOCgZhY3RpdmUYCyABKAgSNAoIc2VnbWVudHMYDCABKAsyIi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyU2VnbWVudHMSOAoMY3JtX3VzZXJfaWRzGA0gASgLMiIubGVhZG1lc2gucm91dGluZy52MS5Pd25lckNybVVzZXJzIowBCg1Pd25lckNybVVzZXJzEksKEnNhbGVzZm9yY2VfdXNlcl9pZBgBIAEoCUIvukgscioyKF4oMDA1W0EtWmEtejAtOV17MTJ9KFtBLVphLXowLTldezN9KT8pPyQSLgoQaHVic3BvdF9vd25lcl9pZBgCIAEoCUIUukgRcg8yDV5bMC05XXswLDIwfSQimgEKDFdvcmtpbmdIb3VycxIeCgRkYXlzGAEgAygNQhC6SA2SAQoQByIGKgQYBygBEjUKBXN0YXJ0GAIgASgJQia6SCNyITIfXihbMDFdWzAtOV18MlswLTRdKTpbMC01XVswLTldJBIzCgNlbmQYAyABKAlCJrpII3IhMh9eKFswMV1bMC05XXwyWzAtNF0pOlswLTVdWzAtOV0kIm8KC091dE9mT2ZmaWNlEjAKBGZyb20YASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQESLgoCdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQga6SAPIAQEiaQoNT3duZXJTZWdtZW50cxIYChBtaW5fY29tcGFueV9zaXplGAEgASgNEhgKEG1heF9jb21wYW55X3NpemUYAiABKA0SEgoKaW5kdXN0cmllcxgDIAMoCRIQCghwcm9kdWN0cxgEIAMoCSJLChFBY2NlcHRMZWFkUmVxdWVzdBIZCgdsZWFkX2lkGAEgASgJQgi6SAVyA7ABARIbCghvd25lcl9pZBgCIAEoCUIJukgGcgQQARhAIkYKEkFjY2VwdExlYWRSZXNwb25zZRIwCgphc3NpZ25tZW50GAEgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50Ii0KEUxpc3RPd25lcnNSZXF1ZXN0EhgKB3RlYW1faWQYASABKAlCB7pIBHICGEAibwoSTGlzdE93bmVyc1Jlc3BvbnNlEioKBm93bmVycxgBIAMoCzIaLmxlYWRtZXNoLnJvdXRpbmcudjEuT3duZXISLQoFbG9hZHMYAiADKAsyHi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyTG9hZCJQCglPd25lckxvYWQSEAoIb3duZXJfaWQYASABKAkSGQoRcm91bmRfcm9iaW5fdHVybnMYAiABKAQSFgoOYXNzaWduZWRfdG9kYXkYAyABKA0iRwoSVXBzZXJ0T3duZXJSZXF1ZXN0EjEKBW93bmVyGAEgASgLMhoubGVhZG1lc2gucm91dGluZy52MS5Pd25lckIGukgDyAEBIkAKE1Vwc2VydE93bmVyUmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyIo0BChtTZXRPd25lckF2YWlsYWJpbGl0eVJlcXVlc3QSGwoIb3duZXJfaWQYASABKAlCCbpIBnIEEAEYQBIOCgZhY3RpdmUYAiABKAgSQQoNb3V0X29mX29mZmljZRgDIAMoCzIgLmxlYWRtZXNoLnJvdXRpbmcudjEuT3V0T2ZPZmZpY2VCCLpIBZIBAhBkIkkKHFNldE93bmVyQXZhaWxhYmlsaXR5UmVzcG9uc2USKQoFb3duZXIYASABKAsyGi5sZWFkbWVzaC5yb3V0aW5nLnYxLk93bmVyInkKE1ByZXZpZXdSb3V0ZVJlcXVlc3QSNgoHcHJvZmlsZRgBIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGVCBrpIA8gBARIqCgVzY29yZRgCIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlIkgKFFByZXZpZXdSb3V0ZVJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQiMQoUR2V0QXNzaWdubWVudFJlcXVlc3QSGQoHbGVhZF9pZBgBIAEoCUIIukgFcgOwAQEiSQoVR2V0QXNzaWdubWVudFJlc3BvbnNlEjAKCmFzc2lnbm1lbnQYASABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQylwYKDlJvdXRpbmdTZXJ2aWNlEnwKDFByZXZpZXdSb3V0ZRIoLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVxdWVzdBopLmxlYWRtZXNoLnJvdXRpbmcudjEuUHJldmlld1JvdXRlUmVzcG9uc2UiF8rzGA9yb3V0aW5nOnByZXZpZXfQ8xgBEnoKDUdldEFzc2lnbm1lbnQSKS5sZWFkbWVzaC5yb3V0aW5nLnYxLkdldEFzc2lnbm1lbnRSZXF1ZXN0GioubGVhZG1lc2gucm91dGluZy52MS5HZXRBc3NpZ25tZW50UmVzcG9uc2UiEsrzGApsZWFkczpyZWFk0PMYARJvCgpBY2NlcHRMZWFkEiYubGVhZG1lc2gucm91dGluZy52MS5BY2NlcHRMZWFkUmVxdWVzdBonLmxlYWRtZXNoLnJvdXRpbmcudjEuQWNjZXB0TGVhZFJlc3BvbnNlIhDK8xgMbGVhZHM6YWNjZXB0Em8KCkxpc3RPd25lcnMSJi5sZWFkbWVzaC5yb3V0aW5nLnYxLkxpc3RPd25lcnNSZXF1ZXN0GicubGVhZG1lc2gucm91dGluZy52MS5MaXN0T3duZXJzUmVzcG9uc2UiEMrzGAxvd25lcnM6YWRtaW4SiAEKC1Vwc2VydE93bmVyEicubGVhZG1lc2gucm91dGluZy52MS5VcHNlcnRPd25lclJlcXVlc3QaKC5sZWFkbWVzaC5yb3V0aW5nLnYxLlVwc2VydE93bmVyUmVzcG9uc2UiJsrzGAxvd25lcnM6YWRtaW7Y8xgB4vMYDm93bmVyLm93bmVyX2lkEp0BChRTZXRPd25lckF2YWlsYWJpbGl0eRIwLmxlYWRtZXNoLnJvdXRpbmcudjEuU2V0T3duZXJBdmFpbGFiaWxpdHlSZXF1ZXN0GjEubGVhZG1lc2gucm91dGluZy52MS5TZXRPd25lckF2YWlsYWJpbGl0eVJlc3BvbnNlIiDK8xgMb3duZXJzOmFkbWlu2PMYAeLzGAhvd25lcl9pZGIGcHJvdG8z", [file_buf_validate_validate, file_google_protobuf_timestamp, file_leadmesh_auth_v1_auth, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * A sales owner who can be assigned leads.
@@ -290,6 +290,14 @@ export type ListOwnersResponse = Message<"leadmesh.routing.v1.ListOwnersResponse
    * @generated from field: repeated leadmesh.routing.v1.Owner owners = 1;
    */
   owners: Owner[];
+
+  /**
+   * What each listed owner has had, in the order of `owners`: the round-robin distribution as the
+   * routing decisions see it.
+   *
+   * @generated from field: repeated leadmesh.routing.v1.OwnerLoad loads = 2;
+   */
+  loads: OwnerLoad[];
 };
 
 /**
@@ -298,6 +306,39 @@ export type ListOwnersResponse = Message<"leadmesh.routing.v1.ListOwnersResponse
  */
 export const ListOwnersResponseSchema: GenMessage<ListOwnersResponse> = /*@__PURE__*/
   messageDesc(file_leadmesh_routing_v1_routing_service, 8);
+
+/**
+ * An owner's share of the leads so far.
+ *
+ * @generated from message leadmesh.routing.v1.OwnerLoad
+ */
+export type OwnerLoad = Message<"leadmesh.routing.v1.OwnerLoad"> & {
+  /**
+   * @generated from field: string owner_id = 1;
+   */
+  ownerId: string;
+
+  /**
+   * Round-robin turns taken in the owner's team, ever (the weighted rotation compares these).
+   *
+   * @generated from field: uint64 round_robin_turns = 2;
+   */
+  roundRobinTurns: bigint;
+
+  /**
+   * Leads assigned on the current UTC day, by any rule (counted against capacity_per_day).
+   *
+   * @generated from field: uint32 assigned_today = 3;
+   */
+  assignedToday: number;
+};
+
+/**
+ * Describes the message leadmesh.routing.v1.OwnerLoad.
+ * Use `create(OwnerLoadSchema)` to create a new message.
+ */
+export const OwnerLoadSchema: GenMessage<OwnerLoad> = /*@__PURE__*/
+  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
 
 /**
  * @generated from message leadmesh.routing.v1.UpsertOwnerRequest
@@ -314,7 +355,7 @@ export type UpsertOwnerRequest = Message<"leadmesh.routing.v1.UpsertOwnerRequest
  * Use `create(UpsertOwnerRequestSchema)` to create a new message.
  */
 export const UpsertOwnerRequestSchema: GenMessage<UpsertOwnerRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 9);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
 
 /**
  * @generated from message leadmesh.routing.v1.UpsertOwnerResponse
@@ -331,7 +372,7 @@ export type UpsertOwnerResponse = Message<"leadmesh.routing.v1.UpsertOwnerRespon
  * Use `create(UpsertOwnerResponseSchema)` to create a new message.
  */
 export const UpsertOwnerResponseSchema: GenMessage<UpsertOwnerResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 10);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
 
 /**
  * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityRequest
@@ -358,7 +399,7 @@ export type SetOwnerAvailabilityRequest = Message<"leadmesh.routing.v1.SetOwnerA
  * Use `create(SetOwnerAvailabilityRequestSchema)` to create a new message.
  */
 export const SetOwnerAvailabilityRequestSchema: GenMessage<SetOwnerAvailabilityRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 11);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
 
 /**
  * @generated from message leadmesh.routing.v1.SetOwnerAvailabilityResponse
@@ -375,7 +416,7 @@ export type SetOwnerAvailabilityResponse = Message<"leadmesh.routing.v1.SetOwner
  * Use `create(SetOwnerAvailabilityResponseSchema)` to create a new message.
  */
 export const SetOwnerAvailabilityResponseSchema: GenMessage<SetOwnerAvailabilityResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 12);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteRequest
@@ -397,7 +438,7 @@ export type PreviewRouteRequest = Message<"leadmesh.routing.v1.PreviewRouteReque
  * Use `create(PreviewRouteRequestSchema)` to create a new message.
  */
 export const PreviewRouteRequestSchema: GenMessage<PreviewRouteRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 13);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
 
 /**
  * @generated from message leadmesh.routing.v1.PreviewRouteResponse
@@ -414,7 +455,7 @@ export type PreviewRouteResponse = Message<"leadmesh.routing.v1.PreviewRouteResp
  * Use `create(PreviewRouteResponseSchema)` to create a new message.
  */
 export const PreviewRouteResponseSchema: GenMessage<PreviewRouteResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 14);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentRequest
@@ -431,7 +472,7 @@ export type GetAssignmentRequest = Message<"leadmesh.routing.v1.GetAssignmentReq
  * Use `create(GetAssignmentRequestSchema)` to create a new message.
  */
 export const GetAssignmentRequestSchema: GenMessage<GetAssignmentRequest> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 15);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 16);
 
 /**
  * @generated from message leadmesh.routing.v1.GetAssignmentResponse
@@ -448,7 +489,7 @@ export type GetAssignmentResponse = Message<"leadmesh.routing.v1.GetAssignmentRe
  * Use `create(GetAssignmentResponseSchema)` to create a new message.
  */
 export const GetAssignmentResponseSchema: GenMessage<GetAssignmentResponse> = /*@__PURE__*/
-  messageDesc(file_leadmesh_routing_v1_routing_service, 16);
+  messageDesc(file_leadmesh_routing_v1_routing_service, 17);
 
 /**
  * @generated from service leadmesh.routing.v1.RoutingService
