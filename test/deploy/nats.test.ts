@@ -127,6 +127,8 @@ test.each(SERVICES)("%s's user publishes its own subjects only, and cannot chang
   expect(report.streamChanges).toEqual(every(report.streamChanges, 'refused'));
   expect(report.foreignConsumers).toEqual(every(report.foreignConsumers, 'refused'));
   expect(report.reads).toEqual(every(report.reads, 'refused'));
+  const keyWriter = service === 'intake' ? 'allowed' : 'refused';
+  expect(report.contactKeys).toEqual({ read: 'allowed', write: keyWriter, purge: keyWriter });
 });
 
 test('every Deployment connects as its own NATS user over TLS; the server takes the public keys and certificate from Secrets', () => {

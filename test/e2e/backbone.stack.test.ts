@@ -12,9 +12,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitServing } from '../harness/health.ts';
 import { NATS_AUTH_DIR, natsUserEnv } from '../harness/nats.ts';
-import { SERVICES, grpcAddress, startService, stopService } from '../harness/stack.ts';
+import { SERVICES, TEST_NATS_URL, grpcAddress, startService, stopService } from '../harness/stack.ts';
 
-const URL = 'nats://127.0.0.1:4222';
+const URL = TEST_NATS_URL;
 const namespace = `locks${randomBytes(3).toString('hex')}`;
 const t = topology(namespace);
 // The admin (the jest setup's identity) provisions this test's streams, as the harness does for a stack.
@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  for (const stream of [t.pipelineStream, t.deadLetterStream]) await admin.jsm.streams.delete(stream).catch(() => undefined);
+  for (const stream of [t.pipelineStream, t.deadLetterStream, `KV_${t.contactKeysBucket}`]) await admin.jsm.streams.delete(stream).catch(() => undefined);
   await admin.close();
 });
 
@@ -46,6 +46,8 @@ test.each(SERVICES)("%s's credentials publish its own subjects only, and cannot 
   // A test namespace's pipeline stream is named by a wildcard locally, so only the subscriptions are checked here.
   const { [`message 1 of ${t.pipelineStream}`]: _namespacedRead, ...subscriptions } = report.reads;
   expect(subscriptions).toEqual(every(subscriptions, 'refused'));
+  const keyWriter = service === 'intake' ? 'allowed' : 'refused';
+  expect(report.contactKeys).toEqual({ read: 'allowed', write: keyWriter, purge: keyWriter });
 });
 
 test.each(SERVICES)("%s's credentials cannot publish another service's subject, delete, purge or read the default streams", async (service) => {
@@ -82,6 +84,6 @@ test('a service started by the harness connects as its own user, over TLS, and s
   } finally {
     await stopService(scoring);
     const t2 = topology(own);
-    for (const stream of [t2.pipelineStream, t2.deadLetterStream]) await admin.jsm.streams.delete(stream).catch(() => undefined);
+    for (const stream of [t2.pipelineStream, t2.deadLetterStream, `KV_${t2.contactKeysBucket}`]) await admin.jsm.streams.delete(stream).catch(() => undefined);
   }
 }, 90_000);

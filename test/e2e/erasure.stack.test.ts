@@ -10,7 +10,7 @@ import { NatsClient, createClient, createLogger, topology } from '@leadmesh/plat
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { eventually as poll } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
-import { ROOT, SERVICES, allScopes, createStackAuth, grpcAddress, startStack, stopStack, type RunningService } from '../harness/stack.ts';
+import { ROOT, SERVICES, allScopes, createStackAuth, grpcAddress, startStack, stopStack, type RunningService, TEST_NATS_URL } from '../harness/stack.ts';
 
 const OFFSET = 40;
 const NAMESPACE = 'erasure';
@@ -19,7 +19,7 @@ const CRM_PORT = 8090 + OFFSET;
 let services: RunningService[] = [];
 let simulator: Awaited<ReturnType<typeof startCrmSimulator>>;
 const mongo = new MongoClient('mongodb://127.0.0.1:27017/');
-const nats = new NatsClient('nats://127.0.0.1:4222', 'erasure-test', createLogger('test', 'silent'), topology(NAMESPACE));
+const nats = new NatsClient(TEST_NATS_URL, 'erasure-test', createLogger('test', 'silent'), topology(NAMESPACE));
 const auth = await createStackAuth();
 const token = await auth.token(await allScopes(), 'team:privacy');
 const intakeClient = createClient(intake.IntakeService, grpcAddress('intake', OFFSET), { token, timeoutMs: 10_000 });

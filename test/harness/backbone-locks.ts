@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/nats-core';
 import { jetstream, jetstreamManager, AckPolicy } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { backboneGrant, BACKBONE_SERVICES, inboxPrefix, natsConnectOptions, type ServiceName, type Topology } from '@leadmesh/platform';
 import { NATS_AUTH_DIR, type NatsUser } from './nats.ts';
 
@@ -39,6 +40,8 @@ export interface LockReport {
   streamChanges: Record<string, string>;
   foreignConsumers: Record<string, string>;
   reads: Record<string, string>;
+  /** The contact-keys bucket: every service reads a key, only intake writes and purges one. */
+  contactKeys: { read: string; write: string; purge: string };
 }
 
 /**
@@ -50,14 +53,14 @@ export async function tryLocks(url: string, service: ServiceName, t: Topology, d
   try {
     const js = jetstream(nc, { timeout: 3000 });
     const jsm = await jetstreamManager(nc, { timeout: 3000 });
-    const report: LockReport = { ownPublishes: {}, foreignPublishes: {}, streamChanges: {}, foreignConsumers: {}, reads: {} };
+    const report: LockReport = { ownPublishes: {}, foreignPublishes: {}, streamChanges: {}, foreignConsumers: {}, reads: {}, contactKeys: { read: '', write: '', purge: '' } };
     for (const subject of backboneGrant(service).publishes) {
       report.ownPublishes[subject] = await refusal(js.publish(t.subject(subject), new Uint8Array([1]), { msgID: `locks:${service}:${subject}:${Date.now()}` }));
     }
     for (const subject of foreignSubjects(service)) {
       report.foreignPublishes[subject] = await refusal(js.publish(t.subject(subject), new Uint8Array([1])));
     }
-    for (const stream of [t.pipelineStream, t.deadLetterStream]) {
+    for (const stream of [t.pipelineStream, t.deadLetterStream, `KV_${t.contactKeysBucket}`]) {
       report.streamChanges[`delete ${stream}`] = await refusal(jsm.streams.delete(stream));
       report.streamChanges[`purge ${stream}`] = await refusal(jsm.streams.purge(stream));
       report.streamChanges[`update ${stream}`] = await refusal(jsm.streams.update(stream, { max_msgs: 1 }));
@@ -81,6 +84,11 @@ export async function tryLocks(url: string, service: ServiceName, t: Topology, d
     const otherInbox = inboxPrefix(BACKBONE_SERVICES.find((s) => s !== service)!);
     report.reads[`subscribe ${otherInbox}.>`] = await subscribeRefusal(nc, `${otherInbox}.>`);
     report.reads['subscribe _INBOX.>'] = await subscribeRefusal(nc, '_INBOX.>');
+    const keys = await new Kvm(js).open(t.contactKeysBucket, { allow_direct: false });
+    const keyName = `locks-${service}`;
+    report.contactKeys.read = await refusal(keys.get(keyName));
+    report.contactKeys.write = await refusal(keys.put(keyName, new Uint8Array(32)));
+    report.contactKeys.purge = await refusal(keys.purge(keyName));
     return report;
   } finally {
     await nc.close();

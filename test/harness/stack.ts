@@ -10,6 +10,13 @@ import { RUN_DIR, natsUserEnv, provisionStreams } from './nats.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/**
+ * The NATS the stack tests use: the shared local one, unless LEADMESH_TEST_NATS_URL names another
+ * (a branch that changes the backbone's permissions runs the tests on a server with its own
+ * deploy/local configuration before the shared one is reconfigured).
+ */
+export const TEST_NATS_URL = process.env.LEADMESH_TEST_NATS_URL || 'nats://127.0.0.1:4222';
+
 export const SERVICES = ['intake', 'scoring', 'routing', 'nurture', 'crm-sync'] as const;
 export type Service = (typeof SERVICES)[number];
 
@@ -87,7 +94,7 @@ export function localEnv(extra: Record<string, string> = {}): Record<string, str
   return {
     // As the images set it (services/*/Dockerfile).
     MALLOC_ARENA_MAX: '2',
-    NATS_URL: 'nats://127.0.0.1:4222',
+    NATS_URL: TEST_NATS_URL,
     MONGO_URL: 'mongodb://127.0.0.1:27017/',
     OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318',
     OTEL_BSP_SCHEDULE_DELAY: '200',

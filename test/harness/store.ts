@@ -2,6 +2,7 @@
 // service: a database of its own (dropped afterwards) and the outbox every store class takes.
 import { randomUUID } from 'node:crypto';
 import { EventPublisher, Metrics, MongoStore, NatsClient, Outbox, createLogger, topology } from '@leadmesh/platform';
+import { TEST_NATS_URL } from './stack.ts';
 
 export interface TestStore {
   store: MongoStore;
@@ -15,7 +16,7 @@ export interface TestStore {
 export function testStore(name: string): TestStore {
   const namespace = `${name}-${randomUUID().slice(0, 8)}`;
   const logger = createLogger(name, 'silent');
-  const nats = new NatsClient('nats://127.0.0.1:4222', name, logger, topology(namespace));
+  const nats = new NatsClient(TEST_NATS_URL, name, logger, topology(namespace));
   const store = new MongoStore('mongodb://127.0.0.1:27017/', `leadmesh_${namespace.replace(/-/g, '_')}`, logger);
   return {
     store,

@@ -10,6 +10,8 @@ export * from './nats/connection.js';
 export * from './nats/streams.js';
 export * from './nats/permissions.js';
 export * from './nats/publisher.js';
+export * from './nats/sealing.js';
+export * from './nats/contact-keys.js';
 export * from './nats/consumer.js';
 export * from './nats/parked-events.js';
 export * from './nats/trace-context.js';

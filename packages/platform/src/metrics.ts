@@ -45,6 +45,18 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Where the contact keys that seal and open events came from: `cache` (this replica's memory),
+   * `bucket` (one read of the contact-keys bucket on the broker), `issued` (intake made a new one),
+   * `shredded` (erased: nothing opens), `missing` (never issued: an event from before sealing).
+   */
+  readonly contactKeyLookups = new Counter({
+    name: 'leadmesh_contact_key_lookups_total',
+    help: 'Contact key lookups for sealing and opening events, by where the answer came from',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
+
   readonly redeliveries = new Counter({
     name: 'leadmesh_event_redeliveries_total',
     help: 'Events delivered more than once, by consumer',

@@ -20,6 +20,7 @@ import { Metrics } from './metrics.js';
 import { MongoStore } from './mongo/store.js';
 import { NatsClient } from './nats/connection.js';
 import { EventConsumers } from './nats/consumer.js';
+import { ContactKeys, EventSealing } from './nats/contact-keys.js';
 import { ParkedEvents } from './nats/parked-events.js';
 import { audit, parkedevents } from '@leadmesh/contracts';
 import { AuditLog } from './audit/audit-log.js';
@@ -127,7 +128,10 @@ export class PlatformModule {
     const metrics = new Metrics(service);
     const nats = new NatsClient(config.natsUrl, service, logger, undefined, config.nats);
     const store = new MongoStore(config.mongoUrl, config.mongoDatabase, logger);
-    const publisher = new EventPublisher(nats);
+    const contactKeys = new ContactKeys(nats, metrics);
+    // Personal fields travel sealed with the contact's key; intake, the one door, issues the keys.
+    const sealing = new EventSealing(contactKeys, service === 'intake');
+    const publisher = new EventPublisher(nats, sealing);
     const authenticator = new Authenticator();
     const outbox = new Outbox(publisher, nats, metrics, logger);
     const consumers = new EventConsumers(nats, metrics, logger);
@@ -136,6 +140,9 @@ export class PlatformModule {
     const erasures = new Erasures(store, outbox, service);
     const auditLog = new AuditLog(store, service, logger);
     consumers.skipErasedLeads((leadId) => erasures.isErased(leadId));
+    consumers.openSealedEvents(sealing);
+    // Every replica drops an erased contact's key within seconds, not only the one that applied contact.erased.
+    erasures.onErased((leadId) => contactKeys.forget(leadId));
     const providers = [
       { provide: CONFIG, useValue: config },
       { provide: LOGGER, useValue: logger },
@@ -143,6 +150,7 @@ export class PlatformModule {
       { provide: NatsClient, useValue: nats },
       { provide: MongoStore, useValue: store },
       { provide: EventPublisher, useValue: publisher },
+      { provide: ContactKeys, useValue: contactKeys },
       { provide: EventConsumers, useValue: consumers },
       { provide: Authenticator, useValue: authenticator },
       { provide: Readiness, useValue: new Readiness() },

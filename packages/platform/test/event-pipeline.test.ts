@@ -111,6 +111,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await nats.jsm.streams.delete(nats.topology.pipelineStream).catch(() => undefined);
   await nats.jsm.streams.delete(nats.topology.deadLetterStream).catch(() => undefined);
+  await nats.jsm.streams.delete(`KV_${nats.topology.contactKeysBucket}`).catch(() => undefined);
   await store.connection.dropDatabase().catch(() => undefined);
   await nats.close();
   await store.close();

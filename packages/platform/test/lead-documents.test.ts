@@ -94,6 +94,7 @@ afterAll(async () => {
   await otherReplica.close();
   await nats.jsm.streams.delete(nats.topology.pipelineStream).catch(() => undefined);
   await nats.jsm.streams.delete(nats.topology.deadLetterStream).catch(() => undefined);
+  await nats.jsm.streams.delete(`KV_${nats.topology.contactKeysBucket}`).catch(() => undefined);
   await nats.close();
 });
 

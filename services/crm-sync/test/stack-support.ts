@@ -10,7 +10,7 @@ import mongoose from 'mongoose';
 import { startCrmSimulator, SIMULATOR_DEFAULTS, type CrmSimulator, type HubspotContact, type SalesforceLead } from '../../../test/fixtures/crm-simulator/index.ts';
 import { eventually } from '../../../test/harness/eventually.ts';
 import { waitServing } from '../../../test/harness/health.ts';
-import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { METRICS_PORTS, ROOT, SERVICES, grpcAddress, startService, stopService, type RunningService, TEST_NATS_URL } from '../../../test/harness/stack.ts';
 
 const clientsOf = (portOffset: number) => ({
   intake: createClient(intake.IntakeService, grpcAddress('intake', portOffset), { timeoutMs: 10_000 }),
@@ -47,7 +47,7 @@ export const FAST_CRM_ENV: Record<string, string> = {
 
 /** Clears what an earlier run of the same namespace left (streams, consumers, databases). */
 async function freshNamespace(namespace: string): Promise<NatsClient> {
-  const nats = new NatsClient('nats://127.0.0.1:4222', 'crm-sync-test', createLogger('test', 'silent'), topology(namespace));
+  const nats = new NatsClient(TEST_NATS_URL, 'crm-sync-test', createLogger('test', 'silent'), topology(namespace));
   nats.start();
   await nats.ready();
   for (const stream of [nats.topology.pipelineStream, nats.topology.deadLetterStream]) {

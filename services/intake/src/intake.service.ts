@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { create, fromJson, toJson, type JsonValue, type MessageInitShape } from '@bufbuild/protobuf';
 import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, intake, lead } from '@leadmesh/contracts';
-import { InvalidArgumentError, LOGGER, Metrics, NotFoundError, UnavailableError, encodeEvent, type Logger } from '@leadmesh/platform';
+import { ContactKeys, InvalidArgumentError, LOGGER, Metrics, NotFoundError, UnavailableError, encodeEvent, isInfrastructureFailure, type Logger } from '@leadmesh/platform';
 import type { BeaconActivity } from './domain/beacon.js';
 import { findSubmissionInjection } from './domain/violations.js';
 import { contactNotices, normaliseContact, normaliseEmail } from './domain/normalise.js';
@@ -32,6 +32,7 @@ export class IntakeService {
     @Inject(Metrics) private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(INTAKE_SETTINGS) private readonly settings: Pick<IntakeSettings, 'erasureHashKey'>,
+    @Inject(ContactKeys) private readonly contactKeys: ContactKeys,
   ) {}
 
   /**
@@ -221,6 +222,9 @@ export class IntakeService {
    * Right to erasure. The request is stored first, with its contact.erased event (outbox), so a
    * crash half-way is finished by a retry; intake's own data goes next; the other services follow
    * the event and report back. What stays is a keyed hash of the address, never the address.
+   * First of all the contact's key is shredded (crypto-shredding): every copy of the contact's
+   * events, in the streams, in dead letters and in backups, stops opening before anything else
+   * happens, so an erasure answers only once the broker has purged the key.
    */
   async eraseContact(email: string): Promise<MessageInitShape<typeof intake.EraseContactResponseSchema>> {
     const emailHash = keyedHash(this.settings.erasureHashKey, normaliseEmail(email));
@@ -231,6 +235,7 @@ export class IntakeService {
     const erasureId = erasure?._id ?? `erasure-${randomUUID()}`;
     const requestedAt = erasure?.requestedAt ?? new Date();
     const targetLead = leadId ?? erasure?.leadId;
+    if (targetLead) await this.shredKey(targetLead);
     if (!erasure) {
       await this.erasures.insert({
         _id: erasureId,
@@ -247,6 +252,15 @@ export class IntakeService {
     await this.erasures.publish({ _id: erasureId, outbox: [] });
     this.logger.info({ erasureId, leadId: targetLead }, 'contact erased in intake');
     return { erasureId, leadId: targetLead ?? '', requestedAt: timestampFromDate(requestedAt) };
+  }
+
+  private async shredKey(leadId: string): Promise<void> {
+    try {
+      await this.contactKeys.shred(leadId);
+    } catch (err) {
+      if (isInfrastructureFailure(err)) throw new UnavailableError('the event broker cannot shred the contact key now; ask again', { cause: err });
+      throw err;
+    }
   }
 
   async getErasure(erasureId: string): Promise<MessageInitShape<typeof intake.GetErasureResponseSchema>> {

@@ -6,7 +6,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { SUBJECTS, events, nurture, scoring } from '@leadmesh/contracts';
 import { EventPublisher, NatsClient, createClient, createLogger, encodeEvent, topology } from '@leadmesh/platform';
 import { waitServing } from '../../../test/harness/health.ts';
-import { ROOT, grpcAddress, httpUrl, startService, type RunningService } from '../../../test/harness/stack.ts';
+import { ROOT, grpcAddress, httpUrl, startService, type RunningService, TEST_NATS_URL } from '../../../test/harness/stack.ts';
 
 export const MAILPIT = 'http://127.0.0.1:8025';
 /** One day of a track lasts this long in the test stacks. */
@@ -22,7 +22,7 @@ export interface NurtureStack {
 }
 
 export async function nurtureStack(namespace: string, portOffset: number): Promise<NurtureStack> {
-  const nats = new NatsClient('nats://127.0.0.1:4222', 'test', createLogger('test', 'silent'), topology(namespace));
+  const nats = new NatsClient(TEST_NATS_URL, 'test', createLogger('test', 'silent'), topology(namespace));
   const publisher = new EventPublisher(nats);
   // A generous deadline: these tests share a busy machine with other stacks.
   const client = createClient(nurture.NurtureService, grpcAddress('nurture', portOffset), { timeoutMs: 20_000 });

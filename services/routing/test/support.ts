@@ -7,7 +7,7 @@ import { SUBJECTS, events, routing, scoring } from '@leadmesh/contracts';
 import { EventPublisher, NatsClient, createClient, createLogger, type ServiceClient, encodeEvent, ensureStreams, topology } from '@leadmesh/platform';
 import mongoose, { type Connection } from 'mongoose';
 import { waitServing } from '../../../test/harness/health.ts';
-import { ROOT, grpcAddress, startService, stopService, type RunningService } from '../../../test/harness/stack.ts';
+import { ROOT, grpcAddress, startService, stopService, type RunningService, TEST_NATS_URL } from '../../../test/harness/stack.ts';
 
 export interface RoutingStack {
   replicas: RunningService[];
@@ -21,7 +21,7 @@ export interface RoutingStack {
 /** Starts `portOffsets.length` routing replicas sharing one namespace, after wiping its streams and database. */
 export async function startRouting(namespace: string, portOffsets: number[], env: Record<string, string> = {}): Promise<RoutingStack> {
   const t = topology(namespace);
-  const nats = new NatsClient('nats://127.0.0.1:4222', 'routing-test', createLogger('test', 'silent'), t);
+  const nats = new NatsClient(TEST_NATS_URL, 'routing-test', createLogger('test', 'silent'), t);
   nats.start();
   await nats.ready();
   // A previous run's events and durable consumers must not leak into this one.

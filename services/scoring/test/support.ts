@@ -7,7 +7,7 @@ import type { Subscription } from '@nats-io/nats-core';
 import { SUBJECTS, events, type lead } from '@leadmesh/contracts';
 import { EventPublisher, NatsClient, createLogger, encodeEvent, loadConfig, topology } from '@leadmesh/platform';
 import mongoose from 'mongoose';
-import { ROOT } from '../../../test/harness/stack.ts';
+import { ROOT, TEST_NATS_URL } from '../../../test/harness/stack.ts';
 
 export const logDir = (namespace: string) => join(ROOT, '.cache', 'logs', namespace);
 
@@ -22,7 +22,7 @@ export async function resetNamespace(namespace: string, nats: NatsClient): Promi
 }
 
 export async function connectNats(namespace: string): Promise<NatsClient> {
-  const nats = new NatsClient('nats://127.0.0.1:4222', 'scoring-test', createLogger('test', 'silent'), topology(namespace));
+  const nats = new NatsClient(TEST_NATS_URL, 'scoring-test', createLogger('test', 'silent'), topology(namespace));
   nats.start();
   await nats.ready();
   return nats;

@@ -32,6 +32,7 @@ export class Erasures {
   private readonly erased: Model<ErasedLeadDoc>;
   private readonly known = new Set<string>();
   private newestSeen = new Date(0);
+  private readonly listeners: Array<(leadId: string) => void> = [];
   /** Other replicas' erasures, picked up every few seconds. */
   private readonly refresher = new PeriodicWork('erased leads refresh', () => this.refresh(), { everyMs: REFRESH_MS });
 
@@ -46,6 +47,11 @@ export class Erasures {
     );
     this.erased = defineModel<ErasedLeadDoc>(store, 'ErasedLead', schema, 'erased_leads');
     outbox.track(this.erased);
+  }
+
+  /** Told of every erased lead this replica learns of (its own erasures and other replicas'). */
+  onErased(listener: (leadId: string) => void): void {
+    this.listeners.push(listener);
   }
 
   /** Answered from memory: load() runs before the consumers start. */
@@ -79,8 +85,14 @@ export class Erasures {
   }
 
   private remember(leadId: string, erasedAt: Date): void {
-    this.known.add(leadId);
+    this.learn(leadId);
     if (erasedAt > this.newestSeen) this.newestSeen = erasedAt;
+  }
+
+  private learn(leadId: string): void {
+    if (this.known.has(leadId)) return;
+    this.known.add(leadId);
+    for (const listener of this.listeners) listener(leadId);
   }
 
   /** Registers the contact.erased consumer; `forget` deletes or anonymises everything this service holds about the lead. */
@@ -91,7 +103,7 @@ export class Erasures {
       schema: events.ContactErasedSchema,
       handle: async (event) => {
         // Idempotent: deleting twice is harmless, the tombstone is written once.
-        this.known.add(event.leadId);
+        this.learn(event.leadId);
         await forget(event.leadId);
         await this.complete(event.leadId, event.erasureId);
       },

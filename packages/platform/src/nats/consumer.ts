@@ -9,6 +9,7 @@ import { PoisonEventError, classifyFailure, isInfrastructureFailure, safeErrorTe
 import type { Metrics } from '../metrics.js';
 import { PeriodicWork } from '../periodic-work.js';
 import type { NatsClient } from './connection.js';
+import type { EventSealing, Opened } from './contact-keys.js';
 import { isNotFound } from './streams.js';
 import { EVENT_ID_HEADER } from './publisher.js';
 import { extractTraceContext, injectTraceContext } from './trace-context.js';
@@ -125,6 +126,8 @@ export class EventConsumers {
   private readonly lagReport = new PeriodicWork('consumer lag report', () => this.reportLag(), { everyMs: 5000 });
   /** Events about an erased lead are acknowledged and dropped: a replay must not bring the person back. */
   private isErased?: (leadId: string) => Promise<boolean>;
+  /** Opens the personal fields events carry sealed with their contact's key. */
+  private sealing?: EventSealing;
 
   constructor(
     private readonly nats: NatsClient,
@@ -144,6 +147,19 @@ export class EventConsumers {
 
   skipErasedLeads(isErased: (leadId: string) => Promise<boolean>): void {
     this.isErased = isErased;
+  }
+
+  openSealedEvents(sealing: EventSealing): void {
+    this.sealing = sealing;
+  }
+
+  /**
+   * Puts a decoded event's sealed personal fields back in place for its handler (also for a replay
+   * of a parked event). 'erased' when the contact's key is shredded: the personal data is gone and
+   * the event must be dropped, not applied and not parked.
+   */
+  async open(schema: DescMessage, event: MessageShape<DescMessage>): Promise<Opened> {
+    return this.sealing ? this.sealing.open(schema, event) : 'open';
   }
 
   /** This service's durable consumers, by name: whose parked events it lists and replays. */
@@ -409,6 +425,11 @@ export class EventConsumers {
         const contractSubject = this.nats.topology.contractSubject(msg.subject);
         if (this.isErased && typeof leadId === 'string' && leadId && contractSubject !== 'leadmesh.contact.erased' && (await this.isErased(leadId))) {
           span.setAttribute('leadmesh.skipped', 'lead erased');
+          return;
+        }
+        // Erased elsewhere before this replica heard of it: the key is gone, and so is the lead.
+        if ((await this.open(handler.schema, event)) === 'erased') {
+          span.setAttribute('leadmesh.skipped', 'contact key shredded');
           return;
         }
         await handler.handle(event, { subject: contractSubject, eventId, deliveryCount, streamSequence: msg.seq });

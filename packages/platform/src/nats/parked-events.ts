@@ -132,6 +132,11 @@ export class ParkedEvents {
     try {
       await context.with(trace.setSpan(context.active(), span), async () => {
         const event = fromBinary(handler.schema, msg.data);
+        // A parked event of a contact erased since has nothing left to apply: it leaves the stream.
+        if ((await this.consumers.open(handler.schema, event)) === 'erased') {
+          span.setAttribute('leadmesh.skipped', 'contact key shredded');
+          return;
+        }
         await handler.handle(event, {
           subject: this.nats.topology.contractSubject(subject),
           eventId,

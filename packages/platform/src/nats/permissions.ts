@@ -111,6 +111,12 @@ export function servicePermissions(service: ServiceName, options: { namespaces: 
   publish.add(`$JS.API.DIRECT.GET.${deadLetters}`);
   publish.add(`$JS.API.STREAM.MSG.GET.${deadLetters}`);
   publish.add(`$JS.API.STREAM.MSG.DELETE.${deadLetters}`);
+  // The contact-keys bucket (crypto-shredding): every service reads a contact's key, from the
+  // stream leader, to open and seal events; only intake, which issues and shreds the keys, writes.
+  const keys = options.namespaces ? '*' : `KV_${t.contactKeysBucket}`;
+  publish.add(`$JS.API.STREAM.INFO.${keys}`);
+  publish.add(`$JS.API.STREAM.MSG.GET.${keys}`);
+  if (service === 'intake') publish.add(options.namespaces ? '$KV.*.>' : `$KV.${t.contactKeysBucket}.>`);
   // With namespaces the stream names are wildcards; the default namespace's pipeline stream stays
   // unreadable by message, as in a cluster (a test namespace's is test data).
   const deny = options.namespaces ? [`$JS.API.DIRECT.GET.${t.pipelineStream}`, `$JS.API.STREAM.MSG.GET.${t.pipelineStream}`, `$JS.API.STREAM.MSG.DELETE.${t.pipelineStream}`] : [];

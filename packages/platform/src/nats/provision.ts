@@ -1,6 +1,7 @@
-// Provisioning of the event backbone: creates the streams, or brings their configuration up to
-// date, as the admin user (NATS_NKEY_SEED_FILE), for LEADMESH_NAMESPACE's topology. The services'
-// own users may not create, change or delete streams; they wait until this has run.
+// Provisioning of the event backbone: creates the streams and the contact-keys bucket, or brings
+// their configuration up to date, as the admin user (NATS_NKEY_SEED_FILE), for LEADMESH_NAMESPACE's
+// topology. The services' own users may not create, change or delete streams; they wait until this
+// has run.
 //   node packages/platform/dist/nats/provision.js
 // In a cluster the nats-provision Job runs it; locally the test harness and the suite do, for each
 // namespace. NATS_PROVISION_RETRY=true keeps trying (10 minutes) until the server answers.
@@ -22,7 +23,7 @@ for (;;) {
     } finally {
       await nc.close();
     }
-    process.stdout.write(`${JSON.stringify({ msg: 'streams provisioned', streams: [t.pipelineStream, t.deadLetterStream] })}\n`);
+    process.stdout.write(`${JSON.stringify({ msg: 'streams provisioned', streams: [t.pipelineStream, t.deadLetterStream, `KV_${t.contactKeysBucket}`] })}\n`);
     break;
   } catch (err) {
     if (!retry || Date.now() > deadline) throw err;

@@ -2,6 +2,7 @@ import { create, toBinary, type DescMessage, type MessageInitShape } from '@bufb
 import { headers as natsHeaders } from '@nats-io/nats-core';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NatsClient } from './connection.js';
+import type { EventSealing } from './contact-keys.js';
 import { captureTraceContext, injectTraceContext, restoreTraceContext } from './trace-context.js';
 
 const tracer = trace.getTracer('leadmesh-nats');
@@ -39,9 +40,17 @@ export function encodeEvent<Desc extends DescMessage>(
 }
 
 export class EventPublisher {
-  constructor(private readonly nats: NatsClient) {}
+  constructor(
+    private readonly nats: NatsClient,
+    /** Seals the personal fields with the contact's key; a service's publisher always has it (tests' may not). */
+    private readonly sealing?: EventSealing,
+  ) {}
 
-  /** Publishes and waits for the stream's acknowledgement. */
+  /**
+   * Publishes and waits for the stream's acknowledgement. An event about an erased contact (its key
+   * shredded) that still holds personal data is not published: it resolves as done, so an outbox
+   * lets it go.
+   */
   async publish(event: OutgoingEvent): Promise<void> {
     const parent = restoreTraceContext(event.trace);
     const span = tracer.startSpan(
@@ -60,12 +69,17 @@ export class EventPublisher {
       parent,
     );
     try {
+      const payload = this.sealing ? await context.with(trace.setSpan(parent, span), () => this.sealing!.seal(event)) : event.payload;
+      if (payload === null) {
+        span.setAttribute('leadmesh.skipped', 'contact erased');
+        return;
+      }
       const headers = natsHeaders();
       headers.set(EVENT_ID_HEADER, event.eventId);
       headers.set(EVENT_TYPE_HEADER, event.type);
       injectTraceContext(headers, trace.setSpan(parent, span));
       const ack = await context.with(trace.setSpan(parent, span), () =>
-        this.nats.js.publish(this.nats.topology.subject(event.subject), event.payload, { msgID: event.eventId, headers }),
+        this.nats.js.publish(this.nats.topology.subject(event.subject), payload, { msgID: event.eventId, headers }),
       );
       span.setAttribute('messaging.nats.stream.sequence', ack.seq);
       if (ack.duplicate) span.setAttribute('messaging.nats.duplicate', true);

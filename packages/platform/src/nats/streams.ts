@@ -15,6 +15,8 @@ export interface Topology {
   /** The contract subject of a wire subject. */
   contractSubject(wireSubject: string): string;
   deadLetterSubject(durable: string): string;
+  /** The key-value bucket of the contacts' data keys (crypto-shredding); its stream is KV_<bucket>. */
+  contactKeysBucket: string;
 }
 
 export function topology(namespace = process.env.LEADMESH_NAMESPACE ?? ''): Topology {
@@ -28,6 +30,7 @@ export function topology(namespace = process.env.LEADMESH_NAMESPACE ?? ''): Topo
     subject: (s) => `${prefix}${s}`,
     contractSubject: (s) => (prefix && s.startsWith(prefix) ? s.slice(prefix.length) : s),
     deadLetterSubject: (durable) => `${prefix}leadmesh-dead-letter.${durable}`,
+    contactKeysBucket: `leadmesh_contact_keys${namespace ? `_${namespace}` : ''}`,
   };
 }
 
@@ -55,6 +58,25 @@ const streams = (t: Topology): Array<Partial<StreamConfig> & { name: string }> =
     num_replicas: replicas(),
     // Operators list a service's parked events by subject (direct gets), without a consumer.
     allow_direct: true,
+  },
+  {
+    // The contacts' data keys, as a JetStream key-value bucket (what @nats-io/kv opens): one
+    // message per key (history 1), no age limit (a key lives as long as its contact), and a
+    // purge (rollup) leaves only a marker, so an erased contact's key is gone from the stream.
+    // Reads go to the stream leader (no direct gets): a consumer must see a key intake has just
+    // written before it publishes the contact's first event.
+    name: `KV_${t.contactKeysBucket}`,
+    subjects: [`$KV.${t.contactKeysBucket}.>`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_msgs_per_subject: 1,
+    max_msg_size: 1024,
+    discard: DiscardPolicy.New,
+    allow_rollup_hdrs: true,
+    deny_delete: true,
+    deny_purge: false,
+    allow_direct: false,
+    num_replicas: replicas(),
   },
 ];
 

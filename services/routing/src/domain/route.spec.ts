@@ -262,7 +262,7 @@ describe('decideRoute: account matching', () => {
 
 describe('decideRoute: input', () => {
   it('rejects a lead without a usable email, naming the field', () => {
-    expect(() => decideRoute(lead({ email: 'kim' }), ctx())).toThrow(/^lead\.email: "kim" is not an email address$/);
+    expect(() => decideRoute(lead({ email: 'kim' }), ctx())).toThrow(/^lead\.email: is not an email address \(no domain\)$/);
   });
 
   it('rejects a negative company size, naming the field', () => {

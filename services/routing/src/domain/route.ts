@@ -39,7 +39,8 @@ const sentence = (parts: ReadonlyArray<string | undefined>) => parts.filter(Bool
 
 function validateLead(lead: RoutingLead): string {
   const domain = emailDomain(lead.email ?? '');
-  if (!domain) throw new InvalidLeadError('lead.email', `"${lead.email}" is not an email address`);
+  // Not the value: the message travels into spans, logs and a parked event's headers, which hold no personal data.
+  if (!domain) throw new InvalidLeadError('lead.email', 'is not an email address (no domain)');
   if (lead.companySize !== undefined && !(Number.isFinite(lead.companySize) && lead.companySize >= 0)) {
     throw new InvalidLeadError('lead.companySize', `expected a non-negative number, got ${lead.companySize}`);
   }

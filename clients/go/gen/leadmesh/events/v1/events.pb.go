@@ -36,7 +36,10 @@ type LeadReceived struct {
 	SubmissionId string                 `protobuf:"bytes,4,opt,name=submission_id,json=submissionId,proto3" json:"submission_id,omitempty"`
 	Profile      *v1.LeadProfile        `protobuf:"bytes,5,opt,name=profile,proto3" json:"profile,omitempty"`
 	// True for the first submission of this contact, false for a repeat submission.
-	NewLead       bool `protobuf:"varint,6,opt,name=new_lead,json=newLead,proto3" json:"new_lead,omitempty"`
+	NewLead bool `protobuf:"varint,6,opt,name=new_lead,json=newLead,proto3" json:"new_lead,omitempty"`
+	// The personal fields (profile), sealed with the contact's own key (see SealedPersonalData);
+	// those fields are then left empty here. Erasure destroys the key, and with it every copy.
+	Sealed        *SealedPersonalData `protobuf:"bytes,7,opt,name=sealed,proto3" json:"sealed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -113,6 +116,13 @@ func (x *LeadReceived) GetNewLead() bool {
 	return false
 }
 
+func (x *LeadReceived) GetSealed() *SealedPersonalData {
+	if x != nil {
+		return x.Sealed
+	}
+	return nil
+}
+
 // leadmesh.activity.recorded: a known lead did something worth scoring.
 type ActivityRecorded struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -121,8 +131,11 @@ type ActivityRecorded struct {
 	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	ActivityId string                 `protobuf:"bytes,4,opt,name=activity_id,json=activityId,proto3" json:"activity_id,omitempty"`
 	// The leadmesh.intake.v1.ActivityType name, e.g. ACTIVITY_TYPE_PRICING_PAGE_VIEW.
-	ActivityType  string `protobuf:"bytes,5,opt,name=activity_type,json=activityType,proto3" json:"activity_type,omitempty"`
-	Url           string `protobuf:"bytes,6,opt,name=url,proto3" json:"url,omitempty"`
+	ActivityType string `protobuf:"bytes,5,opt,name=activity_type,json=activityType,proto3" json:"activity_type,omitempty"`
+	Url          string `protobuf:"bytes,6,opt,name=url,proto3" json:"url,omitempty"`
+	// The personal fields (url), sealed with the contact's own key (see SealedPersonalData);
+	// those fields are then left empty here. Erasure destroys the key, and with it every copy.
+	Sealed        *SealedPersonalData `protobuf:"bytes,7,opt,name=sealed,proto3" json:"sealed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -199,6 +212,13 @@ func (x *ActivityRecorded) GetUrl() string {
 	return ""
 }
 
+func (x *ActivityRecorded) GetSealed() *SealedPersonalData {
+	if x != nil {
+		return x.Sealed
+	}
+	return nil
+}
+
 // leadmesh.lead.scored: scoring stored a new score for a lead.
 type LeadScored struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -208,7 +228,10 @@ type LeadScored struct {
 	Profile    *v1.LeadProfile        `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
 	Score      *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
 	// The lead crossed the MQL threshold with this score.
-	BecameMql     bool `protobuf:"varint,6,opt,name=became_mql,json=becameMql,proto3" json:"became_mql,omitempty"`
+	BecameMql bool `protobuf:"varint,6,opt,name=became_mql,json=becameMql,proto3" json:"became_mql,omitempty"`
+	// The personal fields (profile, score), sealed with the contact's own key (see SealedPersonalData);
+	// those fields are then left empty here. Erasure destroys the key, and with it every copy.
+	Sealed        *SealedPersonalData `protobuf:"bytes,7,opt,name=sealed,proto3" json:"sealed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -285,15 +308,25 @@ func (x *LeadScored) GetBecameMql() bool {
 	return false
 }
 
+func (x *LeadScored) GetSealed() *SealedPersonalData {
+	if x != nil {
+		return x.Sealed
+	}
+	return nil
+}
+
 // leadmesh.lead.routed: routing assigned a lead to an owner.
 type LeadRouted struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	EventId       string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	LeadId        string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
-	OccurredAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
-	Profile       *v1.LeadProfile        `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
-	Score         *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
-	Assignment    *v1.Assignment         `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	EventId    string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	LeadId     string                 `protobuf:"bytes,2,opt,name=lead_id,json=leadId,proto3" json:"lead_id,omitempty"`
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	Profile    *v1.LeadProfile        `protobuf:"bytes,4,opt,name=profile,proto3" json:"profile,omitempty"`
+	Score      *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
+	Assignment *v1.Assignment         `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
+	// The personal fields (profile, score), sealed with the contact's own key (see SealedPersonalData);
+	// those fields are then left empty here. Erasure destroys the key, and with it every copy.
+	Sealed        *SealedPersonalData `protobuf:"bytes,7,opt,name=sealed,proto3" json:"sealed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -366,6 +399,13 @@ func (x *LeadRouted) GetScore() *v1.LeadScore {
 func (x *LeadRouted) GetAssignment() *v1.Assignment {
 	if x != nil {
 		return x.Assignment
+	}
+	return nil
+}
+
+func (x *LeadRouted) GetSealed() *SealedPersonalData {
+	if x != nil {
+		return x.Sealed
 	}
 	return nil
 }
@@ -545,8 +585,11 @@ type LeadReassigned struct {
 	Score           *v1.LeadScore          `protobuf:"bytes,5,opt,name=score,proto3" json:"score,omitempty"`
 	Assignment      *v1.Assignment         `protobuf:"bytes,6,opt,name=assignment,proto3" json:"assignment,omitempty"`
 	PreviousOwnerId string                 `protobuf:"bytes,7,opt,name=previous_owner_id,json=previousOwnerId,proto3" json:"previous_owner_id,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// The personal fields (profile, score), sealed with the contact's own key (see SealedPersonalData);
+	// those fields are then left empty here. Erasure destroys the key, and with it every copy.
+	Sealed        *SealedPersonalData `protobuf:"bytes,8,opt,name=sealed,proto3" json:"sealed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LeadReassigned) Reset() {
@@ -626,6 +669,13 @@ func (x *LeadReassigned) GetPreviousOwnerId() string {
 		return x.PreviousOwnerId
 	}
 	return ""
+}
+
+func (x *LeadReassigned) GetSealed() *SealedPersonalData {
+	if x != nil {
+		return x.Sealed
+	}
+	return nil
 }
 
 // leadmesh.email.sent: nurture sent an email.
@@ -1134,11 +1184,143 @@ func (x *CrmLeadChanged) GetAccepted() bool {
 	return false
 }
 
+// The personal data an event can hold, as sealed: each field has the name and type of the event's
+// own field it stands for, and only the fields the event has are set.
+type PersonalData struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Profile *v1.LeadProfile        `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	// Score reasons quote the profile (job title, industry, country).
+	Score *v1.LeadScore `protobuf:"bytes,2,opt,name=score,proto3" json:"score,omitempty"`
+	// The page a known lead visited.
+	Url           string `protobuf:"bytes,3,opt,name=url,proto3" json:"url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonalData) Reset() {
+	*x = PersonalData{}
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonalData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonalData) ProtoMessage() {}
+
+func (x *PersonalData) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonalData.ProtoReflect.Descriptor instead.
+func (*PersonalData) Descriptor() ([]byte, []int) {
+	return file_leadmesh_events_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *PersonalData) GetProfile() *v1.LeadProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *PersonalData) GetScore() *v1.LeadScore {
+	if x != nil {
+		return x.Score
+	}
+	return nil
+}
+
+func (x *PersonalData) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+// A PersonalData encrypted with AES-256-GCM under the contact's data key (crypto-shredding). Intake
+// makes one random key per contact and keeps it in the contact-keys bucket of the event backbone,
+// which only intake may write; consumers read it there. Erasure purges the key, and every copy of
+// the event (pipeline stream, dead letters, backups) can no longer be opened.
+type SealedPersonalData struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The contact's key in the contact-keys bucket.
+	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// The GCM nonce (12 bytes, random per seal).
+	Nonce []byte `protobuf:"bytes,2,opt,name=nonce,proto3" json:"nonce,omitempty"`
+	// The serialized PersonalData, encrypted, followed by the 16-byte GCM tag. The additional
+	// authenticated data is "<event type name>|<lead id>", so a sealed copy opens only on its own event.
+	Ciphertext    []byte `protobuf:"bytes,3,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SealedPersonalData) Reset() {
+	*x = SealedPersonalData{}
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SealedPersonalData) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SealedPersonalData) ProtoMessage() {}
+
+func (x *SealedPersonalData) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SealedPersonalData.ProtoReflect.Descriptor instead.
+func (*SealedPersonalData) Descriptor() ([]byte, []int) {
+	return file_leadmesh_events_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *SealedPersonalData) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *SealedPersonalData) GetNonce() []byte {
+	if x != nil {
+		return x.Nonce
+	}
+	return nil
+}
+
+func (x *SealedPersonalData) GetCiphertext() []byte {
+	if x != nil {
+		return x.Ciphertext
+	}
+	return nil
+}
+
 var File_leadmesh_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\x1fleadmesh/events/v1/events.proto\x12\x12leadmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a!leadmesh/lead/v1/enrollment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xf8\x01\n" +
+	"\x1fleadmesh/events/v1/events.proto\x12\x12leadmesh.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a!leadmesh/lead/v1/assignment.proto\x1a!leadmesh/lead/v1/enrollment.proto\x1a\x1bleadmesh/lead/v1/lead.proto\x1a\x1cleadmesh/lead/v1/score.proto\"\xb8\x02\n" +
 	"\fLeadReceived\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1146,7 +1328,8 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12#\n" +
 	"\rsubmission_id\x18\x04 \x01(\tR\fsubmissionId\x127\n" +
 	"\aprofile\x18\x05 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x12\x19\n" +
-	"\bnew_lead\x18\x06 \x01(\bR\anewLead\"\xdb\x01\n" +
+	"\bnew_lead\x18\x06 \x01(\bR\anewLead\x12>\n" +
+	"\x06sealed\x18\a \x01(\v2&.leadmesh.events.v1.SealedPersonalDataR\x06sealed\"\x9b\x02\n" +
 	"\x10ActivityRecorded\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1155,7 +1338,8 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\vactivity_id\x18\x04 \x01(\tR\n" +
 	"activityId\x12#\n" +
 	"\ractivity_type\x18\x05 \x01(\tR\factivityType\x12\x10\n" +
-	"\x03url\x18\x06 \x01(\tR\x03url\"\x88\x02\n" +
+	"\x03url\x18\x06 \x01(\tR\x03url\x12>\n" +
+	"\x06sealed\x18\a \x01(\v2&.leadmesh.events.v1.SealedPersonalDataR\x06sealed\"\xc8\x02\n" +
 	"\n" +
 	"LeadScored\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
@@ -1165,7 +1349,8 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\aprofile\x18\x04 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x121\n" +
 	"\x05score\x18\x05 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12\x1d\n" +
 	"\n" +
-	"became_mql\x18\x06 \x01(\bR\tbecameMql\"\xa7\x02\n" +
+	"became_mql\x18\x06 \x01(\bR\tbecameMql\x12>\n" +
+	"\x06sealed\x18\a \x01(\v2&.leadmesh.events.v1.SealedPersonalDataR\x06sealed\"\xe7\x02\n" +
 	"\n" +
 	"LeadRouted\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
@@ -1176,7 +1361,8 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\x05score\x18\x05 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12<\n" +
 	"\n" +
 	"assignment\x18\x06 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
-	"assignment\"\x87\x02\n" +
+	"assignment\x12>\n" +
+	"\x06sealed\x18\a \x01(\v2&.leadmesh.events.v1.SealedPersonalDataR\x06sealed\"\x87\x02\n" +
 	"\x0fNurtureEnrolled\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1194,7 +1380,7 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"occurredAt\x12\x15\n" +
 	"\x06crm_id\x18\x04 \x01(\tR\x05crmId\x12\x1d\n" +
 	"\n" +
-	"latency_ms\x18\x05 \x01(\x04R\tlatencyMs\"\xd7\x02\n" +
+	"latency_ms\x18\x05 \x01(\x04R\tlatencyMs\"\x97\x03\n" +
 	"\x0eLeadReassigned\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1205,7 +1391,8 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"assignment\x18\x06 \x01(\v2\x1c.leadmesh.lead.v1.AssignmentR\n" +
 	"assignment\x12*\n" +
-	"\x11previous_owner_id\x18\a \x01(\tR\x0fpreviousOwnerId\"\xeb\x01\n" +
+	"\x11previous_owner_id\x18\a \x01(\tR\x0fpreviousOwnerId\x12>\n" +
+	"\x06sealed\x18\b \x01(\v2&.leadmesh.events.v1.SealedPersonalDataR\x06sealed\"\xeb\x01\n" +
 	"\tEmailSent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x17\n" +
 	"\alead_id\x18\x02 \x01(\tR\x06leadId\x12;\n" +
@@ -1257,7 +1444,17 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\n" +
 	"crm_status\x18\n" +
 	" \x01(\tR\tcrmStatus\x12\x1a\n" +
-	"\baccepted\x18\v \x01(\bR\bacceptedB\xd8\x01\n" +
+	"\baccepted\x18\v \x01(\bR\baccepted\"\x8c\x01\n" +
+	"\fPersonalData\x127\n" +
+	"\aprofile\x18\x01 \x01(\v2\x1d.leadmesh.lead.v1.LeadProfileR\aprofile\x121\n" +
+	"\x05score\x18\x02 \x01(\v2\x1b.leadmesh.lead.v1.LeadScoreR\x05score\x12\x10\n" +
+	"\x03url\x18\x03 \x01(\tR\x03url\"a\n" +
+	"\x12SealedPersonalData\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x14\n" +
+	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12\x1e\n" +
+	"\n" +
+	"ciphertext\x18\x03 \x01(\fR\n" +
+	"ciphertextB\xd8\x01\n" +
 	"\x16com.leadmesh.events.v1B\vEventsProtoP\x01ZGgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/events/v1;eventsv1\xa2\x02\x03LEX\xaa\x02\x12Leadmesh.Events.V1\xca\x02\x12Leadmesh\\Events\\V1\xe2\x02\x1eLeadmesh\\Events\\V1\\GPBMetadata\xea\x02\x14Leadmesh::Events::V1b\x06proto3"
 
 var (
@@ -1272,7 +1469,7 @@ func file_leadmesh_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_leadmesh_events_v1_events_proto_rawDescData
 }
 
-var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*LeadReceived)(nil),          // 0: leadmesh.events.v1.LeadReceived
 	(*ActivityRecorded)(nil),      // 1: leadmesh.events.v1.ActivityRecorded
@@ -1287,42 +1484,51 @@ var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*ContactErased)(nil),         // 10: leadmesh.events.v1.ContactErased
 	(*ErasureCompleted)(nil),      // 11: leadmesh.events.v1.ErasureCompleted
 	(*CrmLeadChanged)(nil),        // 12: leadmesh.events.v1.CrmLeadChanged
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),        // 14: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),          // 15: leadmesh.lead.v1.LeadScore
-	(*v1.Assignment)(nil),         // 16: leadmesh.lead.v1.Assignment
-	(*v1.EnrollmentSummary)(nil),  // 17: leadmesh.lead.v1.EnrollmentSummary
+	(*PersonalData)(nil),          // 13: leadmesh.events.v1.PersonalData
+	(*SealedPersonalData)(nil),    // 14: leadmesh.events.v1.SealedPersonalData
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),        // 16: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),          // 17: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),         // 18: leadmesh.lead.v1.Assignment
+	(*v1.EnrollmentSummary)(nil),  // 19: leadmesh.lead.v1.EnrollmentSummary
 }
 var file_leadmesh_events_v1_events_proto_depIdxs = []int32{
-	13, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	13, // 2: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 3: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 4: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	15, // 5: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
-	13, // 6: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 7: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	15, // 8: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
-	16, // 9: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
-	13, // 10: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
-	17, // 11: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
-	13, // 12: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 13: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
-	14, // 14: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	15, // 15: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
-	16, // 16: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
-	13, // 17: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 18: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 19: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 20: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 21: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 22: leadmesh.events.v1.CrmLeadChanged.occurred_at:type_name -> google.protobuf.Timestamp
-	13, // 23: leadmesh.events.v1.CrmLeadChanged.crm_modified_at:type_name -> google.protobuf.Timestamp
-	24, // [24:24] is the sub-list for method output_type
-	24, // [24:24] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	15, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	14, // 2: leadmesh.events.v1.LeadReceived.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
+	15, // 3: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	14, // 4: leadmesh.events.v1.ActivityRecorded.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
+	15, // 5: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 6: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	17, // 7: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
+	14, // 8: leadmesh.events.v1.LeadScored.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
+	15, // 9: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 10: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	17, // 11: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
+	18, // 12: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
+	14, // 13: leadmesh.events.v1.LeadRouted.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
+	15, // 14: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
+	19, // 15: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
+	15, // 16: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 17: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 18: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	17, // 19: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
+	18, // 20: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
+	14, // 21: leadmesh.events.v1.LeadReassigned.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
+	15, // 22: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 23: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 24: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 25: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 26: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 27: leadmesh.events.v1.CrmLeadChanged.occurred_at:type_name -> google.protobuf.Timestamp
+	15, // 28: leadmesh.events.v1.CrmLeadChanged.crm_modified_at:type_name -> google.protobuf.Timestamp
+	16, // 29: leadmesh.events.v1.PersonalData.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	17, // 30: leadmesh.events.v1.PersonalData.score:type_name -> leadmesh.lead.v1.LeadScore
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_events_v1_events_proto_init() }
@@ -1336,7 +1542,7 @@ func file_leadmesh_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_events_v1_events_proto_rawDesc), len(file_leadmesh_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   13,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/events/v1/events.proto.
  */
 export const file_leadmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItABCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCLuAQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgFIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBiABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQixwEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJEjcKCmVucm9sbG1lbnQYBiABKAsyIy5sZWFkbWVzaC5sZWFkLnYxLkVucm9sbG1lbnRTdW1tYXJ5IoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQijQIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSMAoKYXNzaWdubWVudBgGIAEoCzIcLmxlYWRtZXNoLmxlYWQudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAkidwoNQ29udGFjdEVyYXNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJIosBChBFcmFzdXJlQ29tcGxldGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmVyYXN1cmVfaWQYBCABKAkSDwoHc2VydmljZRgFIAEoCSKbAgoOQ3JtTGVhZENoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCwoDY3JtGAQgASgJEg4KBmNybV9pZBgFIAEoCRIzCg9jcm1fbW9kaWZpZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDW93bmVyX2NoYW5nZWQYByABKAgSEAoIb3duZXJfaWQYCCABKAkSFAoMY3JtX293bmVyX2lkGAkgASgJEhIKCmNybV9zdGF0dXMYCiABKAkSEAoIYWNjZXB0ZWQYCyABKAhiBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
+  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEi8wEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIEjYKBnNlYWxlZBgHIAEoCzImLmxlYWRtZXNoLmV2ZW50cy52MS5TZWFsZWRQZXJzb25hbERhdGEi1wEKEEFjdGl2aXR5UmVjb3JkZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEwoLYWN0aXZpdHlfaWQYBCABKAkSFQoNYWN0aXZpdHlfdHlwZRgFIAEoCRILCgN1cmwYBiABKAkSNgoGc2VhbGVkGAcgASgLMiYubGVhZG1lc2guZXZlbnRzLnYxLlNlYWxlZFBlcnNvbmFsRGF0YSKIAgoKTGVhZFNjb3JlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgFIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEhIKCmJlY2FtZV9tcWwYBiABKAgSNgoGc2VhbGVkGAcgASgLMiYubGVhZG1lc2guZXZlbnRzLnYxLlNlYWxlZFBlcnNvbmFsRGF0YSKmAgoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgFIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBiABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQSNgoGc2VhbGVkGAcgASgLMiYubGVhZG1lc2guZXZlbnRzLnYxLlNlYWxlZFBlcnNvbmFsRGF0YSLHAQoPTnVydHVyZUVucm9sbGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEhUKDXRyYWNrX3ZlcnNpb24YBSABKAkSNwoKZW5yb2xsbWVudBgGIAEoCzIjLmxlYWRtZXNoLmxlYWQudjEuRW5yb2xsbWVudFN1bW1hcnkigwEKCUNybVN5bmNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZjcm1faWQYBCABKAkSEgoKbGF0ZW5jeV9tcxgFIAEoBCLFAgoOTGVhZFJlYXNzaWduZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoHcHJvZmlsZRgEIAEoCzIdLmxlYWRtZXNoLmxlYWQudjEuTGVhZFByb2ZpbGUSKgoFc2NvcmUYBSABKAsyGy5sZWFkbWVzaC5sZWFkLnYxLkxlYWRTY29yZRIwCgphc3NpZ25tZW50GAYgASgLMhwubGVhZG1lc2gubGVhZC52MS5Bc3NpZ25tZW50EhkKEXByZXZpb3VzX293bmVyX2lkGAcgASgJEjYKBnNlYWxlZBgIIAEoCzImLmxlYWRtZXNoLmV2ZW50cy52MS5TZWFsZWRQZXJzb25hbERhdGEiqAEKCUVtYWlsU2VudBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIPCgdzdGVwX2lkGAUgASgJEhAKCHRlbXBsYXRlGAYgASgJEhIKCm1lc3NhZ2VfaWQYByABKAkiZgoQTGVhZFVuc3Vic2NyaWJlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJyCg1Dcm1TeW5jRmFpbGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBWVycm9yGAQgASgJIncKDUNvbnRhY3RFcmFzZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEgoKZXJhc3VyZV9pZBgEIAEoCSKLAQoQRXJhc3VyZUNvbXBsZXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJEg8KB3NlcnZpY2UYBSABKAkimwIKDkNybUxlYWRDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEgsKA2NybRgEIAEoCRIOCgZjcm1faWQYBSABKAkSMwoPY3JtX21vZGlmaWVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1vd25lcl9jaGFuZ2VkGAcgASgIEhAKCG93bmVyX2lkGAggASgJEhQKDGNybV9vd25lcl9pZBgJIAEoCRISCgpjcm1fc3RhdHVzGAogASgJEhAKCGFjY2VwdGVkGAsgASgIIncKDFBlcnNvbmFsRGF0YRIuCgdwcm9maWxlGAEgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgCIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEgsKA3VybBgDIAEoCSJHChJTZWFsZWRQZXJzb25hbERhdGESDgoGa2V5X2lkGAEgASgJEg0KBW5vbmNlGAIgASgMEhIKCmNpcGhlcnRleHQYAyABKAxiBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * leadmesh.lead.received: intake accepted a submission.
@@ -63,6 +63,14 @@ export type LeadReceived = Message<"leadmesh.events.v1.LeadReceived"> & {
    * @generated from field: bool new_lead = 6;
    */
   newLead: boolean;
+
+  /**
+   * The personal fields (profile), sealed with the contact's own key (see SealedPersonalData);
+   * those fields are then left empty here. Erasure destroys the key, and with it every copy.
+   *
+   * @generated from field: leadmesh.events.v1.SealedPersonalData sealed = 7;
+   */
+  sealed?: SealedPersonalData | undefined;
 };
 
 /**
@@ -109,6 +117,14 @@ export type ActivityRecorded = Message<"leadmesh.events.v1.ActivityRecorded"> & 
    * @generated from field: string url = 6;
    */
   url: string;
+
+  /**
+   * The personal fields (url), sealed with the contact's own key (see SealedPersonalData);
+   * those fields are then left empty here. Erasure destroys the key, and with it every copy.
+   *
+   * @generated from field: leadmesh.events.v1.SealedPersonalData sealed = 7;
+   */
+  sealed?: SealedPersonalData | undefined;
 };
 
 /**
@@ -155,6 +171,14 @@ export type LeadScored = Message<"leadmesh.events.v1.LeadScored"> & {
    * @generated from field: bool became_mql = 6;
    */
   becameMql: boolean;
+
+  /**
+   * The personal fields (profile, score), sealed with the contact's own key (see SealedPersonalData);
+   * those fields are then left empty here. Erasure destroys the key, and with it every copy.
+   *
+   * @generated from field: leadmesh.events.v1.SealedPersonalData sealed = 7;
+   */
+  sealed?: SealedPersonalData | undefined;
 };
 
 /**
@@ -199,6 +223,14 @@ export type LeadRouted = Message<"leadmesh.events.v1.LeadRouted"> & {
    * @generated from field: leadmesh.lead.v1.Assignment assignment = 6;
    */
   assignment?: Assignment | undefined;
+
+  /**
+   * The personal fields (profile, score), sealed with the contact's own key (see SealedPersonalData);
+   * those fields are then left empty here. Erasure destroys the key, and with it every copy.
+   *
+   * @generated from field: leadmesh.events.v1.SealedPersonalData sealed = 7;
+   */
+  sealed?: SealedPersonalData | undefined;
 };
 
 /**
@@ -337,6 +369,14 @@ export type LeadReassigned = Message<"leadmesh.events.v1.LeadReassigned"> & {
    * @generated from field: string previous_owner_id = 7;
    */
   previousOwnerId: string;
+
+  /**
+   * The personal fields (profile, score), sealed with the contact's own key (see SealedPersonalData);
+   * those fields are then left empty here. Erasure destroys the key, and with it every copy.
+   *
+   * @generated from field: leadmesh.events.v1.SealedPersonalData sealed = 8;
+   */
+  sealed?: SealedPersonalData | undefined;
 };
 
 /**
@@ -620,4 +660,77 @@ export type CrmLeadChanged = Message<"leadmesh.events.v1.CrmLeadChanged"> & {
  */
 export const CrmLeadChangedSchema: GenMessage<CrmLeadChanged> = /*@__PURE__*/
   messageDesc(file_leadmesh_events_v1_events, 12);
+
+/**
+ * The personal data an event can hold, as sealed: each field has the name and type of the event's
+ * own field it stands for, and only the fields the event has are set.
+ *
+ * @generated from message leadmesh.events.v1.PersonalData
+ */
+export type PersonalData = Message<"leadmesh.events.v1.PersonalData"> & {
+  /**
+   * @generated from field: leadmesh.lead.v1.LeadProfile profile = 1;
+   */
+  profile?: LeadProfile | undefined;
+
+  /**
+   * Score reasons quote the profile (job title, industry, country).
+   *
+   * @generated from field: leadmesh.lead.v1.LeadScore score = 2;
+   */
+  score?: LeadScore | undefined;
+
+  /**
+   * The page a known lead visited.
+   *
+   * @generated from field: string url = 3;
+   */
+  url: string;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.PersonalData.
+ * Use `create(PersonalDataSchema)` to create a new message.
+ */
+export const PersonalDataSchema: GenMessage<PersonalData> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 13);
+
+/**
+ * A PersonalData encrypted with AES-256-GCM under the contact's data key (crypto-shredding). Intake
+ * makes one random key per contact and keeps it in the contact-keys bucket of the event backbone,
+ * which only intake may write; consumers read it there. Erasure purges the key, and every copy of
+ * the event (pipeline stream, dead letters, backups) can no longer be opened.
+ *
+ * @generated from message leadmesh.events.v1.SealedPersonalData
+ */
+export type SealedPersonalData = Message<"leadmesh.events.v1.SealedPersonalData"> & {
+  /**
+   * The contact's key in the contact-keys bucket.
+   *
+   * @generated from field: string key_id = 1;
+   */
+  keyId: string;
+
+  /**
+   * The GCM nonce (12 bytes, random per seal).
+   *
+   * @generated from field: bytes nonce = 2;
+   */
+  nonce: Uint8Array;
+
+  /**
+   * The serialized PersonalData, encrypted, followed by the 16-byte GCM tag. The additional
+   * authenticated data is "<event type name>|<lead id>", so a sealed copy opens only on its own event.
+   *
+   * @generated from field: bytes ciphertext = 3;
+   */
+  ciphertext: Uint8Array;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.SealedPersonalData.
+ * Use `create(SealedPersonalDataSchema)` to create a new message.
+ */
+export const SealedPersonalDataSchema: GenMessage<SealedPersonalData> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 14);
 
