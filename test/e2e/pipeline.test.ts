@@ -152,9 +152,10 @@ describe('the doors other teams and web forms use', () => {
     for (const service of SERVICES) {
       const services = grpcurl(addr(service), 'list').trim().split('\n');
       expect(services).toContain('grpc.health.v1.Health');
-      // Every service also serves its parked events, through the one API all five share.
-      expect(services).toContain('leadmesh.parkedevents.v1.ParkedEventsService');
-      const api = services.find((s) => s.startsWith('leadmesh.') && s !== 'leadmesh.parkedevents.v1.ParkedEventsService')!;
+      // Every service also serves its parked events and its audit record, through the APIs all five share.
+      const shared = ['leadmesh.parkedevents.v1.ParkedEventsService', 'leadmesh.audit.v1.AuditService'];
+      expect(services).toEqual(expect.arrayContaining(shared));
+      const api = services.find((s) => s.startsWith('leadmesh.') && !shared.includes(s))!;
       const methods = grpcurl(addr(service), 'list', api).trim().split('\n');
       expect(methods).toEqual(expect.arrayContaining(expected[service]!));
       expect(JSON.parse(grpcurl(addr(service), 'grpc.health.v1.Health/Check'))).toEqual({ status: 'SERVING' });
