@@ -9,6 +9,7 @@ import type { StoredMsg } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { SUBJECTS, crmsync, events, intake, parkedevents } from '@leadmesh/contracts';
 import { EVENT_ID_HEADER, NatsClient, contactKeyId, createClient, createLogger, openEvent, sealedPart, topology } from '@leadmesh/platform';
+import { SHARED_MONGO, freshNamespace } from '../chaos/support.ts';
 import { startCrmSimulator } from '../fixtures/crm-simulator/index.ts';
 import { eventually as poll } from '../harness/eventually.ts';
 import { waitServing } from '../harness/health.ts';
@@ -31,6 +32,9 @@ const nurtureParked = parkedIn('nurture');
 const crmSyncParked = parkedIn('crm-sync');
 
 beforeAll(async () => {
+  // What an earlier run left (streams, and submissions still in intake's outbox) would be published
+  // by this run's services and counted against it.
+  await freshNamespace(NAMESPACE, TEST_NATS_URL, SHARED_MONGO);
   simulator = await startCrmSimulator({ port: CRM_PORT, salesforceClientId: 'leadmesh-local', salesforceClientSecret: 'local-simulator-secret', hubspotToken: 'local-simulator-token' });
   nats.start();
   await nats.ready();

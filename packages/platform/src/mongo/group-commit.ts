@@ -1,3 +1,4 @@
+import { context, type Context } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
 
 /**
@@ -19,6 +20,8 @@ type Outcome<O> = { ok: O } | { err: unknown };
 
 interface Job<I, O> {
   input: I;
+  /** The caller's trace: the batch's command is a span of the first job's trace. */
+  context: Context;
   resolve: (output: O) => void;
   reject: (err: unknown) => void;
 }
@@ -32,7 +35,7 @@ class Batcher<I, O> {
 
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ input, context: context.active(), resolve, reject });
       this.schedule();
     });
   }
@@ -51,7 +54,9 @@ class Batcher<I, O> {
     while (this.inFlight < MAX_IN_FLIGHT && this.queue.length > 0) {
       const jobs = this.queue.splice(0, MAX_BATCH);
       this.inFlight++;
-      this.run(jobs.map((j) => j.input))
+      // Dispatched from whatever finished last (another lead's batch): run in the first caller's trace.
+      context
+        .with(jobs[0]!.context, () => this.run(jobs.map((j) => j.input)))
         .then(
           (outcomes) => jobs.forEach((job, i) => settle(job, outcomes[i] ?? { err: new Error('no outcome for a batched store command') })),
           (err: unknown) => jobs.forEach((job) => job.reject(err)),
