@@ -24,7 +24,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file leadmesh/events/v1/events.proto.
  */
 export const file_leadmesh_events_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItABCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCLuAQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgFIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBiABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQixwEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJEjcKCmVucm9sbG1lbnQYBiABKAsyIy5sZWFkbWVzaC5sZWFkLnYxLkVucm9sbG1lbnRTdW1tYXJ5IoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQijQIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSMAoKYXNzaWdubWVudBgGIAEoCzIcLmxlYWRtZXNoLmxlYWQudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAkidwoNQ29udGFjdEVyYXNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJIosBChBFcmFzdXJlQ29tcGxldGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmVyYXN1cmVfaWQYBCABKAkSDwoHc2VydmljZRgFIAEoCSKbAgoOQ3JtTGVhZENoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCwoDY3JtGAQgASgJEg4KBmNybV9pZBgFIAEoCRIzCg9jcm1fbW9kaWZpZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDW93bmVyX2NoYW5nZWQYByABKAgSEAoIb3duZXJfaWQYCCABKAkSFAoMY3JtX293bmVyX2lkGAkgASgJEhIKCmNybV9zdGF0dXMYCiABKAkSEAoIYWNjZXB0ZWQYCyABKAhiBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
+  fileDesc("Ch9sZWFkbWVzaC9ldmVudHMvdjEvZXZlbnRzLnByb3RvEhJsZWFkbWVzaC5ldmVudHMudjEiuwEKDExlYWRSZWNlaXZlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1zdWJtaXNzaW9uX2lkGAQgASgJEi4KB3Byb2ZpbGUYBSABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEhAKCG5ld19sZWFkGAYgASgIIp8BChBBY3Rpdml0eVJlY29yZGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhMKC2FjdGl2aXR5X2lkGAQgASgJEhUKDWFjdGl2aXR5X3R5cGUYBSABKAkSCwoDdXJsGAYgASgJItABCgpMZWFkU2NvcmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSEgoKYmVjYW1lX21xbBgGIAEoCCLuAQoKTGVhZFJvdXRlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgdwcm9maWxlGAQgASgLMh0ubGVhZG1lc2gubGVhZC52MS5MZWFkUHJvZmlsZRIqCgVzY29yZRgFIAEoCzIbLmxlYWRtZXNoLmxlYWQudjEuTGVhZFNjb3JlEjAKCmFzc2lnbm1lbnQYBiABKAsyHC5sZWFkbWVzaC5sZWFkLnYxLkFzc2lnbm1lbnQixwEKD051cnR1cmVFbnJvbGxlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCgh0cmFja19pZBgEIAEoCRIVCg10cmFja192ZXJzaW9uGAUgASgJEjcKCmVucm9sbG1lbnQYBiABKAsyIy5sZWFkbWVzaC5sZWFkLnYxLkVucm9sbG1lbnRTdW1tYXJ5IoMBCglDcm1TeW5jZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGY3JtX2lkGAQgASgJEhIKCmxhdGVuY3lfbXMYBSABKAQijQIKDkxlYWRSZWFzc2lnbmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KB3Byb2ZpbGUYBCABKAsyHS5sZWFkbWVzaC5sZWFkLnYxLkxlYWRQcm9maWxlEioKBXNjb3JlGAUgASgLMhsubGVhZG1lc2gubGVhZC52MS5MZWFkU2NvcmUSMAoKYXNzaWdubWVudBgGIAEoCzIcLmxlYWRtZXNoLmxlYWQudjEuQXNzaWdubWVudBIZChFwcmV2aW91c19vd25lcl9pZBgHIAEoCSKoAQoJRW1haWxTZW50EhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHRyYWNrX2lkGAQgASgJEg8KB3N0ZXBfaWQYBSABKAkSEAoIdGVtcGxhdGUYBiABKAkSEgoKbWVzc2FnZV9pZBgHIAEoCSJmChBMZWFkVW5zdWJzY3JpYmVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInIKDUNybVN5bmNGYWlsZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFZXJyb3IYBCABKAkidwoNQ29udGFjdEVyYXNlZBIQCghldmVudF9pZBgBIAEoCRIPCgdsZWFkX2lkGAIgASgJEi8KC29jY3VycmVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgplcmFzdXJlX2lkGAQgASgJIosBChBFcmFzdXJlQ29tcGxldGVkEhAKCGV2ZW50X2lkGAEgASgJEg8KB2xlYWRfaWQYAiABKAkSLwoLb2NjdXJyZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhIKCmVyYXN1cmVfaWQYBCABKAkSDwoHc2VydmljZRgFIAEoCSKbAgoOQ3JtTGVhZENoYW5nZWQSEAoIZXZlbnRfaWQYASABKAkSDwoHbGVhZF9pZBgCIAEoCRIvCgtvY2N1cnJlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCwoDY3JtGAQgASgJEg4KBmNybV9pZBgFIAEoCRIzCg9jcm1fbW9kaWZpZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhUKDW93bmVyX2NoYW5nZWQYByABKAgSEAoIb3duZXJfaWQYCCABKAkSFAoMY3JtX293bmVyX2lkGAkgASgJEhIKCmNybV9zdGF0dXMYCiABKAkSEAoIYWNjZXB0ZWQYCyABKAgi8wEKEUNybUFjY291bnRDaGFuZ2VkEhAKCGV2ZW50X2lkGAEgASgJEi8KC29jY3VycmVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBILCgNjcm0YAyABKAkSEgoKYWNjb3VudF9pZBgEIAEoCRIMCgRuYW1lGAUgASgJEg8KB2RvbWFpbnMYBiADKAkSEAoIb3duZXJfaWQYByABKAkSFAoMY3JtX293bmVyX2lkGAggASgJEjMKD2NybV9tb2RpZmllZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp, file_leadmesh_lead_v1_assignment, file_leadmesh_lead_v1_enrollment, file_leadmesh_lead_v1_lead, file_leadmesh_lead_v1_score]);
 
 /**
  * leadmesh.lead.received: intake accepted a submission.
@@ -620,4 +620,84 @@ export type CrmLeadChanged = Message<"leadmesh.events.v1.CrmLeadChanged"> & {
  */
 export const CrmLeadChangedSchema: GenMessage<CrmLeadChanged> = /*@__PURE__*/
   messageDesc(file_leadmesh_events_v1_events, 12);
+
+/**
+ * leadmesh.crm.account_changed: an account in the CRM was created or changed (its name, domains or
+ * owner), as crm-sync found it by polling the CRM's modification stamp. Carries the account's state
+ * as it is now, so routing keeps its own copy for lead-to-account matching without asking the CRM.
+ *
+ * @generated from message leadmesh.events.v1.CrmAccountChanged
+ */
+export type CrmAccountChanged = Message<"leadmesh.events.v1.CrmAccountChanged"> & {
+  /**
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * When crm-sync saw the change.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 2;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * "salesforce" or "hubspot".
+   *
+   * @generated from field: string crm = 3;
+   */
+  crm: string;
+
+  /**
+   * The CRM's id of the account (Salesforce Account Id, HubSpot company id).
+   *
+   * @generated from field: string account_id = 4;
+   */
+  accountId: string;
+
+  /**
+   * The account's name, e.g. "Acme Corporation".
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+
+  /**
+   * The account's web domains, lower-cased, without scheme, "www." or path (e.g. "acme.com");
+   * empty when the CRM record names none, which takes the account out of matching.
+   *
+   * @generated from field: repeated string domains = 6;
+   */
+  domains: string[];
+
+  /**
+   * The account owner as routing knows it (routing's owner id), mapped from the CRM user by the
+   * owners' CRM user ids; empty when crm-sync could not map it (routing then maps crm_owner_id itself).
+   *
+   * @generated from field: string owner_id = 7;
+   */
+  ownerId: string;
+
+  /**
+   * The account owner's CRM user id (Salesforce User Id, HubSpot owner id).
+   *
+   * @generated from field: string crm_owner_id = 8;
+   */
+  crmOwnerId: string;
+
+  /**
+   * The CRM's modification stamp (Salesforce SystemModstamp, HubSpot hs_lastmodifieddate): a copy
+   * only moves forward, so an older state arriving late changes nothing.
+   *
+   * @generated from field: google.protobuf.Timestamp crm_modified_at = 9;
+   */
+  crmModifiedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadmesh.events.v1.CrmAccountChanged.
+ * Use `create(CrmAccountChangedSchema)` to create a new message.
+ */
+export const CrmAccountChangedSchema: GenMessage<CrmAccountChanged> = /*@__PURE__*/
+  messageDesc(file_leadmesh_events_v1_events, 13);
 
