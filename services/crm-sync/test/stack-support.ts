@@ -134,9 +134,9 @@ export async function startCrmStack(
 }
 
 /** A Contact Sales lead with a unique email; returns its lead id. */
-export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string; utmCampaign?: string; campaignId?: string } = {}): Promise<{ leadId: string; email: string }> {
+export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string; utmCampaign?: string; campaignId?: string; domain?: string } = {}): Promise<{ leadId: string; email: string }> {
   const id = randomUUID().slice(0, 8);
-  const email = `${tag}.${id}@example-analytics.com`;
+  const email = `${tag}.${id}@${extra.domain ?? 'example-analytics.com'}`;
   const { leadId } = await stack.intake.submitLead({
     idempotencyKey: `${tag}-${id}`,
     contact: { email, firstName: 'Ada', lastName: `Lovelace ${id}`, company: 'Example Analytics', jobTitle: extra.jobTitle ?? 'VP of Engineering', country: 'Germany', companySize: 800 },
