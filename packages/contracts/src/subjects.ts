@@ -11,6 +11,7 @@ export const SUBJECTS = {
   crmSynced: 'leadmesh.crm.synced',
   crmSyncFailed: 'leadmesh.crm.sync_failed',
   crmLeadChanged: 'leadmesh.crm.lead_changed',
+  crmAccountChanged: 'leadmesh.crm.account_changed',
   contactErased: 'leadmesh.contact.erased',
   erasureCompleted: 'leadmesh.erasure.completed',
 } as const;

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { Erasures, LOGGER, PlatformModule, type Logger } from '@leadmesh/platform';
 import { ChangeWatermarkStore } from './change-watermark.store.js';
+import { CRM_ACCOUNT_SETTINGS, CrmAccounts, accountSettingsFromEnv } from './crm-accounts.service.js';
 import { CrmAvailability, availabilityFromEnv } from './crm-availability.js';
 import { CRM_CHANGE_SETTINGS, CrmChanges, changeSettingsFromEnv } from './crm-changes.service.js';
 import { CrmGateway } from './crm.gateway.js';
@@ -18,6 +19,7 @@ import { SyncStore } from './sync.store.js';
   controllers: [HubspotWebhookController],
   providers: [
     { provide: CRM_CHANGE_SETTINGS, useValue: changeSettingsFromEnv(process.env) },
+    { provide: CRM_ACCOUNT_SETTINGS, useValue: accountSettingsFromEnv(process.env) },
     {
       provide: CrmGateway,
       useFactory: async (erasures: Erasures) => {
@@ -41,6 +43,7 @@ import { SyncStore } from './sync.store.js';
     CrmSyncConsumer,
     ChangeWatermarkStore,
     CrmChanges,
+    CrmAccounts,
   ],
 })
 export class CrmSyncModule {}

@@ -134,9 +134,9 @@ export async function startCrmStack(
 }
 
 /** A Contact Sales lead with a unique email; returns its lead id. */
-export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string; utmCampaign?: string; campaignId?: string } = {}): Promise<{ leadId: string; email: string }> {
+export async function submitLead(stack: CrmStack, tag: string, extra: { jobTitle?: string; utmCampaign?: string; campaignId?: string; domain?: string } = {}): Promise<{ leadId: string; email: string }> {
   const id = randomUUID().slice(0, 8);
-  const email = `${tag}.${id}@example-analytics.com`;
+  const email = `${tag}.${id}@${extra.domain ?? 'example-analytics.com'}`;
   const { leadId } = await stack.intake.submitLead({
     idempotencyKey: `${tag}-${id}`,
     contact: { email, firstName: 'Ada', lastName: `Lovelace ${id}`, company: 'Example Analytics', jobTitle: extra.jobTitle ?? 'VP of Engineering', country: 'Germany', companySize: 800 },
@@ -178,6 +178,35 @@ export async function editAsSales(sim: CrmSimulator, crm: 'salesforce' | 'hubspo
     });
   }
   if (!response.ok) throw new Error(`the rep's edit was refused: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * An account created (no `accountId`) or edited by sales through the CRM's own REST API: Salesforce
+ * POST/PATCH /sobjects/Account, HubSpot POST/PATCH /crm/v3/objects/companies. Returns the account's id.
+ */
+export async function accountAsSales(sim: CrmSimulator, crm: 'salesforce' | 'hubspot', fields: Record<string, unknown>, accountId?: string): Promise<string> {
+  let response: Response;
+  if (crm === 'salesforce') {
+    const token = await fetch(`${sim.url}/services/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SIMULATOR_DEFAULTS.salesforceClientId, client_secret: SIMULATOR_DEFAULTS.salesforceClientSecret }).toString(),
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    response = await fetch(`${sim.url}/services/data/v62.0/sobjects/Account${accountId ? `/${accountId}` : ''}`, {
+      method: accountId ? 'PATCH' : 'POST',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(fields),
+    });
+  } else {
+    response = await fetch(`${sim.url}/crm/v3/objects/companies${accountId ? `/${accountId}` : ''}`, {
+      method: accountId ? 'PATCH' : 'POST',
+      headers: { authorization: `Bearer ${SIMULATOR_DEFAULTS.hubspotToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: fields }),
+    });
+  }
+  if (!response.ok) throw new Error(`the account write was refused: ${response.status} ${await response.text()}`);
+  if (accountId) return accountId;
+  return ((await response.json()) as { id: string }).id;
 }
 
 /** crm-sync's Prometheus text, to read its counters. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { decideRoute, roundRobinClaim, type RouteDecision, type RoutingLead } from './domain/index.js';
+import { CrmAccountBook } from './crm-account-book.js';
+import { crmAccountIndex, decideRoute, roundRobinClaim, type RouteDecision, type RoutingLead } from './domain/index.js';
 import { OwnerDirectory, type Directory } from './owner-directory.js';
 import { OwnerLoadStore } from './owner-load.store.js';
 import { RoutingConfigRegistry } from './routing-config.registry.js';
@@ -23,6 +24,7 @@ export class RouteDecider {
     @Inject(OwnerDirectory) private readonly directory: OwnerDirectory,
     @Inject(OwnerLoadStore) private readonly load: OwnerLoadStore,
     @Inject(RoutingConfigRegistry) private readonly registry: RoutingConfigRegistry,
+    @Inject(CrmAccountBook) private readonly crmAccounts: CrmAccountBook,
   ) {}
 
   /** What routing would decide now, on counters read from the store (this replica's may lag others' turns). Claims nothing. */
@@ -57,7 +59,8 @@ export class RouteDecider {
   private async decide(lead: RoutingLead, directory: Directory, now: Date, excludeOwnerIds: readonly string[], fresh = false) {
     const { ruleSet, accountOwners } = this.registry.config;
     const load = await this.load.loads(directory.owners, utcDay(now), fresh);
-    const decision = decideRoute(lead, { ruleSet, owners: directory.owners, teams: directory.teams, accountOwners, load, now, excludeOwnerIds });
+    const crmAccounts = crmAccountIndex(await this.crmAccounts.current(), directory.owners);
+    const decision = decideRoute(lead, { ruleSet, owners: directory.owners, teams: directory.teams, accountOwners, crmAccounts, load, now, excludeOwnerIds });
     return { decision, load };
   }
 }

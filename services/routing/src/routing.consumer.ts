@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { SUBJECTS, events } from '@leadmesh/contracts';
 import { Erasures, EventConsumers } from '@leadmesh/platform';
+import { CrmAccountsService } from './crm-accounts.service.js';
 import { RoutingService } from './routing.service.js';
 
 /** Routing's durable consumer: translate and delegate. */
@@ -10,6 +11,7 @@ export class RoutingConsumer implements OnModuleInit {
     @Inject(EventConsumers) private readonly consumers: EventConsumers,
     @Inject(RoutingService) private readonly routing: RoutingService,
     @Inject(Erasures) private readonly erasures: Erasures,
+    @Inject(CrmAccountsService) private readonly accounts: CrmAccountsService,
   ) {}
 
   onModuleInit(): void {
@@ -26,6 +28,13 @@ export class RoutingConsumer implements OnModuleInit {
       subject: SUBJECTS.crmLeadChanged,
       schema: events.CrmLeadChangedSchema,
       handle: (event, ctx) => this.routing.onCrmLeadChanged(event, ctx),
+    });
+    // An account created or changed in the CRM: lead-to-account matching follows it.
+    this.consumers.register({
+      durable: 'routing-crm-account-changed',
+      subject: SUBJECTS.crmAccountChanged,
+      schema: events.CrmAccountChangedSchema,
+      handle: (event, ctx) => this.accounts.onCrmAccountChanged(event, ctx),
     });
   }
 }

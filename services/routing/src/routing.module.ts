@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { PlatformModule } from '@leadmesh/platform';
 import { AssignmentStore } from './assignment.store.js';
+import { CrmAccountBook } from './crm-account-book.js';
+import { CrmAccountStore } from './crm-account.store.js';
+import { CrmAccountsService } from './crm-accounts.service.js';
 import { OwnerDirectory } from './owner-directory.js';
 import { OwnerDirectoryStore } from './owner-directory.store.js';
 import { OwnerLoadStore } from './owner-load.store.js';
@@ -22,6 +25,9 @@ import { SlaRerouteService } from './sla-reroute.service.js';
     OwnerDirectoryStore,
     OwnerLoadStore,
     OwnerDirectory,
+    CrmAccountStore,
+    CrmAccountBook,
+    CrmAccountsService,
     RouteDecider,
     RoutingService,
     OwnerManagementService,

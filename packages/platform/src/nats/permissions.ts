@@ -39,6 +39,7 @@ const own: Record<ServiceName, BackboneGrant> = {
     consumes: [
       { durable: 'routing-lead-scored', subject: SUBJECTS.leadScored },
       { durable: 'routing-crm-lead-changed', subject: SUBJECTS.crmLeadChanged },
+      { durable: 'routing-crm-account-changed', subject: SUBJECTS.crmAccountChanged },
     ],
   },
   nurture: {
@@ -50,7 +51,7 @@ const own: Record<ServiceName, BackboneGrant> = {
     ],
   },
   'crm-sync': {
-    publishes: [SUBJECTS.crmSynced, SUBJECTS.crmSyncFailed, SUBJECTS.crmLeadChanged],
+    publishes: [SUBJECTS.crmSynced, SUBJECTS.crmSyncFailed, SUBJECTS.crmLeadChanged, SUBJECTS.crmAccountChanged],
     consumes: [
       { durable: 'crm-sync-lead-routed', subject: SUBJECTS.leadRouted },
       { durable: 'crm-sync-lead-scored', subject: SUBJECTS.leadScored },

@@ -1,5 +1,6 @@
 // The one door to a CRM. crm-sync's consumer talks to this port and decides what to do with a
 // failure by its class alone: permanent (dead letter), rate limited or unavailable (nak and wait).
+import type { CrmAccountSeen } from '../domain/crm-accounts.js';
 import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import type { CrmName } from '../domain/field-mapping.js';
 
@@ -57,6 +58,11 @@ export interface CrmPort {
   changedSince(since: Date, fields: string[], limit: number): Promise<CrmRecordSeen[]>;
   /** One record as it is now, with the named fields and its modification stamp (a webhook named it). */
   readChanged(crmId: string, fields: string[]): Promise<CrmRecordSeen>;
+  /**
+   * Accounts (Salesforce Account, HubSpot company) the CRM modified after `since`, oldest first, at
+   * most `limit`, with their name, domains and owner: how routing's account list is kept current.
+   */
+  accountsChangedSince(since: Date, limit: number): Promise<CrmAccountSeen[]>;
   /** A cheap read that succeeds only when the CRM answers (the half-open trial after an outage). */
   probe(): Promise<void>;
   /**

@@ -6,6 +6,7 @@
 //   read    GET /crm/v3/objects/contacts/{id}?properties=a,b (the values sales may have changed)
 //   changes POST /crm/v3/objects/contacts/search, lastmodifieddate GT the watermark, sorted ascending
 //   auth    private-app token as Bearer; limits per 10-second window and per day
+import { accountDomains, type CrmAccountSeen } from '../domain/crm-accounts.js';
 import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import {
   CrmRateLimitedError,
@@ -131,6 +132,36 @@ export class HubspotAdapter implements CrmPort {
       if (answer.status !== 200) throw this.#refusal(answer, 'the search for modified contacts');
       const body = answer.body as { results?: HubspotResult[]; paging?: { next?: { after?: string } } } | undefined;
       seen.push(...(body?.results ?? []).flatMap((r) => (r.id ? [this.#seen(r.id, r.properties ?? {}, fields)] : [])));
+      after = body?.paging?.next?.after;
+    }
+    return seen.slice(0, limit);
+  }
+
+  async accountsChangedSince(since: Date, limit: number): Promise<CrmAccountSeen[]> {
+    // Companies carry their modification stamp in hs_lastmodifieddate (contacts: lastmodifieddate).
+    const seen: CrmAccountSeen[] = [];
+    for (let after: string | undefined = '0'; after !== undefined && seen.length < limit; ) {
+      const answer = await this.#call('POST', '/crm/v3/objects/companies/search', {
+        filterGroups: [{ filters: [{ propertyName: 'hs_lastmodifieddate', operator: 'GTE', value: String(since.getTime()) }] }],
+        sorts: [{ propertyName: 'hs_lastmodifieddate', direction: 'ASCENDING' }],
+        properties: ['name', 'domain', 'hs_additional_domains', 'hubspot_owner_id', 'hs_lastmodifieddate'],
+        limit: Math.min(limit - seen.length, 200),
+        ...(after !== '0' && { after }),
+      });
+      if (answer.status !== 200) throw this.#refusal(answer, 'the search for modified companies');
+      const body = answer.body as { results?: HubspotResult[]; paging?: { next?: { after?: string } } } | undefined;
+      for (const r of body?.results ?? []) {
+        if (!r.id) continue;
+        const p = r.properties ?? {};
+        const stamp = p.hs_lastmodifieddate;
+        seen.push({
+          accountId: r.id,
+          name: p.name ?? '',
+          domains: accountDomains(p.domain, p.hs_additional_domains),
+          crmOwnerId: p.hubspot_owner_id ?? '',
+          modifiedAt: new Date(stamp && /^\d+$/.test(stamp) ? Number(stamp) : String(stamp)),
+        });
+      }
       after = body?.paging?.next?.after;
     }
     return seen.slice(0, limit);

@@ -8,6 +8,7 @@
 //   member  POST /services/data/vXX.X/sobjects/CampaignMember {CampaignId, LeadId, Status}
 //   read    GET /services/data/vXX.X/sobjects/Lead/{Id}?fields=A,B (the values sales may have changed)
 //   changes GET /services/data/vXX.X/query?q=SELECT ... FROM Lead WHERE SystemModstamp > <dateTime> ORDER BY SystemModstamp
+import { accountDomains, type CrmAccountSeen } from '../domain/crm-accounts.js';
 import type { CrmRecordSeen } from '../domain/crm-changes.js';
 import {
   CrmConflictError,
@@ -153,6 +154,30 @@ export class SalesforceAdapter implements CrmPort {
       const body = answer.body as { records?: Array<Record<string, unknown>>; done?: boolean; nextRecordsUrl?: string } | undefined;
       if (answer.status !== 200 || !Array.isArray(body?.records)) throw this.#refusal(answer, 'the query of modified Leads');
       seen.push(...body.records.map((r) => this.#seen(r, fields)));
+      path = body.done === false ? body.nextRecordsUrl : undefined;
+    }
+    return seen.slice(0, limit);
+  }
+
+  async accountsChangedSince(since: Date, limit: number): Promise<CrmAccountSeen[]> {
+    // As for Leads: ">=" the watermark's second, batches through nextRecordsUrl. Website is the one
+    // standard Account field that names the company's domain.
+    const from = since.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const soql = `SELECT Id, Name, Website, OwnerId, SystemModstamp FROM Account WHERE SystemModstamp >= ${from} ORDER BY SystemModstamp ASC`;
+    const seen: CrmAccountSeen[] = [];
+    for (let path: string | undefined = `${this.#base()}/query?q=${encodeURIComponent(soql)}`; path && seen.length < limit; ) {
+      const answer = await this.#call('GET', path);
+      const body = answer.body as { records?: Array<Record<string, unknown>>; done?: boolean; nextRecordsUrl?: string } | undefined;
+      if (answer.status !== 200 || !Array.isArray(body?.records)) throw this.#refusal(answer, 'the query of modified Accounts');
+      for (const r of body.records) {
+        seen.push({
+          accountId: String(r.Id),
+          name: typeof r.Name === 'string' ? r.Name : '',
+          domains: accountDomains(r.Website),
+          crmOwnerId: typeof r.OwnerId === 'string' ? r.OwnerId : '',
+          modifiedAt: new Date(String(r.SystemModstamp)),
+        });
+      }
       path = body.done === false ? body.nextRecordsUrl : undefined;
     }
     return seen.slice(0, limit);

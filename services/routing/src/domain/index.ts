@@ -13,3 +13,4 @@ export * from './rules.js';
 export * from './sla.js';
 export * from './turns.js';
 export { RoutingConfigError } from './validate.js';
+export * from './crm-accounts.js';

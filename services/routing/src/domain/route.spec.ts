@@ -1,5 +1,6 @@
 import type { Owner, Team } from './owners.js';
 import type { OwnerLoad } from './pool.js';
+import { crmAccountIndex, type CrmAccount } from './crm-accounts.js';
 import { decideRoute, type RouteContext, type RoutingLead } from './route.js';
 import type { RoutingRuleSet } from './rules.js';
 
@@ -257,6 +258,40 @@ describe('decideRoute: account matching', () => {
     const c = decideRoute(lead({ email: 'kim@acme.com', grade: 'A1' }), ctx({ accountOwners: new Map([['acme.com', 'ghost']]) }));
     expect(c.via).toBe('RULE');
     expect(c.reason).toContain('names owner "ghost", who is not a known owner');
+  });
+});
+
+describe('decideRoute: accounts from the CRM', () => {
+  const crmOwners = owners.map((o) => (o.id === 'ann' ? { ...o, crmUserIds: { salesforceUserId: '005000000000ANNAAA' } } : o));
+  const account = (extra: Partial<CrmAccount> = {}): CrmAccount => ({
+    crm: 'salesforce', accountId: '001000000000ACMAAA', name: 'Acme Corporation', domains: ['acme.com'], ownerId: '', crmOwnerId: '005000000000ANNAAA', crmModifiedAt: now, ...extra,
+  });
+  const withCrm = (accounts: CrmAccount[]) => ctx({ owners: crmOwners, crmAccounts: crmAccountIndex(accounts, crmOwners) });
+
+  it("matches the CRM's account before the file, owner mapped by CRM user id, and names the CRM account in the reason", () => {
+    const decision = decideRoute(lead({ email: 'kim@uk.acme.com' }), withCrm([account()]));
+    expect(decision).toMatchObject({ via: 'ACCOUNT', ruleId: 'account-match', ownerId: 'ann' });
+    expect(decision.reason).toContain('the email domain uk.acme.com belongs to the account acme.com (salesforce account "Acme Corporation"), owned by Ann');
+  });
+
+  it('the file still answers for a domain no CRM account names', () => {
+    const decision = decideRoute(lead({ email: 'kim@acme.com' }), withCrm([account({ domains: ['initech.io'] })]));
+    expect(decision).toMatchObject({ via: 'ACCOUNT', ownerId: 'bob' });
+    expect(decision.reason).toContain('belongs to the account acme.com, owned by Bob');
+  });
+
+  it('an account whose CRM owner no routing owner carries leaves the lead to the rules, and says so', () => {
+    const decision = decideRoute(lead({ email: 'kim@acme.com', grade: 'A1' }), withCrm([account({ crmOwnerId: '005000000000XYZAAA' })]));
+    expect(decision.via).toBe('RULE');
+    expect(decision.reason).toContain('is owned by salesforce user 005000000000XYZAAA, whom no owner carries as CRM user id');
+  });
+
+  it('takes the owner crm-sync mapped, and the account modified last when two name one domain', () => {
+    const older = account({ accountId: '001A', ownerId: 'dan', crmOwnerId: '', crmModifiedAt: new Date(now.getTime() - 1000) });
+    const newer = account({ accountId: '001B', name: 'Acme Inc', ownerId: 'bob', crmOwnerId: '' });
+    const decision = decideRoute(lead({ email: 'kim@acme.com' }), withCrm([newer, older]));
+    expect(decision).toMatchObject({ via: 'ACCOUNT', ownerId: 'bob' });
+    expect(decision.reason).toContain('"Acme Inc"');
   });
 });
 

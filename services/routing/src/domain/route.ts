@@ -1,4 +1,5 @@
 import { emailDomain, findAccountOwner, isFreeMailDomain } from './accounts.js';
+import { findCrmAccount, type CrmAccountEntry } from './crm-accounts.js';
 import { InvalidLeadError, type RoutingLead } from './lead.js';
 import { isAvailable, type Owner, type Team } from './owners.js';
 import { assessCandidate, loadOf, pickByWeightedRoundRobin, type Candidate, type OwnerLoad } from './pool.js';
@@ -11,8 +12,10 @@ export interface RouteContext {
   ruleSet: RoutingRuleSet;
   owners: readonly Owner[];
   teams: readonly Team[];
-  /** Email domain of an owned account -> owner id. */
+  /** Email domain of an owned account -> owner id, from the accounts file: only for domains no CRM account names. */
   accountOwners: ReadonlyMap<string, string>;
+  /** Email domain -> the CRM account naming it (crmAccountIndex): matched before the file. */
+  crmAccounts?: ReadonlyMap<string, CrmAccountEntry>;
   load: ReadonlyMap<string, OwnerLoad>;
   now: Date;
   /** Owners who must not get the lead this time, e.g. the one who let the SLA lapse. */
@@ -63,18 +66,24 @@ export function decideRoute(lead: RoutingLead, ctx: RouteContext): RouteDecision
   const base = { ruleSetVersion: ctx.ruleSet.version };
 
   let accountNote: string;
-  const account = isFreeMailDomain(domain, ctx.ruleSet.freeMailDomains) ? undefined : findAccountOwner(domain, ctx.accountOwners);
+  const freeMail = isFreeMailDomain(domain, ctx.ruleSet.freeMailDomains);
+  // The CRM's accounts first; the file only for a domain no CRM account names.
+  const crmAccount = freeMail ? undefined : findCrmAccount(domain, ctx.crmAccounts ?? new Map());
+  const account = freeMail ? undefined : crmAccount ?? findAccountOwner(domain, ctx.accountOwners);
   const accountOwner = account && ownersById.get(account.ownerId);
-  if (isFreeMailDomain(domain, ctx.ruleSet.freeMailDomains)) {
+  const accountLabel = crmAccount ? `${crmAccount.domain} (${crmAccount.crm} account "${crmAccount.name}")` : account?.domain;
+  if (freeMail) {
     accountNote = `No account match: ${domain} is a free-mail domain, which never identifies an account.`;
   } else if (!account) {
     accountNote = `No account owns ${domain}.`;
+  } else if (crmAccount && !crmAccount.ownerId) {
+    accountNote = `The account ${accountLabel} is owned by ${crmAccount.crm} user ${crmAccount.crmOwnerId || '(none)'}, whom no owner carries as CRM user id, so the routing rules decide.`;
   } else if (!accountOwner) {
-    accountNote = `The account ${account.domain} names owner "${account.ownerId}", who is not a known owner, so the routing rules decide.`;
+    accountNote = `The account ${accountLabel} names owner "${account.ownerId}", who is not a known owner, so the routing rules decide.`;
   } else if (excluded.has(accountOwner.id)) {
-    accountNote = `The account owner of ${account.domain}, ${accountOwner.name}, is excluded from this routing (already had the lead), so the routing rules decide.`;
+    accountNote = `The account owner of ${accountLabel}, ${accountOwner.name}, is excluded from this routing (already had the lead), so the routing rules decide.`;
   } else if (!accountOwner.active) {
-    accountNote = `The account owner of ${account.domain}, ${accountOwner.name}, is inactive, so the routing rules decide.`;
+    accountNote = `The account owner of ${accountLabel}, ${accountOwner.name}, is inactive, so the routing rules decide.`;
   } else {
     const availability = isAvailable(accountOwner, ctx.now);
     const away = availability.available
@@ -87,10 +96,10 @@ export function decideRoute(lead: RoutingLead, ctx: RouteContext): RouteDecision
       ruleId: 'account-match',
       via: 'ACCOUNT',
       reason: sentence([
-        `Account match: the email domain ${domain} belongs to the account ${account.domain}, owned by ${accountOwner.name}, and account owners get their accounts' leads before any routing rule applies.`,
+        `Account match: the email domain ${domain} belongs to the account ${accountLabel}, owned by ${accountOwner.name}, and account owners get their accounts' leads before any routing rule applies.`,
         away,
       ]),
-      candidates: [{ ownerId: accountOwner.id, eligible: true, reason: sentence([`${accountOwner.name} owns the account ${account.domain}`, away && `(${availability.reason})`]) }],
+      candidates: [{ ownerId: accountOwner.id, eligible: true, reason: sentence([`${accountOwner.name} owns the account ${accountLabel}`, away && `(${availability.reason})`]) }],
     };
   }
 

@@ -1316,6 +1316,128 @@ func (x *SealedPersonalData) GetCiphertext() []byte {
 	return nil
 }
 
+// leadmesh.crm.account_changed: an account in the CRM was created or changed (its name, domains or
+// owner), as crm-sync found it by polling the CRM's modification stamp. Carries the account's state
+// as it is now, so routing keeps its own copy for lead-to-account matching without asking the CRM.
+type CrmAccountChanged struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	EventId string                 `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	// When crm-sync saw the change.
+	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
+	// "salesforce" or "hubspot".
+	Crm string `protobuf:"bytes,3,opt,name=crm,proto3" json:"crm,omitempty"`
+	// The CRM's id of the account (Salesforce Account Id, HubSpot company id).
+	AccountId string `protobuf:"bytes,4,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// The account's name, e.g. "Acme Corporation".
+	Name string `protobuf:"bytes,5,opt,name=name,proto3" json:"name,omitempty"`
+	// The account's web domains, lower-cased, without scheme, "www." or path (e.g. "acme.com");
+	// empty when the CRM record names none, which takes the account out of matching.
+	Domains []string `protobuf:"bytes,6,rep,name=domains,proto3" json:"domains,omitempty"`
+	// The account owner as routing knows it (routing's owner id), mapped from the CRM user by the
+	// owners' CRM user ids; empty when crm-sync could not map it (routing then maps crm_owner_id itself).
+	OwnerId string `protobuf:"bytes,7,opt,name=owner_id,json=ownerId,proto3" json:"owner_id,omitempty"`
+	// The account owner's CRM user id (Salesforce User Id, HubSpot owner id).
+	CrmOwnerId string `protobuf:"bytes,8,opt,name=crm_owner_id,json=crmOwnerId,proto3" json:"crm_owner_id,omitempty"`
+	// The CRM's modification stamp (Salesforce SystemModstamp, HubSpot hs_lastmodifieddate): a copy
+	// only moves forward, so an older state arriving late changes nothing.
+	CrmModifiedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=crm_modified_at,json=crmModifiedAt,proto3" json:"crm_modified_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CrmAccountChanged) Reset() {
+	*x = CrmAccountChanged{}
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CrmAccountChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CrmAccountChanged) ProtoMessage() {}
+
+func (x *CrmAccountChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_leadmesh_events_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CrmAccountChanged.ProtoReflect.Descriptor instead.
+func (*CrmAccountChanged) Descriptor() ([]byte, []int) {
+	return file_leadmesh_events_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CrmAccountChanged) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *CrmAccountChanged) GetOccurredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OccurredAt
+	}
+	return nil
+}
+
+func (x *CrmAccountChanged) GetCrm() string {
+	if x != nil {
+		return x.Crm
+	}
+	return ""
+}
+
+func (x *CrmAccountChanged) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *CrmAccountChanged) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CrmAccountChanged) GetDomains() []string {
+	if x != nil {
+		return x.Domains
+	}
+	return nil
+}
+
+func (x *CrmAccountChanged) GetOwnerId() string {
+	if x != nil {
+		return x.OwnerId
+	}
+	return ""
+}
+
+func (x *CrmAccountChanged) GetCrmOwnerId() string {
+	if x != nil {
+		return x.CrmOwnerId
+	}
+	return ""
+}
+
+func (x *CrmAccountChanged) GetCrmModifiedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CrmModifiedAt
+	}
+	return nil
+}
+
 var File_leadmesh_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_leadmesh_events_v1_events_proto_rawDesc = "" +
@@ -1454,7 +1576,20 @@ const file_leadmesh_events_v1_events_proto_rawDesc = "" +
 	"\x05nonce\x18\x02 \x01(\fR\x05nonce\x12\x1e\n" +
 	"\n" +
 	"ciphertext\x18\x03 \x01(\fR\n" +
-	"ciphertextB\xd8\x01\n" +
+	"ciphertext\"\xcb\x02\n" +
+	"\x11CrmAccountChanged\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
+	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"occurredAt\x12\x10\n" +
+	"\x03crm\x18\x03 \x01(\tR\x03crm\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x04 \x01(\tR\taccountId\x12\x12\n" +
+	"\x04name\x18\x05 \x01(\tR\x04name\x12\x18\n" +
+	"\adomains\x18\x06 \x03(\tR\adomains\x12\x19\n" +
+	"\bowner_id\x18\a \x01(\tR\aownerId\x12 \n" +
+	"\fcrm_owner_id\x18\b \x01(\tR\n" +
+	"crmOwnerId\x12B\n" +
+	"\x0fcrm_modified_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\rcrmModifiedAtB\xd8\x01\n" +
 	"\x16com.leadmesh.events.v1B\vEventsProtoP\x01ZGgithub.com/leadmesh/leadmesh/clients/go/gen/leadmesh/events/v1;eventsv1\xa2\x02\x03LEX\xaa\x02\x12Leadmesh.Events.V1\xca\x02\x12Leadmesh\\Events\\V1\xe2\x02\x1eLeadmesh\\Events\\V1\\GPBMetadata\xea\x02\x14Leadmesh::Events::V1b\x06proto3"
 
 var (
@@ -1469,7 +1604,7 @@ func file_leadmesh_events_v1_events_proto_rawDescGZIP() []byte {
 	return file_leadmesh_events_v1_events_proto_rawDescData
 }
 
-var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_leadmesh_events_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*LeadReceived)(nil),          // 0: leadmesh.events.v1.LeadReceived
 	(*ActivityRecorded)(nil),      // 1: leadmesh.events.v1.ActivityRecorded
@@ -1486,49 +1621,52 @@ var file_leadmesh_events_v1_events_proto_goTypes = []any{
 	(*CrmLeadChanged)(nil),        // 12: leadmesh.events.v1.CrmLeadChanged
 	(*PersonalData)(nil),          // 13: leadmesh.events.v1.PersonalData
 	(*SealedPersonalData)(nil),    // 14: leadmesh.events.v1.SealedPersonalData
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*v1.LeadProfile)(nil),        // 16: leadmesh.lead.v1.LeadProfile
-	(*v1.LeadScore)(nil),          // 17: leadmesh.lead.v1.LeadScore
-	(*v1.Assignment)(nil),         // 18: leadmesh.lead.v1.Assignment
-	(*v1.EnrollmentSummary)(nil),  // 19: leadmesh.lead.v1.EnrollmentSummary
+	(*CrmAccountChanged)(nil),     // 15: leadmesh.events.v1.CrmAccountChanged
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*v1.LeadProfile)(nil),        // 17: leadmesh.lead.v1.LeadProfile
+	(*v1.LeadScore)(nil),          // 18: leadmesh.lead.v1.LeadScore
+	(*v1.Assignment)(nil),         // 19: leadmesh.lead.v1.Assignment
+	(*v1.EnrollmentSummary)(nil),  // 20: leadmesh.lead.v1.EnrollmentSummary
 }
 var file_leadmesh_events_v1_events_proto_depIdxs = []int32{
-	15, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	16, // 0: leadmesh.events.v1.LeadReceived.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 1: leadmesh.events.v1.LeadReceived.profile:type_name -> leadmesh.lead.v1.LeadProfile
 	14, // 2: leadmesh.events.v1.LeadReceived.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
-	15, // 3: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 3: leadmesh.events.v1.ActivityRecorded.occurred_at:type_name -> google.protobuf.Timestamp
 	14, // 4: leadmesh.events.v1.ActivityRecorded.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
-	15, // 5: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 6: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	17, // 7: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
+	16, // 5: leadmesh.events.v1.LeadScored.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 6: leadmesh.events.v1.LeadScored.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	18, // 7: leadmesh.events.v1.LeadScored.score:type_name -> leadmesh.lead.v1.LeadScore
 	14, // 8: leadmesh.events.v1.LeadScored.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
-	15, // 9: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 10: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	17, // 11: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
-	18, // 12: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
+	16, // 9: leadmesh.events.v1.LeadRouted.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 10: leadmesh.events.v1.LeadRouted.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	18, // 11: leadmesh.events.v1.LeadRouted.score:type_name -> leadmesh.lead.v1.LeadScore
+	19, // 12: leadmesh.events.v1.LeadRouted.assignment:type_name -> leadmesh.lead.v1.Assignment
 	14, // 13: leadmesh.events.v1.LeadRouted.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
-	15, // 14: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
-	19, // 15: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
-	15, // 16: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 17: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
-	16, // 18: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	17, // 19: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
-	18, // 20: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
+	16, // 14: leadmesh.events.v1.NurtureEnrolled.occurred_at:type_name -> google.protobuf.Timestamp
+	20, // 15: leadmesh.events.v1.NurtureEnrolled.enrollment:type_name -> leadmesh.lead.v1.EnrollmentSummary
+	16, // 16: leadmesh.events.v1.CrmSynced.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 17: leadmesh.events.v1.LeadReassigned.occurred_at:type_name -> google.protobuf.Timestamp
+	17, // 18: leadmesh.events.v1.LeadReassigned.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	18, // 19: leadmesh.events.v1.LeadReassigned.score:type_name -> leadmesh.lead.v1.LeadScore
+	19, // 20: leadmesh.events.v1.LeadReassigned.assignment:type_name -> leadmesh.lead.v1.Assignment
 	14, // 21: leadmesh.events.v1.LeadReassigned.sealed:type_name -> leadmesh.events.v1.SealedPersonalData
-	15, // 22: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 23: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 24: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 25: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 26: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 27: leadmesh.events.v1.CrmLeadChanged.occurred_at:type_name -> google.protobuf.Timestamp
-	15, // 28: leadmesh.events.v1.CrmLeadChanged.crm_modified_at:type_name -> google.protobuf.Timestamp
-	16, // 29: leadmesh.events.v1.PersonalData.profile:type_name -> leadmesh.lead.v1.LeadProfile
-	17, // 30: leadmesh.events.v1.PersonalData.score:type_name -> leadmesh.lead.v1.LeadScore
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	16, // 22: leadmesh.events.v1.EmailSent.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 23: leadmesh.events.v1.LeadUnsubscribed.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 24: leadmesh.events.v1.CrmSyncFailed.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 25: leadmesh.events.v1.ContactErased.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 26: leadmesh.events.v1.ErasureCompleted.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 27: leadmesh.events.v1.CrmLeadChanged.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 28: leadmesh.events.v1.CrmLeadChanged.crm_modified_at:type_name -> google.protobuf.Timestamp
+	17, // 29: leadmesh.events.v1.PersonalData.profile:type_name -> leadmesh.lead.v1.LeadProfile
+	18, // 30: leadmesh.events.v1.PersonalData.score:type_name -> leadmesh.lead.v1.LeadScore
+	16, // 31: leadmesh.events.v1.CrmAccountChanged.occurred_at:type_name -> google.protobuf.Timestamp
+	16, // 32: leadmesh.events.v1.CrmAccountChanged.crm_modified_at:type_name -> google.protobuf.Timestamp
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_leadmesh_events_v1_events_proto_init() }
@@ -1542,7 +1680,7 @@ func file_leadmesh_events_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_leadmesh_events_v1_events_proto_rawDesc), len(file_leadmesh_events_v1_events_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   15,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
