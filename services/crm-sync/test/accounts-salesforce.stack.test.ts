@@ -1,17 +1,13 @@
 // Accounts from Salesforce (the CRM simulator standing in), on the real NATS and FerretDB with all
 // five services: crm-sync polls Account by SystemModstamp and routing matches leads to them.
-import { natsUserEnv } from '../../../test/harness/nats.ts';
 import { leadFollowsCrmAccount } from './accounts-scenario.js';
 import { startCrmStack, type CrmStack } from './stack-support.js';
 
 let stack: CrmStack;
 
 beforeAll(async () => {
-  // crm-sync and routing connect as admin until the shared NATS server runs the generated
-  // configuration that grants leadmesh.crm.account_changed to them.
   stack = await startCrmStack('crm-sync-accounts-sf', 360, {}, undefined, {
-    'crm-sync': { CRM_ACCOUNT_POLL_MS: '500', ...natsUserEnv('admin') },
-    routing: natsUserEnv('admin'),
+    'crm-sync': { CRM_ACCOUNT_POLL_MS: '500' },
   });
 }, 200_000);
 
