@@ -257,7 +257,9 @@ describe('the event path', () => {
     const visitsDirect = store.connection.model('VisitDirect', visits.schema, 'outage_visits');
 
     // A budget of two deliveries 50 ms apart: the old consumer parked an event within a second of the outage.
-    const consumers = new EventConsumers(nats, metrics, logger, { maxDeliver: 2, backoffMs: [50], concurrency: 4, ackWaitMs: 3000 });
+    // An ack wait with room for a loaded machine's late timers (the heartbeat runs every third of it): a
+    // redelivery here must mean the hold gave the event back, not that a timer fired late.
+    const consumers = new EventConsumers(nats, metrics, logger, { maxDeliver: 2, backoffMs: [50], concurrency: 4, ackWaitMs: 6000 });
     consumers.dependOn({ name: 'store', answers: () => linked.connection.db!.command({ ping: 1 }) });
     const heldChanges: boolean[] = [];
     consumers.onHeldChange((held) => heldChanges.push(held));
