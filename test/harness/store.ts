@@ -41,5 +41,4 @@ export const keptInOutbox = {
   flush: async () => false,
   flushEntries: async () => false,
   flushStored: async () => false,
-  awaitsClear: () => false,
 } as unknown as Outbox;

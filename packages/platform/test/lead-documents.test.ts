@@ -178,26 +178,6 @@ describe('lead-keyed documents', () => {
     expect(survivors.map((doc) => ({ lead: doc._id, stage: doc.stage }))).toEqual([]);
   }, 60_000);
 
-  it("clears published events without a store call per event: the next write takes them, one bulk write the rest", async () => {
-    const leads = Array.from({ length: 10 }, () => randomUUID());
-    const first = await commandsDuring(() =>
-      Promise.all(leads.map((leadId) => applyEventOnce(stages, outbox, leadId, `${leadId}:received`, () => ({ set: { stage: 'received' }, events: [scored(leadId)] }), { likelyNew: true }))),
-    );
-    // Published, still on the documents: no clear yet (the inserts went together, see group-commit.ts).
-    expect(Object.keys(first)).toEqual(['insert']);
-    // The next event of a lead writes its own events in place of the published ones.
-    const next = await stages.findById(leads[0]).lean();
-    await applyEventOnce(stages, outbox, leads[0]!, `${leads[0]}:routed`, () => ({ set: { stage: 'routed' }, events: [scored(leads[0]!)] }), { read: next });
-    const afterNext = await stages.findById(leads[0]).lean();
-    expect(afterNext?.outbox.map((e) => e.eventId)).toEqual([expect.not.stringMatching(next!.outbox[0]!.eventId)]);
-    // The rest leave together: a claim per document in one insert (FerretDB) and one bulk update.
-    const cleared = await commandsDuring(() => outbox.clearPublished());
-    expect(cleared).toEqual({ update: 1 });
-    const left = await stages.find({ _id: { $in: leads } }).lean();
-    expect(left.map((doc) => doc.outbox.length)).toEqual(leads.map(() => 0));
-    expect(await nats.jsm.streams.getMessage(nats.topology.pipelineStream, { last_by_subj: nats.topology.subject(SUBJECTS.leadScored) })).toBeTruthy();
-  }, 30_000);
-
   it('sends the reads, inserts, claims and updates of many leads at once as a few bulk commands, each effect landing once', async () => {
     const leads = Array.from({ length: 30 }, () => randomUUID());
     const claimsBefore = await commandsOn('revision_claims');

@@ -164,7 +164,7 @@ export class IntakeService {
       outbox: leadId ? [activityEvent(activityId, leadId, type, occurredAt, request.url)] : [],
     };
     if (!(await this.store.insertActivity(doc))) return { activityId, leadId: leadId ?? '' };
-    await this.store.publishActivity(doc, true);
+    await this.store.publishActivity(doc);
     return { activityId, leadId: leadId ?? '' };
   }
 
@@ -189,7 +189,7 @@ export class IntakeService {
       return doc;
     });
     const stored = await this.store.insertActivities(docs);
-    if (leadId) for (const doc of stored) await this.store.publishActivity(doc, true);
+    if (leadId) for (const doc of stored) await this.store.publishActivity(doc);
     return { stored: stored.length, repeated: docs.length - stored.length, known: leadId !== undefined };
   }
 

@@ -233,9 +233,8 @@ export class LeadStore {
     }
   }
 
-  /** Publishes the events of a submission just inserted (its outbox is known: the clear reads nothing). */
   publishSubmission(doc: SubmissionDoc) {
-    return this.outbox.flush(this.submissions, doc._id, doc.outbox, { outbox: doc.outbox });
+    return this.outbox.flush(this.submissions, doc._id, doc.outbox);
   }
 
   /** Stores an activity once (its id is the idempotency key); false when it was already stored. */
@@ -281,9 +280,8 @@ export class LeadStore {
     return this.activities.findById(id).lean();
   }
 
-  /** `inserted`: the document was just inserted with this outbox, so its clear reads nothing. */
-  publishActivity(doc: Pick<ActivityDoc, '_id' | 'outbox'>, inserted = false) {
-    return this.outbox.flush(this.activities, doc._id, doc.outbox, inserted ? { outbox: doc.outbox } : undefined);
+  publishActivity(doc: Pick<ActivityDoc, '_id' | 'outbox'>) {
+    return this.outbox.flush(this.activities, doc._id, doc.outbox);
   }
 
   republishActivity(id: string) {

@@ -66,11 +66,6 @@ export async function applyEventOnce<D extends AppliedEvents>(
 
 const inFlight = new Map<string, Promise<unknown>>();
 
-/** Whether this replica is applying an event to the document now (the outbox's clearing leaves it to that write). */
-export function applyingTo(model: Model<any>, id: unknown): boolean {
-  return inFlight.has(`${model.modelName}:${String(id)}`);
-}
-
 async function serialized<T>(key: string, work: () => Promise<T>): Promise<T> {
   const before = inFlight.get(key) ?? Promise.resolve();
   const run = before.then(work, work);
@@ -109,11 +104,7 @@ async function applyOnce<D extends AppliedEvents>(
       processedEventIds: { $each: [eventId], $slice: -KEEP_EVENT_IDS },
     };
     for (const [field, { values, keep }] of Object.entries(change?.append ?? {})) push[field] = { $each: values, $slice: -keep };
-    // Entries this replica published after an earlier write leave with this one, which saves them a
-    // clear of their own (outbox.ts); the compare-and-set on the revision makes the $set safe.
-    const published = Array.isArray(current?.outbox) ? current.outbox.filter((e) => outbox.awaitsClear(e.eventId)) : [];
-    const outboxAfter = published.length > 0 ? [...current!.outbox.filter((e) => !outbox.awaitsClear(e.eventId)), ...(change?.events ?? [])] : undefined;
-    if (change && change.events.length > 0 && !outboxAfter) push.outbox = { $each: change.events };
+    if (change && change.events.length > 0) push.outbox = { $each: change.events };
     let written: WrittenOutbox | undefined;
     try {
       if (!current) {
@@ -127,7 +118,7 @@ async function applyOnce<D extends AppliedEvents>(
         let newRevision = current.revision + 1;
         const stored = await writeAtRevision(model, id, current.revision, attempt, (claimed) => {
           if (claimed !== undefined) newRevision = claimed;
-          const set = { ...(change?.set ?? {}), ...(claimed !== undefined && { revision: claimed }), ...(outboxAfter && { outbox: outboxAfter }) };
+          const set = { ...(change?.set ?? {}), ...(claimed !== undefined && { revision: claimed }) };
           const update = { $set: set, ...(claimed === undefined && { $inc: { revision: 1 } }), $push: push };
           // Claimed, this writer is alone on the document: its update can go in a bulk write with others'.
           if (claimed !== undefined) {
@@ -136,9 +127,8 @@ async function applyOnce<D extends AppliedEvents>(
           return model.updateOne({ _id: id, revision: current.revision } as never, update as never);
         });
         if (!stored) continue;
-        if (published.length > 0) outbox.cleared(model, id, published.map((e) => e.eventId));
         // Known only if the caller's read brought the outbox; otherwise the clear reads it.
-        written = Array.isArray(current.outbox) ? { revision: newRevision, outbox: outboxAfter ?? [...current.outbox, ...(change?.events ?? [])] } : undefined;
+        written = Array.isArray(current.outbox) ? { revision: newRevision, outbox: [...current.outbox, ...(change?.events ?? [])] } : undefined;
       }
     } catch (err) {
       if (isDuplicateKey(err)) continue;

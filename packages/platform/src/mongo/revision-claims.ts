@@ -79,27 +79,6 @@ export async function claimNextRevision(model: Model<any>, id: string, revision:
   return null;
 }
 
-/**
- * Claims the revision after each given one in a single insert: the documents whose claim is held by
- * another writer are left out of the answer, with no read and no stepping over an abandoned claim
- * (the caller writes those another time, by claimNextRevision).
- */
-export async function claimNextRevisions(model: Model<any>, documents: Array<{ id: string; revision: number }>): Promise<Map<string, RevisionClaim>> {
-  const claimedAt = Date.now();
-  const claims = documents.map(({ id, revision }) => ({ _id: `${model.collection.collectionName}:${id}:${revision + 1}`, at: new Date(claimedAt) }));
-  const refused = new Set<number>();
-  if (claims.length === 0) return new Map();
-  try {
-    await model.db.collection<ClaimDoc>(COLLECTION).insertMany(claims, { ordered: false });
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number }> | { index: number; code?: number } }).writeErrors;
-    const errors = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
-    if (errors.length === 0 || errors.some((e) => e.code !== 11000)) throw err;
-    for (const e of errors) refused.add(e.index);
-  }
-  return new Map(documents.flatMap(({ id, revision }, index) => (refused.has(index) ? [] : [[id, { revision: revision + 1, claimedAt }] as const])));
-}
-
 /** Backs off while another writer holds the claim, so that its write lands before the next read. */
 export const waitForOtherWriter = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 * 2 ** attempt)));
 
