@@ -114,7 +114,8 @@ describe('store commands routing sends per lead', () => {
     // after lead.routed is published (one read and one compare-and-set); the rest is batched.
     expect(result.by['find assignments']).toBeLessThanOrEqual(2.05);
     expect(result.by['insert round_robin_turns']).toBeLessThanOrEqual(1.02);
-    expect(result.by['insert assignments']).toBe(1);
+    // At most one insert per lead; the group commit may carry several leads' in one.
+    expect(result.by['insert assignments']).toBeLessThanOrEqual(1);
     expect(result.total).toBeLessThanOrEqual(5.5);
   }, 180_000);
 
