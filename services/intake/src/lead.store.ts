@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
+import { MongoStore, Outbox, bulkWriteErrors, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
 import { searchPrefixes, type LeadSearch } from './domain/lead-search.js';
 
@@ -258,9 +258,8 @@ export class LeadStore {
       await this.activities.insertMany(docs, { ordered: false, lean: true });
       return docs;
     } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ index: number; code?: number; err?: { code?: number } }> }).writeErrors;
-      const failed = writeErrors ? (Array.isArray(writeErrors) ? writeErrors : [writeErrors]) : undefined;
-      if (!failed || !failed.every((e) => (e.code ?? e.err?.code) === 11000)) throw err;
+      const failed = bulkWriteErrors(err);
+      if (!failed || !failed.every((e) => e.code === 11000)) throw err;
       const skipped = new Set(failed.map((e) => e.index));
       return docs.filter((_, i) => !skipped.has(i));
     }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MongoStore, Outbox, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
+import { MongoStore, Outbox, bulkWriteErrors, defineModel, isDuplicateKey, outboxEntrySchema, type OutgoingEvent } from '@leadmesh/platform';
 import { Schema, type Model } from 'mongoose';
 import type { StoredStepStatus } from './domain/progress.js';
 import type { TrackKind } from './domain/tracks.js';
@@ -216,8 +216,8 @@ export class StepStore {
 
 /** An insert that failed only because the document was already there. */
 function onlyDuplicates(err: unknown): boolean {
-  const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] })?.writeErrors;
-  return Boolean(writeErrors?.length) && writeErrors!.every((e) => (e.code ?? e.err?.code) === 11000);
+  const failed = bulkWriteErrors(err);
+  return Boolean(failed?.length) && failed!.every((e) => e.code === 11000);
 }
 
 export type Candidate = Pick<ScheduledStepDoc, '_id' | 'status' | 'attempts' | 'leaseUntil' | 'dueAt'>;

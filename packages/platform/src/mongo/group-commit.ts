@@ -1,5 +1,6 @@
 import { context, type Context } from '@opentelemetry/api';
 import type { Model } from 'mongoose';
+import { bulkWriteErrors } from './store.js';
 
 /**
  * Why this exists: a store answers one command carrying many documents for little more than the
@@ -74,26 +75,13 @@ function settle<I, O>(job: Job<I, O>, outcome: Outcome<O>): void {
   else job.reject(outcome.err);
 }
 
-/** A write error of a batch, with the index of the document it belongs to. */
-interface IndexedWriteError {
-  index: number;
-  code?: number;
-}
-
-/** The per-document errors of an unordered insert; undefined when the whole command failed. */
-function writeErrorsOf(err: unknown): IndexedWriteError[] | undefined {
-  const writeErrors = (err as { writeErrors?: IndexedWriteError[] | IndexedWriteError }).writeErrors;
-  if (!writeErrors) return undefined;
-  return Array.isArray(writeErrors) ? writeErrors : [writeErrors];
-}
-
 /** Inserts that failed alone get their own error (a duplicate key is code 11000, as isDuplicateKey reads it). */
 async function insertEach(insert: () => Promise<unknown>, count: number): Promise<Array<Outcome<void>>> {
   try {
     await insert();
     return Array.from({ length: count }, () => ({ ok: undefined }));
   } catch (err) {
-    const errors = writeErrorsOf(err);
+    const errors = bulkWriteErrors(err);
     if (!errors?.length) throw err;
     const byIndex = new Map(errors.map((e) => [e.index, e]));
     return Array.from({ length: count }, (_, i) => {

@@ -12,6 +12,23 @@ export function isDuplicateKey(err: unknown): boolean {
   return (err as { code?: number })?.code === 11000;
 }
 
+/** A bulk write's failure, one per document that failed, with its index in the batch and its code. */
+export interface BulkWriteError {
+  index: number;
+  code?: number;
+}
+
+/**
+ * The per-document errors of an unordered bulk write (one entry or many, the code where the driver
+ * or mongoose put it); undefined when the whole command failed.
+ */
+export function bulkWriteErrors(err: unknown): BulkWriteError[] | undefined {
+  type Raw = { index: number; code?: number; err?: { code?: number } };
+  const raw = (err as { writeErrors?: Raw[] | Raw } | undefined)?.writeErrors;
+  if (!raw) return undefined;
+  return (Array.isArray(raw) ? raw : [raw]).map((e) => ({ index: e.index, code: e.code ?? e.err?.code }));
+}
+
 /** The part of a driver command-started event the count needs. */
 export interface StoreCommandStarted {
   commandName: string;
